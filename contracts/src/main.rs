@@ -1,0 +1,5 @@
+//! `contracts`: schemas, DDL and checks of the shipped contracts.
+
+fn main() -> std::process::ExitCode {
+    datacontract::cli::main(datacontract_contracts::registry())
+}

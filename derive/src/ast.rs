@@ -1,0 +1,175 @@
+//! What the macro read from a struct: its table and column attributes,
+//! with the spans errors point at. Filled by `attr` and `foreign`, checked
+//! by `check`, turned into code by `expand`.
+
+use proc_macro2::Span;
+use syn::{Expr, Ident, LitStr};
+
+use crate::ty::ColumnType;
+
+/// `error` or `warn`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Severity {
+    Error,
+    Warn,
+}
+
+/// A constant written in an attribute.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(String),
+    /// validator's bound written as an expression (`min = MIN_PRICE`):
+    /// evaluated at run time, not checked at compile time.
+    Runtime(Box<Expr>),
+}
+
+impl Value {
+    pub fn as_f64(&self) -> Option<f64> {
+        match self {
+            Value::Int(value) => Some(*value as f64),
+            Value::Float(value) => Some(*value),
+            _ => None,
+        }
+    }
+}
+
+/// A value with the span of the tokens it came from.
+#[derive(Debug, Clone)]
+pub struct Spanned<T> {
+    pub value: T,
+    pub span: Span,
+}
+
+/// The struct as a table.
+pub struct Table {
+    pub ident: Ident,
+    pub name: Spanned<String>,
+    pub version: Spanned<String>,
+    pub description: Option<String>,
+    pub dedup_key: Vec<Ident>,
+    pub dedup_severity: Option<Severity>,
+    pub partition: Option<Partition>,
+    pub cluster_by: Vec<Ident>,
+    pub severity: Severity,
+    pub row_count: Option<Expect>,
+    pub rules: Vec<Rule>,
+    pub columns: Vec<Column>,
+}
+
+/// `partition_by(...)`.
+pub enum Partition {
+    Time {
+        column: Ident,
+        granularity: Spanned<Granularity>,
+    },
+    IngestionTime {
+        granularity: Granularity,
+    },
+    Range {
+        column: Ident,
+        start: i64,
+        end: i64,
+        interval: i64,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Granularity {
+    Hour,
+    Day,
+    Month,
+    Year,
+}
+
+/// `rule("sql")` or `rule(name = ..., sql = ..., severity = ...)`.
+pub struct Rule {
+    pub sql: LitStr,
+    pub name: Option<String>,
+    pub severity: Option<Severity>,
+}
+
+/// One field of the struct as a column.
+pub struct Column {
+    pub ident: Ident,
+    pub name: Spanned<String>,
+    pub ty: syn::Type,
+    pub column_type: Option<ColumnType>,
+    pub description: Option<String>,
+    pub type_override: Option<Spanned<TypeOverride>>,
+    pub severity: Option<Severity>,
+    pub checks: Vec<Check>,
+    pub expectations: Vec<Expect>,
+    pub policy_tags: Vec<String>,
+    pub sensitivity: Option<Spanned<String>>,
+}
+
+/// `bigquery_type = "NUMERIC(38, 9)"` and the like.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TypeOverride {
+    Numeric {
+        precision: Option<u8>,
+        scale: Option<u8>,
+    },
+    BigNumeric {
+        precision: Option<u8>,
+        scale: Option<u8>,
+    },
+    Json,
+    /// Any other type name: allowed only when it is the inferred type.
+    Same(String),
+}
+
+/// A per-value check with the severity it was declared under.
+pub struct Check {
+    pub kind: CheckKind,
+    pub severity: Option<Severity>,
+    pub span: Span,
+}
+
+pub enum CheckKind {
+    Min(Bound),
+    Max(Bound),
+    Length { min: Option<u64>, max: Option<u64> },
+    Regex(RegexSource),
+    OneOf(Vec<Value>),
+    Unique,
+    Email,
+    Url,
+}
+
+#[derive(Debug, Clone)]
+pub struct Bound {
+    pub value: Value,
+    pub inclusive: bool,
+}
+
+pub enum RegexSource {
+    Literal(LitStr),
+    /// validator's `regex(path = *RE)`: the pattern is read at run time.
+    Path(Expr),
+}
+
+/// A statistical expectation with its bounds.
+pub struct Expect {
+    pub statistic: Statistic,
+    pub min: Option<Value>,
+    pub max: Option<Value>,
+    pub severity: Option<Severity>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Statistic {
+    RowCount,
+    Mean,
+    Stddev,
+    Min,
+    Max,
+    Sum,
+    Quantile(f64),
+    NullFraction,
+    DistinctCount,
+}

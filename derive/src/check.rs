@@ -1,0 +1,574 @@
+//! Checks across attributes, after parsing: names, keys, partitioning,
+//! clustering, rules and the fit of each check to its column's type. Every
+//! problem is recorded at the span of the tokens that caused it.
+
+use std::collections::HashMap;
+use std::ops::ControlFlow;
+
+use syn::Ident;
+use syn::ext::IdentExt;
+
+use crate::ast::{
+    Bound, Check, CheckKind, Column, Expect, Granularity, Partition, RegexSource, Statistic, Table,
+    TypeOverride, Value,
+};
+use crate::ctxt::Ctxt;
+use crate::naming;
+use crate::ty::{Mode, Scalar};
+
+/// BigQuery clusters on at most this many columns.
+const MAX_CLUSTER_COLUMNS: usize = 4;
+
+/// Records every problem of `table`.
+pub fn check(cx: &Ctxt, table: &Table) {
+    table_identity(cx, table);
+    column_names(cx, table);
+    dedup_key(cx, table);
+    partitioning(cx, table);
+    clustering(cx, table);
+    rules(cx, table);
+    if let Some(row_count) = &table.row_count {
+        expectation(cx, row_count, None);
+    }
+    for column in &table.columns {
+        column_type(cx, column);
+        let Some(scalar) = effective_scalar(column) else {
+            continue;
+        };
+        let mode = column
+            .column_type
+            .as_ref()
+            .map_or(Mode::Required, |t| t.mode);
+        for check in &column.checks {
+            value_check(cx, check, scalar, mode);
+        }
+        bounds_order(cx, &column.checks);
+        for expect in &column.expectations {
+            expectation(cx, expect, Some(scalar));
+        }
+        if let Some(sensitivity) = &column.sensitivity {
+            if !["public", "internal", "confidential", "restricted"]
+                .contains(&sensitivity.value.as_str())
+            {
+                cx.error_at(
+                    sensitivity.span,
+                    "unknown sensitivity; expected public, internal, confidential or restricted",
+                );
+            }
+        }
+    }
+}
+
+/// The scalar a column is stored as, after any `bigquery_type` override.
+pub fn effective_scalar(column: &Column) -> Option<Scalar> {
+    let scalar = column.column_type.as_ref()?.scalar;
+    Some(match column.type_override.as_ref().map(|o| &o.value) {
+        Some(TypeOverride::Numeric { .. } | TypeOverride::BigNumeric { .. }) => Scalar::Decimal,
+        Some(TypeOverride::Json) => Scalar::Json,
+        _ => scalar,
+    })
+}
+
+fn table_identity(cx: &Ctxt, table: &Table) {
+    if let Some(problem) = naming::table_name_problem(&table.name.value) {
+        cx.error_at(table.name.span, problem);
+    }
+    let version = &table.version.value;
+    let core = version.split(['-', '+']).next().unwrap_or_default();
+    let parts: Vec<_> = core.split('.').collect();
+    if parts.len() != 3
+        || parts
+            .iter()
+            .any(|part| part.is_empty() || !part.bytes().all(|b| b.is_ascii_digit()))
+    {
+        cx.error_at(
+            table.version.span,
+            format!("version `{version}` is not a semantic version such as \"1.2.0\""),
+        );
+    }
+}
+
+fn column_names(cx: &Ctxt, table: &Table) {
+    let mut seen: HashMap<String, &Column> = HashMap::new();
+    for column in &table.columns {
+        if let Some(problem) = naming::column_name_problem(&column.name.value) {
+            cx.error_at(column.name.span, problem);
+        }
+        let key = column.name.value.to_ascii_lowercase();
+        if let Some(first) = seen.get(&key) {
+            cx.error_at(
+                column.name.span,
+                format!(
+                    "column name `{}` is also the name of field `{}` (BigQuery compares column \
+                     names without case); rename one of them",
+                    column.name.value, first.ident
+                ),
+            );
+        } else {
+            seen.insert(key, column);
+        }
+    }
+}
+
+/// The column `ident` names, by column name or by Rust field name.
+fn resolve<'t>(cx: &Ctxt, table: &'t Table, ident: &Ident, role: &str) -> Option<&'t Column> {
+    let wanted = ident.unraw().to_string();
+    let found = table
+        .columns
+        .iter()
+        .find(|column| column.name.value == wanted)
+        .or_else(|| {
+            table
+                .columns
+                .iter()
+                .find(|column| column.ident.unraw() == wanted)
+        });
+    if found.is_none() {
+        cx.error_spanned_by(
+            ident,
+            format!(
+                "{role} column `{wanted}` is not a field of `{}`",
+                table.ident
+            ),
+        );
+    }
+    found
+}
+
+fn mode_of(column: &Column) -> Mode {
+    column
+        .column_type
+        .as_ref()
+        .map_or(Mode::Required, |t| t.mode)
+}
+
+fn dedup_key(cx: &Ctxt, table: &Table) {
+    for ident in &table.dedup_key {
+        let Some(column) = resolve(cx, table, ident, "dedup key") else {
+            continue;
+        };
+        if mode_of(column) == Mode::Repeated
+            || matches!(
+                effective_scalar(column),
+                Some(Scalar::Record | Scalar::Json)
+            )
+        {
+            cx.error_spanned_by(
+                ident,
+                "a dedup key column must be a single scalar value, not an array, RECORD or JSON",
+            );
+        }
+    }
+}
+
+fn partitioning(cx: &Ctxt, table: &Table) {
+    let (ident, allowed, span) = match &table.partition {
+        None | Some(Partition::IngestionTime { .. }) => return,
+        Some(Partition::Time {
+            column,
+            granularity,
+        }) => (column, Some(granularity), granularity.span),
+        Some(Partition::Range { column, .. }) => (column, None, column.span()),
+    };
+    let Some(column) = resolve(cx, table, ident, "partition") else {
+        return;
+    };
+    let Some(scalar) = effective_scalar(column) else {
+        return;
+    };
+    if mode_of(column) == Mode::Repeated {
+        cx.error_spanned_by(ident, "cannot partition by an array column");
+    }
+    match allowed {
+        Some(granularity) => {
+            if !matches!(scalar, Scalar::Date | Scalar::Timestamp | Scalar::DateTime) {
+                cx.error_spanned_by(
+                    ident,
+                    format!(
+                        "cannot time-partition by `{}`, a {} column; it must be DATE, TIMESTAMP or DATETIME",
+                        column.name.value,
+                        scalar.sql_name()
+                    ),
+                );
+            } else if scalar == Scalar::Date && granularity.value == Granularity::Hour {
+                cx.error_at(
+                    span,
+                    "a DATE column cannot be partitioned by hour; use day, month or year",
+                );
+            }
+        }
+        None if scalar != Scalar::Int => cx.error_spanned_by(
+            ident,
+            format!(
+                "cannot range-partition by `{}`, a {} column; it must be INT64",
+                column.name.value,
+                scalar.sql_name()
+            ),
+        ),
+        None => {}
+    }
+}
+
+fn clustering(cx: &Ctxt, table: &Table) {
+    if let Some(extra) = table.cluster_by.get(MAX_CLUSTER_COLUMNS) {
+        cx.error_spanned_by(
+            extra,
+            format!(
+                "BigQuery clusters by at most {MAX_CLUSTER_COLUMNS} columns; this is number {}",
+                MAX_CLUSTER_COLUMNS + 1
+            ),
+        );
+    }
+    for ident in &table.cluster_by {
+        let Some(column) = resolve(cx, table, ident, "cluster") else {
+            continue;
+        };
+        let Some(scalar) = effective_scalar(column) else {
+            continue;
+        };
+        let clusterable = matches!(
+            scalar,
+            Scalar::Bool
+                | Scalar::Int
+                | Scalar::Decimal
+                | Scalar::String
+                | Scalar::Date
+                | Scalar::DateTime
+                | Scalar::Timestamp
+        );
+        if !clusterable || mode_of(column) == Mode::Repeated {
+            cx.error_spanned_by(
+                ident,
+                format!(
+                    "cannot cluster by `{}`: clustering columns are top-level, not arrays, and of type \
+                     BOOL, INT64, NUMERIC, STRING, DATE, DATETIME or TIMESTAMP",
+                    column.name.value
+                ),
+            );
+        }
+    }
+}
+
+fn rules(cx: &Ctxt, table: &Table) {
+    let known: Vec<String> = table
+        .columns
+        .iter()
+        .map(|c| c.name.value.to_ascii_lowercase())
+        .collect();
+    let mut names = HashMap::new();
+    for rule in &table.rules {
+        let sql = rule.sql.value();
+        match sql_column_references(&sql) {
+            Err(message) => cx.error_spanned_by(
+                &rule.sql,
+                format!("row rule does not parse as a SQL expression: {message}"),
+            ),
+            Ok(columns) => {
+                for column in columns {
+                    if !known.contains(&column.to_ascii_lowercase()) {
+                        cx.error_spanned_by(
+                            &rule.sql,
+                            format!(
+                                "row rule refers to `{column}`, which is not a column of `{}`",
+                                table.ident
+                            ),
+                        );
+                    }
+                }
+            }
+        }
+        let name = rule.name.clone().unwrap_or_else(|| naming::rule_name(&sql));
+        if names.insert(name.clone(), ()).is_some() {
+            cx.error_spanned_by(
+                &rule.sql,
+                format!("two row rules are named `{name}`; give one a `name = \"…\"`"),
+            );
+        }
+    }
+}
+
+/// The column names a SQL boolean expression refers to.
+fn sql_column_references(sql: &str) -> Result<Vec<String>, String> {
+    use sqlparser::ast::{Expr, visit_expressions};
+    use sqlparser::dialect::BigQueryDialect;
+    use sqlparser::parser::Parser;
+    use sqlparser::tokenizer::Token;
+
+    let mut parser = Parser::new(&BigQueryDialect)
+        .try_with_sql(sql)
+        .map_err(|e| e.to_string())?;
+    let expr = parser.parse_expr().map_err(|e| e.to_string())?;
+    let rest = parser.peek_token();
+    if rest.token != Token::EOF {
+        return Err(format!("unexpected `{}` after the expression", rest.token));
+    }
+    let mut columns = Vec::new();
+    let _ = visit_expressions(&expr, |expr| {
+        match expr {
+            Expr::Identifier(ident) => columns.push(ident.value.clone()),
+            Expr::CompoundIdentifier(parts) => {
+                columns.extend(parts.first().map(|p| p.value.clone()))
+            }
+            _ => {}
+        }
+        ControlFlow::<()>::Continue(())
+    });
+    Ok(columns)
+}
+
+fn column_type(cx: &Ctxt, column: &Column) {
+    let Some(column_type) = &column.column_type else {
+        return;
+    };
+    let scalar = column_type.scalar;
+    match column.type_override.as_ref() {
+        None if scalar == Scalar::WideInt => cx.error_spanned_by(
+            &column.ty,
+            "this integer type does not fit BigQuery's INT64; map it explicitly with \
+             #[contract(bigquery_type = \"NUMERIC\")] (or BIGNUMERIC)",
+        ),
+        None => {}
+        Some(over) => {
+            let fits = match &over.value {
+                TypeOverride::Numeric { .. } | TypeOverride::BigNumeric { .. } => {
+                    matches!(scalar, Scalar::Int | Scalar::WideInt | Scalar::Decimal)
+                }
+                TypeOverride::Json => matches!(scalar, Scalar::String | Scalar::Json),
+                TypeOverride::Same(name) => same_type_name(scalar, name),
+            };
+            if !fits {
+                cx.error_at(
+                    over.span,
+                    format!(
+                        "a {} field cannot be stored as this BigQuery type",
+                        scalar.sql_name()
+                    ),
+                );
+            }
+        }
+    }
+}
+
+fn same_type_name(scalar: Scalar, name: &str) -> bool {
+    let aliases: &[&str] = match scalar {
+        Scalar::Bool => &["BOOL", "BOOLEAN"],
+        Scalar::Int => &["INT64", "INTEGER", "INT"],
+        Scalar::Float => &["FLOAT64", "FLOAT"],
+        Scalar::String => &["STRING"],
+        Scalar::Bytes => &["BYTES"],
+        Scalar::Date => &["DATE"],
+        Scalar::Time => &["TIME"],
+        Scalar::DateTime => &["DATETIME"],
+        Scalar::Timestamp => &["TIMESTAMP"],
+        Scalar::Record => &["RECORD", "STRUCT"],
+        Scalar::Decimal | Scalar::WideInt | Scalar::Json => &[],
+    };
+    aliases.contains(&name)
+}
+
+fn value_check(cx: &Ctxt, check: &Check, scalar: Scalar, mode: Mode) {
+    let problem = match &check.kind {
+        CheckKind::Min(bound) | CheckKind::Max(bound) => bound_problem(&bound.value, scalar),
+        CheckKind::Length {
+            min: Some(min),
+            max: Some(max),
+        } if min > max => Some(format!("length min ({min}) is greater than max ({max})")),
+        CheckKind::Length { .. } if scalar != Scalar::String && mode != Mode::Repeated => {
+            Some("length applies to STRING columns and arrays".into())
+        }
+        CheckKind::Length { .. } => None,
+        CheckKind::Regex(source) => match (scalar, source) {
+            (Scalar::String, RegexSource::Literal(lit)) => regex::Regex::new(&lit.value())
+                .err()
+                .map(|error| format!("invalid regex: {error}")),
+            (Scalar::String, RegexSource::Path(_)) => None,
+            _ => Some("regex applies to STRING columns".into()),
+        },
+        CheckKind::Email | CheckKind::Url if scalar != Scalar::String => {
+            Some("email and url apply to STRING columns".into())
+        }
+        CheckKind::Email | CheckKind::Url => None,
+        CheckKind::OneOf(values) if values.is_empty() => {
+            Some("one_of needs at least one value".into())
+        }
+        CheckKind::OneOf(values) => values
+            .iter()
+            .find(|value| !literal_fits(value, scalar))
+            .map(|value| {
+                format!(
+                    "one_of value {value:?} does not fit a {} column",
+                    scalar.sql_name()
+                )
+            }),
+        CheckKind::Unique
+            if mode == Mode::Repeated || matches!(scalar, Scalar::Record | Scalar::Json) =>
+        {
+            Some("unique applies to scalar columns".into())
+        }
+        CheckKind::Unique => None,
+    };
+    if let Some(problem) = problem {
+        cx.error_at(check.span, problem);
+    }
+}
+
+/// Why `value` cannot bound a column of `scalar`, if it cannot.
+fn bound_problem(value: &Value, scalar: Scalar) -> Option<String> {
+    let fits = match value {
+        Value::Runtime(_) => return None,
+        Value::Int(_) | Value::Float(_) => scalar.is_numeric(),
+        Value::Str(text) if scalar.is_temporal() => return temporal_literal_problem(text, scalar),
+        Value::Str(_) | Value::Bool(_) => false,
+    };
+    (!fits).then(|| {
+        if scalar.is_numeric() || scalar.is_temporal() {
+            format!(
+                "a bound on a {} column must be {}",
+                scalar.sql_name(),
+                if scalar.is_numeric() { "a number" } else { "an ISO 8601 string" }
+            )
+        } else {
+            format!(
+                "min and max apply to numbers, dates and times, not to a {} column (use length or one_of)",
+                scalar.sql_name()
+            )
+        }
+    })
+}
+
+fn literal_fits(value: &Value, scalar: Scalar) -> bool {
+    match value {
+        Value::Int(_) => scalar.is_numeric(),
+        Value::Float(_) => matches!(scalar, Scalar::Float | Scalar::Decimal),
+        Value::Str(text) if scalar.is_temporal() => {
+            temporal_literal_problem(text, scalar).is_none()
+        }
+        Value::Str(_) => scalar == Scalar::String,
+        Value::Bool(_) => scalar == Scalar::Bool,
+        Value::Runtime(_) => true,
+    }
+}
+
+/// Whether `text` is a literal of the temporal type, in ISO 8601.
+fn temporal_literal_problem(text: &str, scalar: Scalar) -> Option<String> {
+    let (pattern, example) = match scalar {
+        Scalar::Date => (r"^\d{4}-\d{2}-\d{2}$", "2001-01-31"),
+        Scalar::Time => (r"^\d{2}:\d{2}:\d{2}(\.\d{1,6})?$", "13:45:00"),
+        Scalar::DateTime => (
+            r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d{1,6})?$",
+            "2001-01-31T13:45:00",
+        ),
+        _ => (
+            r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})$",
+            "2001-01-31T13:45:00Z",
+        ),
+    };
+    let valid = regex::Regex::new(pattern)
+        .expect("fixed pattern")
+        .is_match(text);
+    (!valid).then(|| {
+        format!(
+            "`{text}` is not a {} literal such as \"{example}\"",
+            scalar.sql_name()
+        )
+    })
+}
+
+/// min must not exceed max (or equal it when either end is exclusive).
+fn bounds_order(cx: &Ctxt, checks: &[Check]) {
+    let first = |want_min: bool| {
+        checks.iter().find_map(|check| match &check.kind {
+            CheckKind::Min(bound) if want_min => Some((bound, check)),
+            CheckKind::Max(bound) if !want_min => Some((bound, check)),
+            _ => None,
+        })
+    };
+    if let (Some((min, _)), Some((max, max_check))) = (first(true), first(false)) {
+        if empty_range(min, max) {
+            cx.error_at(
+                max_check.span,
+                "min is greater than max: no value can pass this range",
+            );
+        }
+    }
+}
+
+fn empty_range(min: &Bound, max: &Bound) -> bool {
+    let order = match (&min.value, &max.value) {
+        (Value::Str(a), Value::Str(b)) => a.partial_cmp(b),
+        (a, b) => a
+            .as_f64()
+            .zip(b.as_f64())
+            .and_then(|(a, b)| a.partial_cmp(&b)),
+    };
+    match order {
+        Some(std::cmp::Ordering::Greater) => true,
+        Some(std::cmp::Ordering::Equal) => !(min.inclusive && max.inclusive),
+        _ => false,
+    }
+}
+
+/// Bounds that fit the statistic, and min not above max.
+fn expectation(cx: &Ctxt, expect: &Expect, scalar: Option<Scalar>) {
+    let numeric_only = matches!(
+        expect.statistic,
+        Statistic::Mean | Statistic::Stddev | Statistic::Sum | Statistic::Quantile(_)
+    );
+    if let Some(scalar) = scalar {
+        if numeric_only && !scalar.is_numeric() {
+            cx.error_at(
+                expect.span,
+                format!(
+                    "this statistic needs a numeric column, not {}",
+                    scalar.sql_name()
+                ),
+            );
+        }
+        if matches!(expect.statistic, Statistic::Min | Statistic::Max)
+            && !(scalar.is_numeric() || scalar.is_temporal())
+        {
+            cx.error_at(
+                expect.span,
+                "min and max expectations need a numeric, date or time column",
+            );
+        }
+    }
+    let bounds = [expect.min.as_ref(), expect.max.as_ref()];
+    let count_like = matches!(
+        expect.statistic,
+        Statistic::RowCount | Statistic::DistinctCount
+    );
+    for value in bounds.into_iter().flatten() {
+        let fits = match expect.statistic {
+            Statistic::NullFraction => value.as_f64().is_some_and(|v| (0.0..=1.0).contains(&v)),
+            _ if count_like => matches!(value, Value::Int(v) if *v >= 0),
+            Statistic::Min | Statistic::Max => {
+                scalar.is_none_or(|scalar| literal_fits(value, scalar))
+            }
+            _ => value.as_f64().is_some(),
+        };
+        if !fits {
+            let wanted = match expect.statistic {
+                Statistic::NullFraction => "a fraction between 0 and 1",
+                _ if count_like => "a whole number of rows, at least 0",
+                _ => "a value of the column's type",
+            };
+            cx.error_at(
+                expect.span,
+                format!("this expectation's bounds must be {wanted}"),
+            );
+        }
+    }
+    if let (Some(min), Some(max)) = (&expect.min, &expect.max) {
+        let inclusive = |value: &Value| Bound {
+            value: value.clone(),
+            inclusive: true,
+        };
+        if empty_range(&inclusive(min), &inclusive(max)) {
+            cx.error_at(
+                expect.span,
+                "min is greater than max: no value can pass this expectation",
+            );
+        }
+    }
+}

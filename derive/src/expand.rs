@@ -1,0 +1,391 @@
+//! Turns a checked [`Table`] into the `DataContract` impl: code that builds
+//! the library's `Contract` description, and nothing else.
+
+use proc_macro2::TokenStream;
+use quote::{quote, quote_spanned};
+use syn::Ident;
+use syn::ext::IdentExt;
+use syn::spanned::Spanned as _;
+
+use crate::ast::{
+    Bound, CheckKind, Column, Expect, Granularity, Partition, RegexSource, Severity, Statistic,
+    Table, TypeOverride, Value,
+};
+use crate::check::effective_scalar;
+use crate::naming;
+use crate::ty::{Mode, Scalar};
+
+/// The `impl DataContract` block, and a compile-time depth assertion per
+/// RECORD column.
+pub fn expand(table: &Table) -> TokenStream {
+    let ident = &table.ident;
+    let name = &table.name.value;
+    let version = &table.version.value;
+    let description = option_string(table.description.as_deref());
+    let fields = table.columns.iter().map(|column| field(table, column));
+    let dedup_key = if table.dedup_key.is_empty() {
+        quote!(::std::option::Option::None)
+    } else {
+        let columns = table
+            .dedup_key
+            .iter()
+            .map(|key| string(column_name(table, key)));
+        let level = severity(table.dedup_severity.unwrap_or(table.severity));
+        quote!(::std::option::Option::Some(::datacontract::DedupKey {
+            columns: ::std::vec![#(#columns),*],
+            severity: #level,
+        }))
+    };
+    let clustering = table
+        .cluster_by
+        .iter()
+        .map(|key| string(column_name(table, key)));
+    let partitioning = match &table.partition {
+        Some(partition) => {
+            let partition = partitioning(table, partition);
+            quote!(::std::option::Option::Some(#partition))
+        }
+        None => quote!(::std::option::Option::None),
+    };
+    let default_severity = severity(table.severity);
+    let rules = table.rules.iter().map(|rule| {
+        let sql = rule.sql.value();
+        let name = string(&rule.name.clone().unwrap_or_else(|| naming::rule_name(&sql)));
+        let level = severity(rule.severity.unwrap_or(table.severity));
+        quote!(::datacontract::RowRule { name: #name, sql: #sql.to_string(), severity: #level })
+    });
+    let table_expectations = table
+        .row_count
+        .iter()
+        .map(|expect| expectation(expect, table.severity));
+    let records: Vec<&syn::Type> = table
+        .columns
+        .iter()
+        .filter_map(|column| column.column_type.as_ref())
+        .filter(|column_type| column_type.scalar == Scalar::Record)
+        .map(|column_type| &column_type.element)
+        .collect();
+    let depth_assertions = records.iter().map(|record| {
+        quote_spanned! {record.span()=>
+            const _: () = ::core::assert!(
+                <#record as ::datacontract::DataContract>::RECORD_DEPTH <= ::datacontract::MAX_RECORD_DEPTH,
+                "BigQuery nests RECORD columns at most 15 levels deep",
+            );
+        }
+    });
+    quote! {
+        #[automatically_derived]
+        impl ::datacontract::DataContract for #ident {
+            const RECORD_DEPTH: usize = 1 + ::datacontract::__private::max_depth(&[
+                #(<#records as ::datacontract::DataContract>::RECORD_DEPTH),*
+            ]);
+
+            fn contract() -> ::datacontract::Contract {
+                ::datacontract::Contract {
+                    name: #name.to_string(),
+                    version: #version.to_string(),
+                    description: #description,
+                    fields: ::std::vec![#(#fields),*],
+                    dedup_key: #dedup_key,
+                    partitioning: #partitioning,
+                    clustering: ::std::vec![#(#clustering),*],
+                    default_severity: #default_severity,
+                    rules: ::std::vec![#(#rules),*],
+                    expectations: ::std::vec![#(#table_expectations),*],
+                }
+            }
+        }
+        #(#depth_assertions)*
+    }
+}
+
+fn field(table: &Table, column: &Column) -> TokenStream {
+    let column_type = column
+        .column_type
+        .as_ref()
+        .expect("checked: every column has a type");
+    let name = &column.name.value;
+    let logical_type = logical_type(column);
+    let mode = match column_type.mode {
+        Mode::Required => quote!(Required),
+        Mode::Nullable => quote!(Nullable),
+        Mode::Repeated => quote!(Repeated),
+    };
+    let description = option_string(column.description.as_deref());
+    let null_array_allowed = column_type.null_array_allowed;
+    let fallback = column.severity.unwrap_or(table.severity);
+    let constraints = constraints(column, fallback);
+    let expectations = column
+        .expectations
+        .iter()
+        .map(|expect| expectation(expect, fallback));
+    let policy_tags = column.policy_tags.iter().map(|tag| string(tag));
+    let sensitivity = match &column.sensitivity {
+        Some(level) => {
+            let variant = Ident::new(&capitalize(&level.value), level.span);
+            quote!(::std::option::Option::Some(::datacontract::Sensitivity::#variant))
+        }
+        None => quote!(::std::option::Option::None),
+    };
+    quote! {
+        ::datacontract::Field {
+            name: #name.to_string(),
+            logical_type: #logical_type,
+            mode: ::datacontract::Mode::#mode,
+            description: #description,
+            null_array_allowed: #null_array_allowed,
+            constraints: ::std::vec![#(#constraints),*],
+            expectations: ::std::vec![#(#expectations),*],
+            policy_tags: ::std::vec![#(#policy_tags),*],
+            sensitivity: #sensitivity,
+        }
+    }
+}
+
+fn logical_type(column: &Column) -> TokenStream {
+    let column_type = column
+        .column_type
+        .as_ref()
+        .expect("checked: every column has a type");
+    let decimal = |variant: TokenStream, precision: Option<u8>, scale: Option<u8>| {
+        let precision = option_u8(precision);
+        let scale = option_u8(scale);
+        quote!(::datacontract::LogicalType::#variant { precision: #precision, scale: #scale })
+    };
+    let scalar = effective_scalar(column).expect("checked: every column has a type");
+    let variant = match scalar {
+        Scalar::Bool => quote!(Bool),
+        Scalar::Int => quote!(Int64),
+        Scalar::Float => quote!(Float64),
+        Scalar::String => quote!(String),
+        Scalar::Bytes => quote!(Bytes),
+        Scalar::Date => quote!(Date),
+        Scalar::Time => quote!(Time),
+        Scalar::DateTime => quote!(DateTime),
+        Scalar::Timestamp => quote!(Timestamp),
+        Scalar::Json => quote!(Json),
+        Scalar::Decimal | Scalar::WideInt => {
+            return match column.type_override.as_ref().map(|o| &o.value) {
+                Some(TypeOverride::BigNumeric { precision, scale }) => {
+                    decimal(quote!(BigNumeric), *precision, *scale)
+                }
+                Some(TypeOverride::Numeric { precision, scale }) => {
+                    decimal(quote!(Numeric), *precision, *scale)
+                }
+                _ => decimal(quote!(Numeric), None, None),
+            };
+        }
+        Scalar::Record => {
+            let record = &column_type.element;
+            return quote_spanned! {record.span()=>
+                ::datacontract::LogicalType::Record {
+                    fields: <#record as ::datacontract::DataContract>::contract().fields,
+                }
+            };
+        }
+    };
+    quote!(::datacontract::LogicalType::#variant)
+}
+
+/// The column's checks; `min` and `max` of one severity become one range.
+fn constraints(column: &Column, fallback: Severity) -> Vec<TokenStream> {
+    let mut ranges: Vec<(Severity, Option<&Bound>, Option<&Bound>)> = Vec::new();
+    let mut others = Vec::new();
+    for check in &column.checks {
+        let level = check.severity.unwrap_or(fallback);
+        let kind = match &check.kind {
+            CheckKind::Min(bound) | CheckKind::Max(bound) => {
+                let is_min = matches!(check.kind, CheckKind::Min(_));
+                match ranges.iter_mut().find(|(s, _, _)| *s == level) {
+                    Some((_, min, _)) if is_min => *min = Some(bound),
+                    Some((_, _, max)) => *max = Some(bound),
+                    None if is_min => ranges.push((level, Some(bound), None)),
+                    None => ranges.push((level, None, Some(bound))),
+                }
+                continue;
+            }
+            CheckKind::Length { min, max } => {
+                let (min, max) = (option_u64(*min), option_u64(*max));
+                quote!(Length { min: #min, max: #max })
+            }
+            CheckKind::Regex(RegexSource::Literal(pattern)) => {
+                quote!(Regex { pattern: #pattern.to_string() })
+            }
+            CheckKind::Regex(RegexSource::Path(path)) => {
+                quote!(Regex { pattern: ::std::string::ToString::to_string((#path).as_str()) })
+            }
+            CheckKind::OneOf(values) => {
+                let values = values.iter().map(literal);
+                quote!(OneOf {
+                    values: ::std::vec![#(#values),*]
+                })
+            }
+            CheckKind::Unique => quote!(Unique),
+            CheckKind::Email => quote!(Email),
+            CheckKind::Url => quote!(Url),
+        };
+        others.push(constraint(kind, level));
+    }
+    let mut all: Vec<TokenStream> = ranges
+        .into_iter()
+        .map(|(level, min, max)| {
+            let (min, max) = (option_bound(min), option_bound(max));
+            constraint(quote!(Range { min: #min, max: #max }), level)
+        })
+        .collect();
+    all.extend(others);
+    all
+}
+
+fn constraint(kind: TokenStream, level: Severity) -> TokenStream {
+    let level = severity(level);
+    quote!(::datacontract::Constraint { kind: ::datacontract::ConstraintKind::#kind, severity: #level })
+}
+
+fn option_bound(bound: Option<&Bound>) -> TokenStream {
+    match bound {
+        Some(Bound { value, inclusive }) => {
+            let value = literal(value);
+            quote!(::std::option::Option::Some(::datacontract::Bound { value: #value, inclusive: #inclusive }))
+        }
+        None => quote!(::std::option::Option::None),
+    }
+}
+
+fn expectation(expect: &Expect, fallback: Severity) -> TokenStream {
+    let statistic = match expect.statistic {
+        Statistic::RowCount => quote!(RowCount),
+        Statistic::Mean => quote!(Mean),
+        Statistic::Stddev => quote!(Stddev),
+        Statistic::Min => quote!(Min),
+        Statistic::Max => quote!(Max),
+        Statistic::Sum => quote!(Sum),
+        Statistic::Quantile(q) => quote!(Quantile { q: #q }),
+        Statistic::NullFraction => quote!(NullFraction),
+        Statistic::DistinctCount => quote!(DistinctCount),
+    };
+    let option_literal = |value: &Option<Value>| match value {
+        Some(value) => {
+            let value = literal(value);
+            quote!(::std::option::Option::Some(#value))
+        }
+        None => quote!(::std::option::Option::None),
+    };
+    let (min, max) = (option_literal(&expect.min), option_literal(&expect.max));
+    let level = severity(expect.severity.unwrap_or(fallback));
+    quote! {
+        ::datacontract::Expectation {
+            statistic: ::datacontract::Statistic::#statistic,
+            min: #min,
+            max: #max,
+            severity: #level,
+        }
+    }
+}
+
+fn partitioning(table: &Table, partition: &Partition) -> TokenStream {
+    match partition {
+        Partition::Time {
+            column,
+            granularity,
+        } => {
+            let column = string(column_name(table, column));
+            let granularity = time_granularity(granularity.value);
+            quote!(::datacontract::Partitioning::Time { column: #column, granularity: #granularity })
+        }
+        Partition::IngestionTime { granularity } => {
+            let granularity = time_granularity(*granularity);
+            quote!(::datacontract::Partitioning::IngestionTime { granularity: #granularity })
+        }
+        Partition::Range {
+            column,
+            start,
+            end,
+            interval,
+        } => {
+            let column = string(column_name(table, column));
+            quote! {
+                ::datacontract::Partitioning::IntegerRange {
+                    column: #column, start: #start, end: #end, interval: #interval,
+                }
+            }
+        }
+    }
+}
+
+fn time_granularity(granularity: Granularity) -> TokenStream {
+    let variant = match granularity {
+        Granularity::Hour => quote!(Hour),
+        Granularity::Day => quote!(Day),
+        Granularity::Month => quote!(Month),
+        Granularity::Year => quote!(Year),
+    };
+    quote!(::datacontract::TimeGranularity::#variant)
+}
+
+/// The stored name of the column an attribute refers to (checked to exist).
+fn column_name<'t>(table: &'t Table, ident: &Ident) -> &'t str {
+    let wanted = ident.unraw().to_string();
+    table
+        .columns
+        .iter()
+        .find(|column| column.name.value == wanted)
+        .or_else(|| {
+            table
+                .columns
+                .iter()
+                .find(|column| column.ident.unraw() == wanted)
+        })
+        .map(|column| column.name.value.as_str())
+        .expect("checked: key columns exist")
+}
+
+fn literal(value: &Value) -> TokenStream {
+    match value {
+        Value::Bool(flag) => quote!(::datacontract::Literal::Bool(#flag)),
+        Value::Int(int) => quote!(::datacontract::Literal::Int(#int)),
+        Value::Float(float) => quote!(::datacontract::Literal::Float(#float)),
+        Value::Str(text) => quote!(::datacontract::Literal::String(#text.to_string())),
+        Value::Runtime(expr) => quote!(::datacontract::Literal::from(#expr)),
+    }
+}
+
+fn severity(level: Severity) -> TokenStream {
+    match level {
+        Severity::Error => quote!(::datacontract::Severity::Error),
+        Severity::Warn => quote!(::datacontract::Severity::Warn),
+    }
+}
+
+fn string(text: &str) -> TokenStream {
+    quote!(#text.to_string())
+}
+
+fn option_string(text: Option<&str>) -> TokenStream {
+    match text {
+        Some(text) => quote!(::std::option::Option::Some(#text.to_string())),
+        None => quote!(::std::option::Option::None),
+    }
+}
+
+fn option_u8(value: Option<u8>) -> TokenStream {
+    match value {
+        Some(value) => quote!(::std::option::Option::Some(#value)),
+        None => quote!(::std::option::Option::None),
+    }
+}
+
+fn option_u64(value: Option<u64>) -> TokenStream {
+    match value {
+        Some(value) => quote!(::std::option::Option::Some(#value)),
+        None => quote!(::std::option::Option::None),
+    }
+}
+
+fn capitalize(word: &str) -> String {
+    let mut chars = word.chars();
+    chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}

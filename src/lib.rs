@@ -1,0 +1,71 @@
+//! # datacontract
+//!
+//! One annotated Rust struct is the single source of truth for a table:
+//!
+//! ```
+//! use datacontract::DataContract;
+//!
+//! /// One trade.
+//! #[derive(DataContract)]
+//! #[contract(version = "1.0.0", dedup_key(trade_id), partition_by(day(traded_at)))]
+//! struct Trade {
+//!     /// Exchange-assigned id.
+//!     trade_id: i64,
+//!     #[contract(min_exclusive = 0)]
+//!     price: f64,
+//!     traded_at: chrono::DateTime<chrono::Utc>,
+//! }
+//!
+//! let contract = Trade::contract();
+//! assert_eq!(contract.name, "trade");
+//! let ddl = contract.ddl(&datacontract::schema::DdlOptions::default()).unwrap();
+//! assert!(ddl.contains("PARTITION BY DATE(`traded_at`)"));
+//! ```
+//!
+//! From a [`Contract`] the [`schema`] module generates the BigQuery JSON
+//! schema and DDL, the JSON Schema of a row, and the Arrow and Polars
+//! schemas; [`cli`] is the `contracts` command, reusable by any crate.
+
+extern crate self as datacontract;
+
+pub mod cli;
+pub mod contract;
+mod registry;
+pub mod schema;
+
+pub use contract::{
+    Bound, Constraint, ConstraintKind, Contract, DedupKey, Expectation, Field, Literal,
+    LogicalType, Mode, Partitioning, RowRule, Sensitivity, Severity, Statistic, TimeGranularity,
+};
+pub use datacontract_derive::DataContract;
+pub use registry::Registry;
+
+/// A type that describes a table: implemented by `#[derive(DataContract)]`.
+pub trait DataContract {
+    /// How many RECORD levels this type occupies when used as a column: 1
+    /// for a struct of scalar columns. BigQuery allows at most 15.
+    const RECORD_DEPTH: usize;
+
+    /// The table's contract.
+    fn contract() -> Contract;
+}
+
+/// The deepest RECORD nesting BigQuery accepts.
+pub const MAX_RECORD_DEPTH: usize = 15;
+
+/// Helpers for the code `#[derive(DataContract)]` emits. Not a public API.
+#[doc(hidden)]
+pub mod __private {
+    /// The largest of `depths`, or 0 (usable in constants).
+    pub const fn max_depth(depths: &[usize]) -> usize {
+        let mut max = 0;
+        let mut i = 0;
+        while i < depths.len() {
+            if depths[i] > max {
+                max = depths[i];
+            }
+            i += 1;
+        }
+        max
+    }
+}

@@ -1,0 +1,27 @@
+//! Generators: everything a [`Contract`](crate::Contract) turns into.
+//!
+//! Each generator is a method on `Contract`, defined in the file of its
+//! target format:
+//!
+//! | method | output |
+//! |---|---|
+//! | [`bigquery_schema`](crate::Contract::bigquery_schema) | the REST API's `TableFieldSchema` list, as `bq show --schema` prints it |
+//! | [`ddl`](crate::Contract::ddl) | `CREATE TABLE` in GoogleSQL |
+//! | [`json_schema`](crate::Contract::json_schema) | the JSON Schema of one row, as serde writes it |
+//! | [`arrow_schema`](crate::Contract::arrow_schema) | an arrow-rs `Schema` |
+//! | [`polars_schema`](crate::Contract::polars_schema) | a Polars `Schema` |
+
+mod arrow;
+mod bigquery;
+mod ddl;
+mod json_schema;
+mod polars;
+
+pub use self::polars::render_polars_schema;
+pub use bigquery::{PolicyTags, TableFieldSchema};
+pub use ddl::DdlOptions;
+
+/// A contract or an option that cannot be turned into valid output.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct SchemaError(pub String);
