@@ -99,7 +99,7 @@ where
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(error) => {
-            let rendered = error.render().ansi().to_string();
+            let rendered = error.render().to_string();
             return if error.use_stderr() {
                 let _ = write!(err, "{rendered}");
                 ExitCode::from(EXIT_USAGE)

@@ -271,7 +271,7 @@ fn expectation(cx: &Ctxt, meta: &ParseNestedMeta, statistic: Statistic) -> syn::
     if expect.min.is_none() && expect.max.is_none() {
         cx.error_at(expect.span, "an expectation needs `min`, `max` or both");
     }
-    if matches!(statistic, Statistic::Quantile(q) if q.is_nan()) {
+    if matches!(expect.statistic, Statistic::Quantile(q) if q.is_nan()) {
         cx.error_at(
             expect.span,
             "a quantile expectation needs `q = …` between 0 and 1",

@@ -265,15 +265,24 @@ fn rules(cx: &Ctxt, table: &Table) {
             ),
             Ok(columns) => {
                 for column in columns {
-                    if !known.contains(&column.to_ascii_lowercase()) {
-                        cx.error_spanned_by(
-                            &rule.sql,
-                            format!(
-                                "row rule refers to `{column}`, which is not a column of `{}`",
-                                table.ident
-                            ),
-                        );
+                    if known.contains(&column.to_ascii_lowercase()) {
+                        continue;
                     }
+                    let hint = table
+                        .columns
+                        .iter()
+                        .find(|c| c.ident.unraw() == column)
+                        .map(|c| {
+                            format!(" (field `{column}` is stored as column `{}`)", c.name.value)
+                        })
+                        .unwrap_or_default();
+                    cx.error_spanned_by(
+                        &rule.sql,
+                        format!(
+                            "row rule refers to `{column}`, which is not a column of `{}`{hint}",
+                            table.ident
+                        ),
+                    );
                 }
             }
         }
@@ -407,8 +416,12 @@ fn value_check(cx: &Ctxt, check: &Check, scalar: Scalar, mode: Mode) {
         }
         CheckKind::Unique => None,
     };
+    let span = match &check.kind {
+        CheckKind::Regex(RegexSource::Literal(lit)) => lit.span(),
+        _ => check.span,
+    };
     if let Some(problem) = problem {
-        cx.error_at(check.span, problem);
+        cx.error_at(span, problem);
     }
 }
 

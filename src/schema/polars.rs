@@ -19,12 +19,27 @@ impl Contract {
 }
 
 /// The schema as text, one `name: dtype` line per column, for people and
-/// for snapshots.
+/// for snapshots. Structs are spelled out (`struct{a: i64, b: str}`), where
+/// Polars' own display shows only their width.
 pub fn render_polars_schema(schema: &Schema) -> String {
     schema
         .iter()
-        .map(|(name, dtype)| format!("{name}: {dtype}\n"))
+        .map(|(name, dtype)| format!("{name}: {}\n", render_dtype(dtype)))
         .collect()
+}
+
+fn render_dtype(dtype: &DataType) -> String {
+    match dtype {
+        DataType::Struct(fields) => {
+            let fields: Vec<String> = fields
+                .iter()
+                .map(|field| format!("{}: {}", field.name(), render_dtype(field.dtype())))
+                .collect();
+            format!("struct{{{}}}", fields.join(", "))
+        }
+        DataType::List(inner) => format!("list[{}]", render_dtype(inner)),
+        other => other.to_string(),
+    }
 }
 
 fn polars_field(field: &Field) -> PolarsField {

@@ -1,0 +1,31 @@
+//! A downstream crate's whole `contracts` binary: derive the contracts,
+//! list them in `main`, and hand over to `datacontract::cli::main`.
+//!
+//! ```text
+//! cargo run --example downstream -- ddl --project my-project --dataset shop
+//! cargo run --example downstream -- schema orders --format json-schema
+//! ```
+
+use datacontract::{DataContract, Registry};
+
+/// One order line of the shop.
+#[derive(DataContract)]
+#[contract(
+    name = "orders",
+    version = "1.0.0",
+    dedup_key(order_id),
+    partition_by(day(ordered_at))
+)]
+#[allow(dead_code)]
+struct Order {
+    /// The shop's order id.
+    order_id: i64,
+    #[contract(min = 1)]
+    quantity: i64,
+    /// When the customer pressed "buy".
+    ordered_at: chrono::DateTime<chrono::Utc>,
+}
+
+fn main() -> std::process::ExitCode {
+    datacontract::cli::main(Registry::new().with::<Order>())
+}
