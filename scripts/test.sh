@@ -8,5 +8,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 export INSTA_UPDATE=no
-export TRYBUILD="${TRYBUILD:-}"
 cargo test --workspace --locked
