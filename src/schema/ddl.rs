@@ -236,6 +236,157 @@ pub(crate) fn string_literal(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::{DedupKey, Severity};
+
+    fn table(fields: Vec<Field>, partitioning: Option<Partitioning>) -> Contract {
+        Contract {
+            name: "events".into(),
+            version: "1.0.0".into(),
+            description: None,
+            fields,
+            dedup_key: Some(DedupKey {
+                columns: vec!["day".into()],
+                severity: Severity::Error,
+            }),
+            partitioning,
+            clustering: Vec::new(),
+            default_severity: Severity::Error,
+            rules: Vec::new(),
+            expectations: Vec::new(),
+        }
+    }
+
+    fn partition_clause(logical_type: LogicalType, granularity: TimeGranularity) -> String {
+        let contract = table(
+            vec![Field::new("day", logical_type, Mode::Nullable)],
+            Some(Partitioning::Time {
+                column: "day".into(),
+                granularity,
+            }),
+        );
+        let ddl = contract.ddl(&DdlOptions::default()).unwrap();
+        let line = ddl
+            .lines()
+            .find(|line| line.starts_with("PARTITION BY"))
+            .unwrap();
+        line.trim_end_matches(';').to_string()
+    }
+
+    #[test]
+    fn partition_expressions_follow_the_column_type() {
+        use TimeGranularity::*;
+        assert_eq!(
+            partition_clause(LogicalType::Date, Day),
+            "PARTITION BY `day`"
+        );
+        assert_eq!(
+            partition_clause(LogicalType::Date, Month),
+            "PARTITION BY DATE_TRUNC(`day`, MONTH)"
+        );
+        assert_eq!(
+            partition_clause(LogicalType::Timestamp, Day),
+            "PARTITION BY DATE(`day`)"
+        );
+        assert_eq!(
+            partition_clause(LogicalType::Timestamp, Year),
+            "PARTITION BY TIMESTAMP_TRUNC(`day`, YEAR)"
+        );
+        assert_eq!(
+            partition_clause(LogicalType::DateTime, Hour),
+            "PARTITION BY DATETIME_TRUNC(`day`, HOUR)"
+        );
+    }
+
+    #[test]
+    fn ingestion_time_partitions_use_the_pseudo_columns() {
+        let day = table(
+            Vec::new(),
+            Some(Partitioning::IngestionTime {
+                granularity: TimeGranularity::Day,
+            }),
+        );
+        assert!(
+            day.ddl(&DdlOptions::default())
+                .unwrap()
+                .contains("PARTITION BY _PARTITIONDATE")
+        );
+        let hour = table(
+            Vec::new(),
+            Some(Partitioning::IngestionTime {
+                granularity: TimeGranularity::Hour,
+            }),
+        );
+        assert!(
+            hour.ddl(&DdlOptions::default())
+                .unwrap()
+                .contains("PARTITION BY TIMESTAMP_TRUNC(_PARTITIONTIME, HOUR)")
+        );
+    }
+
+    #[test]
+    fn a_contract_built_by_hand_is_checked_too() {
+        let missing = table(
+            Vec::new(),
+            Some(Partitioning::Time {
+                column: "day".into(),
+                granularity: TimeGranularity::Day,
+            }),
+        );
+        let error = missing.ddl(&DdlOptions::default()).unwrap_err();
+        assert!(
+            error
+                .0
+                .contains("partitioned by `day`, which is not one of its columns"),
+            "{error}"
+        );
+        let wrong_type = table(
+            vec![Field::new("day", LogicalType::String, Mode::Required)],
+            Some(Partitioning::Time {
+                column: "day".into(),
+                granularity: TimeGranularity::Day,
+            }),
+        );
+        assert!(
+            wrong_type
+                .ddl(&DdlOptions::default())
+                .unwrap_err()
+                .0
+                .contains("a STRING column")
+        );
+        let bad_column = table(
+            vec![Field::new("bad name", LogicalType::Int64, Mode::Required)],
+            None,
+        );
+        assert!(
+            bad_column
+                .ddl(&DdlOptions::default())
+                .unwrap_err()
+                .0
+                .contains("only letters")
+        );
+    }
+
+    #[test]
+    fn hostile_project_and_dataset_names_are_refused() {
+        let contract = table(Vec::new(), None);
+        for (project, dataset) in [
+            (Some("evil`proj"), Some("d")),
+            (None, Some("d`; DROP TABLE x; --")),
+            (Some("good-project"), None),
+        ] {
+            let options = DdlOptions {
+                project: project.map(Into::into),
+                dataset: dataset.map(Into::into),
+                if_not_exists: false,
+            };
+            assert!(contract.ddl(&options).is_err(), "{project:?} {dataset:?}");
+        }
+        let plain = contract.ddl(&DdlOptions {
+            if_not_exists: false,
+            ..DdlOptions::default()
+        });
+        assert!(plain.unwrap().starts_with("CREATE TABLE `events`"));
+    }
 
     #[test]
     fn string_literals_escape_everything_that_could_end_them() {
