@@ -3,6 +3,7 @@
 //! by `check`, turned into code by `expand`.
 
 use proc_macro2::Span;
+use syn::ext::IdentExt;
 use syn::{Expr, Ident, LitStr};
 
 use crate::ty::ColumnType;
@@ -57,6 +58,22 @@ pub struct Table {
     pub row_count: Option<Expect>,
     pub rules: Vec<Rule>,
     pub columns: Vec<Column>,
+}
+
+impl Table {
+    /// The column `ident` refers to: by stored column name first, then by
+    /// Rust field name.
+    pub fn column(&self, ident: &Ident) -> Option<&Column> {
+        let wanted = ident.unraw().to_string();
+        self.columns
+            .iter()
+            .find(|column| column.name.value == wanted)
+            .or_else(|| {
+                self.columns
+                    .iter()
+                    .find(|column| column.ident.unraw() == wanted)
+            })
+    }
 }
 
 /// `partition_by(...)`.

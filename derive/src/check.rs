@@ -110,19 +110,10 @@ fn column_names(cx: &Ctxt, table: &Table) {
     }
 }
 
-/// The column `ident` names, by column name or by Rust field name.
+/// The column `ident` names, or `None` with the error recorded.
 fn resolve<'t>(cx: &Ctxt, table: &'t Table, ident: &Ident, role: &str) -> Option<&'t Column> {
-    let wanted = ident.unraw().to_string();
-    let found = table
-        .columns
-        .iter()
-        .find(|column| column.name.value == wanted)
-        .or_else(|| {
-            table
-                .columns
-                .iter()
-                .find(|column| column.ident.unraw() == wanted)
-        });
+    let found = table.column(ident);
+    let wanted = ident.unraw();
     if found.is_none() {
         cx.error_spanned_by(
             ident,

@@ -4,7 +4,6 @@
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
 use syn::Ident;
-use syn::ext::IdentExt;
 use syn::spanned::Spanned as _;
 
 use crate::ast::{
@@ -148,8 +147,8 @@ fn logical_type(column: &Column) -> TokenStream {
         .as_ref()
         .expect("checked: every column has a type");
     let decimal = |variant: TokenStream, precision: Option<u8>, scale: Option<u8>| {
-        let precision = option_u8(precision);
-        let scale = option_u8(scale);
+        let precision = option(precision);
+        let scale = option(scale);
         quote!(::datacontract::LogicalType::#variant { precision: #precision, scale: #scale })
     };
     let scalar = effective_scalar(column).expect("checked: every column has a type");
@@ -205,7 +204,7 @@ fn constraints(column: &Column, fallback: Severity) -> Vec<TokenStream> {
                 continue;
             }
             CheckKind::Length { min, max } => {
-                let (min, max) = (option_u64(*min), option_u64(*max));
+                let (min, max) = (option(*min), option(*max));
                 quote!(Length { min: #min, max: #max })
             }
             CheckKind::Regex(RegexSource::Literal(pattern)) => {
@@ -325,19 +324,8 @@ fn time_granularity(granularity: Granularity) -> TokenStream {
 
 /// The stored name of the column an attribute refers to (checked to exist).
 fn column_name<'t>(table: &'t Table, ident: &Ident) -> &'t str {
-    let wanted = ident.unraw().to_string();
-    table
-        .columns
-        .iter()
-        .find(|column| column.name.value == wanted)
-        .or_else(|| {
-            table
-                .columns
-                .iter()
-                .find(|column| column.ident.unraw() == wanted)
-        })
-        .map(|column| column.name.value.as_str())
-        .expect("checked: key columns exist")
+    let column = table.column(ident).expect("checked: key columns exist");
+    column.name.value.as_str()
 }
 
 fn literal(value: &Value) -> TokenStream {
@@ -362,20 +350,11 @@ fn string(text: &str) -> TokenStream {
 }
 
 fn option_string(text: Option<&str>) -> TokenStream {
-    match text {
-        Some(text) => quote!(::std::option::Option::Some(#text.to_string())),
-        None => quote!(::std::option::Option::None),
-    }
+    option(text.map(string))
 }
 
-fn option_u8(value: Option<u8>) -> TokenStream {
-    match value {
-        Some(value) => quote!(::std::option::Option::Some(#value)),
-        None => quote!(::std::option::Option::None),
-    }
-}
-
-fn option_u64(value: Option<u64>) -> TokenStream {
+/// `Some(value)` or `None`, spelled out for generated code.
+fn option<T: quote::ToTokens>(value: Option<T>) -> TokenStream {
     match value {
         Some(value) => quote!(::std::option::Option::Some(#value)),
         None => quote!(::std::option::Option::None),
