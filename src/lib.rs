@@ -28,17 +28,22 @@
 
 extern crate self as datacontract;
 
+pub mod check;
 pub mod cli;
 pub mod contract;
 mod registry;
+pub mod report;
 pub mod schema;
+pub mod validate;
 
 pub use contract::{
-    Bound, Constraint, ConstraintKind, Contract, DedupKey, Expectation, Field, Literal,
+    Bound, Constraint, ConstraintKind, Contract, DedupKey, Expectation, Field, Freshness, Literal,
     LogicalType, Mode, Partitioning, RowRule, Sensitivity, Severity, Statistic, TimeGranularity,
 };
 pub use datacontract_derive::DataContract;
 pub use registry::Registry;
+pub use report::Report;
+pub use validate::{Options, SchemaPolicy, validate};
 
 /// A type that describes a table: implemented by `#[derive(DataContract)]`.
 pub trait DataContract {
@@ -48,6 +53,12 @@ pub trait DataContract {
 
     /// The table's contract.
     fn contract() -> Contract;
+
+    /// Validates a frame against this table's contract with the default
+    /// [`Options`]: `Kline::validate(frame)`.
+    fn validate(frame: impl Into<validate::Input>) -> Result<Report, validate::ValidationError> {
+        validate::validate(frame, &Self::contract(), &Options::default())
+    }
 }
 
 /// The deepest RECORD nesting BigQuery accepts.

@@ -56,8 +56,16 @@ pub struct Table {
     pub cluster_by: Vec<Ident>,
     pub severity: Severity,
     pub row_count: Option<Expect>,
+    pub freshness: Option<FreshnessSpec>,
     pub rules: Vec<Rule>,
     pub columns: Vec<Column>,
+}
+
+/// `freshness(column, max_age = "26h")`.
+pub struct FreshnessSpec {
+    pub column: Ident,
+    pub max_age_seconds: u64,
+    pub severity: Option<Severity>,
 }
 
 impl Table {

@@ -11,8 +11,8 @@ use syn::spanned::Spanned as _;
 use syn::{Attribute, Expr, ExprLit, ExprUnary, Ident, Lit, LitStr, Token, UnOp};
 
 use crate::ast::{
-    Bound, Check, CheckKind, Expect, Granularity, Partition, RegexSource, Rule, Severity, Spanned,
-    Statistic, TypeOverride, Value,
+    Bound, Check, CheckKind, Expect, FreshnessSpec, Granularity, Partition, RegexSource, Rule,
+    Severity, Spanned, Statistic, TypeOverride, Value,
 };
 use crate::ctxt::Ctxt;
 
@@ -28,6 +28,7 @@ pub struct TableAttrs {
     pub cluster_by: Vec<Ident>,
     pub severity: Option<Severity>,
     pub row_count: Option<Expect>,
+    pub freshness: Option<FreshnessSpec>,
     pub rules: Vec<Rule>,
 }
 
@@ -46,7 +47,7 @@ pub struct ColumnAttrs {
 }
 
 const TABLE_KEYS: &str = "name, version, description, dedup_key, partition_by, cluster_by, \
-                          severity, row_count, rule, warn, error";
+                          severity, row_count, freshness, rule, warn, error";
 const COLUMN_KEYS: &str = "rename, skip, description, bigquery_type, severity, warn, error, \
                            min, max, min_exclusive, max_exclusive, length, regex, one_of, unique, \
                            email, url, expect, policy_tags, sensitivity";
@@ -79,10 +80,18 @@ fn table_item(
                 Severity::Error
             };
             meta.parse_nested_meta(|inner| {
-                if matches!(key_of(&inner).as_str(), "dedup_key" | "row_count" | "rule") {
+                if matches!(
+                    key_of(&inner).as_str(),
+                    "dedup_key" | "row_count" | "rule" | "freshness"
+                ) {
                     table_item(cx, &inner, table, Some(level))
                 } else {
-                    unknown(cx, &inner, "severity group", "dedup_key, row_count, rule")
+                    unknown(
+                        cx,
+                        &inner,
+                        "severity group",
+                        "dedup_key, row_count, rule, freshness",
+                    )
                 }
             })?;
         }
@@ -104,6 +113,7 @@ fn table_item(
             expect.severity = expect.severity.or(group);
             table.row_count = Some(expect);
         }
+        "freshness" => table.freshness = freshness(cx, meta, group)?,
         "rule" => {
             let mut rule = rule(cx, meta)?;
             rule.severity = rule.severity.or(group);
@@ -349,6 +359,59 @@ fn partition(cx: &Ctxt, meta: &ParseNestedMeta) -> syn::Result<Option<Partition>
         Ok(())
     })?;
     Ok(partition)
+}
+
+/// `freshness(column, max_age = "26h")`: the age is a whole number of
+/// seconds (`s`), minutes (`m`), hours (`h`) or days (`d`).
+fn freshness(
+    cx: &Ctxt,
+    meta: &ParseNestedMeta,
+    group: Option<Severity>,
+) -> syn::Result<Option<FreshnessSpec>> {
+    let (mut column, mut max_age_seconds) = (None, None);
+    meta.parse_nested_meta(|item| {
+        if item.path.is_ident("max_age") {
+            let lit = lit_str(&item)?;
+            max_age_seconds = age_seconds(&lit.value());
+            if max_age_seconds.is_none() {
+                cx.error_spanned_by(
+                    &lit,
+                    "write the age as a number and a unit: \"90s\", \"15m\", \"26h\" or \"7d\"",
+                );
+            }
+        } else {
+            column = Some(item.path.require_ident()?.clone());
+        }
+        Ok(())
+    })?;
+    match (column, max_age_seconds) {
+        (Some(column), Some(max_age_seconds)) => Ok(Some(FreshnessSpec {
+            column,
+            max_age_seconds,
+            severity: group,
+        })),
+        _ => {
+            cx.error_spanned_by(&meta.path, "write freshness(column, max_age = \"26h\")");
+            Ok(None)
+        }
+    }
+}
+
+fn age_seconds(text: &str) -> Option<u64> {
+    let unit_at = text.find(|c: char| !c.is_ascii_digit())?;
+    let (number, unit) = text.split_at(unit_at);
+    let scale = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86400,
+        _ => return None,
+    };
+    number
+        .parse::<u64>()
+        .ok()?
+        .checked_mul(scale)
+        .filter(|age| *age > 0)
 }
 
 fn granularity(name: &str) -> Option<Granularity> {

@@ -27,6 +27,18 @@ pub fn check(cx: &Ctxt, table: &Table) {
     partitioning(cx, table);
     clustering(cx, table);
     rules(cx, table);
+    if let Some(freshness) = &table.freshness {
+        if let Some(column) = resolve(cx, table, &freshness.column, "freshness") {
+            if !effective_scalar(column)
+                .is_some_and(|s| matches!(s, Scalar::Date | Scalar::DateTime | Scalar::Timestamp))
+            {
+                cx.error_spanned_by(
+                    &freshness.column,
+                    "freshness needs a DATE, DATETIME or TIMESTAMP column",
+                );
+            }
+        }
+    }
     if let Some(row_count) = &table.row_count {
         expectation(cx, row_count, None);
     }

@@ -57,6 +57,16 @@ pub fn expand(table: &Table) -> TokenStream {
         .row_count
         .iter()
         .map(|expect| expectation(expect, table.severity));
+    let freshness = option(table.freshness.as_ref().map(|freshness| {
+        let column = string(column_name(table, &freshness.column));
+        let max_age_seconds = freshness.max_age_seconds;
+        let level = severity(freshness.severity.unwrap_or(table.severity));
+        quote!(::datacontract::Freshness {
+            column: #column,
+            max_age_seconds: #max_age_seconds,
+            severity: #level,
+        })
+    }));
     let records: Vec<&syn::Type> = table
         .columns
         .iter()
@@ -91,6 +101,7 @@ pub fn expand(table: &Table) -> TokenStream {
                     default_severity: #default_severity,
                     rules: ::std::vec![#(#rules),*],
                     expectations: ::std::vec![#(#table_expectations),*],
+                    freshness: #freshness,
                 }
             }
         }

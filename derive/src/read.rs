@@ -66,6 +66,7 @@ pub fn table(cx: &Ctxt, input: &DeriveInput) -> Option<Table> {
         cluster_by: table_attrs.cluster_by,
         severity: table_attrs.severity.unwrap_or(Severity::Error),
         row_count: table_attrs.row_count,
+        freshness: table_attrs.freshness,
         rules: table_attrs.rules,
         columns,
         ident,

@@ -45,6 +45,21 @@ pub struct Contract {
     /// Table-level expectations, such as the row count.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub expectations: Vec<Expectation>,
+    /// How recent the newest row must be.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub freshness: Option<Freshness>,
+}
+
+/// The newest value of a time column lies within `max_age_seconds` of the
+/// reference time a validation is given.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Freshness {
+    /// A DATE, DATETIME or TIMESTAMP column.
+    pub column: String,
+    /// The greatest age allowed, in seconds.
+    pub max_age_seconds: u64,
+    /// What a stale table does to a run.
+    pub severity: Severity,
 }
 
 /// The key that identifies a row, and what a duplicated key does to a run.

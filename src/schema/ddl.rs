@@ -253,6 +253,7 @@ mod tests {
             default_severity: Severity::Error,
             rules: Vec::new(),
             expectations: Vec::new(),
+            freshness: None,
         }
     }
 

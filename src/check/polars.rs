@@ -1,0 +1,249 @@
+//! Compiles planned checks to Polars expressions.
+//!
+//! A row test becomes a boolean expression that is `true` exactly for the
+//! failing rows and never NULL, so `sum()` counts failures and `filter()`
+//! selects them. A statistic becomes one aggregate expression. Together they
+//! evaluate in one `select` over the data.
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Timelike};
+use polars::prelude::*;
+
+use super::RowTest;
+use crate::{Bound, Literal, Statistic};
+
+/// The expression reading `column`, a dotted path into RECORD sub-fields.
+pub fn column(path: &str) -> Expr {
+    let mut parts = path.split('.');
+    let first = parts.next().expect("split yields at least one part");
+    parts.fold(col(first), |expr, field| {
+        expr.struct_().field_by_name(field)
+    })
+}
+
+/// `true` for the rows that fail `test`; `dtype_of` gives a column's
+/// contract dtype (bounds are compared in it).
+pub fn failure(test: &RowTest, dtype_of: &dyn Fn(&str) -> Option<DataType>) -> PolarsResult<Expr> {
+    let expr = match test {
+        RowTest::Null { column: path } => column(path).is_null(),
+        RowTest::OutOfRange {
+            column: path,
+            min,
+            max,
+        } => {
+            let dtype = dtype_of(path).ok_or_else(|| unknown_column(path))?;
+            out_of_range(path, &dtype, min.as_ref(), max.as_ref())?
+        }
+        RowTest::Length {
+            column: path,
+            array,
+            min,
+            max,
+        } => {
+            let length = if *array {
+                column(path).list().len().cast(DataType::UInt64)
+            } else {
+                column(path).str().len_chars().cast(DataType::UInt64)
+            };
+            let too_short = min.map(|min| length.clone().lt(lit(min)));
+            let too_long = max.map(|max| length.gt(lit(max)));
+            any_of([too_short, too_long])
+        }
+        RowTest::NoMatch {
+            column: path,
+            pattern,
+        } => column(path)
+            .str()
+            .contains(lit(pattern.as_str()), true)
+            .not(),
+        RowTest::NotOneOf {
+            column: path,
+            values,
+        } => {
+            let dtype = dtype_of(path).ok_or_else(|| unknown_column(path))?;
+            let allowed = literal_series(values, &dtype)?;
+            column(path).is_in(lit(allowed).implode(true), false).not()
+        }
+        RowTest::Duplicated { columns } => match columns.as_slice() {
+            [single] => column(single)
+                .is_duplicated()
+                .and(column(single).is_not_null()),
+            several => as_struct(several.iter().map(|c| column(c)).collect()).is_duplicated(),
+        },
+        RowTest::RuleFalse { sql } => polars::sql::sql_expr(sql)?.not(),
+    };
+    Ok(expr.fill_null(lit(false)))
+}
+
+/// For a dedup key: `true` on the first row of each duplicated key, so the
+/// sum counts distinct duplicated keys.
+pub fn first_of_duplicated_key(columns: &[String]) -> Expr {
+    let key = as_struct(columns.iter().map(|c| column(c)).collect());
+    key.clone().is_duplicated().and(key.is_first_distinct())
+}
+
+/// The aggregate measuring `statistic` of `column` (`None`: the table).
+pub fn statistic(statistic: &Statistic, column_path: Option<&str>) -> Expr {
+    let Some(path) = column_path else {
+        return len().cast(DataType::Float64);
+    };
+    let value = column(path);
+    let numeric = value.clone().cast(DataType::Float64);
+    match statistic {
+        Statistic::RowCount => len().cast(DataType::Float64),
+        Statistic::Mean => numeric.mean(),
+        Statistic::Stddev => numeric.std(1),
+        Statistic::Sum => numeric.sum(),
+        Statistic::Quantile { q } => numeric.quantile(lit(*q), QuantileMethod::Linear),
+        Statistic::Min => value.min(),
+        Statistic::Max => value.max(),
+        Statistic::NullFraction => {
+            value.null_count().cast(DataType::Float64) / len().cast(DataType::Float64)
+        }
+        Statistic::DistinctCount => value.drop_nulls().n_unique().cast(DataType::Float64),
+    }
+}
+
+fn out_of_range(
+    path: &str,
+    dtype: &DataType,
+    min: Option<&Bound>,
+    max: Option<&Bound>,
+) -> PolarsResult<Expr> {
+    let value = column(path);
+    let below = min
+        .map(|bound| -> PolarsResult<Expr> {
+            let (value, limit) = comparable(value.clone(), dtype, &bound.value)?;
+            Ok(if bound.inclusive {
+                value.lt(limit)
+            } else {
+                value.lt_eq(limit)
+            })
+        })
+        .transpose()?;
+    let above = max
+        .map(|bound| -> PolarsResult<Expr> {
+            let (value, limit) = comparable(value.clone(), dtype, &bound.value)?;
+            Ok(if bound.inclusive {
+                value.gt(limit)
+            } else {
+                value.gt_eq(limit)
+            })
+        })
+        .transpose()?;
+    let not_a_number = dtype.is_float().then(|| value.is_nan());
+    Ok(any_of([below, above, not_a_number]))
+}
+
+/// The column and the bound as two expressions of one comparable dtype.
+fn comparable(value: Expr, dtype: &DataType, bound: &Literal) -> PolarsResult<(Expr, Expr)> {
+    Ok(match (dtype, bound) {
+        (DataType::Decimal(..), Literal::Int(_) | Literal::Float(_)) => {
+            (value, literal_expr(bound).cast(dtype.clone()))
+        }
+        (dtype, Literal::Int(int)) if dtype.is_integer() => (value, lit(*int)),
+        (dtype, Literal::Int(_) | Literal::Float(_)) if dtype.is_primitive_numeric() => (
+            value.cast(DataType::Float64),
+            literal_expr(bound).cast(DataType::Float64),
+        ),
+        (dtype, Literal::String(text)) if dtype.is_temporal() => {
+            (value, temporal_literal(text, dtype)?)
+        }
+        _ => {
+            polars_bail!(InvalidOperation: "a bound {bound} cannot be compared with a {dtype} column")
+        }
+    })
+}
+
+fn literal_expr(literal: &Literal) -> Expr {
+    match literal {
+        Literal::Bool(flag) => lit(*flag),
+        Literal::Int(int) => lit(*int),
+        Literal::Float(float) => lit(*float),
+        Literal::String(text) => lit(text.as_str()),
+    }
+}
+
+/// An ISO 8601 literal as a value of a temporal dtype.
+pub fn temporal_literal(text: &str, dtype: &DataType) -> PolarsResult<Expr> {
+    let invalid = || polars_err!(InvalidOperation: "`{text}` is not a valid {dtype} literal");
+    Ok(match dtype {
+        DataType::Date => {
+            let date = NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| invalid())?;
+            let days = (date - NaiveDate::default()).num_days();
+            lit(days as i32).cast(DataType::Date)
+        }
+        DataType::Time => {
+            let time = text.parse::<NaiveTime>().map_err(|_| invalid())?;
+            let nanos =
+                time.num_seconds_from_midnight() as i64 * 1_000_000_000 + time.nanosecond() as i64;
+            lit(nanos).cast(DataType::Time)
+        }
+        DataType::Datetime(unit, zone) => {
+            let instant = match zone {
+                Some(_) => DateTime::parse_from_rfc3339(text)
+                    .map_err(|_| invalid())?
+                    .naive_utc(),
+                None => text
+                    .parse::<NaiveDateTime>()
+                    .or_else(|_| NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f"))
+                    .map_err(|_| invalid())?,
+            };
+            let micros = instant.and_utc().timestamp_micros();
+            let ticks = match unit {
+                TimeUnit::Nanoseconds => micros * 1000,
+                TimeUnit::Microseconds => micros,
+                TimeUnit::Milliseconds => micros / 1000,
+            };
+            lit(ticks).cast(dtype.clone())
+        }
+        _ => return Err(invalid()),
+    })
+}
+
+/// The allowed values of a `one_of` as a Series of the column's dtype.
+fn literal_series(values: &[Literal], dtype: &DataType) -> PolarsResult<Series> {
+    let series = match values.first() {
+        Some(Literal::String(_)) => Series::new(
+            "allowed".into(),
+            values
+                .iter()
+                .map(|v| match v {
+                    Literal::String(text) => Some(text.clone()),
+                    _ => None,
+                })
+                .collect::<Vec<_>>(),
+        ),
+        Some(Literal::Bool(_)) => Series::new(
+            "allowed".into(),
+            values
+                .iter()
+                .map(|v| matches!(v, Literal::Bool(true)))
+                .collect::<Vec<_>>(),
+        ),
+        _ => Series::new(
+            "allowed".into(),
+            values
+                .iter()
+                .map(|v| match v {
+                    Literal::Int(int) => *int as f64,
+                    Literal::Float(float) => *float,
+                    _ => f64::NAN,
+                })
+                .collect::<Vec<_>>(),
+        ),
+    };
+    series.cast(dtype)
+}
+
+/// The OR of the present conditions; `false` when there are none.
+fn any_of<const N: usize>(conditions: [Option<Expr>; N]) -> Expr {
+    conditions
+        .into_iter()
+        .flatten()
+        .reduce(|a, b| a.or(b))
+        .unwrap_or(lit(false))
+}
+
+fn unknown_column(path: &str) -> PolarsError {
+    polars_err!(ColumnNotFound: "the contract has no column `{path}`")
+}

@@ -1,0 +1,104 @@
+//! The report as JUnit XML, one testcase per check, for CI test viewers.
+//! Error-severity failures are `<failure>`s; warnings pass with the finding
+//! in `<system-out>`; skipped checks are `<skipped>`.
+
+use std::fmt::Write as _;
+
+use super::{Report, Status};
+use crate::Severity;
+
+impl Report {
+    /// The report as a JUnit XML document.
+    pub fn render_junit(&self) -> String {
+        let name = escape(&self.contract.name);
+        let seconds = self.timings.total_ms / 1000.0;
+        let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+        writeln!(
+            out,
+            "<testsuites name=\"datacontract\" tests=\"{}\" failures=\"{}\" skipped=\"{}\" time=\"{seconds:.3}\">",
+            self.checks.len(),
+            self.summary.failed_errors,
+            self.summary.skipped
+        )
+        .unwrap();
+        writeln!(
+            out,
+            "  <testsuite name=\"{name}\" tests=\"{}\" failures=\"{}\" skipped=\"{}\" time=\"{seconds:.3}\">",
+            self.checks.len(),
+            self.summary.failed_errors,
+            self.summary.skipped
+        )
+        .unwrap();
+        for check in &self.checks {
+            write!(
+                out,
+                "    <testcase classname=\"{name}\" name=\"{}\"",
+                escape(&check.id)
+            )
+            .unwrap();
+            let detail = escape(&finding(check));
+            match (check.status, check.severity) {
+                (Status::Pass, _) => out.push_str("/>\n"),
+                (Status::Fail, Severity::Error) => writeln!(
+                    out,
+                    ">\n      <failure type=\"{:?}\" message=\"{detail}\">{detail}</failure>\n    </testcase>",
+                    check.kind
+                )
+                .unwrap(),
+                (Status::Fail, Severity::Warn) => writeln!(
+                    out,
+                    ">\n      <system-out>warning: {detail}</system-out>\n    </testcase>"
+                )
+                .unwrap(),
+                (Status::Skipped, _) => writeln!(
+                    out,
+                    ">\n      <skipped message=\"{detail}\"/>\n    </testcase>"
+                )
+                .unwrap(),
+            }
+        }
+        out.push_str("  </testsuite>\n</testsuites>\n");
+        out
+    }
+}
+
+fn finding(check: &super::CheckResult) -> String {
+    let mut text = String::new();
+    if let Some(rows) = check.failing_rows {
+        write!(text, "{rows} failing rows; ").unwrap();
+    }
+    write!(text, "expected {}", check.expected).unwrap();
+    if let Some(observed) = &check.observed {
+        write!(text, "; observed {observed}").unwrap();
+    }
+    if let Some(message) = &check.message {
+        write!(text, "; {message}").unwrap();
+    }
+    for example in check.examples.iter().take(3) {
+        write!(
+            text,
+            "; row {}: {}",
+            example.row,
+            serde_json::to_string(&example.values).unwrap_or_default()
+        )
+        .unwrap();
+    }
+    text
+}
+
+/// XML text and attribute escaping.
+fn escape(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => escaped.push_str("&amp;"),
+            '<' => escaped.push_str("&lt;"),
+            '>' => escaped.push_str("&gt;"),
+            '"' => escaped.push_str("&quot;"),
+            '\'' => escaped.push_str("&apos;"),
+            c if (c as u32) < 0x20 && !matches!(c, '\n' | '\t' | '\r') => {}
+            c => escaped.push(c),
+        }
+    }
+    escaped
+}

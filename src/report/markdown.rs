@@ -1,0 +1,119 @@
+//! The report as Markdown, for CI step summaries and pull requests.
+
+use std::fmt::Write as _;
+
+use super::{Report, Status};
+use crate::Severity;
+
+impl Report {
+    /// The report as GitHub-flavoured Markdown: a verdict line, a table of
+    /// every check, and the examples of the failures.
+    pub fn render_markdown(&self) -> String {
+        let mut out = String::new();
+        let verdict = if self.passed {
+            "✅ passed"
+        } else {
+            "❌ failed"
+        };
+        writeln!(
+            out,
+            "## `{}` {} — {verdict}\n",
+            self.contract.name, self.contract.version
+        )
+        .unwrap();
+        let s = &self.summary;
+        writeln!(
+            out,
+            "{} rows from {} · {} passed · {} failed (error) · {} failed (warn) · {} skipped · {:.0} ms\n",
+            self.input.rows,
+            escape(&self.input.description),
+            s.passed,
+            s.failed_errors,
+            s.failed_warnings,
+            s.skipped,
+            self.timings.total_ms
+        )
+        .unwrap();
+        writeln!(
+            out,
+            "| | check | severity | failing rows | expected | observed |"
+        )
+        .unwrap();
+        writeln!(out, "|---|---|---|---|---|---|").unwrap();
+        for check in &self.checks {
+            let icon = match (check.status, check.severity) {
+                (Status::Pass, _) => "✅",
+                (Status::Fail, Severity::Error) => "❌",
+                (Status::Fail, Severity::Warn) => "⚠️",
+                (Status::Skipped, _) => "⏭️",
+            };
+            let failing = check
+                .failing_rows
+                .map(|rows| rows.to_string())
+                .unwrap_or_default();
+            let observed = check
+                .observed
+                .as_ref()
+                .map(|v| v.to_string())
+                .unwrap_or_default();
+            let observed = match &check.message {
+                Some(message) if observed.is_empty() => message.clone(),
+                _ => observed,
+            };
+            writeln!(
+                out,
+                "| {icon} | `{}` | {:?} | {failing} | {} | {} |",
+                check.id,
+                check.severity,
+                escape(&check.expected),
+                escape(&observed)
+            )
+            .unwrap();
+        }
+        let failures: Vec<_> = self
+            .checks
+            .iter()
+            .filter(|c| !c.examples.is_empty())
+            .collect();
+        if !failures.is_empty() {
+            writeln!(out, "\n### Examples\n").unwrap();
+        }
+        for check in failures {
+            writeln!(
+                out,
+                "<details><summary><code>{}</code></summary>\n",
+                check.id
+            )
+            .unwrap();
+            writeln!(out, "| row | location | values |").unwrap();
+            writeln!(out, "|---|---|---|").unwrap();
+            for example in &check.examples {
+                let location = match (&example.file, example.line) {
+                    (Some(file), Some(line)) => format!("{file}:{line}"),
+                    (Some(file), None) => file.clone(),
+                    _ => String::new(),
+                };
+                let values: Vec<String> = example
+                    .values
+                    .iter()
+                    .map(|(column, value)| format!("`{column}` = {}", escape(&value.to_string())))
+                    .collect();
+                writeln!(
+                    out,
+                    "| {} | {} | {} |",
+                    example.row,
+                    escape(&location),
+                    values.join(", ")
+                )
+                .unwrap();
+            }
+            writeln!(out, "\n</details>\n").unwrap();
+        }
+        out
+    }
+}
+
+/// Keeps a table cell in one piece: pipes escaped, newlines as spaces.
+fn escape(text: &str) -> String {
+    text.replace('|', "\\|").replace('\n', " ")
+}

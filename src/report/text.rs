@@ -1,0 +1,105 @@
+//! The report for a terminal: one line per check that did not simply pass,
+//! with the first examples, in colour when asked.
+
+use std::fmt::Write as _;
+
+use super::{CheckResult, Report, Status};
+use crate::Severity;
+
+const RED: &str = "\x1b[31m";
+const YELLOW: &str = "\x1b[33m";
+const GREEN: &str = "\x1b[32m";
+const DIM: &str = "\x1b[2m";
+const BOLD: &str = "\x1b[1m";
+const RESET: &str = "\x1b[0m";
+
+/// How many examples the text rendering shows per check.
+const EXAMPLES_SHOWN: usize = 3;
+
+impl Report {
+    /// The report as terminal text; `color` adds ANSI colours (pass it
+    /// `std::io::stdout().is_terminal()`).
+    pub fn render_text(&self, color: bool) -> String {
+        let paint = |code: &str, text: &str| {
+            if color {
+                format!("{code}{text}{RESET}")
+            } else {
+                text.to_string()
+            }
+        };
+        let mut out = String::new();
+        let verdict = if self.passed {
+            paint(GREEN, "PASSED")
+        } else {
+            paint(RED, "FAILED")
+        };
+        writeln!(
+            out,
+            "{} {} {verdict}: {} rows from {} in {:.0} ms",
+            paint(BOLD, &self.contract.name),
+            self.contract.version,
+            self.input.rows,
+            self.input.description,
+            self.timings.total_ms
+        )
+        .unwrap();
+        let s = &self.summary;
+        writeln!(
+            out,
+            "  {} passed, {} failed (error), {} failed (warn), {} skipped",
+            s.passed, s.failed_errors, s.failed_warnings, s.skipped
+        )
+        .unwrap();
+        for check in self
+            .checks
+            .iter()
+            .filter(|check| check.status != Status::Pass)
+        {
+            let (label, code) = match (check.status, check.severity) {
+                (Status::Fail, Severity::Error) => ("FAIL ", RED),
+                (Status::Fail, Severity::Warn) => ("WARN ", YELLOW),
+                _ => ("SKIP ", DIM),
+            };
+            writeln!(out, "  {} {}", paint(code, label), describe(check)).unwrap();
+            for example in check.examples.iter().take(EXAMPLES_SHOWN) {
+                let location = match (&example.file, example.line) {
+                    (Some(file), Some(line)) => format!("{file}:{line}"),
+                    (Some(file), None) => format!("{file}, row {}", example.row),
+                    _ => format!("row {}", example.row),
+                };
+                let values: Vec<String> = example
+                    .values
+                    .iter()
+                    .map(|(column, value)| format!("{column}={value}"))
+                    .collect();
+                writeln!(
+                    out,
+                    "        {} {}",
+                    paint(DIM, &location),
+                    values.join(" ")
+                )
+                .unwrap();
+            }
+        }
+        out
+    }
+}
+
+/// `id: 3 rows (0.2%) fail; expected …; observed …; message`
+fn describe(check: &CheckResult) -> String {
+    let mut text = check.id.clone();
+    if let Some(rows) = check.failing_rows.filter(|rows| *rows > 0) {
+        let fraction = check.failing_fraction.unwrap_or(0.0) * 100.0;
+        write!(text, ": {rows} rows ({fraction:.2}%) fail").unwrap();
+    }
+    if !check.expected.is_empty() {
+        write!(text, "; expected {}", check.expected).unwrap();
+    }
+    if let Some(observed) = &check.observed {
+        write!(text, "; observed {observed}").unwrap();
+    }
+    if let Some(message) = &check.message {
+        write!(text, "; {message}").unwrap();
+    }
+    text
+}

@@ -1,0 +1,163 @@
+//! Validation in memory: every check of a contract over a Polars frame, in
+//! one pass, with a [`Report`] users can act on.
+//!
+//! ```
+//! use datacontract::DataContract;
+//! use datacontract::validate::{Options, validate};
+//! use polars::prelude::*;
+//!
+//! #[derive(DataContract)]
+//! struct Reading {
+//!     #[contract(min = 0, max = 100)]
+//!     percent: i64,
+//! }
+//!
+//! let frame = df!("percent" => [5i64, 50, 500]).unwrap();
+//! let report = validate(frame, &Reading::contract(), &Options::default()).unwrap();
+//! assert!(!report.passed);
+//! assert_eq!(report.check("percent.range").unwrap().failing_rows, Some(1));
+//! ```
+//!
+//! NULL semantics: a NULL passes every value check (range, length, regex,
+//! one_of, unique), as in pandera and BigQuery; a NULL in a REQUIRED column
+//! fails `<column>.not_null`. A row rule fails only when it is FALSE. NaN
+//! fails a range check.
+
+mod run;
+mod schema;
+mod values;
+
+use std::time::Instant;
+
+use chrono::{DateTime, Utc};
+use polars::prelude::{DataFrame, IntoLazy, LazyFrame, PolarsError};
+
+use crate::Contract;
+use crate::report::{ContractId, InputSummary, REPORT_FORMAT, Report, SourceFile, Timings};
+
+pub use values::json_value;
+
+/// How the frame's columns must match the contract's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SchemaPolicy {
+    /// Exactly the contract's columns and dtypes.
+    Strict,
+    /// The contract's columns and dtypes; other columns are ignored.
+    #[default]
+    AllowExtraColumns,
+    /// Like `AllowExtraColumns`, and safe casts are made first: wider
+    /// integers and floats, other time units, and text that parses
+    /// (RFC 3339 timestamps, ISO dates, decimals, numbers). A value that
+    /// does not parse fails `<column>.parse` and is shown in its examples.
+    Coerce,
+}
+
+/// How to validate.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Options {
+    /// How the columns must match. Default: allow extra columns.
+    pub schema_policy: SchemaPolicy,
+    /// At most this many failing example rows per check. Default: 10.
+    pub max_examples: usize,
+    /// Also return the valid and the quarantined rows ([`Report::split`]).
+    pub split: bool,
+    /// The time freshness is measured against. Default: now.
+    pub reference_time: Option<DateTime<Utc>>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            schema_policy: SchemaPolicy::default(),
+            max_examples: 10,
+            split: false,
+            reference_time: None,
+        }
+    }
+}
+
+/// What to validate: a frame in memory, or a lazy query (a scan is read in
+/// one streaming pass).
+pub enum Input {
+    /// A frame in memory.
+    Frame(DataFrame),
+    /// A lazy query, e.g. a scan of Parquet files.
+    Lazy(LazyFrame),
+    /// Files read by [`crate::input`], with their row counts and lines.
+    Files {
+        /// The data.
+        frame: LazyFrame,
+        /// Where the rows came from, in order.
+        files: Vec<SourceFile>,
+    },
+}
+
+impl From<DataFrame> for Input {
+    fn from(frame: DataFrame) -> Self {
+        Input::Frame(frame)
+    }
+}
+
+impl From<LazyFrame> for Input {
+    fn from(frame: LazyFrame) -> Self {
+        Input::Lazy(frame)
+    }
+}
+
+/// Validation could not run: the engine failed (not: the data failed).
+#[derive(Debug, thiserror::Error)]
+pub enum ValidationError {
+    /// Polars could not evaluate the checks.
+    #[error("the validation query failed: {0}")]
+    Engine(#[from] PolarsError),
+}
+
+/// Validates `input` against `contract`: schema conformance, then every
+/// check in one pass, then a bounded query for failing examples (and the
+/// split, when asked for).
+pub fn validate(
+    input: impl Into<Input>,
+    contract: &Contract,
+    options: &Options,
+) -> Result<Report, ValidationError> {
+    let started = Instant::now();
+    let (frame, streaming, description, files) = match input.into() {
+        Input::Frame(frame) => (
+            frame.lazy(),
+            false,
+            "in-memory frame".to_string(),
+            Vec::new(),
+        ),
+        Input::Lazy(frame) => (frame, true, "lazy frame".to_string(), Vec::new()),
+        Input::Files { frame, files } => {
+            let names: Vec<&str> = files.iter().map(|file| file.path.as_str()).collect();
+            (frame, true, names.join(", "), files)
+        }
+    };
+    let mut report = Report {
+        format: REPORT_FORMAT.to_string(),
+        contract: ContractId {
+            name: contract.name.clone(),
+            version: contract.version.clone(),
+        },
+        input: InputSummary {
+            description,
+            files,
+            rows: 0,
+        },
+        timings: Timings::default(),
+        passed: false,
+        summary: Default::default(),
+        checks: Vec::new(),
+        split: None,
+    };
+    run::run(frame, streaming, contract, options, &mut report)?;
+    report.locate_examples();
+    report.conclude();
+    report.timings.total_ms = elapsed_ms(started);
+    Ok(report)
+}
+
+fn elapsed_ms(since: Instant) -> f64 {
+    since.elapsed().as_secs_f64() * 1000.0
+}

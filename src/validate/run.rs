@@ -1,0 +1,661 @@
+//! The passes of one validation: compile the planned checks, evaluate them
+//! all in one query, fetch examples of the failures in a second, bounded
+//! query, and split the rows when asked.
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use chrono::{DateTime, Utc};
+use polars::prelude::*;
+
+use super::schema::{Conformance, conform};
+use super::values::{date, json_value, micros};
+use super::{Options, ValidationError, elapsed_ms};
+use crate::check::polars::{column, failure, first_of_duplicated_key, statistic, temporal_literal};
+use crate::check::{CheckKind, PlannedCheck, RowTest, Test, plan, statistic_name};
+use crate::report::{CheckResult, Example, FAILED_CHECKS_COLUMN, Report, Split, Status};
+use crate::{Contract, Literal, Severity, Statistic};
+
+/// The column holding each row's index in the examples query.
+const ROW_INDEX: &str = "__datacontract_row";
+
+/// A planned check with what the engine will evaluate for it.
+struct Compiled {
+    result: CheckResult,
+    how: How,
+}
+
+enum How {
+    /// Count the rows for which the expression is true.
+    Rows {
+        failing: Expr,
+        distinct_keys: Option<Expr>,
+    },
+    /// Compare an aggregate with bounds.
+    Statistic {
+        expr: Expr,
+        statistic: Statistic,
+        min: Option<Literal>,
+        max: Option<Literal>,
+        dtype: Option<DataType>,
+    },
+    /// Compare the newest value with the reference time.
+    Freshness { expr: Expr, max_age_seconds: u64 },
+    /// Reported as skipped; nothing is evaluated.
+    Skip,
+}
+
+pub fn run(
+    frame: LazyFrame,
+    streaming: bool,
+    contract: &Contract,
+    options: &Options,
+    report: &mut Report,
+) -> Result<(), ValidationError> {
+    let started = Instant::now();
+    let mut frame = frame;
+    let actual = frame.collect_schema()?;
+    let conformance = conform(&actual, contract, options.schema_policy);
+    let expected = contract.polars_schema();
+    let dtype_of = |path: &str| dtype_at(&expected, path);
+    let mut compiled: Vec<Compiled> = Vec::new();
+    if !conformance.casts.is_empty() {
+        let lost: Vec<Expr> = conformance
+            .casts
+            .iter()
+            .map(|c| c.lost.clone().alias(lost_column(&c.column)))
+            .collect();
+        let casts: Vec<Expr> = conformance.casts.iter().map(|c| c.cast.clone()).collect();
+        frame = frame.with_columns(lost).with_columns(casts);
+        for cast in &conformance.casts {
+            compiled.push(Compiled {
+                result: skeleton(
+                    format!("{}.parse", cast.column),
+                    CheckKind::Schema,
+                    vec![cast.column.clone()],
+                    Severity::Error,
+                    format!("every value parses ({})", cast.description),
+                ),
+                how: How::Rows {
+                    failing: col(lost_column(&cast.column)),
+                    distinct_keys: None,
+                },
+            });
+        }
+    }
+    report.checks.extend(conformance.findings.iter().cloned());
+    report.timings.schema_ms = elapsed_ms(started);
+
+    for check in plan(contract) {
+        compiled.push(compile(check, &conformance, &dtype_of));
+    }
+
+    let started = Instant::now();
+    let totals = single_pass(frame.clone(), &compiled, streaming)?;
+    let rows = totals
+        .column("__rows")?
+        .get(0)?
+        .extract::<u64>()
+        .unwrap_or(0);
+    report.input.rows = rows;
+    let reference = options.reference_time.unwrap_or_else(Utc::now);
+    for (index, check) in compiled.iter_mut().enumerate() {
+        evaluate(check, &totals, index, rows, reference)?;
+    }
+    report.timings.checks_ms = elapsed_ms(started);
+
+    let started = Instant::now();
+    fetch_examples(
+        frame.clone(),
+        &mut compiled,
+        options.max_examples,
+        streaming,
+    )?;
+    report.timings.examples_ms = elapsed_ms(started);
+
+    if options.split {
+        let started = Instant::now();
+        report.split = Some(split(frame, &compiled, &actual, streaming)?);
+        report.timings.split_ms = elapsed_ms(started);
+    }
+    report.checks.extend(compiled.into_iter().map(|c| c.result));
+    Ok(())
+}
+
+fn lost_column(column: &str) -> String {
+    format!("__datacontract_lost_{column}")
+}
+
+/// The contract dtype at a dotted path.
+fn dtype_at(schema: &Schema, path: &str) -> Option<DataType> {
+    let mut parts = path.split('.');
+    let mut dtype = schema.get(parts.next()?)?.clone();
+    for part in parts {
+        let DataType::Struct(fields) = dtype else {
+            return None;
+        };
+        dtype = fields.iter().find(|f| f.name() == part)?.dtype().clone();
+    }
+    Some(dtype)
+}
+
+fn skeleton(
+    id: String,
+    kind: CheckKind,
+    columns: Vec<String>,
+    severity: Severity,
+    expected: String,
+) -> CheckResult {
+    CheckResult {
+        id,
+        columns,
+        kind,
+        severity,
+        status: Status::Pass,
+        failing_rows: None,
+        failing_fraction: None,
+        observed: None,
+        expected,
+        message: None,
+        examples: Vec::new(),
+    }
+}
+
+/// Turns a planned check into what the engine evaluates, or a skip.
+fn compile(
+    check: PlannedCheck,
+    conformance: &Conformance,
+    dtype_of: &dyn Fn(&str) -> Option<DataType>,
+) -> Compiled {
+    let mut result = skeleton(
+        check.id,
+        check.kind,
+        check.columns.clone(),
+        check.severity,
+        expected(&check.test),
+    );
+    let skip = |mut result: CheckResult, reason: String| {
+        result.status = Status::Skipped;
+        result.message = Some(reason);
+        Compiled {
+            result,
+            how: How::Skip,
+        }
+    };
+    if let Some(reason) = check
+        .columns
+        .iter()
+        .find_map(|c| conformance.unusable_reason(c))
+    {
+        return skip(result, format!("skipped: {reason}"));
+    }
+    let how = match check.test {
+        Test::Row(test) => {
+            let failing = match failure(&test, dtype_of) {
+                Ok(failing) => failing,
+                Err(error) => return skip(result, format!("cannot run in Polars: {error}")),
+            };
+            if let RowTest::RuleFalse { .. } = test {
+                let columns: Vec<String> = failing
+                    .clone()
+                    .meta()
+                    .root_names()
+                    .into_iter()
+                    .map(|name| name.to_string())
+                    .collect();
+                if let Some(reason) = columns.iter().find_map(|c| conformance.unusable_reason(c)) {
+                    result.columns = columns;
+                    return skip(result, format!("skipped: {reason}"));
+                }
+                result.columns = columns;
+            }
+            let distinct_keys = match &test {
+                RowTest::Duplicated { columns } if check.kind == CheckKind::DedupKey => {
+                    Some(first_of_duplicated_key(columns))
+                }
+                _ => None,
+            };
+            How::Rows {
+                failing,
+                distinct_keys,
+            }
+        }
+        Test::Statistic {
+            column: path,
+            statistic: stat,
+            min,
+            max,
+        } => How::Statistic {
+            expr: statistic(&stat, path.as_deref()),
+            dtype: path.as_deref().and_then(dtype_of),
+            statistic: stat,
+            min,
+            max,
+        },
+        Test::Freshness {
+            column: path,
+            max_age_seconds,
+        } => How::Freshness {
+            expr: column(&path).max(),
+            max_age_seconds,
+        },
+        Test::Unsupported { reason } => return skip(result, reason),
+    };
+    Compiled { result, how }
+}
+
+/// Every count and aggregate in one query over the data.
+fn single_pass(
+    frame: LazyFrame,
+    compiled: &[Compiled],
+    streaming: bool,
+) -> PolarsResult<DataFrame> {
+    let mut aggregates = vec![len().cast(DataType::UInt64).alias("__rows")];
+    for (index, check) in compiled.iter().enumerate() {
+        match &check.how {
+            How::Rows {
+                failing,
+                distinct_keys,
+            } => {
+                aggregates.push(
+                    failing
+                        .clone()
+                        .cast(DataType::UInt64)
+                        .sum()
+                        .alias(format!("__c{index}")),
+                );
+                if let Some(keys) = distinct_keys {
+                    aggregates.push(
+                        keys.clone()
+                            .cast(DataType::UInt64)
+                            .sum()
+                            .alias(format!("__k{index}")),
+                    );
+                }
+            }
+            How::Statistic { expr, .. } | How::Freshness { expr, .. } => {
+                aggregates.push(expr.clone().alias(format!("__c{index}")));
+            }
+            How::Skip => {}
+        }
+    }
+    collect(frame.select(aggregates), streaming)
+}
+
+fn collect(frame: LazyFrame, streaming: bool) -> PolarsResult<DataFrame> {
+    if streaming {
+        Ok(frame
+            .collect_with_engine(Engine::Streaming)?
+            .unwrap_single())
+    } else {
+        frame.collect()
+    }
+}
+
+/// Sets a check's status and observation from the single pass's totals.
+fn evaluate(
+    check: &mut Compiled,
+    totals: &DataFrame,
+    index: usize,
+    rows: u64,
+    reference: DateTime<Utc>,
+) -> PolarsResult<()> {
+    let value = |name: String| -> PolarsResult<AnyValue<'static>> {
+        Ok(totals.column(&name)?.get(0)?.into_static())
+    };
+    let result = &mut check.result;
+    match &check.how {
+        How::Skip => {}
+        How::Rows { distinct_keys, .. } => {
+            let failing = value(format!("__c{index}"))?.extract::<u64>().unwrap_or(0);
+            result.failing_rows = Some(failing);
+            result.failing_fraction = Some(if rows == 0 {
+                0.0
+            } else {
+                failing as f64 / rows as f64
+            });
+            if distinct_keys.is_some() {
+                let keys = value(format!("__k{index}"))?.extract::<u64>().unwrap_or(0);
+                result.observed =
+                    Some(serde_json::json!({"duplicated_rows": failing, "duplicated_keys": keys}));
+            }
+            if failing > 0 {
+                result.status = Status::Fail;
+            }
+        }
+        How::Statistic {
+            statistic,
+            min,
+            max,
+            dtype,
+            ..
+        } => {
+            let observed = value(format!("__c{index}"))?;
+            result.observed = Some(json_value(&observed));
+            match within_bounds(
+                &observed,
+                statistic,
+                dtype.as_ref(),
+                min.as_ref(),
+                max.as_ref(),
+            ) {
+                Some(true) => {}
+                Some(false) => result.status = Status::Fail,
+                None => {
+                    result.status = Status::Skipped;
+                    result.message = Some("no non-NULL values to measure".into());
+                }
+            }
+        }
+        How::Freshness {
+            max_age_seconds, ..
+        } => {
+            let newest = instant(&value(format!("__c{index}"))?);
+            match newest {
+                Some(newest) => {
+                    let age = (reference - newest).num_seconds();
+                    result.observed = Some(serde_json::json!({
+                        "newest": newest.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
+                        "reference": reference.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
+                        "age_seconds": age,
+                    }));
+                    if age > *max_age_seconds as i64 {
+                        result.status = Status::Fail;
+                    }
+                }
+                None => {
+                    result.status = Status::Fail;
+                    result.message = Some("no rows with a time: nothing is fresh".into());
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Whether an observed statistic lies within its bounds; `None` when there
+/// was nothing to measure (NULL or NaN).
+fn within_bounds(
+    observed: &AnyValue,
+    statistic: &Statistic,
+    dtype: Option<&DataType>,
+    min: Option<&Literal>,
+    max: Option<&Literal>,
+) -> Option<bool> {
+    let temporal = matches!(statistic, Statistic::Min | Statistic::Max)
+        && dtype.is_some_and(|d| d.is_temporal());
+    let as_number = |literal: &Literal| -> Option<f64> {
+        match literal {
+            Literal::Int(int) => Some(*int as f64),
+            Literal::Float(float) => Some(*float),
+            Literal::String(text) if temporal => temporal_ticks(text, dtype?),
+            _ => None,
+        }
+    };
+    let value = if temporal {
+        observed_ticks(observed)?
+    } else {
+        observed.extract::<f64>()?
+    };
+    if value.is_nan() {
+        return None;
+    }
+    let above_min = min.and_then(as_number).is_none_or(|min| value >= min);
+    let below_max = max.and_then(as_number).is_none_or(|max| value <= max);
+    Some(above_min && below_max)
+}
+
+/// A temporal literal in the physical ticks of its dtype (days, or µs).
+fn temporal_ticks(text: &str, dtype: &DataType) -> Option<f64> {
+    let literal = temporal_literal(text, dtype).ok()?;
+    let frame = DataFrame::empty()
+        .lazy()
+        .select([literal.to_physical()])
+        .collect()
+        .ok()?;
+    observed_physical(&frame.columns()[0].get(0).ok()?)
+}
+
+fn observed_ticks(value: &AnyValue) -> Option<f64> {
+    match value {
+        AnyValue::Datetime(ticks, unit, _) | AnyValue::DatetimeOwned(ticks, unit, _) => {
+            Some(micros(*ticks, *unit) as f64)
+        }
+        other => observed_physical(other),
+    }
+}
+
+fn observed_physical(value: &AnyValue) -> Option<f64> {
+    match value {
+        AnyValue::Date(days) => Some(*days as f64),
+        AnyValue::Time(nanos) => Some(*nanos as f64),
+        other => other.extract::<f64>(),
+    }
+}
+
+/// A DATE, DATETIME or TIMESTAMP value as an instant (DATE at midnight UTC,
+/// DATETIME read as UTC).
+fn instant(value: &AnyValue) -> Option<DateTime<Utc>> {
+    match value {
+        AnyValue::Datetime(ticks, unit, _) | AnyValue::DatetimeOwned(ticks, unit, _) => {
+            DateTime::from_timestamp_micros(micros(*ticks, *unit))
+        }
+        AnyValue::Date(days) => date(*days).map(|d| d.and_hms_opt(0, 0, 0).unwrap().and_utc()),
+        _ => None,
+    }
+}
+
+/// A second, bounded query: for each failed row check, its first
+/// `max_examples` failing rows with the columns it reads.
+fn fetch_examples(
+    frame: LazyFrame,
+    compiled: &mut [Compiled],
+    max_examples: usize,
+    streaming: bool,
+) -> PolarsResult<()> {
+    let failed: Vec<usize> = compiled
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.result.status == Status::Fail && matches!(c.how, How::Rows { .. }))
+        .map(|(index, _)| index)
+        .collect();
+    if failed.is_empty() || max_examples == 0 {
+        return Ok(());
+    }
+    let flag = |index: usize| format!("__f{index}");
+    let mut flags = Vec::new();
+    let mut keep = Vec::new();
+    let mut columns: Vec<String> = Vec::new();
+    for &index in &failed {
+        if let How::Rows { failing, .. } = &compiled[index].how {
+            flags.push(failing.clone().alias(flag(index)));
+            let within_limit = col(flag(index))
+                .cast(DataType::UInt32)
+                .cum_sum(false)
+                .lt_eq(lit(max_examples as u32));
+            keep.push(col(flag(index)).and(within_limit));
+        }
+        for name in &compiled[index].result.columns {
+            let top = name.split('.').next().unwrap_or(name).to_string();
+            if !columns.contains(&top) && !top.starts_with("__") {
+                columns.push(top);
+            }
+        }
+    }
+    let mut selection: Vec<Expr> = vec![col(ROW_INDEX)];
+    selection.extend(columns.iter().map(|name| col(name.as_str())));
+    selection.extend(failed.iter().map(|&index| col(flag(index))));
+    let examples = collect(
+        frame
+            .with_row_index(ROW_INDEX, None)
+            .with_columns(flags)
+            .filter(any_horizontal(keep)?)
+            .select(selection),
+        streaming,
+    )?;
+    let row_index = examples.column(ROW_INDEX)?.cast(&DataType::UInt64)?;
+    for &index in &failed {
+        let flags = examples.column(&flag(index))?.bool()?.clone();
+        let check_columns: Vec<String> = compiled[index]
+            .result
+            .columns
+            .iter()
+            .map(|name| name.split('.').next().unwrap_or(name).to_string())
+            .filter(|name| columns.contains(name))
+            .collect();
+        let mut found = Vec::new();
+        for (position, flagged) in flags.iter().enumerate() {
+            if flagged != Some(true) || found.len() >= max_examples {
+                continue;
+            }
+            let mut values = BTreeMap::new();
+            for name in &check_columns {
+                values.insert(
+                    name.clone(),
+                    json_value(&examples.column(name)?.get(position)?),
+                );
+            }
+            let row = row_index.get(position)?.extract::<u64>().unwrap_or(0);
+            found.push(Example {
+                row,
+                file: None,
+                line: None,
+                values,
+            });
+        }
+        compiled[index].result.examples = found;
+    }
+    Ok(())
+}
+
+/// Rows failing an error-severity row check are quarantined, with the ids
+/// of every row check they failed; the other rows are valid.
+fn split(
+    frame: LazyFrame,
+    compiled: &[Compiled],
+    actual: &Schema,
+    streaming: bool,
+) -> PolarsResult<Split> {
+    let row_checks: Vec<(&CheckResult, &Expr)> = compiled
+        .iter()
+        .filter_map(|c| match &c.how {
+            How::Rows { failing, .. } => Some((&c.result, failing)),
+            _ => None,
+        })
+        .collect();
+    let original: Vec<Expr> = actual.iter_names().map(|name| col(name.clone())).collect();
+    let flags: Vec<Expr> = row_checks
+        .iter()
+        .enumerate()
+        .map(|(i, (_, failing))| (*failing).clone().alias(format!("__s{i}")))
+        .collect();
+    let quarantine: Vec<Expr> = row_checks
+        .iter()
+        .enumerate()
+        .filter(|(_, (result, _))| result.severity == Severity::Error)
+        .map(|(i, _)| col(format!("__s{i}")))
+        .collect();
+    let failed_ids = if row_checks.is_empty() {
+        lit(Series::new_empty(
+            FAILED_CHECKS_COLUMN.into(),
+            &DataType::List(Box::new(DataType::String)),
+        ))
+    } else {
+        let ids: Vec<Expr> = row_checks
+            .iter()
+            .enumerate()
+            .map(|(i, (result, _))| {
+                when(col(format!("__s{i}")))
+                    .then(lit(result.id.as_str()))
+                    .otherwise(lit(NULL).cast(DataType::String))
+            })
+            .collect();
+        concat_list(ids)?.list().drop_nulls()
+    };
+    let quarantined_flag = if quarantine.is_empty() {
+        lit(false)
+    } else {
+        any_horizontal(quarantine)?
+    };
+    let flagged = frame
+        .with_columns(flags)
+        .with_column(quarantined_flag.alias("__quarantined"));
+    let valid = collect(
+        flagged
+            .clone()
+            .filter(col("__quarantined").not())
+            .select(original.clone()),
+        streaming,
+    )?;
+    let mut quarantined_columns = original;
+    quarantined_columns.push(failed_ids.alias(FAILED_CHECKS_COLUMN));
+    let quarantined = collect(
+        flagged
+            .filter(col("__quarantined"))
+            .select(quarantined_columns),
+        streaming,
+    )?;
+    Ok(Split { valid, quarantined })
+}
+
+/// The expected outcome of a check, in words.
+fn expected(test: &Test) -> String {
+    match test {
+        Test::Row(RowTest::Null { .. }) => "not NULL".into(),
+        Test::Row(RowTest::OutOfRange { min, max, .. }) => {
+            let min = min
+                .as_ref()
+                .map(|b| format!("{} {}", if b.inclusive { ">=" } else { ">" }, b.value));
+            let max = max
+                .as_ref()
+                .map(|b| format!("{} {}", if b.inclusive { "<=" } else { "<" }, b.value));
+            [min, max]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(" and ")
+        }
+        Test::Row(RowTest::Length { min, max, .. }) => match (min, max) {
+            (Some(min), Some(max)) if min == max => format!("length {min}"),
+            (min, max) => {
+                let min = min.map(|v| format!("length >= {v}"));
+                let max = max.map(|v| format!("length <= {v}"));
+                [min, max]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .join(" and ")
+            }
+        },
+        Test::Row(RowTest::NoMatch { pattern, .. }) => format!("matches {pattern}"),
+        Test::Row(RowTest::NotOneOf { values, .. }) => {
+            let values: Vec<String> = values.iter().map(ToString::to_string).collect();
+            format!("one of {}", values.join(", "))
+        }
+        Test::Row(RowTest::Duplicated { columns }) if columns.len() == 1 => {
+            "no repeated value".into()
+        }
+        Test::Row(RowTest::Duplicated { columns }) => {
+            format!("one row per ({})", columns.join(", "))
+        }
+        Test::Row(RowTest::RuleFalse { sql }) => sql.clone(),
+        Test::Statistic {
+            statistic,
+            min,
+            max,
+            ..
+        } => {
+            let name = statistic_name(statistic);
+            match (min, max) {
+                (Some(min), Some(max)) => format!("{name} between {min} and {max}"),
+                (Some(min), None) => format!("{name} >= {min}"),
+                (None, Some(max)) => format!("{name} <= {max}"),
+                (None, None) => name,
+            }
+        }
+        Test::Freshness {
+            max_age_seconds, ..
+        } => format!("newest value at most {max_age_seconds} s old"),
+        Test::Unsupported { .. } => String::new(),
+    }
+}

@@ -1,0 +1,181 @@
+//! Schema conformance: the frame's columns and dtypes against the
+//! contract's, before any data check. Every problem is one finding; checks
+//! on a column with a problem are skipped, not crashed.
+
+use std::collections::HashSet;
+
+use polars::prelude::*;
+
+use super::SchemaPolicy;
+use crate::check::CheckKind;
+use crate::report::{CheckResult, Status};
+use crate::{Contract, Severity};
+
+/// What conformance found and what it asks of the data pass.
+pub struct Conformance {
+    /// One result per problem (missing, unexpected or mistyped column).
+    pub findings: Vec<CheckResult>,
+    /// Columns whose data checks must be skipped, with the reason.
+    pub unusable: Vec<(String, String)>,
+    /// Casts that make coercible columns conform (policy `coerce`).
+    pub casts: Vec<Coercion>,
+}
+
+/// A safe cast of one column to its contract dtype.
+pub struct Coercion {
+    /// The column.
+    pub column: String,
+    /// The cast expression, aliased to the column.
+    pub cast: Expr,
+    /// `true` for rows whose value did not survive the cast (not NULL
+    /// before, NULL after): values that do not parse as the contract type.
+    pub lost: Expr,
+    /// What was cast to what, for the report.
+    pub description: String,
+}
+
+impl Conformance {
+    /// Why checks on `column` cannot run, if they cannot.
+    pub fn unusable_reason(&self, column: &str) -> Option<&str> {
+        let top = column.split('.').next().unwrap_or(column);
+        self.unusable
+            .iter()
+            .find(|(name, _)| name == top)
+            .map(|(_, reason)| reason.as_str())
+    }
+}
+
+/// Compares `actual` with the contract's Polars schema under `policy`.
+pub fn conform(actual: &Schema, contract: &Contract, policy: SchemaPolicy) -> Conformance {
+    let expected = contract.polars_schema();
+    let mut conformance = Conformance {
+        findings: Vec::new(),
+        unusable: Vec::new(),
+        casts: Vec::new(),
+    };
+    for (name, want) in expected.iter() {
+        let name = name.to_string();
+        let Some(have) = actual.get(&name) else {
+            let reason = "the column is missing".to_string();
+            conformance.findings.push(finding(
+                &name,
+                "missing",
+                format!("a column `{name}` of type {want}"),
+                &reason,
+            ));
+            conformance.unusable.push((name, reason));
+            continue;
+        };
+        if same_type(have, want) {
+            continue;
+        }
+        match (policy, coercion(&name, have, want)) {
+            (SchemaPolicy::Coerce, Some(cast)) => conformance.casts.push(cast),
+            _ => {
+                let reason = format!("the column is {have}, not {want}");
+                conformance
+                    .findings
+                    .push(finding(&name, "dtype", want.to_string(), &reason));
+                conformance.unusable.push((name, reason));
+            }
+        }
+    }
+    if policy == SchemaPolicy::Strict {
+        let known: HashSet<&str> = expected.iter_names().map(|n| n.as_str()).collect();
+        for name in actual.iter_names().filter(|n| !known.contains(n.as_str())) {
+            conformance.findings.push(finding(
+                name,
+                "unexpected",
+                "no column outside the contract (schema policy strict)".into(),
+                "the contract has no such column",
+            ));
+        }
+    }
+    conformance
+}
+
+/// Equal dtypes, comparing struct fields by name and type, in order.
+fn same_type(have: &DataType, want: &DataType) -> bool {
+    match (have, want) {
+        (DataType::List(have), DataType::List(want)) => same_type(have, want),
+        (DataType::Struct(have), DataType::Struct(want)) => {
+            have.len() == want.len()
+                && have
+                    .iter()
+                    .zip(want)
+                    .all(|(h, w)| h.name() == w.name() && same_type(h.dtype(), w.dtype()))
+        }
+        (DataType::Datetime(hu, hz), DataType::Datetime(wu, wz)) => hu == wu && hz == wz,
+        (have, want) => have == want,
+    }
+}
+
+/// The safe cast from `have` to `want`, if there is one: wider integers and
+/// floats, integer to float, another time unit or zone spelling of UTC,
+/// and text that parses (RFC 3339 timestamps, ISO dates, decimals, numbers,
+/// booleans). Parsing failures become NULL and are counted as `lost`.
+fn coercion(name: &str, have: &DataType, want: &DataType) -> Option<Coercion> {
+    let source = col(name);
+    let cast = match (have, want) {
+        (h, DataType::Int64)
+            if h.is_integer()
+                && !matches!(h, DataType::UInt64 | DataType::Int128 | DataType::UInt128) =>
+        {
+            source.clone().cast(DataType::Int64)
+        }
+        (h, DataType::Float64) if h.is_primitive_numeric() => {
+            source.clone().cast(DataType::Float64)
+        }
+        (DataType::Datetime(_, _), DataType::Datetime(unit, zone)) => {
+            source.clone().cast(DataType::Datetime(*unit, zone.clone()))
+        }
+        (DataType::String, DataType::Datetime(unit, zone)) => source.clone().str().to_datetime(
+            Some(*unit),
+            zone.clone(),
+            StrptimeOptions {
+                format: None,
+                strict: false,
+                exact: true,
+                cache: true,
+            },
+            lit("raise"),
+        ),
+        (DataType::String, DataType::Date) => source.clone().str().to_date(StrptimeOptions {
+            format: Some("%Y-%m-%d".into()),
+            strict: false,
+            exact: true,
+            cache: true,
+        }),
+        (DataType::String, DataType::Decimal(_, scale)) => {
+            source.clone().str().to_decimal(*scale).cast(want.clone())
+        }
+        (DataType::String, DataType::Int64 | DataType::Float64 | DataType::Boolean) => {
+            source.clone().cast(want.clone())
+        }
+        (h, DataType::Decimal(..)) if h.is_integer() => source.clone().cast(want.clone()),
+        _ => return None,
+    };
+    let lost = source.is_not_null().and(cast.clone().is_null());
+    Some(Coercion {
+        column: name.to_string(),
+        cast: cast.alias(name),
+        lost,
+        description: format!("cast from {have} to {want}"),
+    })
+}
+
+fn finding(column: &str, problem: &str, expected: String, message: &str) -> CheckResult {
+    CheckResult {
+        id: format!("{column}.{problem}"),
+        columns: vec![column.to_string()],
+        kind: CheckKind::Schema,
+        severity: Severity::Error,
+        status: Status::Fail,
+        failing_rows: None,
+        failing_fraction: None,
+        observed: None,
+        expected,
+        message: Some(message.to_string()),
+        examples: Vec::new(),
+    }
+}
