@@ -13,17 +13,22 @@
 //! ```
 //!
 //! Standard output carries the artifact alone, so it can be piped; errors
-//! go to standard error. Exit codes: 0 success, 2 usage or input error.
+//! go to standard error. Exit codes: 0 success, 1 the data failed its
+//! contract, 2 usage or input error.
 
 use std::ffi::OsString;
-use std::io::Write;
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::schema::{DdlOptions, render_polars_schema};
-use crate::{Contract, Registry};
+use crate::validate::{Options, SchemaPolicy, validate};
+use crate::{Contract, Registry, input};
 
+/// Exit code for data that fails its contract.
+pub const EXIT_FAILED: u8 = 1;
 /// Exit code for a usage error, an unknown table or an I/O failure.
 pub const EXIT_USAGE: u8 = 2;
 
@@ -61,6 +66,53 @@ enum Command {
         #[arg(long)]
         dataset: Option<String>,
     },
+    /// Validate CSV, Parquet or NDJSON files against a table's contract.
+    ///
+    /// Exits 0 when the data passes, 1 when an error-severity check fails,
+    /// 2 when the files cannot be read.
+    Validate {
+        /// The table name (see `contracts list`).
+        table: String,
+        /// The files, read in order as one table; globs are expanded.
+        #[arg(required = true)]
+        files: Vec<String>,
+        /// How to render the report.
+        #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+        format: ReportFormat,
+        /// Write the report here (and a text summary to stdout).
+        #[arg(long)]
+        output: Option<PathBuf>,
+        /// How the files' columns must match the contract.
+        #[arg(long, value_enum, default_value_t = Policy::Coerce)]
+        schema_policy: Policy,
+        /// At most this many failing example rows per check.
+        #[arg(long, default_value_t = 10)]
+        max_examples: usize,
+    },
+}
+
+/// The renderings of a validation report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ReportFormat {
+    /// Human text, in colour on a terminal.
+    Text,
+    /// The report as JSON (its schema: `Report::json_schema`).
+    Json,
+    /// Markdown, for CI step summaries.
+    Markdown,
+    /// JUnit XML, one testcase per check.
+    Junit,
+}
+
+/// The schema policies, as flags.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Policy {
+    /// Exactly the contract's columns and types.
+    Strict,
+    /// The contract's columns and types; others are ignored.
+    AllowExtraColumns,
+    /// Safe casts first (CSV text parses as the contract's types).
+    Coerce,
 }
 
 /// The schema formats `contracts schema` prints.
@@ -81,17 +133,34 @@ enum SchemaFormat {
 pub fn main(registry: Registry) -> ExitCode {
     let stdout = std::io::stdout();
     let stderr = std::io::stderr();
-    run(
+    let color = stdout.is_terminal();
+    run_with_color(
         &registry,
         std::env::args_os(),
         &mut stdout.lock(),
         &mut stderr.lock(),
+        color,
     )
 }
 
 /// Runs one command line (`args` includes the program name) over
 /// `registry`, writing the artifact to `out` and errors to `err`.
 pub fn run<I, T>(registry: &Registry, args: I, out: &mut dyn Write, err: &mut dyn Write) -> ExitCode
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    run_with_color(registry, args, out, err, false)
+}
+
+/// [`run`], with ANSI colours in text reports when `color` is set.
+pub fn run_with_color<I, T>(
+    registry: &Registry,
+    args: I,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+    color: bool,
+) -> ExitCode
 where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
@@ -109,11 +178,12 @@ where
             };
         }
     };
-    match execute(registry, cli.command).and_then(|text| {
+    match execute(registry, cli.command, color).and_then(|(text, code)| {
         out.write_all(text.as_bytes())
-            .map_err(|error| format!("cannot write the output: {error}"))
+            .map_err(|error| format!("cannot write the output: {error}"))?;
+        Ok(code)
     }) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(message) => {
             let _ = writeln!(err, "error: {message}");
             ExitCode::from(EXIT_USAGE)
@@ -121,11 +191,62 @@ where
     }
 }
 
-/// The text a command prints, or the message of why it cannot.
-fn execute(registry: &Registry, command: Command) -> Result<String, String> {
+/// The text a command prints and its exit code, or why it cannot run.
+fn execute(
+    registry: &Registry,
+    command: Command,
+    color: bool,
+) -> Result<(String, ExitCode), String> {
+    let printed = |text: String| Ok((text, ExitCode::SUCCESS));
     match command {
-        Command::List => Ok(list(registry)),
-        Command::Schema { table, format } => Ok(schema(lookup(registry, &table)?, format)),
+        Command::List => printed(list(registry)),
+        Command::Schema { table, format } => printed(schema(lookup(registry, &table)?, format)),
+        Command::Validate {
+            table,
+            files,
+            format,
+            output,
+            schema_policy,
+            max_examples,
+        } => {
+            let contract = lookup(registry, &table)?;
+            let options = Options {
+                schema_policy: match schema_policy {
+                    Policy::Strict => SchemaPolicy::Strict,
+                    Policy::AllowExtraColumns => SchemaPolicy::AllowExtraColumns,
+                    Policy::Coerce => SchemaPolicy::Coerce,
+                },
+                max_examples,
+                ..Options::default()
+            };
+            let input =
+                input::read_files(&expand_globs(&files)?).map_err(|error| error.to_string())?;
+            let report = validate(input, contract, &options).map_err(|error| error.to_string())?;
+            let rendered = match format {
+                ReportFormat::Text => report.render_text(color),
+                ReportFormat::Json => format!("{}\n", pretty(&report)),
+                ReportFormat::Markdown => report.render_markdown(),
+                ReportFormat::Junit => report.render_junit(),
+            };
+            let text = match output {
+                Some(path) => {
+                    std::fs::write(&path, rendered)
+                        .map_err(|error| format!("cannot write {}: {error}", path.display()))?;
+                    format!(
+                        "{}report written to {}\n",
+                        report.render_text(color),
+                        path.display()
+                    )
+                }
+                None => rendered,
+            };
+            let code = if report.passed {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(EXIT_FAILED)
+            };
+            Ok((text, code))
+        }
         Command::Ddl {
             table,
             project,
@@ -145,9 +266,31 @@ fn execute(registry: &Registry, command: Command) -> Result<String, String> {
                 .map(|contract| contract.ddl(&options).map(|ddl| format!("{ddl}\n")))
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(|error| error.to_string())?;
-            Ok(statements.join("\n"))
+            printed(statements.join("\n"))
         }
     }
+}
+
+/// The files the arguments name: each argument with `*`, `?` or `[` is a
+/// glob pattern and must match at least one file.
+fn expand_globs(arguments: &[String]) -> Result<Vec<PathBuf>, String> {
+    let mut files = Vec::new();
+    for argument in arguments {
+        if !argument.contains(['*', '?', '[']) {
+            files.push(PathBuf::from(argument));
+            continue;
+        }
+        let matches =
+            glob::glob(argument).map_err(|error| format!("bad pattern `{argument}`: {error}"))?;
+        let before = files.len();
+        for entry in matches {
+            files.push(entry.map_err(|error| error.to_string())?);
+        }
+        if files.len() == before {
+            return Err(format!("no file matches `{argument}`"));
+        }
+    }
+    Ok(files)
 }
 
 fn lookup<'r>(registry: &'r Registry, table: &str) -> Result<&'r Contract, String> {

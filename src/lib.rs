@@ -31,6 +31,7 @@ extern crate self as datacontract;
 pub mod check;
 pub mod cli;
 pub mod contract;
+pub mod input;
 mod registry;
 pub mod report;
 pub mod schema;

@@ -52,6 +52,27 @@ pub enum CheckKind {
     Freshness,
 }
 
+impl CheckKind {
+    /// The kind's name as reports spell it: `not_null`, `dedup_key`, …
+    pub fn name(self) -> &'static str {
+        match self {
+            CheckKind::Schema => "schema",
+            CheckKind::NotNull => "not_null",
+            CheckKind::Range => "range",
+            CheckKind::Length => "length",
+            CheckKind::Regex => "regex",
+            CheckKind::OneOf => "one_of",
+            CheckKind::Unique => "unique",
+            CheckKind::Email => "email",
+            CheckKind::Url => "url",
+            CheckKind::DedupKey => "dedup_key",
+            CheckKind::Rule => "rule",
+            CheckKind::Expectation => "expectation",
+            CheckKind::Freshness => "freshness",
+        }
+    }
+}
+
 /// One check, ready to compile.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PlannedCheck {
@@ -256,7 +277,7 @@ fn plan_field(checks: &mut Vec<PlannedCheck>, field: &Field, prefix: &str, in_ar
         let kind = check_kind(&constraint.kind);
         let on_elements = in_array || (repeated && kind != CheckKind::Length);
         checks.push(PlannedCheck {
-            id: format!("{column}.{}", kind_suffix(kind)),
+            id: format!("{column}.{}", kind.name()),
             kind,
             columns: vec![column.clone()],
             severity: constraint.severity,
@@ -328,19 +349,6 @@ fn element_checks_unsupported() -> Test {
     Test::Unsupported {
         reason: "checks on the elements of an array are not run yet; the array's type is checked"
             .into(),
-    }
-}
-
-fn kind_suffix(kind: CheckKind) -> &'static str {
-    match kind {
-        CheckKind::Range => "range",
-        CheckKind::Length => "length",
-        CheckKind::Regex => "regex",
-        CheckKind::OneOf => "one_of",
-        CheckKind::Unique => "unique",
-        CheckKind::Email => "email",
-        CheckKind::Url => "url",
-        _ => "check",
     }
 }
 

@@ -18,6 +18,16 @@ pub enum Severity {
     Warn,
 }
 
+impl Severity {
+    /// `error` or `warn`, as contracts and reports spell it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warn => "warn",
+        }
+    }
+}
+
 /// A constant in a contract: a bound, or an allowed value.
 ///
 /// Dates, times and timestamps are written as ISO 8601 / RFC 3339 strings

@@ -41,8 +41,8 @@ impl Report {
                 (Status::Pass, _) => out.push_str("/>\n"),
                 (Status::Fail, Severity::Error) => writeln!(
                     out,
-                    ">\n      <failure type=\"{:?}\" message=\"{detail}\">{detail}</failure>\n    </testcase>",
-                    check.kind
+                    ">\n      <failure type=\"{}\" message=\"{detail}\">{detail}</failure>\n    </testcase>",
+                    check.kind.name()
                 )
                 .unwrap(),
                 (Status::Fail, Severity::Warn) => writeln!(
@@ -75,13 +75,8 @@ fn finding(check: &super::CheckResult) -> String {
         write!(text, "; {message}").unwrap();
     }
     for example in check.examples.iter().take(3) {
-        write!(
-            text,
-            "; row {}: {}",
-            example.row,
-            serde_json::to_string(&example.values).unwrap_or_default()
-        )
-        .unwrap();
+        let values = serde_json::to_string(&example.values).unwrap_or_default();
+        write!(text, "; {}: {values}", example.location()).unwrap();
     }
     text
 }

@@ -62,9 +62,9 @@ impl Report {
             };
             writeln!(
                 out,
-                "| {icon} | `{}` | {:?} | {failing} | {} | {} |",
+                "| {icon} | `{}` | {} | {failing} | {} | {} |",
                 check.id,
-                check.severity,
+                check.severity.name(),
                 escape(&check.expected),
                 escape(&observed)
             )
@@ -88,11 +88,7 @@ impl Report {
             writeln!(out, "| row | location | values |").unwrap();
             writeln!(out, "|---|---|---|").unwrap();
             for example in &check.examples {
-                let location = match (&example.file, example.line) {
-                    (Some(file), Some(line)) => format!("{file}:{line}"),
-                    (Some(file), None) => file.clone(),
-                    _ => String::new(),
-                };
+                let location = example.location();
                 let values: Vec<String> = example
                     .values
                     .iter()

@@ -161,6 +161,17 @@ pub struct Example {
     pub values: BTreeMap<String, serde_json::Value>,
 }
 
+impl Example {
+    /// Where the row is, for people: `file:line`, `file, row N` or `row N`.
+    pub fn location(&self) -> String {
+        match (&self.file, self.line) {
+            (Some(file), Some(line)) => format!("{file}:{line}"),
+            (Some(file), None) => format!("{file}, row {}", self.row),
+            _ => format!("row {}", self.row),
+        }
+    }
+}
+
 /// The input split by the row-level checks: rows failing any error-severity
 /// row check are quarantined with the ids of every check they failed.
 #[derive(Debug, Clone)]

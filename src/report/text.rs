@@ -62,11 +62,7 @@ impl Report {
             };
             writeln!(out, "  {} {}", paint(code, label), describe(check)).unwrap();
             for example in check.examples.iter().take(EXAMPLES_SHOWN) {
-                let location = match (&example.file, example.line) {
-                    (Some(file), Some(line)) => format!("{file}:{line}"),
-                    (Some(file), None) => format!("{file}, row {}", example.row),
-                    _ => format!("row {}", example.row),
-                };
+                let location = example.location();
                 let values: Vec<String> = example
                     .values
                     .iter()

@@ -23,6 +23,9 @@ const ROW_INDEX: &str = "__datacontract_row";
 struct Compiled {
     result: CheckResult,
     how: How,
+    /// For a parse check: the column holding the text as it was read, shown
+    /// in examples instead of the (NULL) parsed value.
+    raw_column: Option<String>,
 }
 
 enum How {
@@ -65,8 +68,16 @@ pub fn run(
             .iter()
             .map(|c| c.lost.clone().alias(lost_column(&c.column)))
             .collect();
+        let raw: Vec<Expr> = conformance
+            .casts
+            .iter()
+            .map(|c| col(c.column.as_str()).alias(raw_column(&c.column)))
+            .collect();
         let casts: Vec<Expr> = conformance.casts.iter().map(|c| c.cast.clone()).collect();
-        frame = frame.with_columns(lost).with_columns(casts);
+        frame = frame
+            .with_columns(lost)
+            .with_columns(raw)
+            .with_columns(casts);
         for cast in &conformance.casts {
             compiled.push(Compiled {
                 result: skeleton(
@@ -80,6 +91,7 @@ pub fn run(
                     failing: col(lost_column(&cast.column)),
                     distinct_keys: None,
                 },
+                raw_column: Some(raw_column(&cast.column)),
             });
         }
     }
@@ -124,6 +136,10 @@ pub fn run(
 
 fn lost_column(column: &str) -> String {
     format!("__datacontract_lost_{column}")
+}
+
+fn raw_column(column: &str) -> String {
+    format!("__datacontract_raw_{column}")
 }
 
 /// The contract dtype at a dotted path.
@@ -180,6 +196,7 @@ fn compile(
         Compiled {
             result,
             how: How::Skip,
+            raw_column: None,
         }
     };
     if let Some(reason) = check
@@ -241,7 +258,11 @@ fn compile(
         },
         Test::Unsupported { reason } => return skip(result, reason),
     };
-    Compiled { result, how }
+    Compiled {
+        result,
+        how,
+        raw_column: None,
+    }
 }
 
 /// Every count and aggregate in one query over the data.
@@ -475,10 +496,9 @@ fn fetch_examples(
                 .lt_eq(lit(max_examples as u32));
             keep.push(col(flag(index)).and(within_limit));
         }
-        for name in &compiled[index].result.columns {
-            let top = name.split('.').next().unwrap_or(name).to_string();
-            if !columns.contains(&top) && !top.starts_with("__") {
-                columns.push(top);
+        for (_, source) in shown_columns(&compiled[index]) {
+            if !columns.contains(&source) {
+                columns.push(source);
             }
         }
     }
@@ -496,23 +516,17 @@ fn fetch_examples(
     let row_index = examples.column(ROW_INDEX)?.cast(&DataType::UInt64)?;
     for &index in &failed {
         let flags = examples.column(&flag(index))?.bool()?.clone();
-        let check_columns: Vec<String> = compiled[index]
-            .result
-            .columns
-            .iter()
-            .map(|name| name.split('.').next().unwrap_or(name).to_string())
-            .filter(|name| columns.contains(name))
-            .collect();
+        let check_columns = shown_columns(&compiled[index]);
         let mut found = Vec::new();
         for (position, flagged) in flags.iter().enumerate() {
             if flagged != Some(true) || found.len() >= max_examples {
                 continue;
             }
             let mut values = BTreeMap::new();
-            for name in &check_columns {
+            for (name, source) in &check_columns {
                 values.insert(
                     name.clone(),
-                    json_value(&examples.column(name)?.get(position)?),
+                    json_value(&examples.column(source)?.get(position)?),
                 );
             }
             let row = row_index.get(position)?.extract::<u64>().unwrap_or(0);
@@ -526,6 +540,19 @@ fn fetch_examples(
         compiled[index].result.examples = found;
     }
     Ok(())
+}
+
+/// The columns an example of `check` shows: (name shown, column read).
+fn shown_columns(check: &Compiled) -> Vec<(String, String)> {
+    let mut shown: Vec<(String, String)> = Vec::new();
+    for name in &check.result.columns {
+        let top = name.split('.').next().unwrap_or(name).to_string();
+        let source = check.raw_column.clone().unwrap_or_else(|| top.clone());
+        if !shown.iter().any(|(shown_name, _)| *shown_name == top) {
+            shown.push((top, source));
+        }
+    }
+    shown
 }
 
 /// Rows failing an error-severity row check are quarantined, with the ids
