@@ -35,6 +35,7 @@ pub mod input;
 mod registry;
 pub mod report;
 pub mod schema;
+pub mod testing;
 pub mod validate;
 
 pub use contract::{

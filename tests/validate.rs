@@ -273,7 +273,10 @@ fn coercion_reports_values_that_do_not_parse() {
     let date = report.check("date.parse").unwrap();
     assert_eq!(date.failing_rows, Some(1));
     assert_eq!(date.examples[0].row, 1);
-    assert_eq!(date.examples[0].values["date"], serde_json::json!("yesterday"));
+    assert_eq!(
+        date.examples[0].values["date"],
+        serde_json::json!("yesterday")
+    );
     assert_eq!(report.check("delay.parse").unwrap().failing_rows, Some(1));
     assert!(!report.passed);
 }
@@ -478,4 +481,34 @@ fn a_lazy_scan_is_validated_in_one_streaming_pass() {
     let report = Flight::validate(flights(CLEAN).lazy()).unwrap();
     assert_eq!(report.input.rows, 3);
     assert_eq!(report.input.description, "lazy frame");
+}
+
+#[test]
+fn the_report_has_a_json_schema() {
+    let schema = serde_json::to_value(Report::json_schema()).unwrap();
+    assert_eq!(schema["title"], "Report");
+    let required = schema["required"].as_array().unwrap();
+    for key in [
+        "format", "contract", "input", "timings", "passed", "summary", "checks",
+    ] {
+        assert!(required.contains(&key.into()), "{key} is not required");
+    }
+    insta::assert_json_snapshot!("report.schema.json", schema);
+}
+
+#[test]
+fn text_is_coloured_only_when_asked() {
+    let rows = [(3, 2000, 300, "SFO", "LAX")];
+    let report = run(flights(&rows));
+    let plain = report.render_text(false);
+    let coloured = report.render_text(true);
+    assert!(!plain.contains('\x1b'));
+    assert!(
+        coloured.contains("\x1b[31mFAIL \x1b[0m delay.range"),
+        "{coloured}"
+    );
+    assert!(
+        plain.contains("FAIL  delay.range: 1 rows (100.00%) fail; expected >= -720 and <= 1440")
+    );
+    assert!(plain.contains("        row 0 delay=2000"), "{plain}");
 }

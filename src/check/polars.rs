@@ -165,38 +165,40 @@ fn literal_expr(literal: &Literal) -> Expr {
 
 /// An ISO 8601 literal as a value of a temporal dtype.
 pub fn temporal_literal(text: &str, dtype: &DataType) -> PolarsResult<Expr> {
-    let invalid = || polars_err!(InvalidOperation: "`{text}` is not a valid {dtype} literal");
-    Ok(match dtype {
+    let ticks = temporal_ticks(text, dtype)
+        .ok_or_else(|| polars_err!(InvalidOperation: "`{text}` is not a valid {dtype} literal"))?;
+    Ok(lit(ticks).cast(dtype.clone()))
+}
+
+/// An ISO 8601 literal in the physical ticks of a temporal dtype: days
+/// (DATE), nanoseconds since midnight (TIME), or the dtype's time unit
+/// since the epoch (DATETIME, with an offset when the dtype has a zone).
+pub fn temporal_ticks(text: &str, dtype: &DataType) -> Option<i64> {
+    Some(match dtype {
         DataType::Date => {
-            let date = NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| invalid())?;
-            let days = (date - NaiveDate::default()).num_days();
-            lit(days as i32).cast(DataType::Date)
+            let date = NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()?;
+            (date - NaiveDate::default()).num_days()
         }
         DataType::Time => {
-            let time = text.parse::<NaiveTime>().map_err(|_| invalid())?;
-            let nanos =
-                time.num_seconds_from_midnight() as i64 * 1_000_000_000 + time.nanosecond() as i64;
-            lit(nanos).cast(DataType::Time)
+            let time = text.parse::<NaiveTime>().ok()?;
+            time.num_seconds_from_midnight() as i64 * 1_000_000_000 + time.nanosecond() as i64
         }
         DataType::Datetime(unit, zone) => {
             let instant = match zone {
-                Some(_) => DateTime::parse_from_rfc3339(text)
-                    .map_err(|_| invalid())?
-                    .naive_utc(),
+                Some(_) => DateTime::parse_from_rfc3339(text).ok()?.naive_utc(),
                 None => text
                     .parse::<NaiveDateTime>()
                     .or_else(|_| NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f"))
-                    .map_err(|_| invalid())?,
+                    .ok()?,
             };
             let micros = instant.and_utc().timestamp_micros();
-            let ticks = match unit {
+            match unit {
                 TimeUnit::Nanoseconds => micros * 1000,
                 TimeUnit::Microseconds => micros,
                 TimeUnit::Milliseconds => micros / 1000,
-            };
-            lit(ticks).cast(dtype.clone())
+            }
         }
-        _ => return Err(invalid()),
+        _ => return None,
     })
 }
 

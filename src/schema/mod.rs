@@ -17,7 +17,7 @@ mod ddl;
 mod json_schema;
 mod polars;
 
-pub use self::polars::render_polars_schema;
+pub use self::polars::{polars_type, render_polars_schema};
 pub use bigquery::{PolicyTags, TableFieldSchema};
 pub use ddl::DdlOptions;
 

@@ -51,7 +51,9 @@ fn polars_field(field: &Field) -> PolarsField {
     PolarsField::new(field.name.as_str().into(), dtype)
 }
 
-fn polars_type(logical_type: &LogicalType) -> DataType {
+/// The Polars dtype of one value of a logical type (the element of a
+/// REPEATED column).
+pub fn polars_type(logical_type: &LogicalType) -> DataType {
     match logical_type {
         LogicalType::Bool => DataType::Boolean,
         LogicalType::Int64 => DataType::Int64,

@@ -11,7 +11,7 @@ use polars::prelude::*;
 use super::schema::{Conformance, conform};
 use super::values::{date, json_value, micros};
 use super::{Options, ValidationError, elapsed_ms};
-use crate::check::polars::{column, failure, first_of_duplicated_key, statistic, temporal_literal};
+use crate::check::polars::{column, failure, first_of_duplicated_key, statistic, temporal_ticks};
 use crate::check::{CheckKind, PlannedCheck, RowTest, Test, plan, statistic_name};
 use crate::report::{CheckResult, Example, FAILED_CHECKS_COLUMN, Report, Split, Status};
 use crate::{Contract, Literal, Severity, Statistic};
@@ -409,7 +409,7 @@ fn within_bounds(
         match literal {
             Literal::Int(int) => Some(*int as f64),
             Literal::Float(float) => Some(*float),
-            Literal::String(text) if temporal => temporal_ticks(text, dtype?),
+            Literal::String(text) if temporal => literal_ticks(text, dtype?),
             _ => None,
         }
     };
@@ -426,15 +426,13 @@ fn within_bounds(
     Some(above_min && below_max)
 }
 
-/// A temporal literal in the physical ticks of its dtype (days, or µs).
-fn temporal_ticks(text: &str, dtype: &DataType) -> Option<f64> {
-    let literal = temporal_literal(text, dtype).ok()?;
-    let frame = DataFrame::empty()
-        .lazy()
-        .select([literal.to_physical()])
-        .collect()
-        .ok()?;
-    observed_physical(&frame.columns()[0].get(0).ok()?)
+/// A temporal literal in the ticks `observed_ticks` uses (µs for DATETIME).
+fn literal_ticks(text: &str, dtype: &DataType) -> Option<f64> {
+    let ticks = temporal_ticks(text, dtype)?;
+    Some(match dtype {
+        DataType::Datetime(unit, _) => micros(ticks, *unit) as f64,
+        _ => ticks as f64,
+    })
 }
 
 fn observed_ticks(value: &AnyValue) -> Option<f64> {
