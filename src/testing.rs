@@ -258,40 +258,36 @@ fn as_f64(literal: &Literal) -> Option<f64> {
     }
 }
 
+/// The tightest whole number (or tick) a bound allows: `lower` for a
+/// minimum, else a maximum; an exclusive bound moves one step inside.
+fn whole_edge(value: f64, inclusive: bool, lower: bool) -> f64 {
+    match (lower, inclusive) {
+        (true, true) => value.ceil(),
+        (true, false) => value.floor() + 1.0,
+        (false, true) => value.floor(),
+        (false, false) => value.ceil() - 1.0,
+    }
+}
+
 fn integer_range(min: Option<Bound>, max: Option<Bound>, lo: i64, hi: i64) -> (i64, i64) {
-    let lo = min
-        .and_then(|b| {
-            as_f64(&b.value).map(|v| {
-                if b.inclusive {
-                    v.ceil()
-                } else {
-                    v.floor() + 1.0
-                }
-            })
-        })
-        .map_or(lo, |v| v as i64);
-    let hi = max
-        .and_then(|b| {
-            as_f64(&b.value).map(|v| {
-                if b.inclusive {
-                    v.floor()
-                } else {
-                    v.ceil() - 1.0
-                }
-            })
-        })
-        .map_or(hi.max(lo), |v| v as i64);
+    let edge = |bound: Option<Bound>, lower: bool| {
+        bound.and_then(|b| as_f64(&b.value).map(|v| whole_edge(v, b.inclusive, lower) as i64))
+    };
+    let lo = edge(min, true).unwrap_or(lo);
+    let hi = edge(max, false).unwrap_or(hi.max(lo));
     (lo, hi.max(lo))
 }
 
 fn float_range(min: Option<Bound>, max: Option<Bound>) -> (f64, f64) {
-    let nudge = |v: f64, up: bool| v + if up { 1e-6 } else { -1e-6 } * v.abs().max(1.0);
-    let lo = min
-        .and_then(|b| as_f64(&b.value).map(|v| if b.inclusive { v } else { nudge(v, true) }))
-        .unwrap_or(-1e6);
-    let hi = max
-        .and_then(|b| as_f64(&b.value).map(|v| if b.inclusive { v } else { nudge(v, false) }))
-        .unwrap_or(lo.max(0.0) + 2e6);
+    let edge = |bound: Option<Bound>, lower: bool| {
+        bound.and_then(|b| {
+            let v = as_f64(&b.value)?;
+            let step = if lower { 1e-6 } else { -1e-6 } * v.abs().max(1.0);
+            Some(if b.inclusive { v } else { v + step })
+        })
+    };
+    let lo = edge(min, true).unwrap_or(-1e6);
+    let hi = edge(max, false).unwrap_or(lo.max(0.0) + 2e6);
     (lo, hi.max(lo))
 }
 
@@ -303,22 +299,18 @@ fn temporal_range(
     lo: i64,
     hi: i64,
 ) -> (i64, i64) {
-    let ticks = |bound: &Bound| match &bound.value {
-        Literal::String(text) => {
-            temporal_ticks(text, dtype).map(|t| if bound.inclusive { t } else { t + 1 })
+    let edge = |bound: Option<Bound>, lower: bool| match bound {
+        Some(Bound {
+            value: Literal::String(text),
+            inclusive,
+        }) => {
+            let ticks = temporal_ticks(&text, dtype)?;
+            Some(whole_edge(ticks as f64, inclusive, lower) as i64)
         }
         _ => None,
     };
-    let lo = min.as_ref().and_then(ticks).unwrap_or(lo);
-    let hi = max
-        .as_ref()
-        .and_then(|bound| match &bound.value {
-            Literal::String(text) => {
-                temporal_ticks(text, dtype).map(|t| if bound.inclusive { t } else { t - 1 })
-            }
-            _ => None,
-        })
-        .unwrap_or(hi.max(lo));
+    let lo = edge(min, true).unwrap_or(lo);
+    let hi = edge(max, false).unwrap_or(hi.max(lo));
     (lo, hi.max(lo))
 }
 

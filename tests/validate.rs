@@ -60,6 +60,13 @@ fn options() -> Options {
     }
 }
 
+fn coerced() -> Options {
+    Options {
+        schema_policy: SchemaPolicy::Coerce,
+        ..options()
+    }
+}
+
 fn run(frame: DataFrame) -> Report {
     validate(frame, &Flight::contract(), &options()).unwrap()
 }
@@ -238,15 +245,7 @@ fn a_wrong_dtype_is_a_finding_unless_coerced() {
     let strict = run(frame.clone());
     assert_eq!(strict.check("delay.dtype").unwrap().status, Status::Fail);
     assert_eq!(strict.check("delay.range").unwrap().status, Status::Skipped);
-    let coerced = validate(
-        frame,
-        &Flight::contract(),
-        &Options {
-            schema_policy: SchemaPolicy::Coerce,
-            ..options()
-        },
-    )
-    .unwrap();
+    let coerced = validate(frame, &Flight::contract(), &coerced()).unwrap();
     assert!(coerced.passed, "{}", coerced.render_text(false));
     assert_eq!(coerced.check("delay.parse").unwrap().failing_rows, Some(0));
 }
@@ -261,15 +260,7 @@ fn coercion_reports_values_that_do_not_parse() {
         "destination" => ["LAX", "SFO", "JFK"],
     )
     .unwrap();
-    let report = validate(
-        frame,
-        &Flight::contract(),
-        &Options {
-            schema_policy: SchemaPolicy::Coerce,
-            ..options()
-        },
-    )
-    .unwrap();
+    let report = validate(frame, &Flight::contract(), &coerced()).unwrap();
     let date = report.check("date.parse").unwrap();
     assert_eq!(date.failing_rows, Some(1));
     assert_eq!(date.examples[0].row, 1);

@@ -6,6 +6,7 @@ use proc_macro2::Span;
 use syn::ext::IdentExt;
 use syn::{Expr, Ident, LitStr};
 
+use crate::attr::ColumnAttrs;
 use crate::ty::ColumnType;
 
 /// `error` or `warn`.
@@ -119,16 +120,14 @@ pub struct Rule {
 /// One field of the struct as a column.
 pub struct Column {
     pub ident: Ident,
+    /// The stored name, after `rename`, serde's renaming, or the field's.
     pub name: Spanned<String>,
     pub ty: syn::Type,
     pub column_type: Option<ColumnType>,
+    /// The description, or the doc comment.
     pub description: Option<String>,
-    pub type_override: Option<Spanned<TypeOverride>>,
-    pub severity: Option<Severity>,
-    pub checks: Vec<Check>,
-    pub expectations: Vec<Expect>,
-    pub policy_tags: Vec<String>,
-    pub sensitivity: Option<Spanned<String>>,
+    /// The column's own attributes, validator's checks included.
+    pub attrs: ColumnAttrs,
 }
 
 /// `bigquery_type = "NUMERIC(38, 9)"` and the like.

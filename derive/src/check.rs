@@ -51,14 +51,14 @@ pub fn check(cx: &Ctxt, table: &Table) {
             .column_type
             .as_ref()
             .map_or(Mode::Required, |t| t.mode);
-        for check in &column.checks {
+        for check in &column.attrs.checks {
             value_check(cx, check, scalar, mode);
         }
-        bounds_order(cx, &column.checks);
-        for expect in &column.expectations {
+        bounds_order(cx, &column.attrs.checks);
+        for expect in &column.attrs.expectations {
             expectation(cx, expect, Some(scalar));
         }
-        if let Some(sensitivity) = &column.sensitivity {
+        if let Some(sensitivity) = &column.attrs.sensitivity {
             if !["public", "internal", "confidential", "restricted"]
                 .contains(&sensitivity.value.as_str())
             {
@@ -74,11 +74,13 @@ pub fn check(cx: &Ctxt, table: &Table) {
 /// The scalar a column is stored as, after any `bigquery_type` override.
 pub fn effective_scalar(column: &Column) -> Option<Scalar> {
     let scalar = column.column_type.as_ref()?.scalar;
-    Some(match column.type_override.as_ref().map(|o| &o.value) {
-        Some(TypeOverride::Numeric { .. } | TypeOverride::BigNumeric { .. }) => Scalar::Decimal,
-        Some(TypeOverride::Json) => Scalar::Json,
-        _ => scalar,
-    })
+    Some(
+        match column.attrs.type_override.as_ref().map(|o| &o.value) {
+            Some(TypeOverride::Numeric { .. } | TypeOverride::BigNumeric { .. }) => Scalar::Decimal,
+            Some(TypeOverride::Json) => Scalar::Json,
+            _ => scalar,
+        },
+    )
 }
 
 fn table_identity(cx: &Ctxt, table: &Table) {
@@ -333,7 +335,7 @@ fn column_type(cx: &Ctxt, column: &Column) {
         return;
     };
     let scalar = column_type.scalar;
-    match column.type_override.as_ref() {
+    match column.attrs.type_override.as_ref() {
         None if scalar == Scalar::WideInt => cx.error_spanned_by(
             &column.ty,
             "this integer type does not fit BigQuery's INT64; map it explicitly with \

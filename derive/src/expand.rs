@@ -123,14 +123,15 @@ fn field(table: &Table, column: &Column) -> TokenStream {
     };
     let description = option_string(column.description.as_deref());
     let null_array_allowed = column_type.null_array_allowed;
-    let fallback = column.severity.unwrap_or(table.severity);
+    let fallback = column.attrs.severity.unwrap_or(table.severity);
     let constraints = constraints(column, fallback);
     let expectations = column
+        .attrs
         .expectations
         .iter()
         .map(|expect| expectation(expect, fallback));
-    let policy_tags = column.policy_tags.iter().map(|tag| string(tag));
-    let sensitivity = match &column.sensitivity {
+    let policy_tags = column.attrs.policy_tags.iter().map(|tag| string(tag));
+    let sensitivity = match &column.attrs.sensitivity {
         Some(level) => {
             let variant = Ident::new(&capitalize(&level.value), level.span);
             quote!(::std::option::Option::Some(::datacontract::Sensitivity::#variant))
@@ -175,7 +176,7 @@ fn logical_type(column: &Column) -> TokenStream {
         Scalar::Timestamp => quote!(Timestamp),
         Scalar::Json => quote!(Json),
         Scalar::Decimal | Scalar::WideInt => {
-            return match column.type_override.as_ref().map(|o| &o.value) {
+            return match column.attrs.type_override.as_ref().map(|o| &o.value) {
                 Some(TypeOverride::BigNumeric { precision, scale }) => {
                     decimal(quote!(BigNumeric), *precision, *scale)
                 }
@@ -201,7 +202,7 @@ fn logical_type(column: &Column) -> TokenStream {
 fn constraints(column: &Column, fallback: Severity) -> Vec<TokenStream> {
     let mut ranges: Vec<(Severity, Option<&Bound>, Option<&Bound>)> = Vec::new();
     let mut others = Vec::new();
-    for check in &column.checks {
+    for check in &column.attrs.checks {
         let level = check.severity.unwrap_or(fallback);
         let kind = match &check.kind {
             CheckKind::Min(bound) | CheckKind::Max(bound) => {

@@ -82,17 +82,23 @@ fn column(cx: &Ctxt, field: &syn::Field, rename_all: Option<&str>) -> Option<Col
         return None;
     }
     let rust_name = ident.unraw().to_string();
-    let name = attrs.rename.or(serde.rename).unwrap_or_else(|| Spanned {
-        value: rename_all
-            .and_then(|rule| foreign::apply_rename_rule(rule, &rust_name))
-            .unwrap_or(rust_name),
-        span: ident.span(),
-    });
+    let name = attrs
+        .rename
+        .clone()
+        .or(serde.rename)
+        .unwrap_or_else(|| Spanned {
+            value: rename_all
+                .and_then(|rule| foreign::apply_rename_rule(rule, &rust_name))
+                .unwrap_or(rust_name),
+            span: ident.span(),
+        });
     let column_type = ty::classify(&field.ty)
         .map_err(|error| cx.syn_error(error))
         .ok();
     let mut checks = foreign::validator_checks(cx, &field.attrs);
-    checks.extend(attrs.checks);
+    let mut attrs = attrs;
+    checks.append(&mut attrs.checks);
+    attrs.checks = checks;
     Some(Column {
         ident,
         name,
@@ -100,12 +106,8 @@ fn column(cx: &Ctxt, field: &syn::Field, rename_all: Option<&str>) -> Option<Col
         column_type,
         description: attrs
             .description
+            .clone()
             .or_else(|| foreign::doc_comment(&field.attrs)),
-        type_override: attrs.type_override,
-        severity: attrs.severity,
-        checks,
-        expectations: attrs.expectations,
-        policy_tags: attrs.policy_tags,
-        sensitivity: attrs.sensitivity,
+        attrs,
     })
 }
