@@ -74,13 +74,6 @@ pub fn failure(test: &RowTest, dtype_of: &dyn Fn(&str) -> Option<DataType>) -> P
     Ok(expr.fill_null(lit(false)))
 }
 
-/// For a dedup key: `true` on the first row of each duplicated key, so the
-/// sum counts distinct duplicated keys.
-pub fn first_of_duplicated_key(columns: &[String]) -> Expr {
-    let key = as_struct(columns.iter().map(|c| column(c)).collect());
-    key.clone().is_duplicated().and(key.is_first_distinct())
-}
-
 /// The aggregate measuring `statistic` of `column` (`None`: the table).
 pub fn statistic(statistic: &Statistic, column_path: Option<&str>) -> Expr {
     let Some(path) = column_path else {

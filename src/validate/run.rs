@@ -11,7 +11,7 @@ use polars::prelude::*;
 use super::schema::{Conformance, conform};
 use super::values::{date, json_value, micros};
 use super::{Options, ValidationError, elapsed_ms};
-use crate::check::polars::{column, failure, first_of_duplicated_key, statistic, temporal_ticks};
+use crate::check::polars::{column, failure, statistic, temporal_ticks};
 use crate::check::{CheckKind, PlannedCheck, RowTest, Test, plan, statistic_name};
 use crate::report::{CheckResult, Example, FAILED_CHECKS_COLUMN, Report, Split, Status};
 use crate::{Contract, Literal, Severity, Statistic};
@@ -32,7 +32,8 @@ enum How {
     /// Count the rows for which the expression is true.
     Rows {
         failing: Expr,
-        distinct_keys: Option<Expr>,
+        /// A dedup key: also count the distinct keys among failing rows.
+        counts_keys: bool,
     },
     /// Compare an aggregate with bounds.
     Statistic {
@@ -89,7 +90,7 @@ pub fn run(
                 ),
                 how: How::Rows {
                     failing: col(lost_column(&cast.column)),
-                    distinct_keys: None,
+                    counts_keys: false,
                 },
                 raw_column: Some(raw_column(&cast.column)),
             });
@@ -103,16 +104,15 @@ pub fn run(
     }
 
     let started = Instant::now();
-    let totals = single_pass(frame.clone(), &compiled, streaming)?;
-    let rows = totals
-        .column("__rows")?
-        .get(0)?
-        .extract::<u64>()
-        .unwrap_or(0);
+    let passes = single_pass(frame.clone(), &compiled, streaming)?;
+    let rows = match passes.column("__rows")?.get(0) {
+        Ok(value) => value.extract::<u64>().unwrap_or(0),
+        Err(_) => 0,
+    };
     report.input.rows = rows;
     let reference = options.reference_time.unwrap_or_else(Utc::now);
     for (index, check) in compiled.iter_mut().enumerate() {
-        evaluate(check, &totals, index, rows, reference)?;
+        evaluate(check, &passes, index, rows, reference)?;
     }
     report.timings.checks_ms = elapsed_ms(started);
 
@@ -120,6 +120,7 @@ pub fn run(
     fetch_examples(
         frame.clone(),
         &mut compiled,
+        &passes,
         options.max_examples,
         streaming,
     )?;
@@ -226,15 +227,9 @@ fn compile(
                 }
                 result.columns = columns;
             }
-            let distinct_keys = match &test {
-                RowTest::Duplicated { columns } if check.kind == CheckKind::DedupKey => {
-                    Some(first_of_duplicated_key(columns))
-                }
-                _ => None,
-            };
             How::Rows {
                 failing,
-                distinct_keys,
+                counts_keys: check.kind == CheckKind::DedupKey,
             }
         }
         Test::Statistic {
@@ -265,42 +260,28 @@ fn compile(
     }
 }
 
-/// Every count and aggregate in one query over the data.
+/// Every check in one query over the data: a boolean column per row check
+/// (`true` on failing rows) and a scalar per statistic, side by side.
 fn single_pass(
     frame: LazyFrame,
     compiled: &[Compiled],
     streaming: bool,
 ) -> PolarsResult<DataFrame> {
-    let mut aggregates = vec![len().cast(DataType::UInt64).alias("__rows")];
+    let mut columns = vec![len().cast(DataType::UInt64).alias("__rows")];
     for (index, check) in compiled.iter().enumerate() {
         match &check.how {
-            How::Rows {
-                failing,
-                distinct_keys,
-            } => {
-                aggregates.push(
-                    failing
-                        .clone()
-                        .cast(DataType::UInt64)
-                        .sum()
-                        .alias(format!("__c{index}")),
-                );
-                if let Some(keys) = distinct_keys {
-                    aggregates.push(
-                        keys.clone()
-                            .cast(DataType::UInt64)
-                            .sum()
-                            .alias(format!("__k{index}")),
-                    );
-                }
-            }
+            How::Rows { failing, .. } => columns.push(failing.clone().alias(flag(index))),
             How::Statistic { expr, .. } | How::Freshness { expr, .. } => {
-                aggregates.push(expr.clone().alias(format!("__c{index}")));
+                columns.push(expr.clone().alias(format!("__c{index}")));
             }
             How::Skip => {}
         }
     }
-    collect(frame.select(aggregates), streaming)
+    collect(frame.select(columns), streaming)
+}
+
+fn flag(index: usize) -> String {
+    format!("__f{index}")
 }
 
 fn collect(frame: LazyFrame, streaming: bool) -> PolarsResult<DataFrame> {
@@ -316,30 +297,30 @@ fn collect(frame: LazyFrame, streaming: bool) -> PolarsResult<DataFrame> {
 /// Sets a check's status and observation from the single pass's totals.
 fn evaluate(
     check: &mut Compiled,
-    totals: &DataFrame,
+    passes: &DataFrame,
     index: usize,
     rows: u64,
     reference: DateTime<Utc>,
 ) -> PolarsResult<()> {
     let value = |name: String| -> PolarsResult<AnyValue<'static>> {
-        Ok(totals.column(&name)?.get(0)?.into_static())
+        let column = passes.column(&name)?;
+        Ok(if column.is_empty() {
+            AnyValue::Null
+        } else {
+            column.get(0)?.into_static()
+        })
     };
     let result = &mut check.result;
     match &check.how {
         How::Skip => {}
-        How::Rows { distinct_keys, .. } => {
-            let failing = value(format!("__c{index}"))?.extract::<u64>().unwrap_or(0);
+        How::Rows { .. } => {
+            let failing = passes.column(&flag(index))?.bool()?.sum().unwrap_or(0) as u64;
             result.failing_rows = Some(failing);
             result.failing_fraction = Some(if rows == 0 {
                 0.0
             } else {
                 failing as f64 / rows as f64
             });
-            if distinct_keys.is_some() {
-                let keys = value(format!("__k{index}"))?.extract::<u64>().unwrap_or(0);
-                result.observed =
-                    Some(serde_json::json!({"duplicated_rows": failing, "duplicated_keys": keys}));
-            }
             if failing > 0 {
                 result.status = Status::Fail;
             }
@@ -351,7 +332,10 @@ fn evaluate(
             dtype,
             ..
         } => {
-            let observed = value(format!("__c{index}"))?;
+            let observed = match statistic {
+                Statistic::RowCount => AnyValue::Float64(rows as f64),
+                _ => value(format!("__c{index}"))?,
+            };
             result.observed = Some(json_value(&observed));
             match within_bounds(
                 &observed,
@@ -464,37 +448,51 @@ fn instant(value: &AnyValue) -> Option<DateTime<Utc>> {
     }
 }
 
-/// A second, bounded query: for each failed row check, its first
-/// `max_examples` failing rows with the columns it reads.
+/// A second, bounded query: the rows of the first `max_examples` failures
+/// of each failed row check, with the columns it reads. A failed dedup key
+/// also fetches the key of every duplicated row, to count distinct keys.
 fn fetch_examples(
     frame: LazyFrame,
     compiled: &mut [Compiled],
+    passes: &DataFrame,
     max_examples: usize,
     streaming: bool,
 ) -> PolarsResult<()> {
-    let failed: Vec<usize> = compiled
-        .iter()
-        .enumerate()
-        .filter(|(_, c)| c.result.status == Status::Fail && matches!(c.how, How::Rows { .. }))
-        .map(|(index, _)| index)
-        .collect();
-    if failed.is_empty() || max_examples == 0 {
+    let mut wanted: Vec<(usize, Vec<IdxSize>)> = Vec::new();
+    for (index, check) in compiled.iter().enumerate() {
+        let How::Rows { counts_keys, .. } = &check.how else {
+            continue;
+        };
+        if check.result.status != Status::Fail {
+            continue;
+        }
+        let limit = if *counts_keys {
+            usize::MAX
+        } else {
+            max_examples
+        };
+        let failing = passes.column(&flag(index))?.bool()?.clone();
+        let rows: Vec<IdxSize> = failing
+            .iter()
+            .enumerate()
+            .filter(|(_, failed)| *failed == Some(true))
+            .map(|(row, _)| row as IdxSize)
+            .take(limit)
+            .collect();
+        wanted.push((index, rows));
+    }
+    if wanted.is_empty() {
         return Ok(());
     }
-    let flag = |index: usize| format!("__f{index}");
-    let mut flags = Vec::new();
-    let mut keep = Vec::new();
+    let mut all_rows: Vec<IdxSize> = wanted
+        .iter()
+        .flat_map(|(_, rows)| rows.iter().copied())
+        .collect();
+    all_rows.sort_unstable();
+    all_rows.dedup();
     let mut columns: Vec<String> = Vec::new();
-    for &index in &failed {
-        if let How::Rows { failing, .. } = &compiled[index].how {
-            flags.push(failing.clone().alias(flag(index)));
-            let within_limit = col(flag(index))
-                .cast(DataType::UInt32)
-                .cum_sum(false)
-                .lt_eq(lit(max_examples as u32));
-            keep.push(col(flag(index)).and(within_limit));
-        }
-        for (_, source) in shown_columns(&compiled[index]) {
+    for (index, _) in &wanted {
+        for (_, source) in shown_columns(&compiled[*index]) {
             if !columns.contains(&source) {
                 columns.push(source);
             }
@@ -502,40 +500,68 @@ fn fetch_examples(
     }
     let mut selection: Vec<Expr> = vec![col(ROW_INDEX)];
     selection.extend(columns.iter().map(|name| col(name.as_str())));
-    selection.extend(failed.iter().map(|&index| col(flag(index))));
-    let examples = collect(
+    let wanted_rows = Series::new("rows".into(), all_rows);
+    let fetched = collect(
         frame
             .with_row_index(ROW_INDEX, None)
-            .with_columns(flags)
-            .filter(any_horizontal(keep)?)
+            .filter(col(ROW_INDEX).is_in(lit(wanted_rows).implode(true), false))
             .select(selection),
         streaming,
     )?;
-    let row_index = examples.column(ROW_INDEX)?.cast(&DataType::UInt64)?;
-    for &index in &failed {
-        let flags = examples.column(&flag(index))?.bool()?.clone();
-        let check_columns = shown_columns(&compiled[index]);
-        let mut found = Vec::new();
-        for (position, flagged) in flags.iter().enumerate() {
-            if flagged != Some(true) || found.len() >= max_examples {
+    let positions: std::collections::HashMap<IdxSize, usize> = fetched
+        .column(ROW_INDEX)?
+        .idx()?
+        .iter()
+        .enumerate()
+        .filter_map(|(position, row)| Some((row?, position)))
+        .collect();
+    for (index, rows) in wanted {
+        let check = &mut compiled[index];
+        let shown = shown_columns(check);
+        let mut examples = Vec::new();
+        for row in rows.iter().take(max_examples) {
+            let Some(&position) = positions.get(row) else {
                 continue;
-            }
+            };
             let mut values = BTreeMap::new();
-            for (name, source) in &check_columns {
+            for (name, source) in &shown {
                 values.insert(
                     name.clone(),
-                    json_value(&examples.column(source)?.get(position)?),
+                    json_value(&fetched.column(source)?.get(position)?),
                 );
             }
-            let row = row_index.get(position)?.extract::<u64>().unwrap_or(0);
-            found.push(Example {
-                row,
+            examples.push(Example {
+                row: *row as u64,
                 file: None,
                 line: None,
                 values,
             });
         }
-        compiled[index].result.examples = found;
+        check.result.examples = examples;
+        if let How::Rows {
+            counts_keys: true, ..
+        } = &check.how
+        {
+            let at: Vec<IdxSize> = rows
+                .iter()
+                .filter_map(|row| positions.get(row))
+                .map(|&p| p as IdxSize)
+                .collect();
+            let keys: Vec<Expr> = shown
+                .iter()
+                .map(|(_, source)| col(source.as_str()))
+                .collect();
+            let duplicated = fetched.take(&IdxCa::from_vec("at".into(), at))?;
+            let distinct = duplicated
+                .lazy()
+                .select([as_struct(keys).n_unique()])
+                .collect()?;
+            let distinct = distinct.columns()[0].get(0)?.extract::<u64>().unwrap_or(0);
+            check.result.observed = Some(serde_json::json!({
+                "duplicated_rows": check.result.failing_rows.unwrap_or(0),
+                "duplicated_keys": distinct,
+            }));
+        }
     }
     Ok(())
 }
