@@ -45,25 +45,41 @@ fn clean_data_exits_0() {
 
 #[test]
 fn defects_exit_1_and_every_rendering_is_stable() {
-    for format in ["text", "json", "markdown", "junit"] {
-        let output = contracts(&[
-            "validate",
-            TABLE,
-            "tests/fixtures/raw_klines_defects.csv",
-            "--format",
-            format,
-        ]);
-        assert_eq!(
-            output.status.code(),
-            Some(1),
-            "{format}: {}",
-            text(&output.stderr)
-        );
-        insta::assert_snapshot!(
-            format!("defects.{format}"),
-            without_timings(&text(&output.stdout))
-        );
+    let fixtures = [
+        (TABLE, "tests/fixtures/raw_klines_defects.csv", "defects"),
+        (
+            "processed_binance_btcusdt_spot",
+            "tests/fixtures/processed_defects.csv",
+            "processed_defects",
+        ),
+    ];
+    for (table, file, name) in fixtures {
+        for format in ["text", "json", "markdown", "junit"] {
+            let output = contracts(&["validate", table, file, "--format", format]);
+            assert_eq!(
+                output.status.code(),
+                Some(1),
+                "{format}: {}",
+                text(&output.stderr)
+            );
+            insta::assert_snapshot!(
+                format!("{name}.{format}"),
+                without_timings(&text(&output.stdout))
+            );
+        }
     }
+}
+
+#[test]
+fn clean_processed_bars_pass_with_a_warning() {
+    let output = contracts(&[
+        "validate",
+        "processed_binance_btcusdt_spot",
+        "tests/fixtures/processed_clean.csv",
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let stdout = text(&output.stdout);
+    assert!(stdout.contains("WARN  return_1h.null_fraction"), "{stdout}");
 }
 
 #[test]

@@ -113,7 +113,7 @@ fn same_type(have: &DataType, want: &DataType) -> bool {
 /// The safe cast from `have` to `want`, if there is one: wider integers and
 /// floats, integer to float, another time unit or zone spelling of UTC,
 /// and text that parses (RFC 3339 timestamps, ISO dates, decimals, numbers,
-/// booleans). Parsing failures become NULL and are counted as `lost`.
+/// `true`/`false` in any case). Parsing failures become NULL and are counted as `lost`.
 fn coercion(name: &str, have: &DataType, want: &DataType) -> Option<Coercion> {
     let source = col(name);
     let cast = match (have, want) {
@@ -149,7 +149,15 @@ fn coercion(name: &str, have: &DataType, want: &DataType) -> Option<Coercion> {
         (DataType::String, DataType::Decimal(_, scale)) => {
             source.clone().str().to_decimal(*scale).cast(want.clone())
         }
-        (DataType::String, DataType::Int64 | DataType::Float64 | DataType::Boolean) => {
+        (DataType::String, DataType::Boolean) => {
+            let text = source.clone().str().to_lowercase();
+            when(text.clone().eq(lit("true")))
+                .then(lit(true))
+                .when(text.eq(lit("false")))
+                .then(lit(false))
+                .otherwise(lit(NULL).cast(DataType::Boolean))
+        }
+        (DataType::String, DataType::Int64 | DataType::Float64) => {
             source.clone().cast(want.clone())
         }
         (h, DataType::Decimal(..)) if h.is_integer() => source.clone().cast(want.clone()),
