@@ -503,3 +503,71 @@ fn text_is_coloured_only_when_asked() {
     );
     assert!(plain.contains("        row 0 delay=2000"), "{plain}");
 }
+
+/// A record column, for shape checks.
+#[derive(DataContract)]
+#[allow(dead_code)]
+struct Point {
+    x: i64,
+    #[contract(min = 0)]
+    y: i64,
+}
+
+/// A table with a record and an array.
+#[derive(DataContract)]
+#[allow(dead_code)]
+struct Shapes {
+    point: Point,
+    tags: Vec<String>,
+}
+
+fn shapes(y: &[i64], point_fields: &[&str]) -> DataFrame {
+    let n = y.len();
+    let mut fields = Vec::new();
+    for name in point_fields {
+        let values: Vec<i64> = if *name == "y" { y.to_vec() } else { vec![1; n] };
+        fields.push(Series::new((*name).into(), values));
+    }
+    let point = StructChunked::from_series("point".into(), n, fields.iter())
+        .unwrap()
+        .into_series();
+    let tags = Series::new("tags".into(), vec![Series::new("".into(), ["a", "b"]); n]);
+    DataFrame::new_infer_height(vec![point.into_column(), tags.into_column()]).unwrap()
+}
+
+#[test]
+fn record_sub_fields_are_checked_under_dotted_ids() {
+    let report = validate(
+        shapes(&[1, -2, 3], &["x", "y"]),
+        &Shapes::contract(),
+        &Options::default(),
+    )
+    .unwrap();
+    assert_eq!(failed(&report), ["point.y.range"]);
+    assert_eq!(report.check("point.y.range").unwrap().examples[0].row, 1);
+    assert_eq!(
+        report.check("tags.not_null").map(|c| c.status),
+        None,
+        "arrays are never NULL"
+    );
+}
+
+#[test]
+fn a_record_of_the_wrong_shape_is_one_finding() {
+    let report = validate(
+        shapes(&[1, 2], &["x"]),
+        &Shapes::contract(),
+        &Options::default(),
+    )
+    .unwrap();
+    let finding = report.check("point.dtype").unwrap();
+    assert_eq!(finding.status, Status::Fail);
+    assert!(
+        finding.message.as_deref().unwrap().contains("struct[1]"),
+        "{finding:?}"
+    );
+    assert_eq!(
+        report.check("point.y.range").unwrap().status,
+        Status::Skipped
+    );
+}
