@@ -35,6 +35,7 @@ pub mod input;
 mod registry;
 pub mod report;
 pub mod schema;
+pub mod store;
 pub mod testing;
 pub mod validate;
 

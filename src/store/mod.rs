@@ -1,0 +1,92 @@
+//! Object stores: where raw and processed partitions and run reports live.
+//!
+//! One small trait, [`ObjectStore`], with a local-folder implementation
+//! ([`LocalStore`], the default). Keys are `/`-separated paths relative to
+//! the store's root (a folder, or a bucket); [`layout`] builds and parses
+//! the keys of partitions and runs.
+
+pub mod layout;
+mod local;
+mod partitions;
+
+pub use local::LocalStore;
+pub use partitions::{PartitionError, list_partitions, read_partition, write_partition};
+
+/// Why a store operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The key is not a safe relative path.
+    #[error("invalid object key `{key}`: {reason}")]
+    InvalidKey {
+        /// The key as given.
+        key: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// No object has this key.
+    #[error("no object `{0}`")]
+    NotFound(String),
+    /// An object with this key exists and may not be replaced.
+    #[error("object `{0}` already exists and is immutable")]
+    AlreadyExists(String),
+    /// The storage itself failed.
+    #[error("{operation} `{key}`: {source}")]
+    Io {
+        /// What was being done.
+        operation: &'static str,
+        /// The key it was done to.
+        key: String,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+}
+
+/// A flat namespace of immutable-by-choice objects.
+///
+/// Every write publishes a complete object or nothing: a reader never sees
+/// a partial object, also when the writer dies half-way.
+pub trait ObjectStore {
+    /// Writes `bytes` at `key`, replacing any object there.
+    fn put(&self, key: &str, bytes: &[u8]) -> Result<(), StoreError>;
+    /// Writes `bytes` at `key` only if no object is there
+    /// ([`StoreError::AlreadyExists`] otherwise): for immutable partitions.
+    fn put_new(&self, key: &str, bytes: &[u8]) -> Result<(), StoreError>;
+    /// The object at `key`.
+    fn get(&self, key: &str) -> Result<Vec<u8>, StoreError>;
+    /// The keys that start with `prefix`, sorted.
+    fn list(&self, prefix: &str) -> Result<Vec<String>, StoreError>;
+    /// Copies the object at `from` to `to`, replacing any object there.
+    fn copy(&self, from: &str, to: &str) -> Result<(), StoreError>;
+    /// Deletes the object at `key` ([`StoreError::NotFound`] if none).
+    fn delete(&self, key: &str) -> Result<(), StoreError>;
+    /// Whether an object is at `key`.
+    fn exists(&self, key: &str) -> Result<bool, StoreError>;
+}
+
+/// Checks that `key` is a relative `/`-separated path with no empty, `.`
+/// or `..` segment, no backslash and no control character, so it cannot
+/// name anything outside the store's root.
+pub fn check_key(key: &str) -> Result<(), StoreError> {
+    let invalid = |reason| {
+        Err(StoreError::InvalidKey {
+            key: key.to_string(),
+            reason,
+        })
+    };
+    if key.is_empty() {
+        return invalid("it is empty");
+    }
+    if key.starts_with('/') {
+        return invalid("it is absolute");
+    }
+    if key.chars().any(|c| c == '\\' || c.is_control()) {
+        return invalid("it holds a backslash or a control character");
+    }
+    if key
+        .split('/')
+        .any(|segment| segment.is_empty() || segment == "." || segment == "..")
+    {
+        return invalid("it has an empty, `.` or `..` segment");
+    }
+    Ok(())
+}

@@ -1,0 +1,125 @@
+//! Tables in a store as time-stamped partitions of Parquet parts.
+
+use std::io::Cursor;
+
+use chrono::{DateTime, Utc};
+use polars::prelude::*;
+
+use super::layout::{LayoutError, PartitionKey};
+use super::{ObjectStore, StoreError};
+
+/// Why a partition cannot be written or read.
+#[derive(Debug, thiserror::Error)]
+pub enum PartitionError {
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The names do not make a partition key.
+    #[error(transparent)]
+    Layout(#[from] LayoutError),
+    /// The data could not be encoded or decoded as Parquet.
+    #[error("Parquet in `{key}`: {source}")]
+    Parquet {
+        /// The object.
+        key: String,
+        /// What Polars said.
+        source: PolarsError,
+    },
+    /// The table has no partition (at that time).
+    #[error("no partition of {dataset}/{table}{at}")]
+    NoPartition {
+        /// The dataset.
+        dataset: String,
+        /// The table.
+        table: String,
+        /// ` created at …`, when one was asked for.
+        at: String,
+    },
+}
+
+/// Writes `frame` as a new, immutable partition of `dataset/table` created
+/// at `created_at` (one part). Fails if that partition exists.
+pub fn write_partition(
+    store: &impl ObjectStore,
+    dataset: &str,
+    table: &str,
+    created_at: DateTime<Utc>,
+    frame: &mut DataFrame,
+) -> Result<PartitionKey, PartitionError> {
+    let key = PartitionKey::new(dataset, table, created_at, 0)?;
+    if !store.list(&key.folder())?.is_empty() {
+        return Err(StoreError::AlreadyExists(key.folder()).into());
+    }
+    let mut bytes = Vec::new();
+    ParquetWriter::new(&mut bytes)
+        .finish(frame)
+        .map_err(|source| PartitionError::Parquet {
+            key: key.to_string(),
+            source,
+        })?;
+    store.put_new(&key.to_string(), &bytes)?;
+    Ok(key)
+}
+
+/// The partitions of `dataset/table`, one key per part, oldest first.
+/// Objects under the table's folder that are not partition parts are
+/// ignored.
+pub fn list_partitions(
+    store: &impl ObjectStore,
+    dataset: &str,
+    table: &str,
+) -> Result<Vec<PartitionKey>, PartitionError> {
+    let mut keys: Vec<PartitionKey> = store
+        .list(&format!("{dataset}/{table}/"))?
+        .iter()
+        .filter_map(|key| PartitionKey::parse(key).ok())
+        .filter(|key| key.dataset == dataset && key.table == table)
+        .collect();
+    keys.sort();
+    Ok(keys)
+}
+
+/// Reads the partition of `dataset/table` created at `created_at`, or the
+/// latest one, into one frame (its parts in order).
+pub fn read_partition(
+    store: &impl ObjectStore,
+    dataset: &str,
+    table: &str,
+    created_at: Option<DateTime<Utc>>,
+) -> Result<DataFrame, PartitionError> {
+    let keys = list_partitions(store, dataset, table)?;
+    let wanted = created_at
+        .map(|at| DateTime::from_timestamp_millis(at.timestamp_millis()).expect("valid"))
+        .or_else(|| keys.last().map(|key| key.created_at));
+    let parts: Vec<&PartitionKey> = keys
+        .iter()
+        .filter(|key| Some(key.created_at) == wanted)
+        .collect();
+    if parts.is_empty() {
+        return Err(PartitionError::NoPartition {
+            dataset: dataset.into(),
+            table: table.into(),
+            at: created_at
+                .map(|at| format!(" created at {at}"))
+                .unwrap_or_default(),
+        });
+    }
+    let mut frames = Vec::new();
+    for key in parts {
+        let key = key.to_string();
+        let bytes = store.get(&key)?;
+        let frame = ParquetReader::new(Cursor::new(bytes))
+            .finish()
+            .map_err(|source| PartitionError::Parquet {
+                key: key.clone(),
+                source,
+            })?;
+        frames.push(frame.lazy());
+    }
+    concat(frames, UnionArgs::default())
+        .and_then(LazyFrame::collect)
+        .map_err(|source| PartitionError::Parquet {
+            key: format!("{dataset}/{table}"),
+            source,
+        })
+}
