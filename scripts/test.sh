@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
 # Runs every test of the workspace: unit, integration, snapshot (insta),
-# compile-error (trybuild), CLI and doc tests.
+# compile-error (trybuild), CLI, doc tests, and the tests against the
+# emulators, which this script installs, starts on 127.0.0.1 and stops.
 #
 # Reuses $CARGO_TARGET_DIR when it is set. Snapshots never update here: a
 # mismatch fails the run (review with `cargo insta review`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+scripts/emulators.sh start
+trap 'scripts/emulators.sh stop' EXIT
+export DATACONTRACT_GCS_EMULATOR="http://127.0.0.1:${DATACONTRACT_GCS_PORT:-9023}"
 
 export INSTA_UPDATE=no
 cargo test --workspace --locked

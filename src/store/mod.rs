@@ -1,16 +1,21 @@
 //! Object stores: where raw and processed partitions and run reports live.
 //!
 //! One small trait, [`ObjectStore`], with a local-folder implementation
-//! ([`LocalStore`], the default). Keys are `/`-separated paths relative to
+//! ([`LocalStore`], the default) and Google Cloud Storage ([`GcsStore`],
+//! through `gcloud-storage`'s JSON API, which an emulator also serves). Keys are `/`-separated paths relative to
 //! the store's root (a folder, or a bucket); [`layout`] builds and parses
 //! the keys of partitions and runs.
 
+mod gcs;
 pub mod layout;
 mod local;
 mod partitions;
+mod retry;
 
+pub use gcs::GcsStore;
 pub use local::LocalStore;
 pub use partitions::{PartitionError, list_partitions, read_partition, write_partition};
+pub use retry::RetryPolicy;
 
 /// Why a store operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -29,6 +34,16 @@ pub enum StoreError {
     /// An object with this key exists and may not be replaced.
     #[error("object `{0}` already exists and is immutable")]
     AlreadyExists(String),
+    /// The remote service refused or failed (after retries).
+    #[error("{operation} `{key}`: {message}")]
+    Remote {
+        /// What was being done.
+        operation: &'static str,
+        /// The key it was done to.
+        key: String,
+        /// What the service said.
+        message: String,
+    },
     /// The storage itself failed.
     #[error("{operation} `{key}`: {source}")]
     Io {

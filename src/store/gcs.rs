@@ -1,0 +1,288 @@
+//! Google Cloud Storage, through `gcloud-storage` (the JSON API for every
+//! operation), or an emulator that serves the same API.
+
+use gcloud_storage::client::{Client, ClientConfig};
+use gcloud_storage::http::Error as GcsError;
+use gcloud_storage::http::buckets::insert::InsertBucketRequest;
+use gcloud_storage::http::objects::copy::CopyObjectRequest;
+use gcloud_storage::http::objects::delete::DeleteObjectRequest;
+use gcloud_storage::http::objects::download::Range;
+use gcloud_storage::http::objects::get::GetObjectRequest;
+use gcloud_storage::http::objects::list::ListObjectsRequest;
+use gcloud_storage::http::objects::upload::{Media, UploadObjectRequest, UploadType};
+
+use super::{ObjectStore, RetryPolicy, StoreError, check_key};
+
+/// A bucket as an object store. Calls block: the store runs its own small
+/// runtime, so the (synchronous) pipeline can use it like a folder.
+pub struct GcsStore {
+    client: Client,
+    bucket: String,
+    runtime: tokio::runtime::Runtime,
+    retry: RetryPolicy,
+}
+
+impl GcsStore {
+    /// The bucket `bucket` on Google Cloud, with application default
+    /// credentials (`GOOGLE_APPLICATION_CREDENTIALS`, or the metadata
+    /// server).
+    pub fn connect(bucket: &str) -> Result<Self, StoreError> {
+        let runtime = runtime()?;
+        let config = runtime
+            .block_on(ClientConfig::default().with_auth())
+            .map_err(|error| remote("authenticate to", bucket, error.to_string()))?;
+        Self::with_config(bucket, config, runtime)
+    }
+
+    /// The bucket `bucket` on an emulator at `endpoint` (for example
+    /// `http://127.0.0.1:9023`), without credentials.
+    pub fn emulator(bucket: &str, endpoint: &str) -> Result<Self, StoreError> {
+        let config = ClientConfig {
+            storage_endpoint: endpoint.trim_end_matches('/').to_string(),
+            ..ClientConfig::default()
+        }
+        .anonymous();
+        Self::with_config(bucket, config, runtime()?)
+    }
+
+    fn with_config(
+        bucket: &str,
+        config: ClientConfig,
+        runtime: tokio::runtime::Runtime,
+    ) -> Result<Self, StoreError> {
+        check_bucket(bucket)?;
+        Ok(GcsStore {
+            client: Client::new(config),
+            bucket: bucket.to_string(),
+            runtime,
+            retry: RetryPolicy::default(),
+        })
+    }
+
+    /// The same store with another retry policy.
+    pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// Creates the bucket (emulators and first deployments); an existing
+    /// bucket is fine.
+    pub fn create_bucket(&self) -> Result<(), StoreError> {
+        let request = InsertBucketRequest {
+            name: self.bucket.clone(),
+            ..Default::default()
+        };
+        match self.call("create bucket", &self.bucket, || {
+            self.client.insert_bucket(&request)
+        }) {
+            Ok(_) | Err(StoreError::AlreadyExists(_)) => Ok(()),
+            Err(error) => Err(error),
+        }
+    }
+
+    /// Runs `attempt` until it succeeds, fails for good, or the retry
+    /// policy runs out; logs each retry.
+    fn call<T, F, Fut>(
+        &self,
+        operation: &'static str,
+        key: &str,
+        attempt: F,
+    ) -> Result<T, StoreError>
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = Result<T, GcsError>>,
+    {
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            match self.runtime.block_on(attempt()) {
+                Ok(value) => return Ok(value),
+                Err(error) if tries < self.retry.attempts && transient(&error) => {
+                    let delay = self.retry.delay(tries);
+                    tracing::warn!(operation, key, attempt = tries, ?delay, %error, "retrying a transient GCS failure");
+                    std::thread::sleep(delay);
+                }
+                Err(error) => return Err(classify(operation, key, error)),
+            }
+        }
+    }
+}
+
+impl ObjectStore for GcsStore {
+    fn put(&self, key: &str, bytes: &[u8]) -> Result<(), StoreError> {
+        check_key(key)?;
+        let request = UploadObjectRequest {
+            bucket: self.bucket.clone(),
+            ..Default::default()
+        };
+        let upload = UploadType::Simple(Media::new(key.to_string()));
+        self.call("upload", key, || {
+            self.client.upload_object(&request, bytes.to_vec(), &upload)
+        })?;
+        Ok(())
+    }
+
+    /// Checks that no object is there, then uploads with
+    /// `ifGenerationMatch=0`, which Google Cloud enforces atomically (some
+    /// emulators ignore it; the check before still holds for one writer).
+    fn put_new(&self, key: &str, bytes: &[u8]) -> Result<(), StoreError> {
+        if self.exists(key)? {
+            return Err(StoreError::AlreadyExists(key.to_string()));
+        }
+        let request = UploadObjectRequest {
+            bucket: self.bucket.clone(),
+            if_generation_match: Some(0),
+            ..Default::default()
+        };
+        let upload = UploadType::Simple(Media::new(key.to_string()));
+        self.call("upload", key, || {
+            self.client.upload_object(&request, bytes.to_vec(), &upload)
+        })?;
+        Ok(())
+    }
+
+    fn get(&self, key: &str) -> Result<Vec<u8>, StoreError> {
+        check_key(key)?;
+        let request = GetObjectRequest {
+            bucket: self.bucket.clone(),
+            object: key.to_string(),
+            ..Default::default()
+        };
+        let whole = Range::default();
+        self.call("download", key, || {
+            self.client.download_object(&request, &whole)
+        })
+    }
+
+    fn list(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
+        let mut keys = Vec::new();
+        let mut page_token = None;
+        loop {
+            let request = ListObjectsRequest {
+                bucket: self.bucket.clone(),
+                prefix: (!prefix.is_empty()).then(|| prefix.to_string()),
+                page_token: page_token.clone(),
+                ..Default::default()
+            };
+            let page = self.call("list", prefix, || self.client.list_objects(&request))?;
+            keys.extend(
+                page.items
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|object| object.name),
+            );
+            match page.next_page_token {
+                Some(token) if !token.is_empty() => page_token = Some(token),
+                _ => break,
+            }
+        }
+        keys.sort();
+        Ok(keys)
+    }
+
+    fn copy(&self, from: &str, to: &str) -> Result<(), StoreError> {
+        check_key(from)?;
+        check_key(to)?;
+        let request = CopyObjectRequest {
+            source_bucket: self.bucket.clone(),
+            source_object: from.to_string(),
+            destination_bucket: self.bucket.clone(),
+            destination_object: to.to_string(),
+            ..Default::default()
+        };
+        self.call("copy", from, || self.client.copy_object(&request))?;
+        Ok(())
+    }
+
+    fn delete(&self, key: &str) -> Result<(), StoreError> {
+        check_key(key)?;
+        let request = DeleteObjectRequest {
+            bucket: self.bucket.clone(),
+            object: key.to_string(),
+            ..Default::default()
+        };
+        self.call("delete", key, || self.client.delete_object(&request))
+    }
+
+    fn exists(&self, key: &str) -> Result<bool, StoreError> {
+        check_key(key)?;
+        let request = GetObjectRequest {
+            bucket: self.bucket.clone(),
+            object: key.to_string(),
+            ..Default::default()
+        };
+        match self.call("stat", key, || self.client.get_object(&request)) {
+            Ok(_) => Ok(true),
+            Err(StoreError::NotFound(_)) => Ok(false),
+            Err(error) => Err(error),
+        }
+    }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, StoreError> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|source| StoreError::Io {
+            operation: "start the GCS client's runtime",
+            key: String::new(),
+            source,
+        })
+}
+
+/// Bucket names: 3 to 63 lowercase letters, digits, `-`, `_` and `.`,
+/// starting and ending with a letter or digit.
+fn check_bucket(bucket: &str) -> Result<(), StoreError> {
+    let valid = (3..=63).contains(&bucket.len())
+        && bucket
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"-_.".contains(&b))
+        && bucket.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && bucket.ends_with(|c: char| c.is_ascii_alphanumeric());
+    if valid {
+        Ok(())
+    } else {
+        Err(StoreError::InvalidKey {
+            key: bucket.to_string(),
+            reason: "not a valid bucket name",
+        })
+    }
+}
+
+/// The HTTP status of a failed call, whether the service sent a JSON error
+/// or (as emulators may) a bare status.
+fn status(error: &GcsError) -> Option<u16> {
+    match error {
+        GcsError::Response(response) => Some(response.code),
+        GcsError::HttpClient(error) | GcsError::RawResponse(error, _) => {
+            error.status().map(|status| status.as_u16())
+        }
+        _ => None,
+    }
+}
+
+/// 429, 5xx, timeouts and connection failures are worth another try.
+fn transient(error: &GcsError) -> bool {
+    match (status(error), error) {
+        (Some(code), _) => code == 429 || code >= 500,
+        (None, GcsError::HttpClient(error)) => error.is_timeout() || error.is_connect(),
+        (None, GcsError::HttpMiddleware(_)) => true,
+        _ => false,
+    }
+}
+
+fn classify(operation: &'static str, key: &str, error: GcsError) -> StoreError {
+    match status(&error) {
+        Some(404) => StoreError::NotFound(key.to_string()),
+        Some(409 | 412) => StoreError::AlreadyExists(key.to_string()),
+        _ => remote(operation, key, error.to_string()),
+    }
+}
+
+fn remote(operation: &'static str, key: &str, message: String) -> StoreError {
+    StoreError::Remote {
+        operation,
+        key: key.to_string(),
+        message,
+    }
+}
