@@ -80,6 +80,27 @@ impl GcsStore {
         }
     }
 
+    /// A simple (single-request) upload, under a generation precondition
+    /// when one is given.
+    fn upload(
+        &self,
+        key: &str,
+        bytes: &[u8],
+        if_generation_match: Option<i64>,
+    ) -> Result<(), StoreError> {
+        check_key(key)?;
+        let request = UploadObjectRequest {
+            bucket: self.bucket.clone(),
+            if_generation_match,
+            ..Default::default()
+        };
+        let upload = UploadType::Simple(Media::new(key.to_string()));
+        self.call("upload", key, || {
+            self.client.upload_object(&request, bytes.to_vec(), &upload)
+        })?;
+        Ok(())
+    }
+
     /// Runs `attempt` until it succeeds, fails for good, or the retry
     /// policy runs out; logs each retry.
     fn call<T, F, Fut>(
@@ -110,16 +131,7 @@ impl GcsStore {
 
 impl ObjectStore for GcsStore {
     fn put(&self, key: &str, bytes: &[u8]) -> Result<(), StoreError> {
-        check_key(key)?;
-        let request = UploadObjectRequest {
-            bucket: self.bucket.clone(),
-            ..Default::default()
-        };
-        let upload = UploadType::Simple(Media::new(key.to_string()));
-        self.call("upload", key, || {
-            self.client.upload_object(&request, bytes.to_vec(), &upload)
-        })?;
-        Ok(())
+        self.upload(key, bytes, None)
     }
 
     /// Checks that no object is there, then uploads with
@@ -129,16 +141,7 @@ impl ObjectStore for GcsStore {
         if self.exists(key)? {
             return Err(StoreError::AlreadyExists(key.to_string()));
         }
-        let request = UploadObjectRequest {
-            bucket: self.bucket.clone(),
-            if_generation_match: Some(0),
-            ..Default::default()
-        };
-        let upload = UploadType::Simple(Media::new(key.to_string()));
-        self.call("upload", key, || {
-            self.client.upload_object(&request, bytes.to_vec(), &upload)
-        })?;
-        Ok(())
+        self.upload(key, bytes, Some(0))
     }
 
     fn get(&self, key: &str) -> Result<Vec<u8>, StoreError> {
