@@ -74,11 +74,9 @@ pub fn failure(test: &RowTest, dtype_of: &dyn Fn(&str) -> Option<DataType>) -> P
     Ok(expr.fill_null(lit(false)))
 }
 
-/// The aggregate measuring `statistic` of `column` (`None`: the table).
-pub fn statistic(statistic: &Statistic, column_path: Option<&str>) -> Expr {
-    let Some(path) = column_path else {
-        return len().cast(DataType::Float64);
-    };
+/// The aggregate measuring `statistic` of the column at `path`. (The row
+/// count needs none: every pass counts rows.)
+pub fn statistic(statistic: &Statistic, path: &str) -> Expr {
     let value = column(path);
     let numeric = value.clone().cast(DataType::Float64);
     match statistic {
@@ -103,26 +101,17 @@ fn out_of_range(
     max: Option<&Bound>,
 ) -> PolarsResult<Expr> {
     let value = column(path);
-    let below = min
-        .map(|bound| -> PolarsResult<Expr> {
-            let (value, limit) = comparable(value.clone(), dtype, &bound.value)?;
-            Ok(if bound.inclusive {
-                value.lt(limit)
-            } else {
-                value.lt_eq(limit)
-            })
+    let beyond = |bound: &Bound, lower: bool| -> PolarsResult<Expr> {
+        let (value, limit) = comparable(value.clone(), dtype, &bound.value)?;
+        Ok(match (lower, bound.inclusive) {
+            (true, true) => value.lt(limit),
+            (true, false) => value.lt_eq(limit),
+            (false, true) => value.gt(limit),
+            (false, false) => value.gt_eq(limit),
         })
-        .transpose()?;
-    let above = max
-        .map(|bound| -> PolarsResult<Expr> {
-            let (value, limit) = comparable(value.clone(), dtype, &bound.value)?;
-            Ok(if bound.inclusive {
-                value.gt(limit)
-            } else {
-                value.gt_eq(limit)
-            })
-        })
-        .transpose()?;
+    };
+    let below = min.map(|bound| beyond(bound, true)).transpose()?;
+    let above = max.map(|bound| beyond(bound, false)).transpose()?;
     let not_a_number = dtype.is_float().then(|| value.is_nan());
     Ok(any_of([below, above, not_a_number]))
 }

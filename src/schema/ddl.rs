@@ -276,26 +276,27 @@ mod tests {
     #[test]
     fn partition_expressions_follow_the_column_type() {
         use TimeGranularity::*;
-        assert_eq!(
-            partition_clause(LogicalType::Date, Day),
-            "PARTITION BY `day`"
-        );
-        assert_eq!(
-            partition_clause(LogicalType::Date, Month),
-            "PARTITION BY DATE_TRUNC(`day`, MONTH)"
-        );
-        assert_eq!(
-            partition_clause(LogicalType::Timestamp, Day),
-            "PARTITION BY DATE(`day`)"
-        );
-        assert_eq!(
-            partition_clause(LogicalType::Timestamp, Year),
-            "PARTITION BY TIMESTAMP_TRUNC(`day`, YEAR)"
-        );
-        assert_eq!(
-            partition_clause(LogicalType::DateTime, Hour),
-            "PARTITION BY DATETIME_TRUNC(`day`, HOUR)"
-        );
+        for (logical_type, granularity, clause) in [
+            (LogicalType::Date, Day, "PARTITION BY `day`"),
+            (
+                LogicalType::Date,
+                Month,
+                "PARTITION BY DATE_TRUNC(`day`, MONTH)",
+            ),
+            (LogicalType::Timestamp, Day, "PARTITION BY DATE(`day`)"),
+            (
+                LogicalType::Timestamp,
+                Year,
+                "PARTITION BY TIMESTAMP_TRUNC(`day`, YEAR)",
+            ),
+            (
+                LogicalType::DateTime,
+                Hour,
+                "PARTITION BY DATETIME_TRUNC(`day`, HOUR)",
+            ),
+        ] {
+            assert_eq!(partition_clause(logical_type, granularity), clause);
+        }
     }
 
     #[test]

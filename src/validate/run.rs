@@ -37,7 +37,8 @@ enum How {
     },
     /// Compare an aggregate with bounds.
     Statistic {
-        expr: Expr,
+        /// The aggregate; `None` for the row count, which every pass has.
+        expr: Option<Expr>,
         statistic: Statistic,
         min: Option<Literal>,
         max: Option<Literal>,
@@ -238,7 +239,7 @@ fn compile(
             min,
             max,
         } => How::Statistic {
-            expr: statistic(&stat, path.as_deref()),
+            expr: path.as_deref().map(|path| statistic(&stat, path)),
             dtype: path.as_deref().and_then(dtype_of),
             statistic: stat,
             min,
@@ -271,9 +272,13 @@ fn single_pass(
     for (index, check) in compiled.iter().enumerate() {
         match &check.how {
             How::Rows { failing, .. } => columns.push(failing.clone().alias(flag(index))),
-            How::Statistic { expr, .. } | How::Freshness { expr, .. } => {
+            How::Statistic {
+                expr: Some(expr), ..
+            }
+            | How::Freshness { expr, .. } => {
                 columns.push(expr.clone().alias(format!("__c{index}")));
             }
+            How::Statistic { expr: None, .. } => {}
             How::Skip => {}
         }
     }
