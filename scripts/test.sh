@@ -11,6 +11,7 @@ cd "$(dirname "$0")/.."
 scripts/emulators.sh start
 trap 'scripts/emulators.sh stop' EXIT
 export DATACONTRACT_GCS_EMULATOR="http://127.0.0.1:${DATACONTRACT_GCS_PORT:-9023}"
+export BIGQUERY_EMULATOR_HOST="127.0.0.1:${DATACONTRACT_BQ_PORT:-9050}"
 
 export INSTA_UPDATE=no
 cargo test --workspace --locked

@@ -18,14 +18,21 @@
 
 use std::ffi::OsString;
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::schema::{DdlOptions, render_polars_schema};
+use crate::sql::TableRef;
+#[cfg(any(feature = "duckdb", feature = "bigquery"))]
+use crate::validate::validate_in_warehouse;
 use crate::validate::{Options, SchemaPolicy, validate};
-use crate::{Contract, Registry, input};
+#[cfg(feature = "bigquery")]
+use crate::warehouse::BigQueryWarehouse;
+#[cfg(feature = "duckdb")]
+use crate::warehouse::DuckDbWarehouse;
+use crate::{Contract, Registry, Report, input};
 
 /// Exit code for data that fails its contract.
 pub const EXIT_FAILED: u8 = 1;
@@ -66,16 +73,32 @@ enum Command {
         #[arg(long)]
         dataset: Option<String>,
     },
-    /// Validate CSV, Parquet or NDJSON files against a table's contract.
+    /// Validate CSV, Parquet or NDJSON files against a table's contract, or
+    /// (with --warehouse) the table in the warehouse, where the checks run
+    /// as SQL and only aggregates come back.
     ///
     /// Exits 0 when the data passes, 1 when an error-severity check fails,
-    /// 2 when the files cannot be read.
+    /// 2 when the files or the table cannot be read.
     Validate {
         /// The table name (see `contracts list`).
         table: String,
         /// The files, read in order as one table; globs are expanded.
-        #[arg(required = true)]
+        #[arg(required_unless_present = "warehouse", conflicts_with = "warehouse")]
         files: Vec<String>,
+        /// Validate the warehouse table `<dataset>.<table>` instead of files:
+        /// DuckDB at --duckdb, or BigQuery with --bigquery-project.
+        #[arg(long)]
+        warehouse: bool,
+        /// The warehouse dataset (a schema in DuckDB) holding the table.
+        #[arg(long, default_value = "staging", requires = "warehouse")]
+        dataset: String,
+        /// The DuckDB database file.
+        #[arg(long, default_value = "data/warehouse.duckdb", requires = "warehouse")]
+        duckdb: PathBuf,
+        /// Validate in BigQuery, in this project (BIGQUERY_EMULATOR_HOST
+        /// selects an emulator).
+        #[arg(long, requires = "warehouse")]
+        bigquery_project: Option<String>,
         /// How to render the report.
         #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
         format: ReportFormat,
@@ -204,6 +227,10 @@ fn execute(
         Command::Validate {
             table,
             files,
+            warehouse,
+            dataset,
+            duckdb,
+            bigquery_project,
             format,
             output,
             schema_policy,
@@ -219,9 +246,18 @@ fn execute(
                 max_examples,
                 ..Options::default()
             };
-            let input =
-                input::read_files(&expand_globs(&files)?).map_err(|error| error.to_string())?;
-            let report = validate(input, contract, &options).map_err(|error| error.to_string())?;
+            let report = if warehouse {
+                let location = WarehouseLocation {
+                    dataset: &dataset,
+                    duckdb: &duckdb,
+                    bigquery_project: bigquery_project.as_deref(),
+                };
+                validate_warehouse_table(contract, &location, &options)?
+            } else {
+                let input =
+                    input::read_files(&expand_globs(&files)?).map_err(|error| error.to_string())?;
+                validate(input, contract, &options).map_err(|error| error.to_string())?
+            };
             let rendered = match format {
                 ReportFormat::Text => report.render_text(color),
                 ReportFormat::Json => format!("{}\n", pretty(&report)),
@@ -269,6 +305,75 @@ fn execute(
             printed(statements.join("\n"))
         }
     }
+}
+
+/// Where `contracts validate --warehouse` finds the table.
+struct WarehouseLocation<'a> {
+    dataset: &'a str,
+    duckdb: &'a Path,
+    bigquery_project: Option<&'a str>,
+}
+
+/// Validates the contract's table in the warehouse the flags name.
+fn validate_warehouse_table(
+    contract: &Contract,
+    location: &WarehouseLocation<'_>,
+    options: &Options,
+) -> Result<Report, String> {
+    let table = TableRef::new(location.dataset, &contract.name).map_err(|e| e.to_string())?;
+    match location.bigquery_project {
+        Some(project) => validate_in_bigquery(project, table, contract, options),
+        None => validate_in_duckdb(location.duckdb, &table, contract, options),
+    }
+}
+
+#[cfg(feature = "bigquery")]
+fn validate_in_bigquery(
+    project: &str,
+    table: TableRef,
+    contract: &Contract,
+    options: &Options,
+) -> Result<Report, String> {
+    let table = table.in_project(project).map_err(|e| e.to_string())?;
+    let warehouse = BigQueryWarehouse::from_env(project).map_err(|e| e.to_string())?;
+    validate_in_warehouse(&warehouse, &table, contract, options).map_err(|e| e.to_string())
+}
+
+#[cfg(not(feature = "bigquery"))]
+fn validate_in_bigquery(
+    _project: &str,
+    _table: TableRef,
+    _contract: &Contract,
+    _options: &Options,
+) -> Result<Report, String> {
+    Err("this build has no BigQuery support (feature `bigquery`)".into())
+}
+
+#[cfg(feature = "duckdb")]
+fn validate_in_duckdb(
+    path: &Path,
+    table: &TableRef,
+    contract: &Contract,
+    options: &Options,
+) -> Result<Report, String> {
+    if !path.exists() {
+        return Err(format!(
+            "no DuckDB database at {} (pass --duckdb, or --bigquery-project for BigQuery)",
+            path.display()
+        ));
+    }
+    let warehouse = DuckDbWarehouse::open(path).map_err(|e| e.to_string())?;
+    validate_in_warehouse(&warehouse, table, contract, options).map_err(|e| e.to_string())
+}
+
+#[cfg(not(feature = "duckdb"))]
+fn validate_in_duckdb(
+    _path: &Path,
+    _table: &TableRef,
+    _contract: &Contract,
+    _options: &Options,
+) -> Result<Report, String> {
+    Err("this build has no DuckDB support (feature `duckdb`)".into())
 }
 
 /// The files the arguments name: each argument with `*`, `?` or `[` is a

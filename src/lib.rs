@@ -35,9 +35,11 @@ pub mod input;
 mod registry;
 pub mod report;
 pub mod schema;
+pub mod sql;
 pub mod store;
 pub mod testing;
 pub mod validate;
+pub mod warehouse;
 
 pub use contract::{
     Bound, Constraint, ConstraintKind, Contract, DedupKey, Expectation, Field, Freshness, Literal,

@@ -140,7 +140,7 @@ fn each_violation_fails_its_own_check_with_examples() {
     assert_eq!(failing(&report, "dedup_key"), 0);
     let delay = report.check("delay.range").unwrap();
     assert_eq!(delay.examples.len(), 1);
-    assert_eq!(delay.examples[0].row, 1);
+    assert_eq!(delay.examples[0].row, Some(1));
     assert_eq!(delay.examples[0].values["delay"], serde_json::json!(2000));
     assert_eq!(delay.expected, ">= -720 and <= 1440");
     let rule = report.check("rule.origin_ne_destination").unwrap();
@@ -167,7 +167,7 @@ fn dedup_counts_rows_and_distinct_keys() {
         dedup.observed,
         Some(serde_json::json!({"duplicated_rows": 5, "duplicated_keys": 2}))
     );
-    let rows: Vec<u64> = dedup.examples.iter().map(|e| e.row).collect();
+    let rows: Vec<u64> = dedup.examples.iter().filter_map(|e| e.row).collect();
     assert_eq!(rows, [0, 1, 2, 3, 4]);
 }
 
@@ -187,7 +187,11 @@ fn examples_are_bounded() {
     assert_eq!(delay.failing_rows, Some(50));
     assert_eq!(delay.failing_fraction, Some(1.0));
     assert_eq!(
-        delay.examples.iter().map(|e| e.row).collect::<Vec<_>>(),
+        delay
+            .examples
+            .iter()
+            .filter_map(|e| e.row)
+            .collect::<Vec<_>>(),
         [0, 1, 2, 3]
     );
 }
@@ -263,7 +267,7 @@ fn coercion_reports_values_that_do_not_parse() {
     let report = validate(frame, &Flight::contract(), &coerced()).unwrap();
     let date = report.check("date.parse").unwrap();
     assert_eq!(date.failing_rows, Some(1));
-    assert_eq!(date.examples[0].row, 1);
+    assert_eq!(date.examples[0].row, Some(1));
     assert_eq!(
         date.examples[0].values["date"],
         serde_json::json!("yesterday")
@@ -544,7 +548,10 @@ fn record_sub_fields_are_checked_under_dotted_ids() {
     )
     .unwrap();
     assert_eq!(failed(&report), ["point.y.range"]);
-    assert_eq!(report.check("point.y.range").unwrap().examples[0].row, 1);
+    assert_eq!(
+        report.check("point.y.range").unwrap().examples[0].row,
+        Some(1)
+    );
     assert_eq!(
         report.check("tags.not_null").map(|c| c.status),
         None,

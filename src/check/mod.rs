@@ -1,6 +1,6 @@
 //! The check IR: every check of a contract as plain data, planned once and
 //! compiled two ways — to Polars expressions ([`polars`]) for in-memory
-//! validation, and (later) to SQL for the warehouse.
+//! validation, and to SQL ([`sql`]) for validation inside the warehouse.
 //!
 //! Each planned check has a stable id (`high.range`, `dedup_key`,
 //! `rule.high_ge_low`, `row_count`, …), the columns it reads, a severity,
@@ -8,6 +8,7 @@
 //! between bounds, or freshness.
 
 pub mod polars;
+pub mod sql;
 
 use serde::{Deserialize, Serialize};
 

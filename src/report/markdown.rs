@@ -97,7 +97,7 @@ impl Report {
                 writeln!(
                     out,
                     "| {} | {} | {} |",
-                    example.row,
+                    example.row.map_or("-".to_string(), |row| row.to_string()),
                     escape(&location),
                     values.join(", ")
                 )

@@ -149,8 +149,10 @@ pub struct CheckResult {
 /// One failing row.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Example {
-    /// The 0-based index of the row in the input.
-    pub row: u64,
+    /// The 0-based index of the row in the input; `None` for rows of a
+    /// warehouse table, which have no order.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub row: Option<u64>,
     /// The file the row came from, when the input was files.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub file: Option<String>,
@@ -162,12 +164,14 @@ pub struct Example {
 }
 
 impl Example {
-    /// Where the row is, for people: `file:line`, `file, row N` or `row N`.
+    /// Where the row is, for people: `file:line`, `file, row N`, `row N`,
+    /// or `-` for a warehouse row.
     pub fn location(&self) -> String {
-        match (&self.file, self.line) {
-            (Some(file), Some(line)) => format!("{file}:{line}"),
-            (Some(file), None) => format!("{file}, row {}", self.row),
-            _ => format!("row {}", self.row),
+        match (&self.file, self.line, self.row) {
+            (Some(file), Some(line), _) => format!("{file}:{line}"),
+            (Some(file), None, Some(row)) => format!("{file}, row {row}"),
+            (_, _, Some(row)) => format!("row {row}"),
+            (_, _, None) => "-".into(),
         }
     }
 }
@@ -230,11 +234,12 @@ impl Report {
             .iter_mut()
             .flat_map(|check| check.examples.iter_mut())
         {
+            let Some(row) = example.row else { continue };
             let mut offset = 0;
             for file in &files {
-                if example.row < offset + file.rows {
+                if row < offset + file.rows {
                     example.file = Some(file.path.clone());
-                    example.line = file.first_line.map(|first| first + example.row - offset);
+                    example.line = file.first_line.map(|first| first + row - offset);
                     break;
                 }
                 offset += file.rows;

@@ -14,7 +14,8 @@ pub struct TableFieldSchema {
     /// The sub-fields of a RECORD.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fields: Option<Vec<TableFieldSchema>>,
-    /// `REQUIRED`, `NULLABLE` or `REPEATED`.
+    /// `REQUIRED`, `NULLABLE` or `REPEATED` (the API omits NULLABLE at times).
+    #[serde(default)]
     pub mode: String,
     /// The column name.
     pub name: String,
@@ -41,6 +42,23 @@ pub struct TableFieldSchema {
 pub struct PolicyTags {
     /// Policy tag resource names.
     pub names: Vec<String>,
+}
+
+impl TableFieldSchema {
+    /// A column with a name, a type (`INTEGER`, `TIMESTAMP`, …) and a mode,
+    /// and nothing else.
+    pub fn new(name: &str, field_type: &str, mode: &str) -> Self {
+        TableFieldSchema {
+            description: None,
+            fields: None,
+            mode: mode.to_string(),
+            name: name.to_string(),
+            policy_tags: None,
+            precision: None,
+            scale: None,
+            field_type: field_type.to_string(),
+        }
+    }
 }
 
 impl Contract {

@@ -130,6 +130,11 @@ impl GcsStore {
 }
 
 impl ObjectStore for GcsStore {
+    fn gcs_uri(&self, key: &str) -> Option<String> {
+        check_key(key).ok()?;
+        Some(format!("gs://{}/{key}", self.bucket))
+    }
+
     fn put(&self, key: &str, bytes: &[u8]) -> Result<(), StoreError> {
         self.upload(key, bytes, None)
     }

@@ -13,6 +13,9 @@ use crate::contract::naming;
 /// How a partition's time is written in its folder name.
 const STAMP: &str = "%Y-%m-%d:%H:%M:%S:%3f";
 
+/// The key of a partition folder's `key=value` segment.
+pub const PARTITION_FOLDER_KEY: &str = "created_at";
+
 /// A key that is not a partition key, or names that cannot be one.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
@@ -60,7 +63,7 @@ impl PartitionKey {
     /// The partition's folder: `{dataset}/{table}/created_at=…/`.
     pub fn folder(&self) -> String {
         format!(
-            "{}/{}/created_at={}/",
+            "{}/{}/{PARTITION_FOLDER_KEY}={}/",
             self.dataset,
             self.table,
             self.created_at.format(STAMP)
@@ -77,7 +80,8 @@ impl PartitionKey {
             ));
         };
         let stamp = stamp
-            .strip_prefix("created_at=")
+            .strip_prefix(PARTITION_FOLDER_KEY)
+            .and_then(|rest| rest.strip_prefix('='))
             .ok_or_else(|| fail("no created_at= folder"))?;
         let created_at = NaiveDateTime::parse_from_str(stamp, STAMP)
             .map_err(|_| fail("created_at is not YYYY-MM-DD:HH:MM:SS:MS"))?

@@ -54,6 +54,10 @@ impl LocalStore {
 }
 
 impl ObjectStore for LocalStore {
+    fn local_path(&self, key: &str) -> Option<PathBuf> {
+        self.path(key).ok()
+    }
+
     fn put(&self, key: &str, bytes: &[u8]) -> Result<(), StoreError> {
         let target = self.path(key)?;
         let partial = self.write_partial(key, &target, bytes)?;

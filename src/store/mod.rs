@@ -76,6 +76,16 @@ pub trait ObjectStore {
     fn delete(&self, key: &str) -> Result<(), StoreError>;
     /// Whether an object is at `key`.
     fn exists(&self, key: &str) -> Result<bool, StoreError>;
+    /// The file that holds `key`, when the store is a local folder (an
+    /// embedded warehouse then reads it in place).
+    fn local_path(&self, _key: &str) -> Option<std::path::PathBuf> {
+        None
+    }
+    /// The `gs://bucket/key` URI of `key`, when the store is a GCS bucket
+    /// (BigQuery load jobs read from there).
+    fn gcs_uri(&self, _key: &str) -> Option<String> {
+        None
+    }
 }
 
 /// Checks that `key` is a relative `/`-separated path with no empty, `.`

@@ -40,7 +40,7 @@ pub enum PartitionError {
 /// Writes `frame` as a new, immutable partition of `dataset/table` created
 /// at `created_at` (one part). Fails if that partition exists.
 pub fn write_partition(
-    store: &impl ObjectStore,
+    store: &(impl ObjectStore + ?Sized),
     dataset: &str,
     table: &str,
     created_at: DateTime<Utc>,
@@ -65,7 +65,7 @@ pub fn write_partition(
 /// Objects under the table's folder that are not partition parts are
 /// ignored.
 pub fn list_partitions(
-    store: &impl ObjectStore,
+    store: &(impl ObjectStore + ?Sized),
     dataset: &str,
     table: &str,
 ) -> Result<Vec<PartitionKey>, PartitionError> {
@@ -82,7 +82,7 @@ pub fn list_partitions(
 /// Reads the partition of `dataset/table` created at `created_at`, or the
 /// latest one, into one frame (its parts in order).
 pub fn read_partition(
-    store: &impl ObjectStore,
+    store: &(impl ObjectStore + ?Sized),
     dataset: &str,
     table: &str,
     created_at: Option<DateTime<Utc>>,

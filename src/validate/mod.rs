@@ -23,9 +23,11 @@
 //! fails `<column>.not_null`. A row rule fails only when it is FALSE. NaN
 //! fails a range check.
 
+mod outcome;
 mod run;
 mod schema;
 mod values;
+mod warehouse;
 
 use std::time::Instant;
 
@@ -36,6 +38,7 @@ use crate::Contract;
 use crate::report::{ContractId, InputSummary, REPORT_FORMAT, Report, SourceFile, Timings};
 
 pub use values::json_value;
+pub use warehouse::validate_in_warehouse;
 
 /// How the frame's columns must match the contract's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -110,6 +113,9 @@ pub enum ValidationError {
     /// Polars could not evaluate the checks.
     #[error("the validation query failed: {0}")]
     Engine(#[from] PolarsError),
+    /// The warehouse could not run the checks.
+    #[error(transparent)]
+    Warehouse(#[from] crate::warehouse::WarehouseError),
 }
 
 /// Validates `input` against `contract`: schema conformance, then every
@@ -134,7 +140,17 @@ pub fn validate(
             (frame, true, names.join(", "), files)
         }
     };
-    let mut report = Report {
+    let mut report = new_report(contract, description, files);
+    run::run(frame, streaming, contract, options, &mut report)?;
+    report.locate_examples();
+    report.conclude();
+    report.timings.total_ms = elapsed_ms(started);
+    Ok(report)
+}
+
+/// A report on `contract` with nothing measured yet.
+fn new_report(contract: &Contract, description: String, files: Vec<SourceFile>) -> Report {
+    Report {
         format: REPORT_FORMAT.to_string(),
         contract: ContractId {
             name: contract.name.clone(),
@@ -150,12 +166,7 @@ pub fn validate(
         summary: Default::default(),
         checks: Vec::new(),
         split: None,
-    };
-    run::run(frame, streaming, contract, options, &mut report)?;
-    report.locate_examples();
-    report.conclude();
-    report.timings.total_ms = elapsed_ms(started);
-    Ok(report)
+    }
 }
 
 fn elapsed_ms(since: Instant) -> f64 {

@@ -8,11 +8,15 @@ use std::time::Instant;
 use chrono::{DateTime, Utc};
 use polars::prelude::*;
 
+use super::outcome::{
+    conclude_freshness, conclude_rows, conclude_statistic, dtype_at, planned_result, skeleton,
+    skipped,
+};
 use super::schema::{Conformance, conform};
-use super::values::{date, json_value, micros};
+use super::values::json_value;
 use super::{Options, ValidationError, elapsed_ms};
-use crate::check::polars::{column, failure, statistic, temporal_ticks};
-use crate::check::{CheckKind, PlannedCheck, RowTest, Test, plan, statistic_name};
+use crate::check::polars::{column, failure, statistic};
+use crate::check::{CheckKind, PlannedCheck, RowTest, Test, plan};
 use crate::report::{CheckResult, Example, FAILED_CHECKS_COLUMN, Report, Split, Status};
 use crate::{Contract, Literal, Severity, Statistic};
 
@@ -144,62 +148,17 @@ fn raw_column(column: &str) -> String {
     format!("__datacontract_raw_{column}")
 }
 
-/// The contract dtype at a dotted path.
-fn dtype_at(schema: &Schema, path: &str) -> Option<DataType> {
-    let mut parts = path.split('.');
-    let mut dtype = schema.get(parts.next()?)?.clone();
-    for part in parts {
-        let DataType::Struct(fields) = dtype else {
-            return None;
-        };
-        dtype = fields.iter().find(|f| f.name() == part)?.dtype().clone();
-    }
-    Some(dtype)
-}
-
-fn skeleton(
-    id: String,
-    kind: CheckKind,
-    columns: Vec<String>,
-    severity: Severity,
-    expected: String,
-) -> CheckResult {
-    CheckResult {
-        id,
-        columns,
-        kind,
-        severity,
-        status: Status::Pass,
-        failing_rows: None,
-        failing_fraction: None,
-        observed: None,
-        expected,
-        message: None,
-        examples: Vec::new(),
-    }
-}
-
 /// Turns a planned check into what the engine evaluates, or a skip.
 fn compile(
     check: PlannedCheck,
     conformance: &Conformance,
     dtype_of: &dyn Fn(&str) -> Option<DataType>,
 ) -> Compiled {
-    let mut result = skeleton(
-        check.id,
-        check.kind,
-        check.columns.clone(),
-        check.severity,
-        expected(&check.test),
-    );
-    let skip = |mut result: CheckResult, reason: String| {
-        result.status = Status::Skipped;
-        result.message = Some(reason);
-        Compiled {
-            result,
-            how: How::Skip,
-            raw_column: None,
-        }
+    let mut result = planned_result(&check);
+    let skip = |result: CheckResult, reason: String| Compiled {
+        result: skipped(result, reason),
+        how: How::Skip,
+        raw_column: None,
     };
     if let Some(reason) = check
         .columns
@@ -320,15 +279,7 @@ fn evaluate(
         How::Skip => {}
         How::Rows { .. } => {
             let failing = passes.column(&flag(index))?.bool()?.sum().unwrap_or(0) as u64;
-            result.failing_rows = Some(failing);
-            result.failing_fraction = Some(if rows == 0 {
-                0.0
-            } else {
-                failing as f64 / rows as f64
-            });
-            if failing > 0 {
-                result.status = Status::Fail;
-            }
+            conclude_rows(result, failing, rows);
         }
         How::Statistic {
             statistic,
@@ -341,116 +292,23 @@ fn evaluate(
                 Statistic::RowCount => AnyValue::Float64(rows as f64),
                 _ => value(format!("__c{index}"))?,
             };
-            result.observed = Some(json_value(&observed));
-            match within_bounds(
+            conclude_statistic(
+                result,
                 &observed,
                 statistic,
                 dtype.as_ref(),
                 min.as_ref(),
                 max.as_ref(),
-            ) {
-                Some(true) => {}
-                Some(false) => result.status = Status::Fail,
-                None => {
-                    result.status = Status::Skipped;
-                    result.message = Some("no non-NULL values to measure".into());
-                }
-            }
+            );
         }
         How::Freshness {
             max_age_seconds, ..
         } => {
-            let newest = instant(&value(format!("__c{index}"))?);
-            match newest {
-                Some(newest) => {
-                    let age = (reference - newest).num_seconds();
-                    result.observed = Some(serde_json::json!({
-                        "newest": newest.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
-                        "reference": reference.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
-                        "age_seconds": age,
-                    }));
-                    if age > *max_age_seconds as i64 {
-                        result.status = Status::Fail;
-                    }
-                }
-                None => {
-                    result.status = Status::Fail;
-                    result.message = Some("no rows with a time: nothing is fresh".into());
-                }
-            }
+            let newest = value(format!("__c{index}"))?;
+            conclude_freshness(result, &newest, *max_age_seconds, reference);
         }
     }
     Ok(())
-}
-
-/// Whether an observed statistic lies within its bounds; `None` when there
-/// was nothing to measure (NULL or NaN).
-fn within_bounds(
-    observed: &AnyValue,
-    statistic: &Statistic,
-    dtype: Option<&DataType>,
-    min: Option<&Literal>,
-    max: Option<&Literal>,
-) -> Option<bool> {
-    let temporal = matches!(statistic, Statistic::Min | Statistic::Max)
-        && dtype.is_some_and(|d| d.is_temporal());
-    let as_number = |literal: &Literal| -> Option<f64> {
-        match literal {
-            Literal::Int(int) => Some(*int as f64),
-            Literal::Float(float) => Some(*float),
-            Literal::String(text) if temporal => literal_ticks(text, dtype?),
-            _ => None,
-        }
-    };
-    let value = if temporal {
-        observed_ticks(observed)?
-    } else {
-        observed.extract::<f64>()?
-    };
-    if value.is_nan() {
-        return None;
-    }
-    let above_min = min.and_then(as_number).is_none_or(|min| value >= min);
-    let below_max = max.and_then(as_number).is_none_or(|max| value <= max);
-    Some(above_min && below_max)
-}
-
-/// A temporal literal in the ticks `observed_ticks` uses (µs for DATETIME).
-fn literal_ticks(text: &str, dtype: &DataType) -> Option<f64> {
-    let ticks = temporal_ticks(text, dtype)?;
-    Some(match dtype {
-        DataType::Datetime(unit, _) => micros(ticks, *unit) as f64,
-        _ => ticks as f64,
-    })
-}
-
-fn observed_ticks(value: &AnyValue) -> Option<f64> {
-    match value {
-        AnyValue::Datetime(ticks, unit, _) | AnyValue::DatetimeOwned(ticks, unit, _) => {
-            Some(micros(*ticks, *unit) as f64)
-        }
-        other => observed_physical(other),
-    }
-}
-
-fn observed_physical(value: &AnyValue) -> Option<f64> {
-    match value {
-        AnyValue::Date(days) => Some(*days as f64),
-        AnyValue::Time(nanos) => Some(*nanos as f64),
-        other => other.extract::<f64>(),
-    }
-}
-
-/// A DATE, DATETIME or TIMESTAMP value as an instant (DATE at midnight UTC,
-/// DATETIME read as UTC).
-fn instant(value: &AnyValue) -> Option<DateTime<Utc>> {
-    match value {
-        AnyValue::Datetime(ticks, unit, _) | AnyValue::DatetimeOwned(ticks, unit, _) => {
-            DateTime::from_timestamp_micros(micros(*ticks, *unit))
-        }
-        AnyValue::Date(days) => date(*days).map(|d| d.and_hms_opt(0, 0, 0).unwrap().and_utc()),
-        _ => None,
-    }
 }
 
 /// A second, bounded query: the rows of the first `max_examples` failures
@@ -536,7 +394,7 @@ fn fetch_examples(
                 );
             }
             examples.push(Example {
-                row: *row as u64,
+                row: Some(*row as u64),
                 file: None,
                 line: None,
                 values,
@@ -652,66 +510,4 @@ fn split(
         streaming,
     )?;
     Ok(Split { valid, quarantined })
-}
-
-/// The expected outcome of a check, in words.
-fn expected(test: &Test) -> String {
-    match test {
-        Test::Row(RowTest::Null { .. }) => "not NULL".into(),
-        Test::Row(RowTest::OutOfRange { min, max, .. }) => {
-            let min = min
-                .as_ref()
-                .map(|b| format!("{} {}", if b.inclusive { ">=" } else { ">" }, b.value));
-            let max = max
-                .as_ref()
-                .map(|b| format!("{} {}", if b.inclusive { "<=" } else { "<" }, b.value));
-            [min, max]
-                .into_iter()
-                .flatten()
-                .collect::<Vec<_>>()
-                .join(" and ")
-        }
-        Test::Row(RowTest::Length { min, max, .. }) => match (min, max) {
-            (Some(min), Some(max)) if min == max => format!("length {min}"),
-            (min, max) => {
-                let min = min.map(|v| format!("length >= {v}"));
-                let max = max.map(|v| format!("length <= {v}"));
-                [min, max]
-                    .into_iter()
-                    .flatten()
-                    .collect::<Vec<_>>()
-                    .join(" and ")
-            }
-        },
-        Test::Row(RowTest::NoMatch { pattern, .. }) => format!("matches {pattern}"),
-        Test::Row(RowTest::NotOneOf { values, .. }) => {
-            let values: Vec<String> = values.iter().map(ToString::to_string).collect();
-            format!("one of {}", values.join(", "))
-        }
-        Test::Row(RowTest::Duplicated { columns }) if columns.len() == 1 => {
-            "no repeated value".into()
-        }
-        Test::Row(RowTest::Duplicated { columns }) => {
-            format!("one row per ({})", columns.join(", "))
-        }
-        Test::Row(RowTest::RuleFalse { sql }) => sql.clone(),
-        Test::Statistic {
-            statistic,
-            min,
-            max,
-            ..
-        } => {
-            let name = statistic_name(statistic);
-            match (min, max) {
-                (Some(min), Some(max)) => format!("{name} between {min} and {max}"),
-                (Some(min), None) => format!("{name} >= {min}"),
-                (None, Some(max)) => format!("{name} <= {max}"),
-                (None, None) => name,
-            }
-        }
-        Test::Freshness {
-            max_age_seconds, ..
-        } => format!("newest value at most {max_age_seconds} s old"),
-        Test::Unsupported { .. } => String::new(),
-    }
 }

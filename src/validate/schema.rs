@@ -172,7 +172,7 @@ fn coercion(name: &str, have: &DataType, want: &DataType) -> Option<Coercion> {
     })
 }
 
-fn finding(column: &str, problem: &str, expected: String, message: &str) -> CheckResult {
+pub(super) fn finding(column: &str, problem: &str, expected: String, message: &str) -> CheckResult {
     CheckResult {
         id: format!("{column}.{problem}"),
         columns: vec![column.to_string()],

@@ -1,0 +1,203 @@
+//! The same frames through three engines — Polars in memory, DuckDB, and
+//! BigQuery (bqemulator) — must give the same verdict on every check: the
+//! same status and the same number of failing rows.
+//!
+//! Frames are the shipped contracts' fixtures (clean, and with defects)
+//! with up to three more violations each, chosen by proptest. Each frame is written as a Parquet
+//! partition and loaded as it is (no dedup), so duplicated keys reach the
+//! warehouse too. The BigQuery side needs the emulators that
+//! scripts/test.sh starts; without them this test fails.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use chrono::{TimeZone, Utc};
+use datacontract::check::{CheckKind, Test, plan};
+use datacontract::report::{CheckResult, Status};
+use datacontract::sql::TableRef;
+use datacontract::store::{GcsStore, LocalStore, ObjectStore, write_partition};
+use datacontract::testing::violate;
+use datacontract::validate::{Options, validate, validate_in_warehouse};
+use datacontract::warehouse::{BigQueryWarehouse, DuckDbWarehouse, LoadMode, Warehouse};
+use datacontract::{Contract, DataContract, Mode, Report};
+use datacontract_contracts::{ProcessedKline, RawKline};
+use polars::prelude::*;
+use proptest::prelude::*;
+use proptest::test_runner::{Config, TestRunner};
+use support::typed_fixture;
+
+mod support;
+
+/// The three engines, and the stores their partitions come from.
+struct Engines {
+    duckdb: DuckDbWarehouse,
+    local: LocalStore,
+    bigquery: BigQueryWarehouse,
+    gcs: GcsStore,
+    run: String,
+}
+
+impl Engines {
+    fn start(name: &str) -> Self {
+        let gcs_endpoint = std::env::var("DATACONTRACT_GCS_EMULATOR").expect(
+            "DATACONTRACT_GCS_EMULATOR is not set: run the tests with scripts/test.sh, which starts fake-gcs-server",
+        );
+        let bigquery_host = std::env::var("BIGQUERY_EMULATOR_HOST").expect(
+            "BIGQUERY_EMULATOR_HOST is not set: run the tests with scripts/test.sh, which starts bqemulator",
+        );
+        let run = format!("diff{}_{name}", std::process::id());
+        let root = std::env::temp_dir().join(format!("datacontract-{run}"));
+        let _ = std::fs::remove_dir_all(&root);
+        let gcs = GcsStore::emulator(&run.replace('_', "-"), &gcs_endpoint).unwrap();
+        gcs.create_bucket().unwrap();
+        Engines {
+            duckdb: DuckDbWarehouse::in_memory().unwrap(),
+            local: LocalStore::new(root).unwrap(),
+            bigquery: BigQueryWarehouse::emulator("test-proj", &format!("http://{bigquery_host}"))
+                .unwrap(),
+            gcs,
+            run,
+        }
+    }
+}
+
+fn options() -> Options {
+    Options {
+        reference_time: Some(Utc.with_ymd_and_hms(2030, 1, 1, 0, 0, 0).unwrap()),
+        ..Options::default()
+    }
+}
+
+/// Loads `frame` as it is into a fresh table of `warehouse` and validates
+/// it there. The table is made from the contract with every column
+/// NULLABLE and no dedup key, so NULLs and repeated keys reach it too.
+fn through_warehouse(
+    warehouse: &dyn Warehouse,
+    store: &dyn ObjectStore,
+    contract: &Contract,
+    frame: &DataFrame,
+    dataset: &str,
+) -> Report {
+    let table = TableRef::new(dataset, &contract.name).unwrap();
+    let as_is = Contract {
+        dedup_key: None,
+        fields: contract
+            .fields
+            .iter()
+            .cloned()
+            .map(|mut field| {
+                if field.mode == Mode::Required {
+                    field.mode = Mode::Nullable;
+                }
+                field
+            })
+            .collect(),
+        ..contract.clone()
+    };
+    warehouse.ensure_dataset(dataset).unwrap();
+    warehouse.create_table(&table, &as_is).unwrap();
+    let created = Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap();
+    let partition =
+        write_partition(store, dataset, &contract.name, created, &mut frame.clone()).unwrap();
+    warehouse
+        .load_partition(&table, &as_is, store, &partition, LoadMode::Append)
+        .unwrap();
+    validate_in_warehouse(warehouse, &table, contract, &options()).unwrap()
+}
+
+/// What must agree: status and failing rows, per data check. (Schema
+/// findings differ by nature: a frame's dtypes against a table's columns;
+/// here the table's modes are relaxed on purpose.)
+fn verdicts(report: &Report) -> Vec<(String, Status, Option<u64>)> {
+    report
+        .checks
+        .iter()
+        .filter(|check| check.kind != CheckKind::Schema)
+        .map(|check: &CheckResult| (check.id.clone(), check.status, check.failing_rows))
+        .collect()
+}
+
+/// The row checks `violate` can break in `contract`.
+fn breakable(contract: &Contract) -> Vec<String> {
+    plan(contract)
+        .into_iter()
+        .filter(|check| matches!(check.test, Test::Row(_)))
+        .map(|check| check.id)
+        .collect()
+}
+
+fn agree_on_fixtures_with_injected_violations(contract: Contract, name: &str, fixtures: [&str; 2]) {
+    let engines = Engines::start(name);
+    let counter = AtomicUsize::new(0);
+    let failures_seen = AtomicUsize::new(0);
+    let ids = breakable(&contract);
+    let bases: Vec<DataFrame> = fixtures
+        .iter()
+        .map(|fixture| typed_fixture(&contract, fixture))
+        .collect();
+    let strategy = (
+        proptest::sample::select(bases),
+        proptest::sample::subsequence(ids.clone(), 0..=3),
+    );
+    let mut runner = TestRunner::new(Config {
+        cases: 8,
+        max_shrink_iters: 0,
+        failure_persistence: None,
+        ..Config::default()
+    });
+    runner
+        .run(&strategy, |(frame, broken)| {
+            let mut frame = frame;
+            for id in &broken {
+                if let Some(violated) = violate(&frame, &contract, id) {
+                    frame = violated;
+                }
+            }
+            let case = counter.fetch_add(1, Ordering::SeqCst);
+            let dataset = format!("{}_{case}", engines.run);
+            let in_memory = validate(frame.clone(), &contract, &options()).unwrap();
+            let duckdb =
+                through_warehouse(&engines.duckdb, &engines.local, &contract, &frame, &dataset);
+            let bigquery =
+                through_warehouse(&engines.bigquery, &engines.gcs, &contract, &frame, &dataset);
+            failures_seen.fetch_add(
+                in_memory.summary.failed_errors + in_memory.summary.failed_warnings,
+                Ordering::SeqCst,
+            );
+            prop_assert_eq!(
+                verdicts(&in_memory),
+                verdicts(&duckdb),
+                "Polars vs DuckDB on {}",
+                frame
+            );
+            prop_assert_eq!(
+                verdicts(&in_memory),
+                verdicts(&bigquery),
+                "Polars vs BigQuery on {}",
+                frame
+            );
+            Ok(())
+        })
+        .unwrap();
+    assert!(
+        failures_seen.load(Ordering::SeqCst) > 0,
+        "no generated frame failed a check: the comparison proved nothing"
+    );
+}
+
+#[test]
+fn raw_klines_agree_in_polars_duckdb_and_bigquery() {
+    agree_on_fixtures_with_injected_violations(
+        RawKline::contract(),
+        "raw",
+        ["raw_klines_clean.csv", "raw_klines_defects.csv"],
+    );
+}
+
+#[test]
+fn processed_klines_agree_in_polars_duckdb_and_bigquery() {
+    agree_on_fixtures_with_injected_violations(
+        ProcessedKline::contract(),
+        "processed",
+        ["processed_clean.csv", "processed_defects.csv"],
+    );
+}

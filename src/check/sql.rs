@@ -1,0 +1,458 @@
+//! Compiles planned checks to SQL, in BigQuery's GoogleSQL or DuckDB's
+//! dialect, for validation inside the warehouse.
+//!
+//! The same semantics as [`super::polars`]: a row test becomes a boolean
+//! expression that is `TRUE` exactly for failing rows and never NULL; a
+//! statistic becomes one aggregate. What needs a window (duplicates, and a
+//! quantile in BigQuery, which has no quantile aggregate) names a column
+//! the query computes in a subquery first ([`Window`]). Every constant is a
+//! query parameter.
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime};
+
+use super::RowTest;
+use crate::sql::{Dialect, Query, SqlValue};
+use crate::{Bound, Contract, Field, Literal, LogicalType, Mode, Statistic};
+
+/// A column the aggregate query computes over the rows first.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Window {
+    /// The name it gets.
+    pub alias: String,
+    /// The window expression.
+    pub expr: String,
+}
+
+/// A row test in SQL.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RowSql {
+    /// `TRUE` on failing rows, never NULL.
+    pub failing: String,
+    /// The windows `failing` reads.
+    pub windows: Vec<Window>,
+    /// For duplicates: `TRUE` on one row of each duplicated key, so a sum
+    /// counts distinct duplicated keys.
+    pub first_of_key: Option<String>,
+}
+
+/// A statistic in SQL.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StatisticSql {
+    /// The aggregate.
+    pub aggregate: String,
+    /// The windows it reads.
+    pub windows: Vec<Window>,
+}
+
+/// Compiles the checks of one contract into one query's expressions.
+pub struct SqlCompiler<'a> {
+    contract: &'a Contract,
+    query: &'a mut Query,
+}
+
+impl<'a> SqlCompiler<'a> {
+    /// A compiler adding its parameters to `query`.
+    pub fn new(contract: &'a Contract, query: &'a mut Query) -> Self {
+        SqlCompiler { contract, query }
+    }
+
+    /// The dialect the checks compile to.
+    pub fn dialect(&self) -> Dialect {
+        self.query.dialect
+    }
+
+    /// The failure condition of `test`; `name` makes its window aliases
+    /// unique. Fails (the check is then skipped) when a bound cannot be
+    /// compared with the column's type.
+    pub fn failure(&mut self, test: &RowTest, name: &str) -> Result<RowSql, String> {
+        let dialect = self.dialect();
+        let mut windows = Vec::new();
+        let mut first_of_key = None;
+        let failing = match test {
+            RowTest::Null { column } => format!("{} IS NULL", dialect.column(column)),
+            RowTest::OutOfRange { column, min, max } => {
+                self.out_of_range(column, min.as_ref(), max.as_ref())?
+            }
+            RowTest::Length {
+                column,
+                array,
+                min,
+                max,
+            } => {
+                let length = match (dialect, array) {
+                    (Dialect::BigQuery, true) => "ARRAY_LENGTH",
+                    (Dialect::BigQuery, false) => "CHAR_LENGTH",
+                    (Dialect::DuckDb, true) => "len",
+                    (Dialect::DuckDb, false) => "length",
+                };
+                let length = format!("{length}({})", dialect.column(column));
+                let mut conditions = Vec::new();
+                if let Some(min) = min {
+                    let min = self.int(*min)?;
+                    conditions.push(format!("{length} < {min}"));
+                }
+                if let Some(max) = max {
+                    let max = self.int(*max)?;
+                    conditions.push(format!("{length} > {max}"));
+                }
+                any_of(conditions)
+            }
+            RowTest::NoMatch { column, pattern } => {
+                let pattern = self.query.bind(SqlValue::String(pattern.clone()));
+                let column = dialect.column(column);
+                match dialect {
+                    Dialect::BigQuery => format!("NOT REGEXP_CONTAINS({column}, {pattern})"),
+                    Dialect::DuckDb => format!("NOT regexp_matches({column}, {pattern})"),
+                }
+            }
+            RowTest::NotOneOf { column, values } => {
+                let field = self.field(column)?;
+                let allowed = values
+                    .iter()
+                    .map(|value| self.value(value, field))
+                    .collect::<Result<Vec<_>, _>>()?;
+                format!("{} NOT IN ({})", dialect.column(column), allowed.join(", "))
+            }
+            RowTest::Duplicated { columns } => {
+                let key: Vec<String> = columns.iter().map(|c| dialect.column(c)).collect();
+                let key = key.join(", ");
+                let count = format!("__dup_{name}");
+                let ordinal = format!("__dup_first_{name}");
+                windows.push(Window {
+                    alias: count.clone(),
+                    expr: format!("COUNT(*) OVER (PARTITION BY {key})"),
+                });
+                windows.push(Window {
+                    alias: ordinal.clone(),
+                    expr: format!("ROW_NUMBER() OVER (PARTITION BY {key})"),
+                });
+                let failing = match columns.as_slice() {
+                    [single] => format!("{count} > 1 AND {} IS NOT NULL", dialect.column(single)),
+                    _ => format!("{count} > 1"),
+                };
+                first_of_key = Some(never_null(&format!("{failing} AND {ordinal} = 1")));
+                failing
+            }
+            RowTest::RuleFalse { sql } => format!("NOT ({sql})"),
+        };
+        Ok(RowSql {
+            failing: never_null(&failing),
+            windows,
+            first_of_key,
+        })
+    }
+
+    /// The aggregate measuring `statistic` of `column`; `name` makes its
+    /// window alias unique.
+    pub fn statistic(&mut self, statistic: &Statistic, column: &str, name: &str) -> StatisticSql {
+        let dialect = self.dialect();
+        let value = dialect.column(column);
+        let number = format!("CAST({value} AS {})", dialect.float_type());
+        let float = dialect.float_type();
+        let mut windows = Vec::new();
+        let aggregate = match statistic {
+            Statistic::RowCount => format!("CAST(COUNT(*) AS {float})"),
+            Statistic::Mean => format!("AVG({number})"),
+            Statistic::Stddev => format!("STDDEV_SAMP({number})"),
+            Statistic::Sum => format!("SUM({number})"),
+            Statistic::Min => format!("MIN({value})"),
+            Statistic::Max => format!("MAX({value})"),
+            Statistic::NullFraction => format!(
+                "CASE WHEN COUNT(*) = 0 THEN NULL ELSE \
+                 CAST(SUM(CASE WHEN {value} IS NULL THEN 1 ELSE 0 END) AS {float}) / COUNT(*) END"
+            ),
+            Statistic::DistinctCount => format!("CAST(COUNT(DISTINCT {value}) AS {float})"),
+            Statistic::Quantile { q } => {
+                let q = self.query.bind(SqlValue::Float(*q));
+                match dialect {
+                    Dialect::DuckDb => format!("quantile_cont({number}, {q})"),
+                    Dialect::BigQuery => {
+                        let alias = format!("__quantile_{name}");
+                        windows.push(Window {
+                            alias: alias.clone(),
+                            expr: format!("PERCENTILE_CONT({number}, {q}) OVER ()"),
+                        });
+                        format!("MAX({alias})")
+                    }
+                }
+            }
+        };
+        StatisticSql { aggregate, windows }
+    }
+
+    fn out_of_range(
+        &mut self,
+        column: &str,
+        min: Option<&Bound>,
+        max: Option<&Bound>,
+    ) -> Result<String, String> {
+        let field = self.field(column)?;
+        let dialect = self.dialect();
+        let quoted = dialect.column(column);
+        let float = field.logical_type == LogicalType::Float64;
+        let value = if float {
+            format!("CAST({quoted} AS {})", dialect.float_type())
+        } else {
+            quoted.clone()
+        };
+        let mut conditions = Vec::new();
+        for (bound, lower) in [(min, true), (max, false)] {
+            let Some(bound) = bound else { continue };
+            let limit = self.value(&bound.value, field)?;
+            let operator = match (lower, bound.inclusive) {
+                (true, true) => "<",
+                (true, false) => "<=",
+                (false, true) => ">",
+                (false, false) => ">=",
+            };
+            conditions.push(format!("{value} {operator} {limit}"));
+        }
+        if float {
+            conditions.push(match dialect {
+                Dialect::BigQuery => format!("IS_NAN({quoted})"),
+                Dialect::DuckDb => format!("isnan({quoted})"),
+            });
+        }
+        Ok(any_of(conditions))
+    }
+
+    /// A constant as a parameter of the column's type (cast in SQL where a
+    /// parameter cannot carry the type itself).
+    fn value(&mut self, literal: &Literal, field: &Field) -> Result<String, String> {
+        let dialect = self.dialect();
+        let mismatch = || {
+            format!(
+                "a constant {literal} cannot be compared with the {} column `{}`",
+                field.logical_type.sql_name(),
+                field.name
+            )
+        };
+        let cast =
+            |placeholder: String, sql_type: &str| format!("CAST({placeholder} AS {sql_type})");
+        Ok(match (&field.logical_type, literal) {
+            (LogicalType::Int64, Literal::Int(int)) => self.query.bind(SqlValue::Int(*int)),
+            (LogicalType::Float64, Literal::Int(int)) => {
+                self.query.bind(SqlValue::Float(*int as f64))
+            }
+            (LogicalType::Float64, Literal::Float(float)) => {
+                self.query.bind(SqlValue::Float(*float))
+            }
+            (numeric @ LogicalType::Numeric { .. }, Literal::Int(_) | Literal::Float(_)) => {
+                let text = match literal {
+                    Literal::Int(int) => int.to_string(),
+                    Literal::Float(float) => float.to_string(),
+                    _ => unreachable!("matched above"),
+                };
+                let placeholder = self.query.bind(SqlValue::String(text));
+                cast(placeholder, &decimal_type(dialect, numeric))
+            }
+            (LogicalType::String, Literal::String(text)) => {
+                self.query.bind(SqlValue::String(text.clone()))
+            }
+            (LogicalType::Bool, Literal::Bool(flag)) => self.query.bind(SqlValue::Bool(*flag)),
+            (temporal, Literal::String(text)) => {
+                let (text, sql_type) =
+                    temporal_text(dialect, temporal, text).ok_or_else(mismatch)?;
+                let placeholder = self.query.bind(SqlValue::String(text));
+                cast(placeholder, sql_type)
+            }
+            _ => return Err(mismatch()),
+        })
+    }
+
+    fn int(&mut self, value: u64) -> Result<String, String> {
+        let value = i64::try_from(value).map_err(|_| format!("{value} is beyond INT64"))?;
+        Ok(self.query.bind(SqlValue::Int(value)))
+    }
+
+    /// The field at a dotted path.
+    fn field(&self, path: &str) -> Result<&'a Field, String> {
+        let mut parts = path.split('.');
+        let first = parts.next().unwrap_or(path);
+        let mut field = self.contract.field(first);
+        for part in parts {
+            field = field.and_then(|f| f.sub_fields().iter().find(|s| s.name == part));
+        }
+        field
+            .filter(|f| f.mode != Mode::Repeated)
+            .ok_or_else(|| format!("the contract has no scalar column `{path}`"))
+    }
+}
+
+/// The SQL type a decimal constant is cast to.
+fn decimal_type(dialect: Dialect, numeric: &LogicalType) -> String {
+    let (precision, scale) = numeric
+        .decimal_precision_scale()
+        .expect("called with a decimal type");
+    match dialect {
+        Dialect::BigQuery => "NUMERIC".into(),
+        Dialect::DuckDb => format!("DECIMAL({precision}, {scale})"),
+    }
+}
+
+/// An ISO 8601 constant in the canonical text both engines cast from, and
+/// the type it is cast to.
+fn temporal_text(
+    dialect: Dialect,
+    logical: &LogicalType,
+    text: &str,
+) -> Option<(String, &'static str)> {
+    Some(match (logical, dialect) {
+        (LogicalType::Date, _) => (
+            NaiveDate::parse_from_str(text, "%Y-%m-%d")
+                .ok()?
+                .to_string(),
+            "DATE",
+        ),
+        (LogicalType::Time, _) => (
+            text.parse::<NaiveTime>()
+                .ok()?
+                .format("%H:%M:%S%.6f")
+                .to_string(),
+            "TIME",
+        ),
+        (LogicalType::DateTime, _) => {
+            let civil = text
+                .parse::<NaiveDateTime>()
+                .or_else(|_| NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f"))
+                .ok()?;
+            let sql_type = match dialect {
+                Dialect::BigQuery => "DATETIME",
+                Dialect::DuckDb => "TIMESTAMP",
+            };
+            (civil.format("%Y-%m-%d %H:%M:%S%.6f").to_string(), sql_type)
+        }
+        (LogicalType::Timestamp, _) => {
+            let instant = DateTime::parse_from_rfc3339(text).ok()?.naive_utc();
+            let sql_type = match dialect {
+                Dialect::BigQuery => "TIMESTAMP",
+                Dialect::DuckDb => "TIMESTAMPTZ",
+            };
+            (
+                format!("{}+00:00", instant.format("%Y-%m-%d %H:%M:%S%.6f")),
+                sql_type,
+            )
+        }
+        _ => return None,
+    })
+}
+
+/// `COALESCE((condition), FALSE)`: NULL never fails a check.
+fn never_null(condition: &str) -> String {
+    format!("COALESCE(({condition}), FALSE)")
+}
+
+/// The OR of `conditions`; `FALSE` when there are none.
+fn any_of(conditions: Vec<String>) -> String {
+    if conditions.is_empty() {
+        "FALSE".into()
+    } else {
+        conditions
+            .into_iter()
+            .map(|c| format!("({c})"))
+            .collect::<Vec<_>>()
+            .join(" OR ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::{Test, plan};
+
+    fn contract() -> Contract {
+        let mut price = Field::new(
+            "price",
+            LogicalType::Numeric {
+                precision: None,
+                scale: None,
+            },
+            Mode::Required,
+        );
+        price.constraints.push(crate::Constraint {
+            kind: crate::ConstraintKind::Range {
+                min: Some(Bound {
+                    value: Literal::Int(0),
+                    inclusive: false,
+                }),
+                max: None,
+            },
+            severity: crate::Severity::Error,
+        });
+        Contract {
+            name: "trades".into(),
+            version: "1.0.0".into(),
+            description: None,
+            fields: vec![price],
+            dedup_key: None,
+            partitioning: None,
+            clustering: Vec::new(),
+            default_severity: crate::Severity::Error,
+            rules: Vec::new(),
+            expectations: Vec::new(),
+            freshness: None,
+        }
+    }
+
+    fn range_test(contract: &Contract) -> RowTest {
+        plan(contract)
+            .into_iter()
+            .find_map(|check| match check.test {
+                Test::Row(test @ RowTest::OutOfRange { .. }) => Some(test),
+                _ => None,
+            })
+            .unwrap()
+    }
+
+    #[test]
+    fn constants_are_parameters_cast_to_the_column_type() {
+        let contract = contract();
+        let test = range_test(&contract);
+        let mut query = Query::new(Dialect::BigQuery);
+        let sql = SqlCompiler::new(&contract, &mut query)
+            .failure(&test, "0")
+            .unwrap();
+        assert_eq!(
+            sql.failing,
+            "COALESCE(((`price` <= CAST(@p0 AS NUMERIC))), FALSE)"
+        );
+        assert_eq!(query.params, vec![SqlValue::String("0".into())]);
+
+        let mut query = Query::new(Dialect::DuckDb);
+        let sql = SqlCompiler::new(&contract, &mut query)
+            .failure(&test, "0")
+            .unwrap();
+        assert_eq!(
+            sql.failing,
+            "COALESCE(((\"price\" <= CAST($1 AS DECIMAL(38, 9)))), FALSE)"
+        );
+    }
+
+    #[test]
+    fn a_bound_of_the_wrong_type_is_refused_not_compiled() {
+        let mut contract = contract();
+        contract.fields[0].logical_type = LogicalType::Bool;
+        let test = range_test(&contract);
+        let mut query = Query::new(Dialect::DuckDb);
+        let error = SqlCompiler::new(&contract, &mut query)
+            .failure(&test, "0")
+            .unwrap_err();
+        assert!(error.contains("cannot be compared with the BOOL column `price`"));
+    }
+
+    #[test]
+    fn timestamps_are_cast_from_canonical_utc_text() {
+        assert_eq!(
+            temporal_text(
+                Dialect::DuckDb,
+                &LogicalType::Timestamp,
+                "2024-01-01T01:00:00+01:00"
+            ),
+            Some(("2024-01-01 00:00:00.000000+00:00".into(), "TIMESTAMPTZ"))
+        );
+        assert_eq!(
+            temporal_text(Dialect::BigQuery, &LogicalType::Date, "2024-02-30"),
+            None
+        );
+    }
+}

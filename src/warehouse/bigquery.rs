@@ -1,0 +1,674 @@
+//! BigQuery through `gcp-bigquery-client`, or the bqemulator that serves
+//! the same v2 REST API.
+//!
+//! Credentials: the service-account key file named by
+//! `GOOGLE_APPLICATION_CREDENTIALS`, else application default credentials.
+//! With `BIGQUERY_EMULATOR_HOST` set ([`BigQueryWarehouse::from_env`]) the
+//! client talks to that host without credentials.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use gcp_bigquery_client::Client;
+use gcp_bigquery_client::auth::Authenticator;
+use gcp_bigquery_client::client_builder::ClientBuilder;
+use gcp_bigquery_client::error::BQError;
+use gcp_bigquery_client::model::dataset::Dataset;
+use gcp_bigquery_client::model::error_proto::ErrorProto;
+use gcp_bigquery_client::model::get_query_results_parameters::GetQueryResultsParameters;
+use gcp_bigquery_client::model::job::Job;
+use gcp_bigquery_client::model::query_request::QueryRequest;
+use gcp_bigquery_client::model::table::Table;
+use gcp_bigquery_client::model::table_row::TableRow;
+use polars::prelude::DataFrame;
+use serde_json::{Value, json};
+
+use super::bigquery_rows::rows_to_frame;
+use super::load::merge_statement;
+use super::{
+    LoadMode, LoadOutcome, Warehouse, WarehouseError, abbreviate, columns_with_metadata,
+    partition_parts,
+};
+use crate::schema::TableFieldSchema;
+use crate::sql::{Dialect, Query, SqlValue, TableRef, check_dataset, check_project};
+use crate::store::ObjectStore;
+use crate::store::layout::PartitionKey;
+use crate::{Contract, Partitioning};
+
+const ENGINE: &str = "BigQuery";
+
+/// The environment variable naming a BigQuery emulator (`host:port` or a
+/// URL). It is this project's convention; the client does not read it.
+pub const EMULATOR_HOST_VARIABLE: &str = "BIGQUERY_EMULATOR_HOST";
+
+/// How long a job may run before the warehouse stops waiting for it.
+const JOB_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+
+/// A BigQuery project as a warehouse. Calls block: the warehouse runs its
+/// own small runtime.
+pub struct BigQueryWarehouse {
+    client: Client,
+    project: String,
+    runtime: tokio::runtime::Runtime,
+    page_size: Option<i32>,
+}
+
+/// Credentials for an emulator, which checks none.
+#[derive(Clone)]
+struct NoCredentials;
+
+#[async_trait::async_trait]
+impl Authenticator for NoCredentials {
+    async fn access_token(&self) -> Result<String, BQError> {
+        Ok("emulator".into())
+    }
+}
+
+impl BigQueryWarehouse {
+    /// The project on Google Cloud, with the service account named by
+    /// `GOOGLE_APPLICATION_CREDENTIALS`, or application default credentials.
+    pub fn connect(project: &str) -> Result<Self, WarehouseError> {
+        check_project(project)?;
+        let runtime = runtime()?;
+        let builder = ClientBuilder::new();
+        let client = match std::env::var_os("GOOGLE_APPLICATION_CREDENTIALS") {
+            Some(path) => runtime
+                .block_on(builder.build_from_service_account_key_file(&path.to_string_lossy())),
+            None => runtime.block_on(builder.build_from_application_default_credentials()),
+        }
+        .map_err(|error| engine_error("authenticate", None, &error))?;
+        Ok(Self::with_client(client, project, runtime))
+    }
+
+    /// The project on an emulator at `endpoint` (`http://127.0.0.1:9050`).
+    pub fn emulator(project: &str, endpoint: &str) -> Result<Self, WarehouseError> {
+        check_project(project)?;
+        let runtime = runtime()?;
+        let base = format!("{}/bigquery/v2", endpoint.trim_end_matches('/'));
+        let client = runtime
+            .block_on(
+                ClientBuilder::new()
+                    .with_v2_base_url(base)
+                    .build_from_authenticator(Arc::new(NoCredentials)),
+            )
+            .map_err(|error| engine_error("connect to the emulator", None, &error))?;
+        Ok(Self::with_client(client, project, runtime))
+    }
+
+    /// The emulator named by `BIGQUERY_EMULATOR_HOST` when it is set, else
+    /// Google Cloud ([`BigQueryWarehouse::connect`]).
+    pub fn from_env(project: &str) -> Result<Self, WarehouseError> {
+        match std::env::var(EMULATOR_HOST_VARIABLE) {
+            Ok(host) if !host.is_empty() => {
+                let endpoint = if host.contains("://") {
+                    host
+                } else {
+                    format!("http://{host}")
+                };
+                Self::emulator(project, &endpoint)
+            }
+            _ => Self::connect(project),
+        }
+    }
+
+    fn with_client(client: Client, project: &str, runtime: tokio::runtime::Runtime) -> Self {
+        BigQueryWarehouse {
+            client,
+            project: project.to_string(),
+            runtime,
+            page_size: None,
+        }
+    }
+
+    /// The same warehouse reading query results `rows` rows per page
+    /// (default: as many as BigQuery sends, up to 10 MB a page).
+    pub fn with_page_size(mut self, rows: i32) -> Self {
+        self.page_size = Some(rows);
+        self
+    }
+
+    /// The project tables are in when a [`TableRef`] names none.
+    pub fn project(&self) -> &str {
+        &self.project
+    }
+
+    fn project_of<'a>(&'a self, table: &'a TableRef) -> &'a str {
+        table.project.as_deref().unwrap_or(&self.project)
+    }
+
+    fn get_table(&self, table: &TableRef) -> Result<Option<Table>, WarehouseError> {
+        let result = self.runtime.block_on(self.client.table().get(
+            self.project_of(table),
+            &table.dataset,
+            &table.table,
+            None,
+        ));
+        match result {
+            Ok(found) => Ok(Some(found)),
+            Err(error) if status(&error) == Some(404) => Ok(None),
+            Err(error) => Err(engine_error(&format!("get table {table}"), None, &error)),
+        }
+    }
+
+    fn insert_table(&self, table: Value, name: &TableRef) -> Result<(), WarehouseError> {
+        let table: Table =
+            serde_json::from_value(table).map_err(|error| WarehouseError::Result {
+                operation: format!("describe table {name}"),
+                message: error.to_string(),
+            })?;
+        match self.runtime.block_on(self.client.table().create(table)) {
+            Ok(_) => Ok(()),
+            Err(error) if status(&error) == Some(409) => Ok(()),
+            Err(error) => Err(engine_error(&format!("create table {name}"), None, &error)),
+        }
+    }
+
+    fn delete_table(&self, table: &TableRef) -> Result<(), WarehouseError> {
+        match self.runtime.block_on(self.client.table().delete(
+            self.project_of(table),
+            &table.dataset,
+            &table.table,
+        )) {
+            Ok(()) => Ok(()),
+            Err(error) if status(&error) == Some(404) => Ok(()),
+            Err(error) => Err(engine_error(&format!("drop table {table}"), None, &error)),
+        }
+    }
+
+    fn table_reference(&self, table: &TableRef) -> Value {
+        json!({
+            "projectId": self.project_of(table),
+            "datasetId": table.dataset,
+            "tableId": table.table,
+        })
+    }
+
+    /// Inserts a job and waits until it is done; its error is ours.
+    fn run_job(&self, operation: &str, configuration: Value) -> Result<(), WarehouseError> {
+        let job: Job =
+            serde_json::from_value(json!({ "configuration": configuration })).map_err(|error| {
+                WarehouseError::Result {
+                    operation: operation.to_string(),
+                    message: error.to_string(),
+                }
+            })?;
+        let inserted = self
+            .runtime
+            .block_on(self.client.job().insert(&self.project, job))
+            .map_err(|error| engine_error(operation, None, &error))?;
+        let reference = inserted.job_reference.clone().unwrap_or_default();
+        let job_id = reference.job_id.clone().unwrap_or_default();
+        let started = std::time::Instant::now();
+        let mut job = inserted;
+        let mut pause = Duration::from_millis(100);
+        loop {
+            let status = job.status.clone().unwrap_or_default();
+            if status.state.as_deref() == Some("DONE") {
+                return match status.error_result {
+                    Some(error) => Err(job_error(operation, &job_id, &[error])),
+                    None => Ok(()),
+                };
+            }
+            if started.elapsed() > JOB_TIMEOUT {
+                return Err(WarehouseError::Engine {
+                    engine: ENGINE,
+                    operation: operation.to_string(),
+                    job_id: Some(job_id),
+                    message: format!("not done after {} s", JOB_TIMEOUT.as_secs()),
+                });
+            }
+            std::thread::sleep(pause);
+            pause = (pause * 2).min(Duration::from_secs(5));
+            job = self
+                .runtime
+                .block_on(self.client.job().get_job(
+                    &self.project,
+                    &job_id,
+                    reference.location.as_deref(),
+                ))
+                .map_err(|error| engine_error(operation, Some(&job_id), &error))?;
+        }
+    }
+
+    /// Runs a query, waits for it, and reads every page of its result.
+    fn run_query(&self, query: &Query) -> Result<QueryOutcome, WarehouseError> {
+        let operation = format!("query `{}`", abbreviate(&query.sql));
+        let request: QueryRequest = serde_json::from_value(json!({
+            "query": query.sql,
+            "useLegacySql": false,
+            "parameterMode": "NAMED",
+            "queryParameters": parameters(&query.params),
+            "maxResults": self.page_size,
+        }))
+        .map_err(|error| WarehouseError::Result {
+            operation: operation.clone(),
+            message: error.to_string(),
+        })?;
+        let response = self
+            .runtime
+            .block_on(self.client.job().query(&self.project, request))
+            .map_err(|error| engine_error(&operation, None, &error))?;
+        let reference = response.job_reference.clone().unwrap_or_default();
+        let job_id = reference.job_id.clone();
+        if let Some(errors) = response.errors.as_ref().filter(|e| !e.is_empty()) {
+            return Err(job_error(
+                &operation,
+                job_id.as_deref().unwrap_or("?"),
+                errors,
+            ));
+        }
+        let mut outcome = QueryOutcome {
+            schema: response
+                .schema
+                .clone()
+                .and_then(|s| s.fields)
+                .map(to_our_schema),
+            rows: response.rows.clone().unwrap_or_default(),
+            affected: response
+                .num_dml_affected_rows
+                .as_deref()
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(0),
+        };
+        let mut complete = response.job_complete.unwrap_or(true);
+        let mut page_token = response.page_token.clone();
+        let started = std::time::Instant::now();
+        while !complete || page_token.is_some() {
+            let Some(job_id) = job_id.as_deref() else {
+                break;
+            };
+            if !complete {
+                outcome.rows.clear();
+            }
+            let parameters = GetQueryResultsParameters {
+                location: reference.location.clone(),
+                max_results: self.page_size,
+                page_token: page_token.clone().filter(|_| complete),
+                timeout_ms: Some(10_000),
+                ..Default::default()
+            };
+            let page = self
+                .runtime
+                .block_on(
+                    self.client
+                        .job()
+                        .get_query_results(&self.project, job_id, parameters),
+                )
+                .map_err(|error| engine_error(&operation, Some(job_id), &error))?;
+            if let Some(errors) = page.errors.as_ref().filter(|e| !e.is_empty()) {
+                return Err(job_error(&operation, job_id, errors));
+            }
+            if !page.job_complete.unwrap_or(true) {
+                if started.elapsed() > JOB_TIMEOUT {
+                    return Err(WarehouseError::Engine {
+                        engine: ENGINE,
+                        operation,
+                        job_id: Some(job_id.to_string()),
+                        message: format!("not done after {} s", JOB_TIMEOUT.as_secs()),
+                    });
+                }
+                continue;
+            }
+            complete = true;
+            if outcome.schema.is_none() {
+                outcome.schema = page
+                    .schema
+                    .clone()
+                    .and_then(|s| s.fields)
+                    .map(to_our_schema);
+            }
+            outcome.rows.extend(page.rows.unwrap_or_default());
+            if let Some(affected) = page.num_dml_affected_rows.and_then(|n| n.parse().ok()) {
+                outcome.affected = affected;
+            }
+            page_token = page.page_token;
+        }
+        Ok(outcome)
+    }
+}
+
+/// What a query answered: its schema, all rows, and the rows a DML
+/// statement affected.
+struct QueryOutcome {
+    schema: Option<Vec<TableFieldSchema>>,
+    rows: Vec<TableRow>,
+    affected: u64,
+}
+
+impl Warehouse for BigQueryWarehouse {
+    fn dialect(&self) -> Dialect {
+        Dialect::BigQuery
+    }
+
+    fn ensure_dataset(&self, dataset: &str) -> Result<(), WarehouseError> {
+        check_dataset(dataset)?;
+        let operation = format!("create dataset {dataset}");
+        match self
+            .runtime
+            .block_on(self.client.dataset().get(&self.project, dataset))
+        {
+            Ok(_) => return Ok(()),
+            Err(error) if status(&error) == Some(404) => {}
+            Err(error) => return Err(engine_error(&operation, None, &error)),
+        }
+        match self.runtime.block_on(
+            self.client
+                .dataset()
+                .create(Dataset::new(&self.project, dataset)),
+        ) {
+            Ok(_) => Ok(()),
+            Err(error) if status(&error) == Some(409) => Ok(()),
+            Err(error) => Err(engine_error(&operation, None, &error)),
+        }
+    }
+
+    fn create_table(&self, table: &TableRef, contract: &Contract) -> Result<(), WarehouseError> {
+        if self.get_table(table)?.is_some() {
+            return Ok(());
+        }
+        let mut definition = json!({
+            "tableReference": self.table_reference(table),
+            "schema": { "fields": columns_with_metadata(contract)? },
+        });
+        if let Some(description) = &contract.description {
+            definition["description"] = json!(description);
+        }
+        match &contract.partitioning {
+            Some(Partitioning::Time {
+                column,
+                granularity,
+            }) => {
+                definition["timePartitioning"] =
+                    json!({ "type": granularity.name(), "field": column });
+            }
+            Some(Partitioning::IngestionTime { granularity }) => {
+                definition["timePartitioning"] = json!({ "type": granularity.name() });
+            }
+            Some(Partitioning::IntegerRange {
+                column,
+                start,
+                end,
+                interval,
+            }) => {
+                definition["rangePartitioning"] = json!({
+                    "field": column,
+                    "range": { "start": start.to_string(), "end": end.to_string(), "interval": interval.to_string() },
+                });
+            }
+            None => {}
+        }
+        if !contract.clustering.is_empty() {
+            definition["clustering"] = json!({ "fields": contract.clustering });
+        }
+        self.insert_table(definition, table)
+    }
+
+    fn live_columns(
+        &self,
+        table: &TableRef,
+    ) -> Result<Option<Vec<TableFieldSchema>>, WarehouseError> {
+        Ok(self
+            .get_table(table)?
+            .map(|found| to_our_schema(found.schema.fields.unwrap_or_default())))
+    }
+
+    fn expected_columns(
+        &self,
+        contract: &Contract,
+    ) -> Result<Vec<TableFieldSchema>, WarehouseError> {
+        columns_with_metadata(contract)
+    }
+
+    fn load_partition(
+        &self,
+        table: &TableRef,
+        contract: &Contract,
+        store: &dyn ObjectStore,
+        partition: &PartitionKey,
+        mode: LoadMode,
+    ) -> Result<LoadOutcome, WarehouseError> {
+        let uris = partition_parts(store, partition)?
+            .iter()
+            .map(|key| {
+                store.gcs_uri(key).ok_or_else(|| WarehouseError::Contract {
+                    contract: contract.name.clone(),
+                    problem: format!(
+                        "BigQuery loads partitions from GCS, and `{key}` is not in a GCS bucket"
+                    ),
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let nonce = Utc::now().timestamp_micros();
+        let staging = table.sibling(&format!("__load_{}_{nonce}", table.table))?;
+        self.insert_table(
+            json!({
+                "tableReference": self.table_reference(&staging),
+                "schema": { "fields": staging_columns(contract) },
+            }),
+            &staging,
+        )?;
+        let loaded = self
+            .run_job(
+                &format!("load {} into {table}", partition.folder()),
+                json!({
+                    "load": {
+                        "sourceUris": uris,
+                        "sourceFormat": "PARQUET",
+                        "destinationTable": self.table_reference(&staging),
+                        "writeDisposition": "WRITE_TRUNCATE",
+                        "createDisposition": "CREATE_NEVER",
+                    }
+                }),
+            )
+            .and_then(|()| {
+                let mut count = Query::new(Dialect::BigQuery);
+                count.sql = format!(
+                    "SELECT COUNT(*) AS n FROM {}",
+                    staging.quoted(Dialect::BigQuery)
+                );
+                let partition_rows = single_count(&self.query(&count)?)?;
+                let merge = merge_statement(
+                    Dialect::BigQuery,
+                    contract,
+                    &staging,
+                    table,
+                    partition.created_at,
+                    Utc::now(),
+                    mode,
+                );
+                self.execute(&merge)?;
+                Ok(partition_rows)
+            });
+        self.delete_table(&staging)?;
+        let partition_rows = loaded?;
+        let mut count = Query::new(Dialect::BigQuery);
+        count.sql = format!(
+            "SELECT COUNT(*) AS n FROM {}",
+            table.quoted(Dialect::BigQuery)
+        );
+        Ok(LoadOutcome {
+            partition_rows,
+            table_rows: single_count(&self.query(&count)?)?,
+        })
+    }
+
+    fn copy_table(&self, from: &TableRef, to: &TableRef) -> Result<(), WarehouseError> {
+        if self.get_table(from)?.is_none() {
+            return Err(WarehouseError::NoTable(from.to_string()));
+        }
+        self.run_job(
+            &format!("copy {from} to {to}"),
+            json!({
+                "copy": {
+                    "sourceTable": self.table_reference(from),
+                    "destinationTable": self.table_reference(to),
+                    "writeDisposition": "WRITE_TRUNCATE",
+                    "createDisposition": "CREATE_IF_NEEDED",
+                }
+            }),
+        )
+    }
+
+    fn query(&self, query: &Query) -> Result<DataFrame, WarehouseError> {
+        let outcome = self.run_query(query)?;
+        let schema = outcome.schema.unwrap_or_default();
+        let rows: Vec<Vec<Value>> = outcome
+            .rows
+            .iter()
+            .map(|row| {
+                row.columns
+                    .iter()
+                    .flatten()
+                    .map(|cell| cell.value.clone().unwrap_or(Value::Null))
+                    .collect()
+            })
+            .collect();
+        rows_to_frame(&schema, &rows).map_err(|message| WarehouseError::Result {
+            operation: format!("query `{}`", abbreviate(&query.sql)),
+            message,
+        })
+    }
+
+    fn execute(&self, query: &Query) -> Result<u64, WarehouseError> {
+        Ok(self.run_query(query)?.affected)
+    }
+}
+
+/// The staging table a partition is loaded into: the contract's columns,
+/// all NULLABLE (the checks judge the rows later), and a trailing NULLABLE
+/// STRING for the partition folder's `created_at=…` segment. BigQuery
+/// leaves that column NULL (the Parquet has no such field); bqemulator
+/// reads the folder as a Hive partition and fills it. The merge reads the
+/// contract's columns by name, so the column is never used.
+fn staging_columns(contract: &Contract) -> Vec<TableFieldSchema> {
+    fn nullable(mut column: TableFieldSchema) -> TableFieldSchema {
+        if column.mode == "REQUIRED" {
+            column.mode = "NULLABLE".into();
+        }
+        column.fields = column
+            .fields
+            .map(|fields| fields.into_iter().map(nullable).collect());
+        column
+    }
+    let mut columns: Vec<TableFieldSchema> = contract
+        .bigquery_schema()
+        .into_iter()
+        .map(nullable)
+        .collect();
+    columns.push(TableFieldSchema::new(
+        crate::store::layout::PARTITION_FOLDER_KEY,
+        "STRING",
+        "NULLABLE",
+    ));
+    columns
+}
+
+/// The query parameters in the REST API's form.
+fn parameters(params: &[SqlValue]) -> Vec<Value> {
+    params
+        .iter()
+        .enumerate()
+        .map(|(index, value)| {
+            let (kind, text) = match value {
+                SqlValue::Bool(flag) => ("BOOL", flag.to_string()),
+                SqlValue::Int(int) => ("INT64", int.to_string()),
+                SqlValue::Float(float) => ("FLOAT64", float_text(*float)),
+                SqlValue::String(text) => ("STRING", text.clone()),
+                SqlValue::Timestamp(instant) => (
+                    "TIMESTAMP",
+                    instant.format("%Y-%m-%d %H:%M:%S%.6f+00:00").to_string(),
+                ),
+            };
+            json!({
+                "name": format!("p{index}"),
+                "parameterType": { "type": kind },
+                "parameterValue": { "value": text },
+            })
+        })
+        .collect()
+}
+
+fn float_text(value: f64) -> String {
+    if value.is_nan() {
+        "NaN".into()
+    } else if value.is_infinite() {
+        if value > 0.0 { "Infinity" } else { "-Infinity" }.into()
+    } else {
+        format!("{value:?}")
+    }
+}
+
+/// The client's schema in our terms (the same REST JSON, read as ours).
+fn to_our_schema<T: serde::Serialize>(fields: Vec<T>) -> Vec<TableFieldSchema> {
+    fields
+        .iter()
+        .filter_map(|field| serde_json::to_value(field).ok())
+        .filter_map(|value| serde_json::from_value(value).ok())
+        .collect()
+}
+
+fn single_count(frame: &DataFrame) -> Result<u64, WarehouseError> {
+    frame
+        .columns()
+        .first()
+        .and_then(|column| column.get(0).ok())
+        .and_then(|value| value.extract::<u64>())
+        .ok_or_else(|| WarehouseError::Result {
+            operation: "a count".into(),
+            message: "no count in the result".into(),
+        })
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, WarehouseError> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|error| WarehouseError::Engine {
+            engine: ENGINE,
+            operation: "start the client's runtime".into(),
+            job_id: None,
+            message: error.to_string(),
+        })
+}
+
+/// The HTTP status of a failed call, when the server answered.
+fn status(error: &BQError) -> Option<i64> {
+    match error {
+        BQError::ResponseError { error } => Some(error.error.code),
+        _ => None,
+    }
+}
+
+fn engine_error(operation: &str, job_id: Option<&str>, error: &BQError) -> WarehouseError {
+    let message = match error {
+        BQError::ResponseError { error } => {
+            format!("HTTP {}: {}", error.error.code, error.error.message)
+        }
+        other => other.to_string(),
+    };
+    WarehouseError::Engine {
+        engine: ENGINE,
+        operation: operation.to_string(),
+        job_id: job_id.map(str::to_string),
+        message,
+    }
+}
+
+fn job_error(operation: &str, job_id: &str, errors: &[ErrorProto]) -> WarehouseError {
+    let message = errors
+        .iter()
+        .map(|error| {
+            let reason = error.reason.as_deref().unwrap_or("error");
+            let message = error.message.as_deref().unwrap_or("(no message)");
+            format!("{reason}: {message}")
+        })
+        .collect::<Vec<_>>()
+        .join("; ");
+    WarehouseError::Engine {
+        engine: ENGINE,
+        operation: operation.to_string(),
+        job_id: Some(job_id.to_string()),
+        message,
+    }
+}

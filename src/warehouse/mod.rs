@@ -1,0 +1,196 @@
+//! Warehouses: where loaded partitions become tables that checks and
+//! queries run in.
+//!
+//! One trait, [`Warehouse`], with the same semantics on two engines:
+//! [`DuckDbWarehouse`], embedded in one file under the local data folder
+//! (the default), and [`BigQueryWarehouse`], through `gcp-bigquery-client`
+//! (or the bqemulator that serves the same REST API).
+//!
+//! Every table a contract describes carries two metadata columns besides
+//! the contract's: [`CREATED_AT`], the timestamp of the partition a row was
+//! loaded from, and [`UPDATED_AT`], when it was loaded. Loads keep one row
+//! per dedup key, the one with the newest `updated_at` ([`load`]).
+
+#[cfg(feature = "duckdb")]
+mod arrow_bridge;
+#[cfg(feature = "bigquery")]
+mod bigquery;
+#[cfg(feature = "bigquery")]
+mod bigquery_rows;
+mod drift;
+#[cfg(feature = "duckdb")]
+mod duckdb;
+#[cfg(feature = "duckdb")]
+mod duckdb_types;
+pub mod load;
+
+use polars::prelude::DataFrame;
+
+#[cfg(feature = "bigquery")]
+pub use bigquery::{BigQueryWarehouse, EMULATOR_HOST_VARIABLE};
+pub use drift::{ColumnChange, Drift};
+#[cfg(feature = "duckdb")]
+pub use duckdb::DuckDbWarehouse;
+pub use load::{LoadMode, LoadOutcome};
+
+use crate::Contract;
+use crate::schema::TableFieldSchema;
+use crate::sql::{Dialect, IdentifierError, Query, TableRef};
+use crate::store::ObjectStore;
+use crate::store::layout::PartitionKey;
+
+/// The metadata column holding the timestamp of the partition a row came from.
+pub const CREATED_AT: &str = "created_at";
+/// The metadata column holding when a row was last loaded.
+pub const UPDATED_AT: &str = "updated_at";
+
+/// Why a warehouse operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum WarehouseError {
+    /// A name from configuration is not a valid identifier.
+    #[error(transparent)]
+    Identifier(#[from] IdentifierError),
+    /// The contract cannot be a warehouse table as it stands.
+    #[error("contract `{contract}`: {problem}")]
+    Contract {
+        /// The contract's name.
+        contract: String,
+        /// What is wrong.
+        problem: String,
+    },
+    /// The engine refused or failed a statement or job.
+    #[error("{engine} {operation} failed{}: {message}", job_id.as_deref().map(|id| format!(" (job {id})")).unwrap_or_default())]
+    Engine {
+        /// `DuckDB` or `BigQuery`.
+        engine: &'static str,
+        /// What was being done.
+        operation: String,
+        /// The job's id, when there was a job.
+        job_id: Option<String>,
+        /// What the engine said.
+        message: String,
+    },
+    /// The table does not exist.
+    #[error("table `{0}` does not exist")]
+    NoTable(String),
+    /// The result could not be read into a frame.
+    #[error("reading the result of {operation}: {message}")]
+    Result {
+        /// What was being read.
+        operation: String,
+        /// What went wrong.
+        message: String,
+    },
+    /// The partition could not be read from the store.
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+}
+
+/// A warehouse: datasets of tables, loaded from an object store's
+/// partitions, queried in SQL.
+///
+/// Calls block; the BigQuery client runs its own small runtime.
+pub trait Warehouse {
+    /// The SQL dialect its queries are written in.
+    fn dialect(&self) -> Dialect;
+
+    /// Creates the dataset (a schema in DuckDB) unless it exists.
+    fn ensure_dataset(&self, dataset: &str) -> Result<(), WarehouseError>;
+
+    /// Creates the contract's table, with its partitioning and clustering
+    /// and the metadata columns, unless it exists.
+    fn create_table(&self, table: &TableRef, contract: &Contract) -> Result<(), WarehouseError>;
+
+    /// The live table's columns, as BigQuery's REST API describes them;
+    /// `None` when there is no such table.
+    fn live_columns(
+        &self,
+        table: &TableRef,
+    ) -> Result<Option<Vec<TableFieldSchema>>, WarehouseError>;
+
+    /// The columns [`Warehouse::create_table`] gives the contract's table
+    /// on this engine.
+    fn expected_columns(
+        &self,
+        contract: &Contract,
+    ) -> Result<Vec<TableFieldSchema>, WarehouseError>;
+
+    /// How the live table differs from its contract.
+    fn drift(&self, table: &TableRef, contract: &Contract) -> Result<Drift, WarehouseError> {
+        let expected = self.expected_columns(contract)?;
+        Ok(match self.live_columns(table)? {
+            None => Drift::no_table(table, &expected),
+            Some(live) => Drift::between(table, &expected, &live),
+        })
+    }
+
+    /// Loads one Parquet partition of `store` (every part in the folder of
+    /// `partition`) into `table`, adding the metadata columns and keeping
+    /// one row per dedup key ([`load`]).
+    fn load_partition(
+        &self,
+        table: &TableRef,
+        contract: &Contract,
+        store: &dyn ObjectStore,
+        partition: &PartitionKey,
+        mode: LoadMode,
+    ) -> Result<LoadOutcome, WarehouseError>;
+
+    /// Replaces `to` with a copy of `from`, atomically: a reader sees the
+    /// old table or the new one, never a mix.
+    fn copy_table(&self, from: &TableRef, to: &TableRef) -> Result<(), WarehouseError>;
+
+    /// Runs a query and returns every row of its result.
+    fn query(&self, query: &Query) -> Result<DataFrame, WarehouseError>;
+
+    /// Runs a statement (DDL or DML) and returns the rows it affected.
+    fn execute(&self, query: &Query) -> Result<u64, WarehouseError>;
+}
+
+/// The contract's columns plus the metadata columns, in BigQuery's terms;
+/// fails when the contract has a column of a metadata column's name.
+pub fn columns_with_metadata(contract: &Contract) -> Result<Vec<TableFieldSchema>, WarehouseError> {
+    let mut columns = contract.bigquery_schema();
+    for name in [CREATED_AT, UPDATED_AT] {
+        if columns.iter().any(|c| c.name == name) {
+            return Err(WarehouseError::Contract {
+                contract: contract.name.clone(),
+                problem: format!(
+                    "its column `{name}` collides with the metadata column every warehouse table carries"
+                ),
+            });
+        }
+        columns.push(metadata_column(name));
+    }
+    Ok(columns)
+}
+
+fn metadata_column(name: &str) -> TableFieldSchema {
+    TableFieldSchema::new(name, "TIMESTAMP", "REQUIRED")
+}
+
+/// The keys of every Parquet part of `partition`'s folder, in order.
+pub fn partition_parts(
+    store: &dyn ObjectStore,
+    partition: &PartitionKey,
+) -> Result<Vec<String>, WarehouseError> {
+    let parts: Vec<String> = store
+        .list(&partition.folder())?
+        .into_iter()
+        .filter(|key| key.ends_with(".parquet"))
+        .collect();
+    if parts.is_empty() {
+        return Err(crate::store::StoreError::NotFound(partition.folder()).into());
+    }
+    Ok(parts)
+}
+
+/// The start of a statement, for error messages.
+#[cfg(any(feature = "duckdb", feature = "bigquery"))]
+fn abbreviate(sql: &str) -> String {
+    let flat: String = sql.split_whitespace().collect::<Vec<_>>().join(" ");
+    match flat.char_indices().nth(120) {
+        Some((cut, _)) => format!("{}…", &flat[..cut]),
+        None => flat,
+    }
+}
