@@ -17,8 +17,10 @@ use datacontract::sql::TableRef;
 use datacontract::store::{GcsStore, LocalStore, ObjectStore, write_partition};
 use datacontract::testing::violate;
 use datacontract::validate::{Options, validate, validate_in_warehouse};
-use datacontract::warehouse::{BigQueryWarehouse, DuckDbWarehouse, LoadMode, Warehouse};
-use datacontract::{Contract, DataContract, Mode, Report};
+use datacontract::warehouse::{
+    BigQueryWarehouse, DuckDbWarehouse, LoadMode, Warehouse, landing_contract,
+};
+use datacontract::{Contract, DataContract, Report};
 use datacontract_contracts::{ProcessedKline, RawKline};
 use polars::prelude::*;
 use proptest::prelude::*;
@@ -68,8 +70,8 @@ fn options() -> Options {
 }
 
 /// Loads `frame` as it is into a fresh table of `warehouse` and validates
-/// it there. The table is made from the contract with every column
-/// NULLABLE and no dedup key, so NULLs and repeated keys reach it too.
+/// it there. The table is made from the landing contract, so NULLs and
+/// repeated keys reach it too.
 fn through_warehouse(
     warehouse: &dyn Warehouse,
     store: &dyn ObjectStore,
@@ -78,21 +80,7 @@ fn through_warehouse(
     dataset: &str,
 ) -> Report {
     let table = TableRef::new(dataset, &contract.name).unwrap();
-    let as_is = Contract {
-        dedup_key: None,
-        fields: contract
-            .fields
-            .iter()
-            .cloned()
-            .map(|mut field| {
-                if field.mode == Mode::Required {
-                    field.mode = Mode::Nullable;
-                }
-                field
-            })
-            .collect(),
-        ..contract.clone()
-    };
+    let as_is = landing_contract(contract);
     warehouse.ensure_dataset(dataset).unwrap();
     warehouse.create_table(&table, &as_is).unwrap();
     let created = Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap();

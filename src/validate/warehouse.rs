@@ -297,7 +297,9 @@ fn rule_columns(sql: &str) -> Vec<String> {
 }
 
 /// Drift as schema findings: missing and mistyped columns always, changed
-/// modes always, extra columns under the strict policy.
+/// modes unless the table merely allows NULL where the contract does not
+/// (a landing table does; `<column>.not_null` judges the data), extra
+/// columns under the strict policy.
 fn schema_findings(drift: &Drift, policy: SchemaPolicy) -> Vec<CheckResult> {
     let mut findings = Vec::new();
     for change in &drift.missing {
@@ -321,6 +323,9 @@ fn schema_findings(drift: &Drift, policy: SchemaPolicy) -> Vec<CheckResult> {
         ));
     }
     for change in &drift.changed_mode {
+        if loosened_to_nullable(change) {
+            continue;
+        }
         findings.push(finding(
             &change.column,
             "mode",
@@ -339,6 +344,18 @@ fn schema_findings(drift: &Drift, policy: SchemaPolicy) -> Vec<CheckResult> {
         }
     }
     findings
+}
+
+/// Whether the table holds a REQUIRED column of the contract as NULLABLE.
+fn loosened_to_nullable(change: &crate::warehouse::ColumnChange) -> bool {
+    let mode = |description: &Option<String>| {
+        description
+            .as_deref()
+            .and_then(|d| d.rsplit(' ').next())
+            .map(str::to_string)
+    };
+    mode(&change.expected).as_deref() == Some("REQUIRED")
+        && mode(&change.actual).as_deref() == Some("NULLABLE")
 }
 
 /// Fetches up to `max_examples` failing rows of a failed row check, with

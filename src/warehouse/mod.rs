@@ -147,6 +147,28 @@ pub trait Warehouse {
     fn execute(&self, query: &Query) -> Result<u64, WarehouseError>;
 }
 
+/// The contract a landing table is made from: every column NULLABLE and no
+/// dedup key, so rows load as they arrived (NULLs and repeated keys too)
+/// and the checks, run against the original contract, judge them.
+pub fn landing_contract(contract: &Contract) -> Contract {
+    fn nullable(mut field: crate::Field) -> crate::Field {
+        if field.mode == crate::Mode::Required {
+            field.mode = crate::Mode::Nullable;
+        }
+        if let crate::LogicalType::Record { fields } = field.logical_type {
+            field.logical_type = crate::LogicalType::Record {
+                fields: fields.into_iter().map(nullable).collect(),
+            };
+        }
+        field
+    }
+    Contract {
+        dedup_key: None,
+        fields: contract.fields.iter().cloned().map(nullable).collect(),
+        ..contract.clone()
+    }
+}
+
 /// The contract's columns plus the metadata columns, in BigQuery's terms;
 /// fails when the contract has a column of a metadata column's name.
 pub fn columns_with_metadata(contract: &Contract) -> Result<Vec<TableFieldSchema>, WarehouseError> {
