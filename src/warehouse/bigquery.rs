@@ -462,12 +462,7 @@ impl Warehouse for BigQueryWarehouse {
                 }),
             )
             .and_then(|()| {
-                let mut count = Query::new(Dialect::BigQuery);
-                count.sql = format!(
-                    "SELECT COUNT(*) AS n FROM {}",
-                    staging.quoted(Dialect::BigQuery)
-                );
-                let partition_rows = single_count(&self.query(&count)?)?;
+                let partition_rows = self.row_count(&staging)?;
                 let merge = merge_statement(
                     Dialect::BigQuery,
                     contract,
@@ -481,15 +476,9 @@ impl Warehouse for BigQueryWarehouse {
                 Ok(partition_rows)
             });
         self.delete_table(&staging)?;
-        let partition_rows = loaded?;
-        let mut count = Query::new(Dialect::BigQuery);
-        count.sql = format!(
-            "SELECT COUNT(*) AS n FROM {}",
-            table.quoted(Dialect::BigQuery)
-        );
         Ok(LoadOutcome {
-            partition_rows,
-            table_rows: single_count(&self.query(&count)?)?,
+            partition_rows: loaded?,
+            table_rows: self.row_count(table)?,
         })
     }
 
@@ -606,18 +595,6 @@ fn to_our_schema<T: serde::Serialize>(fields: Vec<T>) -> Vec<TableFieldSchema> {
         .filter_map(|field| serde_json::to_value(field).ok())
         .filter_map(|value| serde_json::from_value(value).ok())
         .collect()
-}
-
-fn single_count(frame: &DataFrame) -> Result<u64, WarehouseError> {
-    frame
-        .columns()
-        .first()
-        .and_then(|column| column.get(0).ok())
-        .and_then(|value| value.extract::<u64>())
-        .ok_or_else(|| WarehouseError::Result {
-            operation: "a count".into(),
-            message: "no count in the result".into(),
-        })
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime, WarehouseError> {

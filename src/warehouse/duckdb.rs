@@ -83,15 +83,6 @@ impl DuckDbWarehouse {
         Ok(column.iter().next().flatten().map(str::to_string))
     }
 
-    fn row_count(&self, table: &TableRef) -> Result<u64, WarehouseError> {
-        let mut query = Query::new(Dialect::DuckDb);
-        query.sql = format!(
-            "SELECT count(*) AS n FROM {}",
-            table.quoted(Dialect::DuckDb)
-        );
-        count(&self.query(&query)?, "n")
-    }
-
     /// Runs `statements` in one transaction: all of them, or none.
     fn in_transaction(&self, operation: &str, statements: &[Query]) -> Result<(), WarehouseError> {
         let connection = self.connection();
@@ -338,14 +329,6 @@ fn value(value: &SqlValue) -> Value {
         SqlValue::String(text) => Value::Text(text.clone()),
         SqlValue::Timestamp(instant) => Value::Text(instant.to_rfc3339()),
     }
-}
-
-/// The single count in column `name` of a one-row result.
-fn count(frame: &DataFrame, name: &str) -> Result<u64, WarehouseError> {
-    frame
-        .column(name)
-        .and_then(|c| c.get(0).map(|v| v.extract::<u64>().unwrap_or(0)))
-        .map_err(|error| result_error("a count", error))
 }
 
 fn engine_error(operation: String, error: impl std::fmt::Display) -> WarehouseError {

@@ -145,6 +145,21 @@ pub trait Warehouse {
 
     /// Runs a statement (DDL or DML) and returns the rows it affected.
     fn execute(&self, query: &Query) -> Result<u64, WarehouseError>;
+
+    /// The number of rows in `table`.
+    fn row_count(&self, table: &TableRef) -> Result<u64, WarehouseError> {
+        let mut query = Query::new(self.dialect());
+        query.sql = format!("SELECT COUNT(*) AS n FROM {}", table.quoted(self.dialect()));
+        self.query(&query)?
+            .column("n")
+            .ok()
+            .and_then(|column| column.get(0).ok())
+            .and_then(|value| value.extract::<u64>())
+            .ok_or_else(|| WarehouseError::Result {
+                operation: format!("count the rows of {table}"),
+                message: "no count in the result".into(),
+            })
+    }
 }
 
 /// The contract a landing table is made from: every column NULLABLE and no
