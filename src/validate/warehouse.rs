@@ -323,7 +323,7 @@ fn schema_findings(drift: &Drift, policy: SchemaPolicy) -> Vec<CheckResult> {
         ));
     }
     for change in &drift.changed_mode {
-        if loosened_to_nullable(change) {
+        if change.allows_null {
             continue;
         }
         findings.push(finding(
@@ -344,18 +344,6 @@ fn schema_findings(drift: &Drift, policy: SchemaPolicy) -> Vec<CheckResult> {
         }
     }
     findings
-}
-
-/// Whether the table holds a REQUIRED column of the contract as NULLABLE.
-fn loosened_to_nullable(change: &crate::warehouse::ColumnChange) -> bool {
-    let mode = |description: &Option<String>| {
-        description
-            .as_deref()
-            .and_then(|d| d.rsplit(' ').next())
-            .map(str::to_string)
-    };
-    mode(&change.expected).as_deref() == Some("REQUIRED")
-        && mode(&change.actual).as_deref() == Some("NULLABLE")
 }
 
 /// Fetches up to `max_examples` failing rows of a failed row check, with

@@ -33,6 +33,9 @@ pub struct ColumnChange {
     pub expected: Option<String>,
     /// What the table has, if anything.
     pub actual: Option<String>,
+    /// Whether the table accepts NULL where the contract requires a value
+    /// (REQUIRED in the contract, NULLABLE in the table).
+    pub allows_null: bool,
 }
 
 impl Drift {
@@ -43,11 +46,7 @@ impl Drift {
             table_exists: false,
             missing: expected
                 .iter()
-                .map(|column| ColumnChange {
-                    column: column.name.clone(),
-                    expected: Some(describe(column)),
-                    actual: None,
-                })
+                .map(|column| change(&column.name, Some(column), None))
                 .collect(),
             ..Drift::default()
         }
@@ -149,6 +148,10 @@ fn change(
         column: path.to_string(),
         expected: want.map(describe),
         actual: have.map(describe),
+        allows_null: matches!(
+            (want.map(mode_of).as_deref(), have.map(mode_of).as_deref()),
+            (Some("REQUIRED"), Some("NULLABLE"))
+        ),
     }
 }
 
@@ -221,6 +224,8 @@ mod tests {
             drift.changed_mode[0].actual.as_deref(),
             Some("INT64 NULLABLE")
         );
+        assert!(drift.changed_mode[0].allows_null);
+        assert!(!drift.missing[0].allows_null);
         assert_eq!(drift.changed_type.len(), 1);
         assert_eq!(drift.changed_type[0].column, "r.a");
         assert!(!drift.is_empty());
