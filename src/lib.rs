@@ -42,8 +42,9 @@ pub mod validate;
 pub mod warehouse;
 
 pub use contract::{
-    Bound, Constraint, ConstraintKind, Contract, DedupKey, Expectation, Field, Freshness, Literal,
-    LogicalType, Mode, Partitioning, RowRule, Sensitivity, Severity, Statistic, TimeGranularity,
+    Bound, Constraint, ConstraintKind, Contract, DedupKey, DriftRule, Expectation, Field,
+    Freshness, Literal, LogicalType, Mode, Partitioning, RowRule, Sensitivity, Severity, Statistic,
+    TimeGranularity,
 };
 pub use datacontract_derive::DataContract;
 pub use registry::Registry;

@@ -58,8 +58,18 @@ pub struct Table {
     pub severity: Severity,
     pub row_count: Option<Expect>,
     pub freshness: Option<FreshnessSpec>,
+    pub drift: Option<DriftSpec>,
     pub rules: Vec<Rule>,
     pub columns: Vec<Column>,
+}
+
+/// `drift(psi = 0.25, ks = 0.3, category_share = 0.1, columns(a, b))`.
+pub struct DriftSpec {
+    pub columns: Vec<Ident>,
+    pub psi: Option<f64>,
+    pub ks: Option<f64>,
+    pub category_share: Option<f64>,
+    pub severity: Option<Severity>,
 }
 
 /// `freshness(column, max_age = "26h")`.

@@ -11,8 +11,8 @@ use syn::spanned::Spanned as _;
 use syn::{Attribute, Expr, ExprLit, ExprUnary, Ident, Lit, LitStr, Token, UnOp};
 
 use crate::ast::{
-    Bound, Check, CheckKind, Expect, FreshnessSpec, Granularity, Partition, RegexSource, Rule,
-    Severity, Spanned, Statistic, TypeOverride, Value,
+    Bound, Check, CheckKind, DriftSpec, Expect, FreshnessSpec, Granularity, Partition, RegexSource,
+    Rule, Severity, Spanned, Statistic, TypeOverride, Value,
 };
 use crate::ctxt::Ctxt;
 
@@ -29,6 +29,7 @@ pub struct TableAttrs {
     pub severity: Option<Severity>,
     pub row_count: Option<Expect>,
     pub freshness: Option<FreshnessSpec>,
+    pub drift: Option<DriftSpec>,
     pub rules: Vec<Rule>,
 }
 
@@ -47,7 +48,7 @@ pub struct ColumnAttrs {
 }
 
 const TABLE_KEYS: &str = "name, version, description, dedup_key, partition_by, cluster_by, \
-                          severity, row_count, freshness, rule, warn, error";
+                          severity, row_count, freshness, drift, rule, warn, error";
 const COLUMN_KEYS: &str = "rename, skip, description, bigquery_type, severity, warn, error, \
                            min, max, min_exclusive, max_exclusive, length, regex, one_of, unique, \
                            email, url, expect, policy_tags, sensitivity";
@@ -82,7 +83,7 @@ fn table_item(
             meta.parse_nested_meta(|inner| {
                 if matches!(
                     key_of(&inner).as_str(),
-                    "dedup_key" | "row_count" | "rule" | "freshness"
+                    "dedup_key" | "row_count" | "rule" | "freshness" | "drift"
                 ) {
                     table_item(cx, &inner, table, Some(level))
                 } else {
@@ -90,7 +91,7 @@ fn table_item(
                         cx,
                         &inner,
                         "severity group",
-                        "dedup_key, row_count, rule, freshness",
+                        "dedup_key, row_count, rule, freshness, drift",
                     )
                 }
             })?;
@@ -114,6 +115,7 @@ fn table_item(
             table.row_count = Some(expect);
         }
         "freshness" => table.freshness = freshness(cx, meta, group)?,
+        "drift" => table.drift = drift(cx, meta, group)?,
         "rule" => {
             let mut rule = rule(cx, meta)?;
             rule.severity = rule.severity.or(group);
@@ -395,6 +397,59 @@ fn freshness(
             Ok(None)
         }
     }
+}
+
+/// `drift(psi = 0.25, ks = 0.3, category_share = 0.1, columns(a, b))`:
+/// thresholds between 0 and 1 (PSI up to 10), at least one of them.
+fn drift(
+    cx: &Ctxt,
+    meta: &ParseNestedMeta,
+    group: Option<Severity>,
+) -> syn::Result<Option<DriftSpec>> {
+    let mut spec = DriftSpec {
+        columns: Vec::new(),
+        psi: None,
+        ks: None,
+        category_share: None,
+        severity: group,
+    };
+    meta.parse_nested_meta(|item| {
+        let key = key_of(&item);
+        if key == "columns" {
+            spec.columns = idents(&item)?;
+            return Ok(());
+        }
+        let (slot, limit) = match key.as_str() {
+            "psi" => (&mut spec.psi, 10.0),
+            "ks" => (&mut spec.ks, 1.0),
+            "category_share" => (&mut spec.category_share, 1.0),
+            _ => return unknown(cx, &item, "drift", "psi, ks, category_share, columns"),
+        };
+        let lit: Lit = item.value()?.parse()?;
+        let value: f64 = match &lit {
+            Lit::Float(number) => number.base10_parse()?,
+            Lit::Int(number) => number.base10_parse()?,
+            _ => {
+                return Err(syn::Error::new_spanned(
+                    &lit,
+                    "write the threshold as a number",
+                ));
+            }
+        };
+        if !(value > 0.0 && value <= limit) {
+            cx.error_spanned_by(&lit, format!("a {key} threshold lies in (0, {limit}]"));
+        }
+        *slot = Some(value);
+        Ok(())
+    })?;
+    if spec.psi.is_none() && spec.ks.is_none() && spec.category_share.is_none() {
+        cx.error_spanned_by(
+            &meta.path,
+            "name at least one threshold: drift(psi = 0.25, ks = 0.3, category_share = 0.1)",
+        );
+        return Ok(None);
+    }
+    Ok(Some(spec))
 }
 
 fn age_seconds(text: &str) -> Option<u64> {

@@ -39,6 +39,11 @@ pub fn check(cx: &Ctxt, table: &Table) {
             }
         }
     }
+    if let Some(drift) = &table.drift {
+        for column in &drift.columns {
+            resolve(cx, table, column, "drift");
+        }
+    }
     if let Some(row_count) = &table.row_count {
         expectation(cx, row_count, None);
     }

@@ -67,6 +67,26 @@ pub fn expand(table: &Table) -> TokenStream {
             severity: #level,
         })
     }));
+    let drift = option(table.drift.as_ref().map(|drift| {
+        let columns = drift
+            .columns
+            .iter()
+            .map(|column| string(column_name(table, column)));
+        let threshold = |value: Option<f64>| option(value.map(|v| quote!(#v)));
+        let (psi, ks, share) = (
+            threshold(drift.psi),
+            threshold(drift.ks),
+            threshold(drift.category_share),
+        );
+        let level = severity(drift.severity.unwrap_or(table.severity));
+        quote!(::datacontract::DriftRule {
+            columns: ::std::vec![#(#columns),*],
+            max_psi: #psi,
+            max_ks: #ks,
+            max_share_change: #share,
+            severity: #level,
+        })
+    }));
     let records: Vec<&syn::Type> = table
         .columns
         .iter()
@@ -102,6 +122,7 @@ pub fn expand(table: &Table) -> TokenStream {
                     rules: ::std::vec![#(#rules),*],
                     expectations: ::std::vec![#(#table_expectations),*],
                     freshness: #freshness,
+                    drift: #drift,
                 }
             }
         }

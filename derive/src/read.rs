@@ -67,6 +67,7 @@ pub fn table(cx: &Ctxt, input: &DeriveInput) -> Option<Table> {
         severity: table_attrs.severity.unwrap_or(Severity::Error),
         row_count: table_attrs.row_count,
         freshness: table_attrs.freshness,
+        drift: table_attrs.drift,
         rules: table_attrs.rules,
         columns,
         ident,

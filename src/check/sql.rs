@@ -391,6 +391,7 @@ mod tests {
             rules: Vec::new(),
             expectations: Vec::new(),
             freshness: None,
+            drift: None,
         }
     }
 

@@ -48,6 +48,30 @@ pub struct Contract {
     /// How recent the newest row must be.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub freshness: Option<Freshness>,
+    /// How far a run's columns may drift from the last promoted run's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drift: Option<DriftRule>,
+}
+
+/// Thresholds on how far a pipeline run's columns may move from those of
+/// the last promoted run: `drift(psi = 0.25, ks = 0.3, category_share = 0.1)`.
+/// A statistic without a threshold is not measured.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DriftRule {
+    /// The columns it covers; every numeric, text and boolean column when empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub columns: Vec<String>,
+    /// The largest population stability index of a numeric column.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_psi: Option<f64>,
+    /// The largest Kolmogorov–Smirnov statistic of a numeric column.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_ks: Option<f64>,
+    /// The largest change of one category's share of a text or boolean column.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_share_change: Option<f64>,
+    /// What drift beyond a threshold does to a run.
+    pub severity: Severity,
 }
 
 /// The newest value of a time column lies within `max_age_seconds` of the

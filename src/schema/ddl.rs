@@ -254,6 +254,7 @@ mod tests {
             rules: Vec::new(),
             expectations: Vec::new(),
             freshness: None,
+            drift: None,
         }
     }
 
