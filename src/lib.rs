@@ -32,6 +32,7 @@ pub mod check;
 pub mod cli;
 pub mod contract;
 pub mod input;
+pub mod pipeline;
 mod registry;
 pub mod report;
 pub mod schema;

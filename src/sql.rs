@@ -124,7 +124,7 @@ impl Query {
 
 /// A table in a warehouse: `project.dataset.table` on BigQuery, `dataset`
 /// being a schema in DuckDB. Every part is validated when it is made.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct TableRef {
     /// The Google Cloud project; `None` uses the client's (and, in DuckDB,
     /// is ignored).

@@ -1,10 +1,18 @@
 //! The contracts this repository ships: the two tables of the BTCUSDT
-//! spot-klines pipeline, and the registry the `contracts` binary serves.
+//! spot-klines pipeline, the registry the `contracts` binary serves, and
+//! the pipeline that moves klines from Binance (or the bundled sample)
+//! through both.
 
+pub mod binance;
 mod processed;
 mod raw;
+pub mod sample;
+pub mod transform;
 
-use datacontract::Registry;
+use datacontract::pipeline::http::HttpPolicy;
+use datacontract::pipeline::{Comparison, Pipeline, Reconciliation};
+use datacontract::{DataContract, Registry, Severity};
+use polars::prelude::*;
 
 pub use processed::ProcessedKline;
 pub use raw::RawKline;
@@ -12,4 +20,60 @@ pub use raw::RawKline;
 /// Every shipped contract, in pipeline order: raw, then processed.
 pub fn registry() -> Registry {
     Registry::new().with::<RawKline>().with::<ProcessedKline>()
+}
+
+/// The klines pipeline: Binance (or the sample) → raw → hourly bars.
+pub fn pipeline() -> Pipeline {
+    pipeline_with(HttpPolicy::default())
+}
+
+/// The klines pipeline, with the HTTP rules its Binance extractor follows.
+pub fn pipeline_with(policy: HttpPolicy) -> Pipeline {
+    Pipeline {
+        name: "binance_btcusdt_spot".into(),
+        raw: RawKline::contract(),
+        processed: ProcessedKline::contract(),
+        sample: Some(Box::new(binance::SampleExtractor)),
+        api: Some(Box::new(binance::BinanceExtractor { policy })),
+        transform: Box::new(transform::transform),
+        reconciliations: vec![hours_preserved(), volume_preserved()],
+    }
+}
+
+/// Every (symbol, hour) the raw klines touch has its bar.
+fn hours_preserved() -> Reconciliation {
+    Reconciliation {
+        name: "hours_preserved".into(),
+        description: "every hour with a raw kline has exactly one processed bar".into(),
+        input: Box::new(|raw| {
+            raw.with_column(col("open_time").dt().truncate(lit("1h")).alias("hour"))
+                .unique_stable_generic(
+                    Some(vec![col("symbol"), col("hour")]),
+                    UniqueKeepStrategy::Any,
+                )
+                .select([len()])
+        }),
+        output: Box::new(|processed| processed.select([len()])),
+        comparison: Comparison::Equal,
+        severity: Severity::Error,
+    }
+}
+
+/// The volume of the distinct raw klines equals the volume of the bars.
+fn volume_preserved() -> Reconciliation {
+    Reconciliation {
+        name: "volume_preserved".into(),
+        description: "the base volume of the raw klines (one per key) equals the bars' volume"
+            .into(),
+        input: Box::new(|raw| {
+            raw.unique_stable_generic(
+                Some(vec![col("symbol"), col("interval"), col("open_time")]),
+                UniqueKeepStrategy::Last,
+            )
+            .select([col("volume").cast(DataType::Float64).sum()])
+        }),
+        output: Box::new(|processed| processed.select([col("volume").sum()])),
+        comparison: Comparison::WithinRelative { tolerance: 1e-9 },
+        severity: Severity::Error,
+    }
 }

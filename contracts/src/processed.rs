@@ -18,7 +18,12 @@ use serde::{Deserialize, Serialize};
     rule(name = "high_ge_open_close", sql = "high >= GREATEST(open, close)"),
     rule(name = "low_le_open_close", sql = "low <= LEAST(open, close)"),
     rule(name = "vwap_within_range", sql = "vwap BETWEEN low AND high"),
-    rule("minutes_missing = 60 - minutes_observed")
+    rule("minutes_missing = 60 - minutes_observed"),
+    warn(drift(
+        psi = 0.25,
+        category_share = 0.25,
+        columns(volume, number_of_trades, return_1h, session)
+    ))
 )]
 pub struct ProcessedKline {
     /// Start of the hour (inclusive), UTC.

@@ -14,7 +14,9 @@ mod retry;
 
 pub use gcs::GcsStore;
 pub use local::LocalStore;
-pub use partitions::{PartitionError, list_partitions, read_partition, write_partition};
+pub use partitions::{
+    PartitionError, encode_parquet, list_partitions, put_partition, read_partition, write_partition,
+};
 pub use retry::RetryPolicy;
 
 /// Why a store operation failed.

@@ -47,18 +47,34 @@ pub fn write_partition(
     frame: &mut DataFrame,
 ) -> Result<PartitionKey, PartitionError> {
     let key = PartitionKey::new(dataset, table, created_at, 0)?;
+    let bytes = encode_parquet(frame).map_err(|source| PartitionError::Parquet {
+        key: key.to_string(),
+        source,
+    })?;
+    put_partition(store, &key, &bytes)?;
+    Ok(key)
+}
+
+/// `frame` as Parquet bytes, as partitions hold it. The same frame always
+/// encodes to the same bytes.
+pub fn encode_parquet(frame: &mut DataFrame) -> PolarsResult<Vec<u8>> {
+    let mut bytes = Vec::new();
+    ParquetWriter::new(&mut bytes).finish(frame)?;
+    Ok(bytes)
+}
+
+/// Writes already-encoded Parquet as the new, immutable partition `key`.
+/// Fails if that partition exists.
+pub fn put_partition(
+    store: &(impl ObjectStore + ?Sized),
+    key: &PartitionKey,
+    bytes: &[u8],
+) -> Result<(), PartitionError> {
     if !store.list(&key.folder())?.is_empty() {
         return Err(StoreError::AlreadyExists(key.folder()).into());
     }
-    let mut bytes = Vec::new();
-    ParquetWriter::new(&mut bytes)
-        .finish(frame)
-        .map_err(|source| PartitionError::Parquet {
-            key: key.to_string(),
-            source,
-        })?;
-    store.put_new(&key.to_string(), &bytes)?;
-    Ok(key)
+    store.put_new(&key.to_string(), bytes)?;
+    Ok(())
 }
 
 /// The partitions of `dataset/table`, one key per part, oldest first.

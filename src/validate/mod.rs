@@ -25,7 +25,7 @@
 
 mod outcome;
 mod run;
-mod schema;
+pub(crate) mod schema;
 mod values;
 mod warehouse;
 

@@ -146,6 +146,18 @@ pub trait Warehouse {
     /// Runs a statement (DDL or DML) and returns the rows it affected.
     fn execute(&self, query: &Query) -> Result<u64, WarehouseError>;
 
+    /// Whether `table` exists.
+    fn table_exists(&self, table: &TableRef) -> Result<bool, WarehouseError> {
+        Ok(self.live_columns(table)?.is_some())
+    }
+
+    /// Drops `table` if it exists.
+    fn drop_table(&self, table: &TableRef) -> Result<(), WarehouseError> {
+        let mut query = Query::new(self.dialect());
+        query.sql = format!("DROP TABLE IF EXISTS {}", table.quoted(self.dialect()));
+        self.execute(&query).map(|_| ())
+    }
+
     /// The number of rows in `table`.
     fn row_count(&self, table: &TableRef) -> Result<u64, WarehouseError> {
         let mut query = Query::new(self.dialect());

@@ -12,9 +12,15 @@
 //! }
 //! ```
 //!
+//! A crate with a [`Pipeline`] serves `contracts run` and `contracts query`
+//! too, through [`main_with_pipeline`].
+//!
 //! Standard output carries the artifact alone, so it can be piped; errors
 //! go to standard error. Exit codes: 0 success, 1 the data failed its
-//! contract, 2 usage or input error.
+//! contract (or a run stopped at a gate), 2 usage or input error (or a run
+//! failed).
+
+mod pipeline;
 
 use std::ffi::OsString;
 use std::io::{IsTerminal, Write};
@@ -23,6 +29,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+use crate::pipeline::Pipeline;
 use crate::schema::{DdlOptions, render_polars_schema};
 use crate::sql::TableRef;
 #[cfg(any(feature = "duckdb", feature = "bigquery"))]
@@ -112,6 +119,29 @@ enum Command {
         #[arg(long, default_value_t = 10)]
         max_examples: usize,
     },
+    /// Run the pipeline once: extract, land and load raw, validate, transform,
+    /// land and load processed, validate, promote. With no flags: offline,
+    /// on the bundled sample, into ./data/ and ./data/warehouse.duckdb.
+    ///
+    /// Exits 0 when the run promoted, 1 when it stopped at a gate, 2 when it
+    /// failed. The report is written under runs/{run_id}/ in the store.
+    Run {
+        #[command(flatten)]
+        settings: pipeline::SettingArgs,
+        /// Draw no progress bars.
+        #[arg(long)]
+        quiet: bool,
+    },
+    /// Run SQL against the production warehouse and print the rows.
+    Query {
+        /// The SQL (DuckDB's dialect embedded, GoogleSQL on BigQuery).
+        sql: String,
+        /// How to print the rows.
+        #[arg(long, value_enum, default_value_t = pipeline::RowFormat::Table)]
+        format: pipeline::RowFormat,
+        #[command(flatten)]
+        settings: pipeline::SettingArgs,
+    },
 }
 
 /// The renderings of a validation report.
@@ -154,16 +184,38 @@ enum SchemaFormat {
 /// Runs the command line of this process over `registry` and returns the
 /// exit code; the whole body of a `contracts` binary's `main`.
 pub fn main(registry: Registry) -> ExitCode {
+    main_of(&registry, None)
+}
+
+/// [`main`], with `contracts run` and `contracts query` serving `pipeline`.
+pub fn main_with_pipeline(registry: Registry, pipeline: Pipeline) -> ExitCode {
+    main_of(&registry, Some(&pipeline))
+}
+
+fn main_of(registry: &Registry, pipeline: Option<&Pipeline>) -> ExitCode {
+    init_logging();
     let stdout = std::io::stdout();
     let stderr = std::io::stderr();
     let color = stdout.is_terminal();
-    run_with_color(
-        &registry,
+    run_with(
+        registry,
+        pipeline,
         std::env::args_os(),
         &mut stdout.lock(),
         &mut stderr.lock(),
         color,
     )
+}
+
+/// Structured logs on standard error, filtered by `RUST_LOG` (default:
+/// warnings and errors).
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
 }
 
 /// Runs one command line (`args` includes the program name) over
@@ -188,6 +240,22 @@ where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
+    run_with(registry, None, args, out, err, color)
+}
+
+/// [`run_with_color`], with `run` and `query` serving `pipeline`.
+pub fn run_with<I, T>(
+    registry: &Registry,
+    pipeline: Option<&Pipeline>,
+    args: I,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+    color: bool,
+) -> ExitCode
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(error) => {
@@ -201,7 +269,7 @@ where
             };
         }
     };
-    match execute(registry, cli.command, color).and_then(|(text, code)| {
+    match execute(registry, pipeline, cli.command, color).and_then(|(text, code)| {
         out.write_all(text.as_bytes())
             .map_err(|error| format!("cannot write the output: {error}"))?;
         Ok(code)
@@ -217,11 +285,26 @@ where
 /// The text a command prints and its exit code, or why it cannot run.
 fn execute(
     registry: &Registry,
+    pipeline: Option<&Pipeline>,
     command: Command,
     color: bool,
 ) -> Result<(String, ExitCode), String> {
     let printed = |text: String| Ok((text, ExitCode::SUCCESS));
+    let pipeline = || {
+        pipeline.ok_or_else(|| {
+            "this binary serves no pipeline (build it with cli::main_with_pipeline)".to_string()
+        })
+    };
     match command {
+        Command::Run { settings, quiet } => pipeline::run(pipeline()?, &settings, quiet),
+        Command::Query {
+            sql,
+            format,
+            settings,
+        } => {
+            pipeline()?;
+            pipeline::query(&sql, format, &settings)
+        }
         Command::List => printed(list(registry)),
         Command::Schema { table, format } => printed(schema(lookup(registry, &table)?, format)),
         Command::Validate {

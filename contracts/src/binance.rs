@@ -1,0 +1,243 @@
+//! Klines from Binance's REST API (`GET /api/v3/klines`), or from the
+//! bundled sample, which holds pages in the same format.
+//!
+//! Each kline arrives as a JSON array of 12 positional values, decimals as
+//! strings. serde reads it into [`RawKline`]; validator then checks the
+//! record. A record that fails either is rejected with its page, row and
+//! reason, and counted in the run report; it never enters the frame.
+
+use chrono::{DateTime, Utc};
+use datacontract::Contract;
+use datacontract::pipeline::config::{Config, Source};
+use datacontract::pipeline::http::{HttpClient, HttpPolicy};
+use datacontract::pipeline::{Extract, ExtractError, Extractor, Rejected, records_to_frame};
+use indicatif::ProgressBar;
+use rust_decimal::Decimal;
+use serde::Deserialize;
+use serde::de::IgnoredAny;
+use serde_json::Value;
+use validator::Validate;
+
+use crate::RawKline;
+
+/// The most klines Binance returns per request.
+pub const PAGE_LIMIT: usize = 1000;
+
+/// One kline as Binance sends it, in its 12 positions: open time, open,
+/// high, low, close, volume, close time, quote volume, trades, taker buy
+/// base volume, taker buy quote volume, and an ignored field.
+#[derive(Debug, Deserialize)]
+struct KlineArray(
+    i64,
+    Decimal,
+    Decimal,
+    Decimal,
+    Decimal,
+    Decimal,
+    i64,
+    Decimal,
+    i64,
+    Decimal,
+    Decimal,
+    IgnoredAny,
+);
+
+impl RawKline {
+    /// Reads one kline array, for `symbol` at `interval`, and validates it.
+    pub fn from_binance(value: &Value, symbol: &str, interval: &str) -> Result<Self, String> {
+        let KlineArray(
+            open_time,
+            open,
+            high,
+            low,
+            close,
+            volume,
+            close_time,
+            quote_asset_volume,
+            number_of_trades,
+            taker_buy_base_asset_volume,
+            taker_buy_quote_asset_volume,
+            _,
+        ) = KlineArray::deserialize(value)
+            .map_err(|error| format!("not a kline array: {error}"))?;
+        let time = |millis: i64| {
+            DateTime::<Utc>::from_timestamp_millis(millis)
+                .ok_or_else(|| format!("{millis} is not a time in milliseconds"))
+        };
+        let kline = RawKline {
+            open_time: time(open_time)?,
+            open,
+            high,
+            low,
+            close,
+            volume,
+            close_time: time(close_time)?,
+            quote_asset_volume,
+            number_of_trades,
+            taker_buy_base_asset_volume,
+            taker_buy_quote_asset_volume,
+            symbol: symbol.to_string(),
+            interval: interval.to_string(),
+        };
+        kline
+            .validate()
+            .map_err(|errors| format!("invalid kline: {errors}"))?;
+        Ok(kline)
+    }
+}
+
+/// Pages of kline arrays into a frame, rejecting records one by one.
+struct Pages {
+    symbol: String,
+    interval: String,
+    klines: Vec<RawKline>,
+    rejected: Vec<Rejected>,
+    pages: usize,
+}
+
+impl Pages {
+    fn new(config: &Config) -> Self {
+        Pages {
+            symbol: config.symbol.clone(),
+            interval: config.interval.clone(),
+            klines: Vec::new(),
+            rejected: Vec::new(),
+            pages: 0,
+        }
+    }
+
+    /// Reads one page (a JSON array of kline arrays); returns its rows.
+    fn read(&mut self, origin: &str, body: &[u8]) -> Result<Vec<Value>, ExtractError> {
+        self.pages += 1;
+        let rows: Vec<Value> = serde_json::from_slice(body).map_err(|error| {
+            let start: String = String::from_utf8_lossy(body).chars().take(200).collect();
+            ExtractError(format!(
+                "{origin}: the body is not a JSON array of klines ({error}); it starts with {start:?}"
+            ))
+        })?;
+        for (index, row) in rows.iter().enumerate() {
+            match RawKline::from_binance(row, &self.symbol, &self.interval) {
+                Ok(kline) => self.klines.push(kline),
+                Err(reason) => self.rejected.push(Rejected {
+                    location: format!("{origin}, row {}", index + 1),
+                    reason,
+                    record: row.to_string(),
+                }),
+            }
+        }
+        Ok(rows)
+    }
+
+    fn finish(
+        self,
+        contract: &Contract,
+        description: String,
+        details: Value,
+    ) -> Result<Extract, ExtractError> {
+        let frame =
+            records_to_frame(&self.klines, contract).map_err(|e| ExtractError(e.to_string()))?;
+        Ok(Extract {
+            frame,
+            rejected: self.rejected,
+            description,
+            details,
+        })
+    }
+}
+
+/// The bundled sample: pages of synthetic klines in Binance's format (see
+/// [`crate::sample`]).
+pub struct SampleExtractor;
+
+impl Extractor for SampleExtractor {
+    fn extract(
+        &self,
+        config: &Config,
+        contract: &Contract,
+        progress: &ProgressBar,
+    ) -> Result<Extract, ExtractError> {
+        let pages: Vec<Value> = serde_json::from_str(crate::sample::SAMPLE)
+            .map_err(|error| ExtractError(format!("the bundled sample is not JSON: {error}")))?;
+        let mut reader = Pages::new(config);
+        progress.set_length(pages.len() as u64);
+        for (index, page) in pages.iter().enumerate() {
+            let body = serde_json::to_vec(page).expect("a JSON value serializes");
+            reader.read(&format!("sample page {}", index + 1), &body)?;
+            progress.inc(1);
+        }
+        let description = format!("the bundled synthetic sample ({} pages)", pages.len());
+        let details =
+            serde_json::json!({ "source": crate::sample::SAMPLE_PATH, "pages": pages.len() });
+        reader.finish(contract, description, details)
+    }
+}
+
+/// Binance's klines endpoint, paged through the configured time range.
+pub struct BinanceExtractor {
+    /// Retry and pacing rules.
+    pub policy: HttpPolicy,
+}
+
+impl Extractor for BinanceExtractor {
+    fn extract(
+        &self,
+        config: &Config,
+        contract: &Contract,
+        progress: &ProgressBar,
+    ) -> Result<Extract, ExtractError> {
+        let Source::Binance {
+            base_url,
+            start,
+            end,
+        } = &config.source
+        else {
+            return Err(ExtractError(
+                "the Binance extractor needs source = \"binance\"".into(),
+            ));
+        };
+        let client =
+            HttpClient::new(self.policy.clone()).map_err(|e| ExtractError(e.to_string()))?;
+        let url = format!("{}/api/v3/klines", base_url.trim_end_matches('/'));
+        let (first, last) = (start.timestamp_millis(), end.timestamp_millis() - 1);
+        progress.set_length((last - first).max(0) as u64);
+        let mut reader = Pages::new(config);
+        let mut from = first;
+        while from <= last {
+            let query = [
+                ("symbol", config.symbol.clone()),
+                ("interval", config.interval.clone()),
+                ("startTime", from.to_string()),
+                ("endTime", last.to_string()),
+                ("limit", PAGE_LIMIT.to_string()),
+            ];
+            let body = client
+                .get(&url, &query)
+                .map_err(|e| ExtractError(e.to_string()))?;
+            let origin = format!("page {} (startTime={from})", reader.pages + 1);
+            let rows = reader.read(&origin, &body)?;
+            // The next page starts after the newest open time seen; an
+            // empty page, or one that does not move forward, ends the range.
+            let newest = rows
+                .iter()
+                .filter_map(|row| row.get(0).and_then(Value::as_i64))
+                .max();
+            match newest {
+                Some(newest) if newest >= from => {
+                    progress.set_position((newest - first).max(0) as u64);
+                    from = newest + 1;
+                }
+                _ => break,
+            }
+            if rows.len() < PAGE_LIMIT {
+                break;
+            }
+        }
+        let stats = client.stats();
+        let description = format!(
+            "Binance {} {} from {start} to {end}, {} page(s)",
+            config.symbol, config.interval, reader.pages
+        );
+        let details = serde_json::json!({ "url": url, "pages": reader.pages, "http": stats });
+        reader.finish(contract, description, details)
+    }
+}

@@ -1,0 +1,402 @@
+//! The whole pipeline, through the `contracts` binary, on both setups: the
+//! local one (a folder and DuckDB) and the emulators (fake-gcs and
+//! bqemulator; run with scripts/test.sh, which starts them and sets
+//! DATACONTRACT_GCS_EMULATOR and BIGQUERY_EMULATOR_HOST; without them the
+//! emulator test fails).
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use polars::prelude::*;
+
+const RAW: &str = "raw_binance_btcusdt_spot";
+const PROCESSED: &str = "processed_binance_btcusdt_spot";
+
+/// A working folder with the repository's conf/ and nothing else.
+fn workdir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "datacontract-pipeline-{name}-{}",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn contracts(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_contracts"));
+    command.current_dir(dir).args(args);
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    command.output().unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Every production object and the CSV of both production tables: what
+/// "production is exactly as it was" compares.
+fn production(dir: &Path) -> (Vec<(String, Vec<u8>)>, String) {
+    // The queries first: opening production rolls back an interrupted
+    // promotion.
+    let mut tables = String::new();
+    for table in [RAW, PROCESSED] {
+        let sql = format!("SELECT * FROM production.{table} ORDER BY ALL");
+        let output = contracts(dir, &["query", &sql, "--format", "csv"], &[]);
+        assert!(output.status.success(), "{}", text(&output.stderr));
+        tables.push_str(&text(&output.stdout));
+    }
+    let mut objects = Vec::new();
+    for table in [RAW, PROCESSED] {
+        let folder = dir.join("data/production").join(table);
+        for entry in walk(&folder) {
+            objects.push((
+                entry.strip_prefix(dir).unwrap().display().to_string(),
+                std::fs::read(&entry).unwrap(),
+            ));
+        }
+    }
+    objects.sort();
+    (objects, tables)
+}
+
+/// Asserts that production is exactly `before`, showing only what differs.
+fn assert_production_unchanged(dir: &Path, before: &(Vec<(String, Vec<u8>)>, String)) {
+    let after = production(dir);
+    let keys =
+        |objects: &[(String, Vec<u8>)]| objects.iter().map(|(k, _)| k.clone()).collect::<Vec<_>>();
+    assert_eq!(keys(&after.0), keys(&before.0), "production objects");
+    assert!(after.0 == before.0, "a production object's bytes changed");
+    let (now, was): (Vec<&str>, Vec<&str>) =
+        (after.1.lines().collect(), before.1.lines().collect());
+    assert_eq!(now.len(), was.len(), "production rows");
+    for (now, was) in now.iter().zip(&was) {
+        assert_eq!(now, was, "a production row changed");
+    }
+}
+
+fn walk(folder: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(folder) else {
+        return Vec::new();
+    };
+    entries
+        .flat_map(|entry| {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(&path)
+            } else {
+                vec![path]
+            }
+        })
+        .collect()
+}
+
+fn count(dir: &Path, table: &str) -> i64 {
+    let sql = format!("SELECT count(*) AS n FROM {table}");
+    let output = contracts(dir, &["query", &sql, "--format", "json"], &[]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let row: serde_json::Value = serde_json::from_str(text(&output.stdout).trim()).unwrap();
+    row["n"].as_i64().unwrap()
+}
+
+/// The sample's raw rows moved one day later: new input for a second run.
+fn next_day_input(dir: &Path) -> PathBuf {
+    let staging = dir.join("data/staging").join(RAW);
+    let part = walk(&staging).into_iter().next().unwrap();
+    let frame = ParquetReader::new(std::fs::File::open(&part).unwrap())
+        .finish()
+        .unwrap()
+        .lazy()
+        .with_columns([
+            (col("open_time") + lit(chrono::Duration::days(1))).alias("open_time"),
+            (col("close_time") + lit(chrono::Duration::days(1))).alias("close_time"),
+        ])
+        .collect()
+        .unwrap();
+    let path = dir.join("next-day.parquet");
+    let mut frame = frame;
+    ParquetWriter::new(std::fs::File::create(&path).unwrap())
+        .finish(&mut frame)
+        .unwrap();
+    path
+}
+
+#[test]
+fn the_main_job_promotes_the_sample_and_reruns_add_no_row() {
+    let dir = workdir("main");
+    let first = contracts(&dir, &["run"], &[]);
+    let summary = text(&first.stdout);
+    assert!(first.status.success(), "{summary}\n{}", text(&first.stderr));
+    assert!(summary.contains("promoted to production"), "{summary}");
+    // Gate 1 reported the sample's defects with the contract's severities.
+    assert!(
+        summary.contains("dedup_key: warning failed on 1000 row(s)"),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("rule.high_ge_low: warning failed on 2 row(s)"),
+        "{summary}"
+    );
+    let report = summary
+        .lines()
+        .last()
+        .unwrap()
+        .strip_prefix("report: ")
+        .unwrap();
+    let html = std::fs::read_to_string(dir.join(report)).unwrap();
+    assert!(
+        html.contains("promoted to production") && html.contains("<svg"),
+        "{html}"
+    );
+    let json: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(dir.join(report).with_file_name("report.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(json["outcome"], "promoted");
+    assert_eq!(json["raw_validation"]["passed"], true);
+    let hours = json["reconciliation"][0].clone();
+    assert_eq!(
+        (hours["name"].as_str(), hours["passed"].as_bool()),
+        (Some("hours_preserved"), Some(true))
+    );
+    assert!(dir.join(report).with_file_name("report.md").exists());
+
+    let bars = count(&dir, &format!("production.{PROCESSED}"));
+    let raw = count(&dir, &format!("production.{RAW}"));
+    assert_eq!(bars, 24);
+    assert_eq!(
+        raw, 1435,
+        "one row per key: 1440 minutes less the 5-minute gap"
+    );
+    let before = production(&dir);
+
+    let again = contracts(&dir, &["run"], &[]);
+    assert!(again.status.success(), "{}", text(&again.stdout));
+    let summary = text(&again.stdout);
+    assert!(
+        summary.contains("the same rows were already landed"),
+        "{summary}"
+    );
+    assert!(summary.contains("0 object(s) copied"), "{summary}");
+    assert_eq!(count(&dir, &format!("production.{PROCESSED}")), bars);
+    assert_eq!(count(&dir, &format!("production.{RAW}")), raw);
+    assert_eq!(count(&dir, &format!("staging.{RAW}")), raw);
+    let (objects, _) = production(&dir);
+    assert_eq!(objects, before.0, "no production object was added");
+    // The second run measured drift against the first.
+    let runs: Vec<PathBuf> = {
+        let mut runs: Vec<PathBuf> = std::fs::read_dir(dir.join("data/runs"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        runs.sort();
+        runs
+    };
+    let second: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(runs[1].join("report.json")).unwrap()).unwrap();
+    assert!(
+        second["drift"].as_array().is_some_and(|d| !d.is_empty()),
+        "{second}"
+    );
+    assert!(
+        second["drift"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|d| d["drifted"] == false)
+    );
+}
+
+#[test]
+fn an_error_at_the_raw_gate_stops_the_run_and_keeps_the_raw_partition() {
+    let dir = workdir("gate");
+    let csv = dir.join("bad.csv");
+    std::fs::write(
+        &csv,
+        "open_time,open,high,low,close,volume,close_time,quote_asset_volume,number_of_trades,taker_buy_base_asset_volume,taker_buy_quote_asset_volume,symbol,interval\n\
+         2024-03-01T00:00:00Z,62000,62010,61990,62005,1.5,2024-03-01T00:00:59.999Z,93000,10,0.5,31000,BTCUSDT,1m\n\
+         2024-03-01T00:01:00Z,-5,62010,61990,62005,1.5,2024-03-01T00:01:59.999Z,93000,10,0.5,31000,BTCUSDT,1m\n",
+    )
+    .unwrap();
+    let output = contracts(
+        &dir,
+        &["run", "--source", "files", "--files", csv.to_str().unwrap()],
+        &[],
+    );
+    let summary = text(&output.stdout);
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "{summary}\n{}",
+        text(&output.stderr)
+    );
+    assert!(summary.contains("stopped at the raw gate"), "{summary}");
+    assert!(
+        summary.contains("open.range: error failed on 1 row(s)"),
+        "{summary}"
+    );
+    assert_eq!(
+        walk(&dir.join("data/staging").join(RAW)).len(),
+        1,
+        "the raw partition stays"
+    );
+    assert!(
+        walk(&dir.join("data/production")).is_empty(),
+        "nothing reached production"
+    );
+}
+
+#[test]
+fn a_failed_promotion_leaves_production_exactly_as_it_was() {
+    let dir = workdir("failpoint");
+    assert!(contracts(&dir, &["run"], &[]).status.success());
+    let before = production(&dir);
+    let input = next_day_input(&dir);
+    let output = contracts(
+        &dir,
+        &[
+            "run",
+            "--source",
+            "files",
+            "--files",
+            input.to_str().unwrap(),
+        ],
+        &[("DATACONTRACT_FAILPOINT", "promote:after-store-copy")],
+    );
+    let summary = text(&output.stdout);
+    assert_eq!(output.status.code(), Some(2), "{summary}");
+    assert!(
+        summary.contains("injected failure at promote:after-store-copy"),
+        "{summary}"
+    );
+    assert!(summary.contains("rolled back"), "{summary}");
+    assert_production_unchanged(&dir, &before);
+    // Without the failure, the same input promotes.
+    let output = contracts(
+        &dir,
+        &[
+            "run",
+            "--source",
+            "files",
+            "--files",
+            input.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert!(output.status.success(), "{}", text(&output.stdout));
+    assert_eq!(count(&dir, &format!("production.{PROCESSED}")), 48);
+}
+
+#[test]
+fn a_promotion_killed_midway_is_rolled_back_before_anything_reads_production() {
+    let dir = workdir("kill");
+    assert!(contracts(&dir, &["run"], &[]).status.success());
+    let before = production(&dir);
+    let input = next_day_input(&dir);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_contracts"))
+        .current_dir(&dir)
+        .args([
+            "run",
+            "--source",
+            "files",
+            "--files",
+            input.to_str().unwrap(),
+        ])
+        .env(
+            "DATACONTRACT_FAILPOINT",
+            "promote:after-warehouse-load:pause",
+        )
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = BufReader::new(child.stderr.take().unwrap());
+    for line in stderr.lines() {
+        if line
+            .unwrap()
+            .contains("failpoint promote:after-warehouse-load: pausing")
+        {
+            break;
+        }
+    }
+    // Mid-promotion: the new objects are copied and the tables loaded.
+    assert!(dir.join("data/promotion/in-progress.json").exists());
+    child.kill().unwrap();
+    child.wait().unwrap();
+    // The next command that opens production rolls the promotion back.
+    assert_production_unchanged(&dir, &before);
+    assert!(!dir.join("data/promotion/in-progress.json").exists());
+}
+
+#[test]
+fn the_pipeline_runs_on_the_emulators() {
+    let gcs = std::env::var("DATACONTRACT_GCS_EMULATOR").expect(
+        "DATACONTRACT_GCS_EMULATOR is not set: run the tests with scripts/test.sh, which starts fake-gcs-server",
+    );
+    let bigquery = std::env::var("BIGQUERY_EMULATOR_HOST").expect(
+        "BIGQUERY_EMULATOR_HOST is not set: run the tests with scripts/test.sh, which starts bqemulator",
+    );
+    let dir = workdir("emulators");
+    let suffix = std::process::id().to_string();
+    let bucket = format!("pipeline-{suffix}");
+    let (staging, production) = (format!("staging_{suffix}"), format!("production_{suffix}"));
+    let env = [
+        ("STORAGE_EMULATOR_HOST", gcs.as_str()),
+        ("BIGQUERY_EMULATOR_HOST", bigquery.as_str()),
+        ("DATACONTRACT_STORE", "gcs"),
+        ("GCS_BUCKET_NAME", bucket.as_str()),
+        ("DATACONTRACT_WAREHOUSE", "bigquery"),
+        ("PROJECT_ID", "test-proj"),
+        ("DATACONTRACT_STAGING_DATASET", staging.as_str()),
+        ("BIGQUERY_RAW_DATASET", production.as_str()),
+        ("BIGQUERY_TRANSFORMED_DATASET", production.as_str()),
+    ];
+    for _ in 0..2 {
+        let output = contracts(&dir, &["run"], &env);
+        let summary = text(&output.stdout);
+        assert!(
+            output.status.success(),
+            "{summary}\n{}",
+            text(&output.stderr)
+        );
+        assert!(
+            summary.contains(&format!("report: gs://{bucket}/runs/")),
+            "{summary}"
+        );
+    }
+    let sql = format!("SELECT COUNT(*) AS n FROM `test-proj`.`{production}`.`{PROCESSED}`");
+    let output = contracts(&dir, &["query", &sql, "--format", "json"], &env);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert_eq!(text(&output.stdout).trim(), "{\"n\":24}");
+    let sql = format!("SELECT COUNT(*) AS n FROM `test-proj`.`{production}`.`{RAW}`");
+    let output = contracts(&dir, &["query", &sql, "--format", "json"], &env);
+    assert_eq!(
+        text(&output.stdout).trim(),
+        "{\"n\":1435}",
+        "{}",
+        text(&output.stderr)
+    );
+}
+
+#[test]
+fn invalid_configuration_names_the_key_and_its_origin() {
+    let dir = workdir("config");
+    let output = contracts(&dir, &["run"], &[("DATACONTRACT_LOAD_MODE", "sometimes")]);
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(
+        text(&output.stderr).trim(),
+        "error: invalid configuration: `load_mode` (from environment variable DATACONTRACT_LOAD_MODE): `sometimes` is not `append` or `truncate` (also called `write`)"
+    );
+}
+
+#[test]
+fn the_committed_sample_is_what_the_seeded_generator_makes() {
+    use datacontract_contracts::sample::{SAMPLE, SEED, generate};
+    assert!(
+        generate(SEED) == SAMPLE,
+        "regenerate it: see contracts/src/sample.rs"
+    );
+}

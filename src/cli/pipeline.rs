@@ -1,0 +1,189 @@
+//! `contracts run` and `contracts query`: the pipeline from the command line.
+
+use std::io::{Cursor, IsTerminal};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, ValueEnum};
+use polars::prelude::*;
+
+use super::{EXIT_FAILED, EXIT_USAGE};
+use crate::pipeline::config::{Config, Layers};
+use crate::pipeline::promote::recover;
+use crate::pipeline::{Environment, Outcome, Pipeline, RunOptions, run as run_pipeline};
+use crate::sql::Query;
+
+/// The configuration flags: the top layer over defaults, `conf/{env}.toml`
+/// and environment variables.
+#[derive(Debug, Args)]
+pub struct SettingArgs {
+    /// The environment: reads {conf-dir}/{env}.toml [default: DATACONTRACT_ENV, or `local`].
+    #[arg(long)]
+    env: Option<String>,
+    /// The folder of the environment files.
+    #[arg(long, default_value = "conf")]
+    conf_dir: PathBuf,
+    /// Where raw rows come from: `sample`, `binance` or `files`.
+    #[arg(long)]
+    source: Option<String>,
+    /// The first open time to extract (a date or an RFC 3339 time).
+    #[arg(long)]
+    start: Option<String>,
+    /// The end of the range to extract (exclusive).
+    #[arg(long)]
+    end: Option<String>,
+    /// The symbol to extract, e.g. BTCUSDT.
+    #[arg(long)]
+    symbol: Option<String>,
+    /// The kline interval to extract, e.g. 1m.
+    #[arg(long)]
+    interval: Option<String>,
+    /// Binance's base URL.
+    #[arg(long)]
+    binance_url: Option<String>,
+    /// Files to read with `--source files` (comma-separated; local or gs://).
+    #[arg(long)]
+    files: Option<String>,
+    /// The object store: `local` or `gcs`.
+    #[arg(long)]
+    store: Option<String>,
+    /// The local store's folder.
+    #[arg(long)]
+    data_dir: Option<String>,
+    /// The GCS bucket (GCS_BUCKET_NAME).
+    #[arg(long)]
+    gcs_bucket: Option<String>,
+    /// The warehouse: `duckdb` or `bigquery`.
+    #[arg(long)]
+    warehouse: Option<String>,
+    /// The DuckDB database file.
+    #[arg(long)]
+    duckdb_path: Option<String>,
+    /// The BigQuery project (PROJECT_ID).
+    #[arg(long)]
+    project_id: Option<String>,
+    /// The staging dataset.
+    #[arg(long)]
+    staging_dataset: Option<String>,
+    /// The production dataset of the raw table (BIGQUERY_RAW_DATASET).
+    #[arg(long)]
+    raw_dataset: Option<String>,
+    /// The production dataset of the processed table (BIGQUERY_TRANSFORMED_DATASET).
+    #[arg(long)]
+    transformed_dataset: Option<String>,
+    /// How loads treat existing rows: `append` or `truncate`.
+    #[arg(long)]
+    load_mode: Option<String>,
+    /// Where the gates check: `polars` or `warehouse`.
+    #[arg(long)]
+    validation: Option<String>,
+}
+
+impl SettingArgs {
+    /// Every layer, these flags on top.
+    fn layers(&self) -> Result<Layers, String> {
+        let vars = |name: &str| std::env::var(name).ok();
+        let mut layers =
+            Layers::load(&self.conf_dir, self.env.as_deref(), &vars).map_err(|e| e.to_string())?;
+        let flags = [
+            ("source", &self.source),
+            ("start", &self.start),
+            ("end", &self.end),
+            ("symbol", &self.symbol),
+            ("interval", &self.interval),
+            ("binance_url", &self.binance_url),
+            ("files", &self.files),
+            ("store", &self.store),
+            ("data_dir", &self.data_dir),
+            ("gcs_bucket", &self.gcs_bucket),
+            ("warehouse", &self.warehouse),
+            ("duckdb_path", &self.duckdb_path),
+            ("project_id", &self.project_id),
+            ("staging_dataset", &self.staging_dataset),
+            ("raw_dataset", &self.raw_dataset),
+            ("transformed_dataset", &self.transformed_dataset),
+            ("load_mode", &self.load_mode),
+            ("validation", &self.validation),
+        ];
+        for (key, value) in flags {
+            if let Some(value) = value {
+                layers
+                    .set_flag(key, value.clone())
+                    .map_err(|e| e.to_string())?;
+            }
+        }
+        Ok(layers)
+    }
+
+    fn resolve(&self) -> Result<(Layers, Config), String> {
+        let layers = self.layers()?;
+        let config = layers.resolve().map_err(|e| e.to_string())?;
+        Ok((layers, config))
+    }
+}
+
+/// How `contracts query` prints rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RowFormat {
+    /// An aligned table.
+    Table,
+    /// CSV with a header.
+    Csv,
+    /// One JSON object per row (NDJSON).
+    Json,
+}
+
+/// `contracts run`: one run, its summary, and the exit code of its outcome.
+pub fn run(
+    pipeline: &Pipeline,
+    settings: &SettingArgs,
+    quiet: bool,
+) -> Result<(String, ExitCode), String> {
+    let (layers, config) = settings.resolve()?;
+    let environment = Environment::open(&config)?;
+    let options = RunOptions {
+        progress: !quiet && std::io::stderr().is_terminal(),
+    };
+    let output = run_pipeline(pipeline, &layers, &config, &environment, options);
+    let code = match output.report.outcome {
+        Outcome::Promoted => ExitCode::SUCCESS,
+        Outcome::StoppedAtRawGate | Outcome::StoppedAtProcessedGate => ExitCode::from(EXIT_FAILED),
+        Outcome::Failed => ExitCode::from(EXIT_USAGE),
+    };
+    Ok((output.report.render_summary(&output.location), code))
+}
+
+/// `contracts query`: the rows of `sql`, run in the production warehouse
+/// (after rolling back any interrupted promotion).
+pub fn query(
+    sql: &str,
+    format: RowFormat,
+    settings: &SettingArgs,
+) -> Result<(String, ExitCode), String> {
+    let (_, config) = settings.resolve()?;
+    let environment = Environment::open(&config)?;
+    recover(environment.store.as_ref(), environment.warehouse.as_ref())?;
+    let warehouse = environment.warehouse.as_ref();
+    let mut query = Query::new(warehouse.dialect());
+    query.sql = sql.to_string();
+    let mut rows = warehouse.query(&query).map_err(|e| e.to_string())?;
+    Ok((render_rows(&mut rows, format)?, ExitCode::SUCCESS))
+}
+
+fn render_rows(rows: &mut DataFrame, format: RowFormat) -> Result<String, String> {
+    let mut bytes = Cursor::new(Vec::new());
+    match format {
+        // Polars shortens long tables (POLARS_FMT_MAX_ROWS sets how
+        // much); --format csv or json prints every row.
+        RowFormat::Table => return Ok(format!("{rows}\n{} row(s)\n", rows.height())),
+        RowFormat::Csv => CsvWriter::new(&mut bytes)
+            .include_header(true)
+            .finish(rows)
+            .map_err(|e| e.to_string())?,
+        RowFormat::Json => JsonWriter::new(&mut bytes)
+            .with_json_format(JsonFormat::JsonLines)
+            .finish(rows)
+            .map_err(|e| e.to_string())?,
+    }
+    String::from_utf8(bytes.into_inner()).map_err(|e| e.to_string())
+}

@@ -1,0 +1,706 @@
+//! The pipeline's configuration, in layers: built-in defaults, then
+//! `conf/{environment}.toml`, then environment variables, then command-line
+//! flags. Every value remembers where it came from, so an invalid one is
+//! reported with its key and its origin.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::sql::{check_dataset, check_project};
+use crate::warehouse::LoadMode;
+
+/// The environment chosen when neither `--env` nor `DATACONTRACT_ENV` names one.
+pub const DEFAULT_ENVIRONMENT: &str = "local";
+
+/// Where a setting's value came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "layer", content = "name", rename_all = "snake_case")]
+pub enum Origin {
+    /// The built-in default.
+    Default,
+    /// A configuration file.
+    File(String),
+    /// An environment variable.
+    Env(String),
+    /// A command-line flag.
+    Flag(String),
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Origin::Default => write!(f, "the built-in default"),
+            Origin::File(path) => write!(f, "{path}"),
+            Origin::Env(name) => write!(f, "environment variable {name}"),
+            Origin::Flag(name) => write!(f, "flag --{name}"),
+        }
+    }
+}
+
+/// An invalid configuration value: which key, from where, and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid configuration: `{key}` (from {origin}): {message}")]
+pub struct ConfigError {
+    /// The setting's key, e.g. `load_mode`.
+    pub key: String,
+    /// Where its value came from.
+    pub origin: Origin,
+    /// What is wrong with it.
+    pub message: String,
+}
+
+/// One configurable setting: its key, the environment variable that sets
+/// it, its default and what it means.
+struct Key {
+    name: &'static str,
+    env: &'static str,
+    default: Option<&'static str>,
+    secret: bool,
+}
+
+const fn key(name: &'static str, env: &'static str, default: Option<&'static str>) -> Key {
+    Key {
+        name,
+        env,
+        default,
+        secret: false,
+    }
+}
+
+/// Every key, with its environment variable and default. The GCP names are
+/// the ones existing deployments of this pipeline already set.
+const KEYS: &[Key] = &[
+    key("source", "DATACONTRACT_SOURCE", Some("sample")),
+    key("symbol", "DATACONTRACT_SYMBOL", Some("BTCUSDT")),
+    key("interval", "DATACONTRACT_INTERVAL", Some("1m")),
+    key("start", "DATACONTRACT_START", None),
+    key("end", "DATACONTRACT_END", None),
+    key(
+        "binance_url",
+        "DATACONTRACT_BINANCE_URL",
+        Some("https://api.binance.com"),
+    ),
+    key("files", "DATACONTRACT_FILES", None),
+    key("store", "DATACONTRACT_STORE", Some("local")),
+    key("data_dir", "DATACONTRACT_DATA_DIR", Some("data")),
+    key("gcs_bucket", "GCS_BUCKET_NAME", None),
+    key("gcs_project", "GCS_BUCKET_PROJECT_NAME", None),
+    key("warehouse", "DATACONTRACT_WAREHOUSE", Some("duckdb")),
+    key(
+        "duckdb_path",
+        "DATACONTRACT_DUCKDB_PATH",
+        Some("data/warehouse.duckdb"),
+    ),
+    key("project_id", "PROJECT_ID", None),
+    Key {
+        name: "credentials",
+        env: "GOOGLE_APPLICATION_CREDENTIALS",
+        default: None,
+        secret: true,
+    },
+    key(
+        "staging_dataset",
+        "DATACONTRACT_STAGING_DATASET",
+        Some("staging"),
+    ),
+    key("raw_dataset", "BIGQUERY_RAW_DATASET", Some("production")),
+    key("raw_table", "BIGQUERY_RAW_TABLE_NAME", None),
+    key(
+        "transformed_dataset",
+        "BIGQUERY_TRANSFORMED_DATASET",
+        Some("production"),
+    ),
+    key("transformed_table", "BIGQUERY_TRANSFORMED_TABLE_NAME", None),
+    key("load_mode", "DATACONTRACT_LOAD_MODE", Some("append")),
+    key("validation", "DATACONTRACT_VALIDATION", Some("polars")),
+    key("max_examples", "DATACONTRACT_MAX_EXAMPLES", Some("10")),
+];
+
+/// One value and where it came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Setting {
+    /// The value as written (lists joined by commas).
+    pub value: String,
+    /// Where it came from.
+    pub origin: Origin,
+}
+
+/// The settings of every layer, merged: the last layer to set a key wins.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Layers {
+    environment: String,
+    settings: BTreeMap<&'static str, Setting>,
+}
+
+impl Layers {
+    /// The defaults, then `{conf_dir}/{environment}.toml` (required when
+    /// `environment` was chosen explicitly, optional for the default),
+    /// then the environment variables `vars` holds.
+    pub fn load(
+        conf_dir: &Path,
+        environment: Option<&str>,
+        vars: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Self, ConfigError> {
+        let chosen = environment
+            .map(|name| (name.to_string(), Origin::Flag("env".into())))
+            .or_else(|| {
+                vars("DATACONTRACT_ENV").map(|name| (name, Origin::Env("DATACONTRACT_ENV".into())))
+            });
+        let explicit = chosen.is_some();
+        let (environment, origin) =
+            chosen.unwrap_or_else(|| (DEFAULT_ENVIRONMENT.into(), Origin::Default));
+        if environment.is_empty()
+            || !environment
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        {
+            return Err(ConfigError {
+                key: "env".into(),
+                origin,
+                message: format!(
+                    "`{environment}` is not an environment name (letters, digits, `_` and `-`)"
+                ),
+            });
+        }
+        let mut layers = Layers {
+            environment: environment.clone(),
+            settings: BTreeMap::new(),
+        };
+        for key in KEYS {
+            if let Some(default) = key.default {
+                layers.set(key.name, default.into(), Origin::Default);
+            }
+        }
+        let file = conf_dir.join(format!("{environment}.toml"));
+        match std::fs::read_to_string(&file) {
+            Ok(text) => layers.read_toml(&file, &text)?,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound && !explicit => {}
+            Err(error) => {
+                return Err(ConfigError {
+                    key: "env".into(),
+                    origin,
+                    message: format!(
+                        "cannot read the configuration file {} of environment `{environment}`: {error}",
+                        file.display()
+                    ),
+                });
+            }
+        }
+        for key in KEYS {
+            if let Some(value) = vars(key.env).filter(|value| !value.is_empty()) {
+                layers.set(key.name, value, Origin::Env(key.env.into()));
+            }
+        }
+        Ok(layers)
+    }
+
+    /// Sets `key` from a command-line flag (the top layer).
+    pub fn set_flag(&mut self, key: &str, value: impl Into<String>) -> Result<(), ConfigError> {
+        let origin = Origin::Flag(key.replace('_', "-"));
+        let known = known_key(key).ok_or_else(|| ConfigError {
+            key: key.into(),
+            origin: origin.clone(),
+            message: "no such setting".into(),
+        })?;
+        self.set(known.name, value.into(), origin);
+        Ok(())
+    }
+
+    /// The environment whose file was read.
+    pub fn environment(&self) -> &str {
+        &self.environment
+    }
+
+    /// The setting of `key`, if any layer set it.
+    pub fn get(&self, key: &str) -> Option<&Setting> {
+        self.settings.get(key)
+    }
+
+    fn set(&mut self, key: &'static str, value: String, origin: Origin) {
+        self.settings.insert(key, Setting { value, origin });
+    }
+
+    fn read_toml(&mut self, file: &Path, text: &str) -> Result<(), ConfigError> {
+        let origin = Origin::File(file.display().to_string());
+        let table: toml::Table = text.parse().map_err(|error: toml::de::Error| ConfigError {
+            key: "env".into(),
+            origin: origin.clone(),
+            message: format!("not valid TOML: {}", error.message()),
+        })?;
+        for (name, value) in table {
+            let invalid = |message: String| ConfigError {
+                key: name.clone(),
+                origin: origin.clone(),
+                message,
+            };
+            let known = known_key(&name).ok_or_else(|| {
+                invalid(format!(
+                    "no such setting; the settings are {}",
+                    KEYS.iter().map(|k| k.name).collect::<Vec<_>>().join(", ")
+                ))
+            })?;
+            let text = match value {
+                toml::Value::String(text) => text,
+                toml::Value::Integer(number) => number.to_string(),
+                toml::Value::Boolean(flag) => flag.to_string(),
+                toml::Value::Datetime(at) => at.to_string(),
+                toml::Value::Array(items) => items
+                    .into_iter()
+                    .map(|item| match item {
+                        toml::Value::String(text) => Ok(text),
+                        other => Err(invalid(format!(
+                            "list items must be strings, not `{other}`"
+                        ))),
+                    })
+                    .collect::<Result<Vec<_>, _>>()?
+                    .join(","),
+                other => return Err(invalid(format!("`{other}` is not a plain value"))),
+            };
+            self.set(known.name, text, origin.clone());
+        }
+        Ok(())
+    }
+
+    /// Every setting, as a snapshot for the run report: secrets (the
+    /// credentials) are replaced by `<redacted>`.
+    pub fn snapshot(&self) -> BTreeMap<String, Setting> {
+        self.settings
+            .iter()
+            .map(|(name, setting)| {
+                let mut setting = setting.clone();
+                if known_key(name).is_some_and(|key| key.secret) {
+                    setting.value = "<redacted>".into();
+                }
+                (name.to_string(), setting)
+            })
+            .collect()
+    }
+
+    /// The typed configuration, or the first invalid setting.
+    pub fn resolve(&self) -> Result<Config, ConfigError> {
+        let source = match self.required("source")?.value.as_str() {
+            "sample" => Source::Sample,
+            "binance" => Source::Binance {
+                base_url: self.required("binance_url")?.value.clone(),
+                start: self.time("start")?,
+                end: self.time("end")?,
+            },
+            "files" => Source::Files(
+                self.required("files")?
+                    .value
+                    .split(',')
+                    .map(|file| file.trim().to_string())
+                    .filter(|file| !file.is_empty())
+                    .collect(),
+            ),
+            other => {
+                return Err(self.invalid(
+                    "source",
+                    format!("`{other}` is not `sample`, `binance` or `files`"),
+                ));
+            }
+        };
+        if let Source::Binance { start, end, .. } = &source
+            && start >= end
+        {
+            return Err(self.invalid("end", format!("{end} is not after the start {start}")));
+        }
+        let store = match self.required("store")?.value.as_str() {
+            "local" => StoreConfig::Local {
+                root: PathBuf::from(&self.required("data_dir")?.value),
+            },
+            "gcs" => StoreConfig::Gcs {
+                bucket: self.required("gcs_bucket")?.value.clone(),
+                project: self.get("gcs_project").map(|s| s.value.clone()),
+            },
+            other => {
+                return Err(self.invalid("store", format!("`{other}` is not `local` or `gcs`")));
+            }
+        };
+        let warehouse = match self.required("warehouse")?.value.as_str() {
+            "duckdb" => WarehouseConfig::DuckDb {
+                path: PathBuf::from(&self.required("duckdb_path")?.value),
+            },
+            "bigquery" => {
+                let project = self.required("project_id")?.value.clone();
+                check_project(&project).map_err(|error| self.invalid("project_id", error.0))?;
+                WarehouseConfig::BigQuery { project }
+            }
+            other => {
+                return Err(self.invalid(
+                    "warehouse",
+                    format!("`{other}` is not `duckdb` or `bigquery`"),
+                ));
+            }
+        };
+        let load_mode = match self.required("load_mode")?.value.as_str() {
+            "append" => LoadMode::Append,
+            "truncate" | "write" => LoadMode::Truncate,
+            other => {
+                return Err(self.invalid(
+                    "load_mode",
+                    format!("`{other}` is not `append` or `truncate` (also called `write`)"),
+                ));
+            }
+        };
+        let validation = match self.required("validation")?.value.as_str() {
+            "polars" => ValidationEngine::Polars,
+            "warehouse" => ValidationEngine::Warehouse,
+            other => {
+                return Err(self.invalid(
+                    "validation",
+                    format!("`{other}` is not `polars` or `warehouse`"),
+                ));
+            }
+        };
+        let max_examples = self
+            .required("max_examples")?
+            .value
+            .parse::<usize>()
+            .map_err(|_| self.invalid("max_examples", "not a whole number".into()))?;
+        let symbol = self.required("symbol")?.value.clone();
+        if !(5..=20).contains(&symbol.len())
+            || !symbol
+                .chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+        {
+            return Err(self.invalid(
+                "symbol",
+                format!("`{symbol}` is not a Binance symbol (5 to 20 of A-Z and 0-9)"),
+            ));
+        }
+        Ok(Config {
+            environment: self.environment.clone(),
+            source,
+            symbol,
+            interval: self.required("interval")?.value.clone(),
+            store,
+            warehouse,
+            staging_dataset: self.dataset("staging_dataset")?,
+            raw_dataset: self.dataset("raw_dataset")?,
+            raw_table: self.table_name("raw_table")?,
+            transformed_dataset: self.dataset("transformed_dataset")?,
+            transformed_table: self.table_name("transformed_table")?,
+            load_mode,
+            validation,
+            max_examples,
+        })
+    }
+
+    fn required(&self, key: &str) -> Result<&Setting, ConfigError> {
+        self.get(key).ok_or_else(|| {
+            let env = known_key(key).map(|k| k.env).unwrap_or_default();
+            ConfigError {
+                key: key.into(),
+                origin: Origin::Default,
+                message: format!(
+                    "it is not set; set it in conf/{}.toml, with {env}, or with --{}",
+                    self.environment,
+                    key.replace('_', "-")
+                ),
+            }
+        })
+    }
+
+    fn invalid(&self, key: &str, message: String) -> ConfigError {
+        ConfigError {
+            key: key.into(),
+            origin: self
+                .get(key)
+                .map(|setting| setting.origin.clone())
+                .unwrap_or(Origin::Default),
+            message,
+        }
+    }
+
+    fn time(&self, key: &str) -> Result<DateTime<Utc>, ConfigError> {
+        let text = &self.required(key)?.value;
+        parse_time(text).ok_or_else(|| {
+            self.invalid(
+                key,
+                format!(
+                    "`{text}` is not a date (2024-01-31) or an RFC 3339 time (2024-01-31T12:00:00Z)"
+                ),
+            )
+        })
+    }
+
+    fn dataset(&self, key: &str) -> Result<String, ConfigError> {
+        let name = self.required(key)?.value.clone();
+        check_dataset(&name).map_err(|error| self.invalid(key, error.0))?;
+        Ok(name)
+    }
+
+    fn table_name(&self, key: &str) -> Result<Option<String>, ConfigError> {
+        let Some(setting) = self.get(key) else {
+            return Ok(None);
+        };
+        crate::sql::TableRef::new("dataset", &setting.value)
+            .map_err(|error| self.invalid(key, error.0))?;
+        Ok(Some(setting.value.clone()))
+    }
+}
+
+/// A start or end time: a date (midnight UTC) or an RFC 3339 time.
+pub fn parse_time(text: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(text)
+        .map(|at| at.with_timezone(&Utc))
+        .ok()
+        .or_else(|| {
+            NaiveDate::parse_from_str(text, "%Y-%m-%d")
+                .ok()
+                .and_then(|date| date.and_hms_opt(0, 0, 0))
+                .map(|at| at.and_utc())
+        })
+}
+
+fn known_key(name: &str) -> Option<&'static Key> {
+    KEYS.iter().find(|key| key.name == name)
+}
+
+/// The typed configuration of one run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// The environment whose file was read, e.g. `local`.
+    pub environment: String,
+    /// Where the raw rows come from.
+    pub source: Source,
+    /// The symbol an API source asks for.
+    pub symbol: String,
+    /// The bar interval an API source asks for.
+    pub interval: String,
+    /// The object store (staging and production share it, by dataset).
+    pub store: StoreConfig,
+    /// The warehouse (staging and production share it, by dataset).
+    pub warehouse: WarehouseConfig,
+    /// The dataset of both staging tables and their store folders.
+    pub staging_dataset: String,
+    /// The production dataset of the raw table.
+    pub raw_dataset: String,
+    /// The raw table's name, when not the raw contract's.
+    pub raw_table: Option<String>,
+    /// The production dataset of the transformed table.
+    pub transformed_dataset: String,
+    /// The transformed table's name, when not the processed contract's.
+    pub transformed_table: Option<String>,
+    /// How loads treat the rows already in a table.
+    pub load_mode: LoadMode,
+    /// Where the gates run their checks.
+    pub validation: ValidationEngine,
+    /// Failing example rows kept per check.
+    pub max_examples: usize,
+}
+
+/// Where a run's raw rows come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// The sample the pipeline definition bundles (offline).
+    Sample,
+    /// Binance's REST API, over a time range.
+    Binance {
+        /// The API's base URL, e.g. `https://api.binance.com`.
+        base_url: String,
+        /// The first open time asked for (inclusive).
+        start: DateTime<Utc>,
+        /// The end of the range (exclusive).
+        end: DateTime<Utc>,
+    },
+    /// CSV, Parquet or NDJSON files, local paths or `gs://` URIs.
+    Files(Vec<String>),
+}
+
+/// The object store a run writes to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreConfig {
+    /// A local folder.
+    Local {
+        /// The folder.
+        root: PathBuf,
+    },
+    /// A GCS bucket (`STORAGE_EMULATOR_HOST` selects an emulator).
+    Gcs {
+        /// The bucket.
+        bucket: String,
+        /// The project that owns the bucket, when not the warehouse's.
+        project: Option<String>,
+    },
+}
+
+/// The warehouse a run loads into.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WarehouseConfig {
+    /// An embedded DuckDB file.
+    DuckDb {
+        /// The database file.
+        path: PathBuf,
+    },
+    /// BigQuery (`BIGQUERY_EMULATOR_HOST` selects an emulator).
+    BigQuery {
+        /// The project the datasets live in.
+        project: String,
+    },
+}
+
+/// Where a gate runs its checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ValidationEngine {
+    /// In memory, over the run's frame.
+    Polars,
+    /// Inside the warehouse, as SQL over the staging table.
+    Warehouse,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let pairs: Vec<(String, String)> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |name| {
+            pairs
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone())
+        }
+    }
+
+    fn conf_dir(files: &[(&str, &str)]) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, text) in files {
+            std::fs::write(dir.path().join(name), text).unwrap();
+        }
+        dir
+    }
+
+    #[test]
+    fn defaults_are_the_embedded_setup() {
+        let dir = conf_dir(&[]);
+        let config = Layers::load(dir.path(), None, &vars(&[]))
+            .unwrap()
+            .resolve()
+            .unwrap();
+        assert_eq!(config.environment, "local");
+        assert_eq!(config.source, Source::Sample);
+        assert_eq!(
+            config.store,
+            StoreConfig::Local {
+                root: "data".into()
+            }
+        );
+        assert_eq!(
+            config.warehouse,
+            WarehouseConfig::DuckDb {
+                path: "data/warehouse.duckdb".into()
+            }
+        );
+        assert_eq!(config.load_mode, LoadMode::Append);
+    }
+
+    #[test]
+    fn later_layers_win_and_remember_their_origin() {
+        let dir = conf_dir(&[(
+            "prod.toml",
+            "warehouse = \"bigquery\"\nproject_id = \"file-project\"\nload_mode = \"truncate\"\n",
+        )]);
+        let mut layers = Layers::load(
+            dir.path(),
+            Some("prod"),
+            &vars(&[
+                ("PROJECT_ID", "env-project"),
+                ("BIGQUERY_RAW_DATASET", "raw_prod"),
+            ]),
+        )
+        .unwrap();
+        layers.set_flag("load_mode", "append").unwrap();
+        let config = layers.resolve().unwrap();
+        assert_eq!(
+            config.warehouse,
+            WarehouseConfig::BigQuery {
+                project: "env-project".into()
+            }
+        );
+        assert_eq!(config.raw_dataset, "raw_prod");
+        assert_eq!(config.load_mode, LoadMode::Append);
+        assert_eq!(
+            layers.get("load_mode").unwrap().origin,
+            Origin::Flag("load-mode".into())
+        );
+        assert_eq!(
+            layers.get("project_id").unwrap().origin,
+            Origin::Env("PROJECT_ID".into())
+        );
+    }
+
+    #[test]
+    fn invalid_values_name_the_key_and_the_origin() {
+        let dir = conf_dir(&[("local.toml", "load_mode = \"apend\"\n")]);
+        let error = Layers::load(dir.path(), None, &vars(&[]))
+            .unwrap()
+            .resolve()
+            .unwrap_err();
+        assert_eq!(error.key, "load_mode");
+        let file = dir.path().join("local.toml").display().to_string();
+        assert_eq!(error.origin, Origin::File(file.clone()));
+        assert_eq!(
+            error.to_string(),
+            format!(
+                "invalid configuration: `load_mode` (from {file}): `apend` is not `append` or `truncate` (also called `write`)"
+            )
+        );
+
+        let clean = conf_dir(&[]);
+        let error = Layers::load(
+            clean.path(),
+            None,
+            &vars(&[("BIGQUERY_RAW_DATASET", "raw; DROP TABLE x")]),
+        )
+        .unwrap()
+        .resolve()
+        .unwrap_err();
+        assert_eq!(error.key, "raw_dataset");
+        assert_eq!(error.origin, Origin::Env("BIGQUERY_RAW_DATASET".into()));
+
+        let error = Layers::load(dir.path(), Some("missing"), &vars(&[])).unwrap_err();
+        assert_eq!(error.key, "env");
+        assert!(error.message.contains("missing.toml"), "{error}");
+
+        let bad = conf_dir(&[("local.toml", "colour = \"blue\"\n")]);
+        let error = Layers::load(bad.path(), None, &vars(&[])).unwrap_err();
+        assert_eq!(error.key, "colour");
+        assert!(error.message.starts_with("no such setting"), "{error}");
+    }
+
+    #[test]
+    fn secrets_are_redacted_in_the_snapshot() {
+        let dir = conf_dir(&[]);
+        let layers = Layers::load(
+            dir.path(),
+            None,
+            &vars(&[("GOOGLE_APPLICATION_CREDENTIALS", "/secrets/key.json")]),
+        )
+        .unwrap();
+        let snapshot = layers.snapshot();
+        assert_eq!(snapshot["credentials"].value, "<redacted>");
+        assert_eq!(snapshot["store"].value, "local");
+    }
+
+    #[test]
+    fn a_binance_range_must_be_ordered() {
+        let dir = conf_dir(&[]);
+        let mut layers = Layers::load(dir.path(), None, &vars(&[])).unwrap();
+        layers.set_flag("source", "binance").unwrap();
+        layers.set_flag("start", "2024-01-02").unwrap();
+        layers.set_flag("end", "2024-01-01").unwrap();
+        let error = layers.resolve().unwrap_err();
+        assert_eq!(error.key, "end");
+        assert_eq!(error.origin, Origin::Flag("end".into()));
+    }
+}

@@ -1,0 +1,98 @@
+//! Landing a frame as an immutable partition, once: the same rows landed
+//! again reuse the partition that already holds them, so re-running a
+//! pipeline on the same input adds no object and no row.
+//!
+//! Each landed partition is indexed by the SHA-256 of its Parquet bytes at
+//! `fingerprints/{dataset}/{table}/{sha256}`, an object holding the
+//! partition's key.
+
+use chrono::{DateTime, Utc};
+use polars::prelude::DataFrame;
+use sha2::{Digest, Sha256};
+
+use crate::store::layout::PartitionKey;
+use crate::store::{ObjectStore, PartitionError, StoreError, encode_parquet, put_partition};
+
+/// Where a frame landed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Landed {
+    /// The partition's (first part's) key.
+    pub key: PartitionKey,
+    /// Whether an earlier landing of the same rows was reused.
+    pub reused: bool,
+    /// The SHA-256 of the Parquet bytes, in hex.
+    pub fingerprint: String,
+}
+
+/// Lands `frame` as a partition of `dataset/table` created at
+/// `created_at`, or finds the partition that already holds the same bytes.
+pub fn land(
+    store: &dyn ObjectStore,
+    dataset: &str,
+    table: &str,
+    created_at: DateTime<Utc>,
+    frame: &mut DataFrame,
+) -> Result<Landed, PartitionError> {
+    let key = PartitionKey::new(dataset, table, created_at, 0)?;
+    let bytes = encode_parquet(frame).map_err(|source| PartitionError::Parquet {
+        key: key.to_string(),
+        source,
+    })?;
+    let fingerprint: String = Sha256::digest(&bytes)
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect();
+    let index = format!("fingerprints/{dataset}/{table}/{fingerprint}");
+    match store.get(&index) {
+        Ok(existing) => {
+            let existing = String::from_utf8_lossy(&existing).trim().to_string();
+            let existing = PartitionKey::parse(&existing)?;
+            if store.exists(&existing.to_string())? {
+                return Ok(Landed {
+                    key: existing,
+                    reused: true,
+                    fingerprint,
+                });
+            }
+        }
+        Err(StoreError::NotFound(_)) => {}
+        Err(error) => return Err(error.into()),
+    }
+    put_partition(store, &key, &bytes)?;
+    store.put(&index, key.to_string().as_bytes())?;
+    Ok(Landed {
+        key,
+        reused: false,
+        fingerprint,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use polars::prelude::*;
+
+    use super::*;
+    use crate::store::LocalStore;
+
+    #[test]
+    fn the_same_rows_land_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalStore::new(dir.path()).unwrap();
+        let mut frame = df!("x" => [1, 2, 3]).unwrap();
+        let first = land(&store, "staging", "t", Utc::now(), &mut frame).unwrap();
+        let later = Utc::now() + chrono::Duration::seconds(5);
+        let again = land(&store, "staging", "t", later, &mut frame).unwrap();
+        assert!(!first.reused);
+        assert!(again.reused);
+        assert_eq!(again.key, first.key);
+        let mut other = df!("x" => [4]).unwrap();
+        let third = land(&store, "staging", "t", later, &mut other).unwrap();
+        assert!(!third.reused);
+        assert_eq!(
+            crate::store::list_partitions(&store, "staging", "t")
+                .unwrap()
+                .len(),
+            2
+        );
+    }
+}

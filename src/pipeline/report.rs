@@ -1,0 +1,400 @@
+//! The run report: every stage, both validation reports, the
+//! reconciliations, the drift, the column profiles and the promotion
+//! decision, with the configuration (secrets redacted) and the code's
+//! version. Rendered as JSON, Markdown and a self-contained HTML page
+//! ([`super::html`]), and as a one-screen terminal summary.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::config::Setting;
+use super::profile::{ColumnProfile, DriftResult};
+use super::reconcile::ReconciliationResult;
+use super::run_id::RunId;
+use super::source::Rejected;
+use crate::Report;
+
+/// How a run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Both gates passed and production now holds the run's data.
+    Promoted,
+    /// The raw data failed an error-severity check; it stays in staging.
+    StoppedAtRawGate,
+    /// The processed data failed an error-severity check or expectation.
+    StoppedAtProcessedGate,
+    /// Something else failed (I/O, a service, a rolled-back promotion).
+    Failed,
+}
+
+impl Outcome {
+    /// A short phrase for people.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Outcome::Promoted => "promoted to production",
+            Outcome::StoppedAtRawGate => "stopped at the raw gate",
+            Outcome::StoppedAtProcessedGate => "stopped at the processed gate",
+            Outcome::Failed => "failed",
+        }
+    }
+}
+
+/// How one stage went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StageStatus {
+    /// It did its job.
+    Ok,
+    /// It did its job, with warnings worth reading.
+    Warn,
+    /// It failed; later stages did not run.
+    Failed,
+    /// It did not run.
+    Skipped,
+}
+
+impl StageStatus {
+    /// A one-character mark for text and Markdown.
+    pub fn icon(self) -> &'static str {
+        match self {
+            StageStatus::Ok => "✅",
+            StageStatus::Warn => "⚠️",
+            StageStatus::Failed => "❌",
+            StageStatus::Skipped => "⏭️",
+        }
+    }
+}
+
+/// One stage of a run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StageResult {
+    /// The stage's name, e.g. `extract`, `gate_raw`.
+    pub name: String,
+    /// How it went.
+    pub status: StageStatus,
+    /// When it started.
+    pub started_at: DateTime<Utc>,
+    /// How long it took.
+    pub duration_ms: f64,
+    /// Rows it read, when it reads rows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rows_in: Option<u64>,
+    /// Rows it produced, when it produces rows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rows_out: Option<u64>,
+    /// What happened, in one line.
+    pub summary: String,
+    /// Stage-specific facts: keys written, HTTP retries, tables loaded.
+    #[serde(default, skip_serializing_if = "serde_json::Value::is_null")]
+    pub details: serde_json::Value,
+}
+
+/// The code that ran.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CodeVersion {
+    /// The datacontract library's version.
+    pub version: String,
+    /// The commit, from `GIT_COMMIT_HASH` at build or run time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commit: Option<String>,
+}
+
+impl CodeVersion {
+    /// This build's version.
+    pub fn current() -> Self {
+        CodeVersion {
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            commit: option_env!("GIT_COMMIT_HASH")
+                .map(str::to_string)
+                .or_else(|| std::env::var("GIT_COMMIT_HASH").ok())
+                .filter(|hash| !hash.is_empty()),
+        }
+    }
+}
+
+/// Whether the run was promoted, and why (not).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Promotion {
+    /// Whether production now holds the run's data.
+    pub promoted: bool,
+    /// Why, in words.
+    pub reason: String,
+    /// Production objects the promotion created.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub objects: Vec<String>,
+    /// Production tables it loaded.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tables: Vec<String>,
+}
+
+/// Column profiles of the data the run produced.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Profiles {
+    /// The raw extract's columns.
+    pub raw: Vec<ColumnProfile>,
+    /// The processed table's columns.
+    pub processed: Vec<ColumnProfile>,
+}
+
+/// Everything about one run.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RunReport {
+    /// The run's id.
+    pub run_id: RunId,
+    /// The pipeline's name.
+    pub pipeline: String,
+    /// When the run started.
+    pub started_at: DateTime<Utc>,
+    /// When it finished.
+    pub finished_at: DateTime<Utc>,
+    /// How it ended.
+    pub outcome: Outcome,
+    /// Why it failed, when it did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// The code that ran.
+    pub code: CodeVersion,
+    /// The environment, e.g. `local`.
+    pub environment: String,
+    /// Every setting and where it came from; secrets redacted.
+    pub configuration: BTreeMap<String, Setting>,
+    /// The stages, in order.
+    pub stages: Vec<StageResult>,
+    /// Gate 1: the raw data against the raw contract.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub raw_validation: Option<Report>,
+    /// Gate 2: the processed data against the processed contract.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub processed_validation: Option<Report>,
+    /// Gate 2: expectations of the output relative to the input.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reconciliation: Vec<ReconciliationResult>,
+    /// Gate 2: drift of the processed columns against the last promoted run.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub drift: Vec<DriftResult>,
+    /// The run drift was measured against, if one had been promoted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drift_reference: Option<RunId>,
+    /// Per-column summaries of both tables.
+    pub profiles: Profiles,
+    /// How many records the extract rejected.
+    pub rejected_count: u64,
+    /// The first rejected records (all of them are in `rejected.ndjson`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rejected: Vec<Rejected>,
+    /// The promotion decision.
+    pub promotion: Promotion,
+}
+
+impl RunReport {
+    /// The report as pretty JSON.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("the run report is plain data")
+    }
+
+    /// The report as GitHub-flavoured Markdown.
+    pub fn render_markdown(&self) -> String {
+        let mut out = String::new();
+        let verdict = if self.outcome == Outcome::Promoted {
+            "✅"
+        } else {
+            "❌"
+        };
+        writeln!(
+            out,
+            "# Run `{}` — {verdict} {}\n",
+            self.run_id,
+            self.outcome.describe()
+        )
+        .unwrap();
+        writeln!(
+            out,
+            "Pipeline `{}` · environment `{}` · datacontract {}{} · {} → {}\n",
+            self.pipeline,
+            self.environment,
+            self.code.version,
+            self.code
+                .commit
+                .as_deref()
+                .map(|c| format!(" ({c})"))
+                .unwrap_or_default(),
+            self.started_at.to_rfc3339(),
+            self.finished_at.to_rfc3339()
+        )
+        .unwrap();
+        if let Some(error) = &self.error {
+            writeln!(out, "**Error:** {error}\n").unwrap();
+        }
+        writeln!(out, "**Promotion:** {}\n", self.promotion.reason).unwrap();
+        writeln!(out, "## Stages\n").unwrap();
+        writeln!(out, "| | stage | rows in | rows out | time | summary |").unwrap();
+        writeln!(out, "|---|---|---:|---:|---:|---|").unwrap();
+        for stage in &self.stages {
+            writeln!(
+                out,
+                "| {} | {} | {} | {} | {:.0} ms | {} |",
+                stage.status.icon(),
+                stage.name,
+                optional(stage.rows_in),
+                optional(stage.rows_out),
+                stage.duration_ms,
+                stage.summary.replace('|', "\\|")
+            )
+            .unwrap();
+        }
+        if self.rejected_count > 0 {
+            writeln!(
+                out,
+                "\n## Rejected records ({})\n\n| where | reason | record |\n|---|---|---|",
+                self.rejected_count
+            )
+            .unwrap();
+            for record in &self.rejected {
+                writeln!(
+                    out,
+                    "| {} | {} | `{}` |",
+                    record.location,
+                    record.reason.replace('|', "\\|"),
+                    record.record.replace('|', "\\|").replace('`', "'")
+                )
+                .unwrap();
+            }
+        }
+        for (title, report) in [
+            ("Gate 1: raw", &self.raw_validation),
+            ("Gate 2: processed", &self.processed_validation),
+        ] {
+            if let Some(report) = report {
+                writeln!(out, "\n# {title}\n").unwrap();
+                out.push_str(&report.render_markdown());
+            }
+        }
+        if !self.reconciliation.is_empty() {
+            writeln!(
+                out,
+                "\n## Expectations against the input\n\n| | expectation | input | output | rule |\n|---|---|---:|---:|---|"
+            )
+            .unwrap();
+            for result in &self.reconciliation {
+                writeln!(
+                    out,
+                    "| {} | {} | {} | {} | {} |",
+                    if result.passed { "✅" } else { "❌" },
+                    result.name,
+                    result.input,
+                    result.output,
+                    result.rule
+                )
+                .unwrap();
+            }
+        }
+        if !self.drift.is_empty() {
+            writeln!(
+                out,
+                "\n## Drift against run `{}`\n\n| | column | statistic | value | threshold | severity |\n|---|---|---|---:|---:|---|",
+                self.drift_reference
+                    .as_ref()
+                    .map(RunId::as_str)
+                    .unwrap_or("-")
+            )
+            .unwrap();
+            for drift in &self.drift {
+                writeln!(
+                    out,
+                    "| {} | {} | {} | {:.4} | {} | {:?} |",
+                    if drift.drifted { "⚠️" } else { "✅" },
+                    drift.column,
+                    drift.statistic,
+                    drift.value,
+                    drift.threshold,
+                    drift.severity
+                )
+                .unwrap();
+            }
+        }
+        writeln!(
+            out,
+            "\n## Configuration\n\n| key | value | from |\n|---|---|---|"
+        )
+        .unwrap();
+        for (key, setting) in &self.configuration {
+            writeln!(out, "| {key} | `{}` | {} |", setting.value, setting.origin).unwrap();
+        }
+        out
+    }
+
+    /// A one-screen summary for the terminal, ending with where the report is.
+    pub fn render_summary(&self, report_location: &str) -> String {
+        let mut out = String::new();
+        writeln!(out, "run {}: {}", self.run_id, self.outcome.describe()).unwrap();
+        for stage in &self.stages {
+            let rows = match (stage.rows_in, stage.rows_out) {
+                (Some(i), Some(o)) => format!("{i} → {o} rows"),
+                (None, Some(o)) => format!("{o} rows"),
+                (Some(i), None) => format!("{i} rows"),
+                (None, None) => String::new(),
+            };
+            writeln!(
+                out,
+                "  {:<7} {:<16} {:>8.0} ms  {:<22} {}",
+                format!("{:?}", stage.status).to_lowercase(),
+                stage.name,
+                stage.duration_ms,
+                rows,
+                stage.summary
+            )
+            .unwrap();
+        }
+        for report in [&self.raw_validation, &self.processed_validation]
+            .into_iter()
+            .flatten()
+        {
+            for check in report
+                .checks
+                .iter()
+                .filter(|c| c.status == crate::report::Status::Fail)
+            {
+                writeln!(
+                    out,
+                    "  {} {}: {} failed{}",
+                    report.contract.name,
+                    check.id,
+                    match check.severity {
+                        crate::Severity::Error => "error",
+                        crate::Severity::Warn => "warning",
+                    },
+                    check
+                        .failing_rows
+                        .map(|n| format!(" on {n} row(s)"))
+                        .unwrap_or_default()
+                )
+                .unwrap();
+            }
+        }
+        for result in self.reconciliation.iter().filter(|r| !r.passed) {
+            writeln!(out, "  expectation {} failed: {}", result.name, result.rule).unwrap();
+        }
+        for drift in self.drift.iter().filter(|d| d.drifted) {
+            writeln!(
+                out,
+                "  drift in {}: {} {:.3} > {}",
+                drift.column, drift.statistic, drift.value, drift.threshold
+            )
+            .unwrap();
+        }
+        if let Some(error) = &self.error {
+            writeln!(out, "  error: {error}").unwrap();
+        }
+        writeln!(out, "  promotion: {}", self.promotion.reason).unwrap();
+        writeln!(out, "report: {report_location}").unwrap();
+        out
+    }
+}
+
+fn optional(value: Option<u64>) -> String {
+    value.map(|v| v.to_string()).unwrap_or_default()
+}

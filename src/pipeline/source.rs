@@ -1,0 +1,216 @@
+//! Extraction: where a run's raw rows come from.
+//!
+//! A pipeline definition brings its own [`Extractor`]s (an HTTP API, a
+//! bundled sample); [`FilesExtractor`] reads CSV, Parquet or NDJSON files,
+//! local or `gs://`, for any contract.
+
+use std::path::PathBuf;
+
+use indicatif::ProgressBar;
+use polars::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::config::Config;
+use crate::Contract;
+use crate::store::ObjectStore;
+use crate::validate::SchemaPolicy;
+use crate::validate::schema::conform;
+
+/// One record that did not make it into the frame, kept whole with why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Rejected {
+    /// Where it was: `page 3, row 17`, `file.csv:12`.
+    pub location: String,
+    /// The rule it broke.
+    pub reason: String,
+    /// The record as it arrived.
+    pub record: String,
+}
+
+/// What an extractor produced.
+#[derive(Debug, Clone)]
+pub struct Extract {
+    /// The rows, in the raw contract's columns and dtypes.
+    pub frame: DataFrame,
+    /// Records that failed parsing or validation (never silently dropped).
+    pub rejected: Vec<Rejected>,
+    /// What was read, for the report: `Binance BTCUSDT 1m, 3 pages`.
+    pub description: String,
+    /// Extractor-specific facts for the report (requests, retries, pages).
+    pub details: serde_json::Value,
+}
+
+/// Why extraction failed.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct ExtractError(pub String);
+
+/// A source of raw rows for one contract.
+pub trait Extractor {
+    /// Reads the rows the configuration asks for. `progress` may be ticked
+    /// per page or file.
+    fn extract(
+        &self,
+        config: &Config,
+        contract: &Contract,
+        progress: &ProgressBar,
+    ) -> Result<Extract, ExtractError>;
+}
+
+/// CSV, Parquet or NDJSON files (local paths or `gs://bucket/key`), read in
+/// order as one table and cast to the contract's dtypes. A value that does
+/// not parse as its column's type stops the extract with its file, row and
+/// column: nothing is turned into NULL.
+pub struct FilesExtractor {
+    /// The files.
+    pub files: Vec<String>,
+}
+
+impl Extractor for FilesExtractor {
+    fn extract(
+        &self,
+        _config: &Config,
+        contract: &Contract,
+        progress: &ProgressBar,
+    ) -> Result<Extract, ExtractError> {
+        let scratch = tempfile::tempdir()
+            .map_err(|error| ExtractError(format!("cannot create a scratch folder: {error}")))?;
+        let mut paths = Vec::new();
+        progress.set_length(self.files.len() as u64);
+        for (index, file) in self.files.iter().enumerate() {
+            paths.push(match file.strip_prefix("gs://") {
+                Some(uri) => download(uri, &scratch.path().join(index.to_string()))?,
+                None => PathBuf::from(file),
+            });
+            progress.inc(1);
+        }
+        let crate::validate::Input::Files { frame, files } =
+            crate::input::read_files(&paths).map_err(|error| ExtractError(error.to_string()))?
+        else {
+            unreachable!("read_files returns files");
+        };
+        let frame = frame
+            .collect()
+            .map_err(|error| ExtractError(format!("reading {}: {error}", self.files.join(", "))))?;
+        let frame = cast_to_contract(frame, contract).map_err(|problem| {
+            let file = files
+                .iter()
+                .scan(0u64, |start, file| {
+                    let first = *start;
+                    *start += file.rows;
+                    Some((first, file))
+                })
+                .filter(|(first, _)| problem.row.is_some_and(|row| row >= *first))
+                .last();
+            let place = match (file, problem.row) {
+                (Some((first, file)), Some(row)) => {
+                    format!("{}, row {}", file.path, row - first + 1)
+                }
+                _ => self.files.join(", "),
+            };
+            ExtractError(format!("{place}: {}", problem.message))
+        })?;
+        Ok(Extract {
+            description: format!("{} file(s): {}", self.files.len(), self.files.join(", ")),
+            details: serde_json::json!({ "files": files }),
+            frame,
+            rejected: Vec::new(),
+        })
+    }
+}
+
+/// A value or column that does not fit the contract.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CastProblem {
+    /// The 0-based row, when one row is to blame.
+    pub row: Option<u64>,
+    /// What is wrong, naming the column.
+    pub message: String,
+}
+
+/// `frame` with exactly the contract's columns in its dtypes, cast safely
+/// (text parses as numbers, decimals and times). A missing column, a type
+/// with no safe cast, or a value that does not parse is a [`CastProblem`].
+pub fn cast_to_contract(frame: DataFrame, contract: &Contract) -> Result<DataFrame, CastProblem> {
+    let conformance = conform(frame.schema(), contract, SchemaPolicy::Coerce);
+    if let Some(finding) = conformance.findings.first() {
+        return Err(CastProblem {
+            row: None,
+            message: finding
+                .message
+                .clone()
+                .unwrap_or_else(|| finding.id.clone()),
+        });
+    }
+    let names: Vec<&str> = contract.fields.iter().map(|f| f.name.as_str()).collect();
+    let mut lazy = frame.clone().lazy();
+    if !conformance.casts.is_empty() {
+        lazy = lazy.with_columns(
+            conformance
+                .casts
+                .iter()
+                .map(|c| c.cast.clone())
+                .collect::<Vec<_>>(),
+        );
+    }
+    for coercion in &conformance.casts {
+        let lost = frame
+            .clone()
+            .lazy()
+            .with_row_index("__row", None)
+            .filter(coercion.lost.clone())
+            .select([col("__row"), col(&coercion.column).cast(DataType::String)])
+            .limit(1)
+            .collect()
+            .map_err(|error| CastProblem {
+                row: None,
+                message: error.to_string(),
+            })?;
+        if lost.height() > 0 {
+            let row = lost
+                .column("__row")
+                .ok()
+                .and_then(|c| c.get(0).ok())
+                .and_then(|v| v.extract::<u64>());
+            let value = lost
+                .column(&coercion.column)
+                .ok()
+                .and_then(|c| c.get(0).ok().map(|v| v.to_string()));
+            return Err(CastProblem {
+                row,
+                message: format!(
+                    "column `{}`: {} does not parse ({})",
+                    coercion.column,
+                    value.unwrap_or_default(),
+                    coercion.description
+                ),
+            });
+        }
+    }
+    lazy.select(names.iter().map(|name| col(*name)).collect::<Vec<_>>())
+        .collect()
+        .map_err(|error| CastProblem {
+            row: None,
+            message: error.to_string(),
+        })
+}
+
+/// Downloads `bucket/key` into `path`, from GCS or the emulator
+/// `STORAGE_EMULATOR_HOST` names.
+fn download(uri: &str, folder: &std::path::Path) -> Result<PathBuf, ExtractError> {
+    let (bucket, key) = uri
+        .split_once('/')
+        .ok_or_else(|| ExtractError(format!("gs://{uri} has no object key")))?;
+    let store =
+        super::environment::gcs_store(bucket).map_err(|error| ExtractError(error.to_string()))?;
+    let bytes = store
+        .get(key)
+        .map_err(|error| ExtractError(format!("gs://{uri}: {error}")))?;
+    std::fs::create_dir_all(folder)
+        .map_err(|error| ExtractError(format!("cannot create {}: {error}", folder.display())))?;
+    let name = key.rsplit('/').next().unwrap_or(key);
+    let path = folder.join(name);
+    std::fs::write(&path, bytes)
+        .map_err(|error| ExtractError(format!("cannot write {}: {error}", path.display())))?;
+    Ok(path)
+}
