@@ -210,17 +210,20 @@ fn the_main_job_promotes_the_sample_and_reruns_add_no_row() {
     );
 }
 
+/// Two raw klines as CSV; the second opens at `second_open`.
+fn klines_csv(second_open: &str) -> String {
+    format!(
+        "open_time,open,high,low,close,volume,close_time,quote_asset_volume,number_of_trades,taker_buy_base_asset_volume,taker_buy_quote_asset_volume,symbol,interval\n\
+         2024-03-01T00:00:00Z,62000,62010,61990,62005,1.5,2024-03-01T00:00:59.999Z,93000,10,0.5,31000,BTCUSDT,1m\n\
+         2024-03-01T00:01:00Z,{second_open},62010,61990,62005,1.5,2024-03-01T00:01:59.999Z,93000,10,0.5,31000,BTCUSDT,1m\n"
+    )
+}
+
 #[test]
 fn an_error_at_the_raw_gate_stops_the_run_and_keeps_the_raw_partition() {
     let dir = workdir("gate");
     let csv = dir.join("bad.csv");
-    std::fs::write(
-        &csv,
-        "open_time,open,high,low,close,volume,close_time,quote_asset_volume,number_of_trades,taker_buy_base_asset_volume,taker_buy_quote_asset_volume,symbol,interval\n\
-         2024-03-01T00:00:00Z,62000,62010,61990,62005,1.5,2024-03-01T00:00:59.999Z,93000,10,0.5,31000,BTCUSDT,1m\n\
-         2024-03-01T00:01:00Z,-5,62010,61990,62005,1.5,2024-03-01T00:01:59.999Z,93000,10,0.5,31000,BTCUSDT,1m\n",
-    )
-    .unwrap();
+    std::fs::write(&csv, klines_csv("-5")).unwrap();
     let output = contracts(
         &dir,
         &["run", "--source", "files", "--files", csv.to_str().unwrap()],
@@ -247,6 +250,70 @@ fn an_error_at_the_raw_gate_stops_the_run_and_keeps_the_raw_partition() {
         walk(&dir.join("data/production")).is_empty(),
         "nothing reached production"
     );
+}
+
+#[test]
+fn an_error_at_the_processed_gate_stops_the_run_before_production() {
+    use datacontract::pipeline::config::Layers;
+    use datacontract::pipeline::{Environment, Outcome, RunOptions, run};
+    let dir = workdir("processed-gate");
+    let mut layers = Layers::load(&dir, None, &|_| None).unwrap();
+    let data = dir.join("data");
+    layers
+        .set_flag("data_dir", data.display().to_string())
+        .unwrap();
+    let duckdb = data.join("warehouse.duckdb");
+    layers
+        .set_flag("duckdb_path", duckdb.display().to_string())
+        .unwrap();
+    let config = layers.resolve().unwrap();
+    let environment = Environment::open(&config).unwrap();
+    let mut pipeline = datacontract_contracts::pipeline();
+    // A broken transform that loses the first hour.
+    pipeline.transform =
+        Box::new(|raw| Ok(datacontract_contracts::transform::transform(raw)?.slice(1, 1000)));
+    let output = run(
+        &pipeline,
+        &layers,
+        &config,
+        &environment,
+        RunOptions::default(),
+    );
+    assert_eq!(output.report.outcome, Outcome::StoppedAtProcessedGate);
+    let hours = &output.report.reconciliation[0];
+    assert_eq!(
+        (hours.name.as_str(), hours.passed),
+        ("hours_preserved", false)
+    );
+    assert_eq!((hours.input, hours.output), (24.0, 23.0));
+    assert!(!output.report.promotion.promoted);
+    assert!(
+        walk(&data.join("production")).is_empty(),
+        "nothing reached production"
+    );
+    assert_eq!(walk(&data.join("staging").join(PROCESSED)).len(), 1);
+}
+
+#[test]
+fn the_gates_can_run_inside_the_warehouse() {
+    let dir = workdir("pushdown");
+    let output = contracts(&dir, &["run", "--validation", "warehouse"], &[]);
+    assert!(output.status.success(), "{}", text(&output.stdout));
+    let runs: Vec<PathBuf> = std::fs::read_dir(dir.join("data/runs"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(runs[0].join("report.json")).unwrap()).unwrap();
+    let described = report["raw_validation"]["input"]["description"]
+        .as_str()
+        .unwrap();
+    assert!(
+        described.starts_with("DuckDB table staging."),
+        "{described}"
+    );
+    // The staging table holds one row per key: no duplicate to warn of.
+    assert_eq!(report["raw_validation"]["passed"], true);
 }
 
 #[test]
@@ -379,6 +446,38 @@ fn the_pipeline_runs_on_the_emulators() {
         "{}",
         text(&output.stderr)
     );
+}
+
+#[test]
+fn files_are_read_from_gcs_too() {
+    use datacontract::store::{GcsStore, ObjectStore};
+    let gcs = std::env::var("DATACONTRACT_GCS_EMULATOR").expect(
+        "DATACONTRACT_GCS_EMULATOR is not set: run the tests with scripts/test.sh, which starts fake-gcs-server",
+    );
+    let dir = workdir("gcs-files");
+    let bucket = format!("files-{}", std::process::id());
+    let store = GcsStore::emulator(&bucket, &gcs).unwrap();
+    store.create_bucket().unwrap();
+    store
+        .put("input/klines.csv", klines_csv("62001").as_bytes())
+        .unwrap();
+    let uri = format!("gs://{bucket}/input/klines.csv");
+    let output = contracts(
+        &dir,
+        &["run", "--source", "files", "--files", &uri],
+        &[("STORAGE_EMULATOR_HOST", gcs.as_str())],
+    );
+    let summary = text(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{summary}\n{}",
+        text(&output.stderr)
+    );
+    assert!(
+        summary.contains(&format!("2 rows from 1 file(s): {uri}")),
+        "{summary}"
+    );
+    assert_eq!(count(&dir, &format!("production.{PROCESSED}")), 1);
 }
 
 #[test]

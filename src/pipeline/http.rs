@@ -168,7 +168,7 @@ impl HttpClient {
             }
             self.count(|stats| stats.requests += 1);
             let sent = self.client.get(url).query(query).send().await;
-            let retry_in = match sent {
+            let wait = match sent {
                 Ok(response) => {
                     let status = response.status();
                     self.note_weight(&response);
@@ -204,14 +204,14 @@ impl HttpClient {
                             // A 429 is the server pacing us, not a failure:
                             // it does not use up an attempt.
                             attempt -= 1;
-                            Some(Duration::from_secs(seconds))
+                            Duration::from_secs(seconds)
                         }
                         status
                             if status.is_server_error() && attempt < self.policy.max_attempts =>
                         {
                             tracing::warn!(url = %shown, status = status.as_u16(), attempt, "server error; retrying");
                             self.count(|stats| stats.retries += 1);
-                            Some(self.backoff(attempt))
+                            self.backoff(attempt)
                         }
                         status => {
                             return Err(HttpError::Status {
@@ -226,7 +226,7 @@ impl HttpClient {
                 Err(error) if attempt < self.policy.max_attempts => {
                     tracing::warn!(url = %shown, attempt, %error, "request failed; retrying");
                     self.count(|stats| stats.retries += 1);
-                    Some(self.backoff(attempt))
+                    self.backoff(attempt)
                 }
                 Err(error) => {
                     return Err(HttpError::Transport {
@@ -236,9 +236,7 @@ impl HttpClient {
                     });
                 }
             };
-            if let Some(wait) = retry_in {
-                tokio::time::sleep(wait).await;
-            }
+            tokio::time::sleep(wait).await;
         }
     }
 

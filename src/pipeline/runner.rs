@@ -233,8 +233,7 @@ impl Run<'_> {
         })?;
         let raw_report = self.stage("gate_raw", |run, stage| {
             gate_stage(run, stage, &raw, &tables.staging_raw, &run.pipeline.raw)
-        });
-        let raw_report = raw_report?;
+        })?;
         let rejected = self.report.rejected_count;
         let raw_passed = raw_report.passed && rejected == 0;
         self.report.raw_validation = Some(raw_report);
