@@ -33,6 +33,19 @@ fn contracts(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     command.output().unwrap()
 }
 
+/// Runs `contracts` and returns its summary, failing with both outputs
+/// unless it exits 0.
+fn succeed(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> String {
+    let output = contracts(dir, args, env);
+    let summary = text(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{summary}\n{}",
+        text(&output.stderr)
+    );
+    summary
+}
+
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
@@ -127,9 +140,7 @@ fn next_day_input(dir: &Path) -> PathBuf {
 #[test]
 fn the_main_job_promotes_the_sample_and_reruns_add_no_row() {
     let dir = workdir("main");
-    let first = contracts(&dir, &["run"], &[]);
-    let summary = text(&first.stdout);
-    assert!(first.status.success(), "{summary}\n{}", text(&first.stderr));
+    let summary = succeed(&dir, &["run"], &[]);
     assert!(summary.contains("promoted to production"), "{summary}");
     // Gate 1 reported the sample's defects with the contract's severities.
     assert!(
@@ -422,13 +433,7 @@ fn the_pipeline_runs_on_the_emulators() {
         ("BIGQUERY_TRANSFORMED_DATASET", production.as_str()),
     ];
     for _ in 0..2 {
-        let output = contracts(&dir, &["run"], &env);
-        let summary = text(&output.stdout);
-        assert!(
-            output.status.success(),
-            "{summary}\n{}",
-            text(&output.stderr)
-        );
+        let summary = succeed(&dir, &["run"], &env);
         assert!(
             summary.contains(&format!("report: gs://{bucket}/runs/")),
             "{summary}"
@@ -462,16 +467,10 @@ fn files_are_read_from_gcs_too() {
         .put("input/klines.csv", klines_csv("62001").as_bytes())
         .unwrap();
     let uri = format!("gs://{bucket}/input/klines.csv");
-    let output = contracts(
+    let summary = succeed(
         &dir,
         &["run", "--source", "files", "--files", &uri],
         &[("STORAGE_EMULATOR_HOST", gcs.as_str())],
-    );
-    let summary = text(&output.stdout);
-    assert!(
-        output.status.success(),
-        "{summary}\n{}",
-        text(&output.stderr)
     );
     assert!(
         summary.contains(&format!("2 rows from 1 file(s): {uri}")),
