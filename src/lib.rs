@@ -30,6 +30,7 @@ extern crate self as datacontract;
 
 pub mod check;
 pub mod cli;
+pub mod compat;
 pub mod contract;
 pub mod input;
 pub mod pipeline;

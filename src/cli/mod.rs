@@ -20,6 +20,7 @@
 //! contract (or a run stopped at a gate), 2 usage or input error (or a run
 //! failed).
 
+mod check;
 mod pipeline;
 
 use std::ffi::OsString;
@@ -119,6 +120,19 @@ enum Command {
         #[arg(long, default_value_t = 10)]
         max_examples: usize,
     },
+    /// Write every contract's generated artifacts (BigQuery schema, DDL, JSON
+    /// Schema, the canonical contract) under --dir/<table>/, to be committed.
+    Lock {
+        /// The lock folder.
+        #[arg(long, default_value = check::DEFAULT_LOCK_DIR)]
+        dir: PathBuf,
+    },
+    /// Check the contracts for CI: stale artifacts, breaking changes against
+    /// the lock (or a git ref), and optionally warehouse drift and sample data.
+    ///
+    /// Exits 0 when nothing fails, 1 when a finding is an error, 2 on a usage
+    /// or I/O error.
+    Check(check::CheckArgs),
     /// Run the pipeline once: extract, land and load raw, validate, transform,
     /// land and load processed, validate, promote. With no flags: offline,
     /// on the bundled sample, into ./data/ and ./data/warehouse.duckdb.
@@ -296,6 +310,8 @@ fn execute(
         })
     };
     match command {
+        Command::Lock { dir } => check::lock(registry, &dir),
+        Command::Check(args) => check::check(registry, &args),
         Command::Run { settings, quiet } => pipeline::run(pipeline()?, &settings, quiet),
         Command::Query {
             sql,

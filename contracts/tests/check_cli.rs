@@ -1,0 +1,141 @@
+//! `contracts lock` and `contracts check` on the shipped contracts.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn contracts(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_contracts"))
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// The repository's root (where contracts/schemas is committed).
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap()
+}
+
+#[test]
+fn the_committed_lock_is_current() {
+    let output = contracts(root(), &["check"]);
+    assert!(
+        output.status.success(),
+        "{}{}",
+        text(&output.stdout),
+        text(&output.stderr)
+    );
+    assert!(text(&output.stdout).ends_with("2 table(s) against contracts/schemas: ok\n"));
+}
+
+#[test]
+fn a_stale_lock_fails_with_a_diff_and_the_fix() {
+    let dir = tempfile::tempdir().unwrap();
+    let lock = dir.path().join("schemas");
+    assert!(
+        contracts(root(), &["lock", "--dir", lock.to_str().unwrap()])
+            .status
+            .success()
+    );
+    let ddl = lock.join("raw_binance_btcusdt_spot/table.sql");
+    let edited = std::fs::read_to_string(&ddl)
+        .unwrap()
+        .replace("`symbol` STRING", "`symbol` BYTES");
+    std::fs::write(&ddl, edited).unwrap();
+    let output = contracts(
+        root(),
+        &[
+            "check",
+            "--dir",
+            lock.to_str().unwrap(),
+            "--format",
+            "junit",
+        ],
+    );
+    let junit = text(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{junit}");
+    assert!(
+        junit.contains("<failure type=\"stale_artifact\""),
+        "{junit}"
+    );
+    assert!(
+        junit.contains("-  `symbol` BYTES NOT NULL OPTIONS"),
+        "{junit}"
+    );
+    assert!(
+        junit.contains("+  `symbol` STRING NOT NULL OPTIONS"),
+        "{junit}"
+    );
+    assert!(
+        junit.contains("run `contracts lock` and commit the result"),
+        "{junit}"
+    );
+}
+
+#[test]
+fn the_check_compares_with_a_git_ref() {
+    let output = contracts(root(), &["check", "--against", "HEAD", "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert!(output.status.success(), "{json}");
+    assert_eq!(json["against"], "contracts/schemas at HEAD");
+    let output = contracts(root(), &["check", "--against", "no-such-ref-anywhere"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        text(&output.stderr).contains("no-such-ref-anywhere"),
+        "{}",
+        text(&output.stderr)
+    );
+}
+
+#[test]
+fn warehouse_drift_and_sample_data_are_checked_too() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(contracts(dir.path(), &["run", "--quiet"]).status.success());
+    let lock = root().join("contracts/schemas");
+    let output = contracts(
+        dir.path(),
+        &["check", "--dir", lock.to_str().unwrap(), "--warehouse"],
+    );
+    assert!(output.status.success(), "{}", text(&output.stdout));
+
+    let output = contracts(
+        dir.path(),
+        &[
+            "check",
+            "--dir",
+            lock.to_str().unwrap(),
+            "--warehouse",
+            "--dataset",
+            "staging_missing",
+        ],
+    );
+    let shown = text(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{shown}");
+    assert!(shown.contains("error: raw_binance_btcusdt_spot [warehouse/table_missing]: staging_missing.raw_binance_btcusdt_spot does not exist"), "{shown}");
+
+    let csv = dir.path().join("bad.csv");
+    std::fs::write(&csv, "bar_start,symbol\n2024-03-01T00:00:00Z,btc\n").unwrap();
+    let pair = format!("processed_binance_btcusdt_spot={}", csv.display());
+    let output = contracts(
+        dir.path(),
+        &[
+            "check",
+            "--dir",
+            lock.to_str().unwrap(),
+            "--data",
+            &pair,
+            "--format",
+            "markdown",
+        ],
+    );
+    let shown = text(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{shown}");
+    assert!(
+        shown.contains("| ❌ | `processed_binance_btcusdt_spot.symbol` | data/symbol.regex |"),
+        "{shown}"
+    );
+}

@@ -1,0 +1,224 @@
+//! `contracts lock` and `contracts check`.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Args, ValueEnum};
+
+use super::EXIT_FAILED;
+use crate::compat::{Area, Committed, Finding, Level, check_lock, write_lock};
+use crate::pipeline::config::WarehouseConfig;
+use crate::pipeline::environment::open_warehouse;
+use crate::sql::TableRef;
+use crate::validate::{Options, SchemaPolicy, validate};
+use crate::warehouse::{ColumnChange, Warehouse};
+use crate::{Registry, input};
+
+/// The lock folder when none is given.
+pub const DEFAULT_LOCK_DIR: &str = "contracts/schemas";
+
+/// `contracts check`'s flags.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The lock folder (written by `contracts lock`).
+    #[arg(long, default_value = DEFAULT_LOCK_DIR)]
+    dir: PathBuf,
+    /// Compare with the contracts committed at this git ref (e.g.
+    /// origin/main) instead of the lock folder.
+    #[arg(long, value_name = "REF")]
+    against: Option<String>,
+    /// Also check the deployed tables for drift: DuckDB at --duckdb, or
+    /// BigQuery with --bigquery-project.
+    #[arg(long)]
+    warehouse: bool,
+    /// The dataset holding the deployed tables.
+    #[arg(long, default_value = "production", requires = "warehouse")]
+    dataset: String,
+    /// The DuckDB database file.
+    #[arg(long, default_value = "data/warehouse.duckdb", requires = "warehouse")]
+    duckdb: PathBuf,
+    /// Check BigQuery tables in this project.
+    #[arg(long, requires = "warehouse")]
+    bigquery_project: Option<String>,
+    /// Validate sample data: `<table>=<file>` (CSV, Parquet or NDJSON); repeatable.
+    #[arg(long = "data", value_name = "TABLE=FILE")]
+    data: Vec<String>,
+    /// How to print the findings.
+    #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
+    format: CheckFormat,
+}
+
+/// The renderings of `contracts check`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CheckFormat {
+    /// Human text, with diffs.
+    Text,
+    /// JSON.
+    Json,
+    /// JUnit XML: a suite per table, a case per area.
+    Junit,
+    /// Markdown, for $GITHUB_STEP_SUMMARY.
+    Markdown,
+}
+
+/// `contracts lock`: writes the artifacts; lists the files.
+pub fn lock(registry: &Registry, dir: &Path) -> Result<(String, ExitCode), String> {
+    let written = write_lock(dir, registry)?;
+    let lines: Vec<String> = written
+        .iter()
+        .map(|p| format!("wrote {}\n", p.display()))
+        .collect();
+    Ok((lines.concat(), ExitCode::SUCCESS))
+}
+
+/// `contracts check`: exits 1 when any finding is an error.
+pub fn check(registry: &Registry, args: &CheckArgs) -> Result<(String, ExitCode), String> {
+    let folder = Committed::Folder(args.dir.clone());
+    let against = match &args.against {
+        Some(reference) => Committed::GitRef {
+            reference: reference.clone(),
+            folder: args.dir.clone(),
+        },
+        None => folder.clone(),
+    };
+    let mut report = check_lock(registry, &folder, &against)?;
+    if args.warehouse {
+        let config = match &args.bigquery_project {
+            Some(project) => WarehouseConfig::BigQuery {
+                project: project.clone(),
+            },
+            None if !args.duckdb.exists() => {
+                return Err(format!(
+                    "no DuckDB database at {} (pass --duckdb, or --bigquery-project for BigQuery)",
+                    args.duckdb.display()
+                ));
+            }
+            None => WarehouseConfig::DuckDb {
+                path: args.duckdb.clone(),
+            },
+        };
+        let (warehouse, _) = open_warehouse(&config)?;
+        report.extend(drift_findings(
+            registry,
+            warehouse.as_ref(),
+            &args.dataset,
+            args.bigquery_project.as_deref(),
+        )?);
+    }
+    for pair in &args.data {
+        report.extend(data_findings(registry, pair)?);
+    }
+    let text = match args.format {
+        CheckFormat::Text => report.render_text(),
+        CheckFormat::Json => report.render_json(),
+        CheckFormat::Junit => report.render_junit(),
+        CheckFormat::Markdown => report.render_markdown(),
+    };
+    let code = if report.failed() {
+        ExitCode::from(EXIT_FAILED)
+    } else {
+        ExitCode::SUCCESS
+    };
+    Ok((text, code))
+}
+
+fn drift_findings(
+    registry: &Registry,
+    warehouse: &dyn Warehouse,
+    dataset: &str,
+    project: Option<&str>,
+) -> Result<Vec<Finding>, String> {
+    let mut findings = Vec::new();
+    for contract in registry.contracts() {
+        let mut table = TableRef::new(dataset, &contract.name).map_err(|e| e.to_string())?;
+        if let Some(project) = project {
+            table = table.in_project(project).map_err(|e| e.to_string())?;
+        }
+        let drift = warehouse
+            .drift(&table, contract)
+            .map_err(|e| e.to_string())?;
+        let finding = |column: Option<&ColumnChange>, rule: &str, message: String| Finding {
+            table: contract.name.clone(),
+            column: column.map(|c| c.column.clone()),
+            area: Area::Warehouse,
+            rule: rule.into(),
+            level: Level::Error,
+            message,
+            fix: format!(
+                "migrate {table} to the contract (`contracts ddl {}` prints its DDL), or change the contract",
+                contract.name
+            ),
+            diff: None,
+        };
+        if !drift.table_exists {
+            findings.push(finding(
+                None,
+                "table_missing",
+                format!("{table} does not exist"),
+            ));
+            continue;
+        }
+        let show = |value: &Option<String>| value.clone().unwrap_or_else(|| "nothing".into());
+        for change in &drift.missing {
+            findings.push(finding(
+                Some(change),
+                "column_missing",
+                format!("{table} has no column `{}`", change.column),
+            ));
+        }
+        for change in &drift.extra {
+            findings.push(finding(
+                Some(change),
+                "column_extra",
+                format!(
+                    "{table} has a column `{}` the contract does not",
+                    change.column
+                ),
+            ));
+        }
+        for change in drift.changed_type.iter().chain(&drift.changed_mode) {
+            findings.push(finding(
+                Some(change),
+                "column_changed",
+                format!(
+                    "`{}` is {} in {table}, the contract says {}",
+                    change.column,
+                    show(&change.actual),
+                    show(&change.expected)
+                ),
+            ));
+        }
+    }
+    Ok(findings)
+}
+
+fn data_findings(registry: &Registry, pair: &str) -> Result<Vec<Finding>, String> {
+    let (table, file) = pair
+        .split_once('=')
+        .ok_or_else(|| format!("--data `{pair}`: write <table>=<file>"))?;
+    let contract = super::lookup(registry, table)?;
+    let input = input::read_files(&[PathBuf::from(file)]).map_err(|e| e.to_string())?;
+    let options = Options {
+        schema_policy: SchemaPolicy::Coerce,
+        ..Options::default()
+    };
+    let report = validate(input, contract, &options).map_err(|e| e.to_string())?;
+    Ok(report
+        .errors()
+        .map(|check| Finding {
+            table: contract.name.clone(),
+            column: check.columns.first().cloned(),
+            area: Area::Data,
+            rule: check.id.clone(),
+            level: Level::Error,
+            message: format!(
+                "{file}: {} failed{} (expected {})",
+                check.id,
+                check.failing_rows.map(|n| format!(" on {n} row(s)")).unwrap_or_default(),
+                check.expected
+            ),
+            fix: format!("fix the data in {file}, or the contract if the data is right (`contracts validate {} {file}` shows the rows)", contract.name),
+            diff: None,
+        })
+        .collect())
+}
