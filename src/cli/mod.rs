@@ -28,7 +28,7 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
 use crate::pipeline::Pipeline;
 use crate::schema::{DdlOptions, render_polars_schema};
@@ -221,6 +221,18 @@ fn main_of(registry: &Registry, pipeline: Option<&Pipeline>) -> ExitCode {
     )
 }
 
+/// `0.1.0`, or `0.1.0 (commit 3f2a…)` when GIT_COMMIT_HASH was set at
+/// build or run time (the Docker image sets both).
+fn version_text() -> &'static str {
+    let code = crate::pipeline::report::CodeVersion::current();
+    let text = match code.commit {
+        Some(commit) => format!("{} (commit {commit})", code.version),
+        None => code.version,
+    };
+    // Once per process: clap wants a string that lives as long as it does.
+    Box::leak(text.into_boxed_str())
+}
+
 /// Structured logs on standard error, filtered by `RUST_LOG` (default:
 /// warnings and errors).
 fn init_logging() {
@@ -270,7 +282,11 @@ where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
-    let cli = match Cli::try_parse_from(args) {
+    let parsed = Cli::command()
+        .version(version_text())
+        .try_get_matches_from(args)
+        .and_then(|matches| Cli::from_arg_matches(&matches));
+    let cli = match parsed {
         Ok(cli) => cli,
         Err(error) => {
             let rendered = error.render().to_string();

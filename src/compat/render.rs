@@ -33,6 +33,13 @@ impl Finding {
 }
 
 impl CheckReport {
+    fn error_count(&self) -> usize {
+        self.findings
+            .iter()
+            .filter(|f| f.level == Level::Error)
+            .count()
+    }
+
     /// For people: one line per finding with its fix, diffs below, and a
     /// verdict.
     pub fn render_text(&self) -> String {
@@ -58,11 +65,7 @@ impl CheckReport {
                 }
             }
         }
-        let errors = self
-            .findings
-            .iter()
-            .filter(|f| f.level == Level::Error)
-            .count();
+        let errors = self.error_count();
         writeln!(
             out,
             "contracts check: {} table(s) against {}: {}",
@@ -90,11 +93,7 @@ impl CheckReport {
     /// when the area has an error.
     pub fn render_junit(&self) -> String {
         let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-        let failures = self
-            .findings
-            .iter()
-            .filter(|f| f.level == Level::Error)
-            .count();
+        let failures = self.error_count();
         writeln!(
             out,
             "<testsuites name=\"contracts check\" tests=\"{}\" failures=\"{failures}\">",

@@ -2,8 +2,9 @@
 //! list them in `main`, and hand over to `datacontract::cli::main`.
 //!
 //! ```text
-//! cargo run --example downstream -- ddl --project my-project --dataset shop
-//! cargo run --example downstream -- schema orders --format json-schema
+//! cargo run -p downstream-example -- ddl --project my-project --dataset shop
+//! cargo run -p downstream-example -- lock     # writes contracts/schemas/orders/
+//! cargo run -p downstream-example -- check    # what its CI runs
 //! ```
 
 use datacontract::{DataContract, Registry};

@@ -1,0 +1,36 @@
+//! The downstream crate's CI step: `contracts check` over its own contracts.
+
+use std::process::Command;
+
+fn shop_contracts(args: &[&str], dir: &std::path::Path) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_shop-contracts"))
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn its_committed_lock_is_current() {
+    let output = shop_contracts(&["check"], std::path::Path::new(env!("CARGO_MANIFEST_DIR")));
+    let shown = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{shown}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        shown.ends_with("1 table(s) against contracts/schemas: ok\n"),
+        "{shown}"
+    );
+}
+
+#[test]
+fn a_fresh_checkout_without_a_lock_fails_until_locked() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = shop_contracts(&["check"], dir.path());
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("missing_artifact"));
+    assert!(shop_contracts(&["lock"], dir.path()).status.success());
+    assert!(shop_contracts(&["check"], dir.path()).status.success());
+}
