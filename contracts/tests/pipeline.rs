@@ -451,6 +451,27 @@ fn the_pipeline_runs_on_the_emulators() {
         "{}",
         text(&output.stderr)
     );
+    // The deployed BigQuery tables match their contracts.
+    let lock = Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas");
+    let lock = lock.to_str().unwrap();
+    let check = [
+        "check",
+        "--dir",
+        lock,
+        "--warehouse",
+        "--bigquery-project",
+        "test-proj",
+    ];
+    let summary = succeed(
+        &dir,
+        &[&check[..], &["--dataset", &production]].concat(),
+        &env,
+    );
+    assert!(summary.ends_with(": ok\n"), "{summary}");
+    let missing = format!("{production}_missing");
+    let output = contracts(&dir, &[&check[..], &["--dataset", &missing]].concat(), &env);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(text(&output.stdout).contains("[warehouse/table_missing]"));
 }
 
 #[test]
