@@ -353,3 +353,34 @@ fn the_check_renders_stale_artifacts_and_breaking_changes_four_ways() {
     insta::assert_snapshot!("check_junit", shown(report.render_junit()));
     insta::assert_snapshot!("check_markdown", shown(report.render_markdown()));
 }
+
+#[test]
+fn a_contract_removed_from_the_code_is_a_breaking_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let lock = dir.path().join("schemas");
+    write_lock(&lock, &Registry::new().with::<Trade>().with::<Party>()).unwrap();
+    let folder = Committed::Folder(lock);
+    let report = check_lock(&Registry::new().with::<Trade>(), &folder, &folder).unwrap();
+    assert!(report.failed());
+    let removed: Vec<_> = report
+        .findings
+        .iter()
+        .map(|f| (f.table.as_str(), f.rule.as_str()))
+        .collect();
+    assert_eq!(removed, [("party", "table_removed")]);
+}
+
+#[test]
+fn a_git_ref_is_read_relative_to_the_current_directory() {
+    let against = Committed::GitRef {
+        reference: "HEAD".into(),
+        folder: std::env::temp_dir(),
+    };
+    let error = check_lock(&Registry::new().with::<Trade>(), &against, &against).unwrap_err();
+    assert!(error.contains("must be relative"), "{error}");
+    let hostile = Committed::GitRef {
+        reference: "--output=/tmp/x".into(),
+        folder: "contracts/schemas".into(),
+    };
+    assert!(hostile.read("trade", "contract.json").is_err());
+}

@@ -22,6 +22,8 @@ use crate::RawKline;
 
 /// The most klines Binance returns per request.
 pub const PAGE_LIMIT: usize = 1000;
+/// The kline interval the pipeline reads.
+pub const INTERVAL: &str = "1m";
 
 /// One kline as Binance sends it, in its 12 positions: open time, open,
 /// high, low, close, volume, close time, quote volume, trades, taker buy
@@ -96,14 +98,22 @@ struct Pages {
 }
 
 impl Pages {
-    fn new(config: &Config) -> Self {
-        Pages {
+    /// A reader for the configured symbol; the interval must be `1m`, the
+    /// bars the transform aggregates into hours.
+    fn new(config: &Config) -> Result<Self, ExtractError> {
+        if config.interval != INTERVAL {
+            return Err(ExtractError(format!(
+                "interval `{}`: this pipeline aggregates {INTERVAL} klines into hourly bars; set interval = \"{INTERVAL}\"",
+                config.interval
+            )));
+        }
+        Ok(Pages {
             symbol: config.symbol.clone(),
             interval: config.interval.clone(),
             klines: Vec::new(),
             rejected: Vec::new(),
             pages: 0,
-        }
+        })
     }
 
     /// Reads one page (a JSON array of kline arrays); returns its rows.
@@ -158,7 +168,7 @@ impl Extractor for SampleExtractor {
     ) -> Result<Extract, ExtractError> {
         let pages: Vec<Value> = serde_json::from_str(crate::sample::SAMPLE)
             .map_err(|error| ExtractError(format!("the bundled sample is not JSON: {error}")))?;
-        let mut reader = Pages::new(config);
+        let mut reader = Pages::new(config)?;
         progress.set_length(pages.len() as u64);
         for (index, page) in pages.iter().enumerate() {
             let body = serde_json::to_vec(page).expect("a JSON value serializes");
@@ -200,7 +210,7 @@ impl Extractor for BinanceExtractor {
         let url = format!("{}/api/v3/klines", base_url.trim_end_matches('/'));
         let (first, last) = (start.timestamp_millis(), end.timestamp_millis() - 1);
         progress.set_length((last - first).max(0) as u64);
-        let mut reader = Pages::new(config);
+        let mut reader = Pages::new(config)?;
         let mut from = first;
         while from <= last {
             let query = [

@@ -126,6 +126,18 @@ fn config(url: &str, minutes: i64) -> Config {
     layers.resolve().unwrap()
 }
 
+/// Why extracting ten minutes from `url` failed.
+fn failure(extractor: &BinanceExtractor, url: &str) -> String {
+    extractor
+        .extract(
+            &config(url, 10),
+            &RawKline::contract(),
+            &ProgressBar::hidden(),
+        )
+        .unwrap_err()
+        .to_string()
+}
+
 fn extractor() -> BinanceExtractor {
     BinanceExtractor {
         policy: HttpPolicy {
@@ -207,14 +219,7 @@ fn an_empty_page_ends_the_range() {
 #[test]
 fn a_malformed_body_and_a_ban_stop_the_extract_with_their_reason() {
     let server = serve(vec![Answer::Garbage]);
-    let error = extractor()
-        .extract(
-            &config(&server.url, 10),
-            &RawKline::contract(),
-            &ProgressBar::hidden(),
-        )
-        .unwrap_err()
-        .to_string();
+    let error = failure(&extractor(), &server.url);
     assert!(
         error.contains("page 1")
             && error.contains("not a JSON array of klines")
@@ -223,18 +228,43 @@ fn a_malformed_body_and_a_ban_stop_the_extract_with_their_reason() {
     );
 
     let server = serve(vec![Answer::Banned]);
-    let error = extractor()
-        .extract(
-            &config(&server.url, 10),
-            &RawKline::contract(),
-            &ProgressBar::hidden(),
-        )
-        .unwrap_err()
-        .to_string();
+    let error = failure(&extractor(), &server.url);
     assert!(error.contains("418") && error.contains("120 s"), "{error}");
     assert_eq!(
         server.requests.lock().unwrap().len(),
         1,
         "a ban is not retried"
+    );
+}
+
+#[test]
+fn endless_429s_give_up_after_the_policy_s_waits() {
+    let server = serve(vec![Answer::TooManyRequests; 3]);
+    let extractor = BinanceExtractor {
+        policy: HttpPolicy {
+            max_rate_limited: 2,
+            ..extractor().policy
+        },
+    };
+    let error = failure(&extractor, &server.url);
+    assert!(
+        error.contains("HTTP 429") && error.contains("still rate-limited after 2 waits"),
+        "{error}"
+    );
+}
+
+#[test]
+fn only_one_minute_klines_are_extracted() {
+    let server = serve(vec![]);
+    let mut config = config(&server.url, 10);
+    config.interval = "5m".into();
+    let error = extractor()
+        .extract(&config, &RawKline::contract(), &ProgressBar::hidden())
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("aggregates 1m klines"), "{error}");
+    assert!(
+        server.requests.lock().unwrap().is_empty(),
+        "nothing was requested"
     );
 }

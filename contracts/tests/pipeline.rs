@@ -402,6 +402,12 @@ fn a_promotion_killed_midway_is_rolled_back_before_anything_reads_production() {
     }
     // Mid-promotion: the new objects are copied and the tables loaded.
     assert!(dir.join("data/promotion/in-progress.json").exists());
+    // While its holder lives, nothing rolls the promotion back (here the
+    // embedded warehouse's file lock even keeps other processes out).
+    let sql = format!("SELECT count(*) AS n FROM production.{PROCESSED}");
+    let blocked = contracts(&dir, &["query", &sql], &[]);
+    assert!(!blocked.status.success());
+    assert!(dir.join("data/promotion/in-progress.json").exists());
     child.kill().unwrap();
     child.wait().unwrap();
     // The next command that opens production rolls the promotion back.

@@ -33,12 +33,13 @@ if [ -n "${GOOGLE_APPLICATION_CREDENTIALS:-}" ] || [ -n "${GOOGLE_APPLICATION_CR
         if [ -z "${GOOGLE_APPLICATION_CREDENTIALS_JSON_BASE64:-}" ]; then
             fail "the credentials file $key is missing or not valid JSON, and GOOGLE_APPLICATION_CREDENTIALS_JSON_BASE64 is not set: mount the key file or set the variable"
         fi
-        mkdir -p "$(dirname "$key")" || fail "cannot create the folder of $key"
+        folder="$(dirname "$key")"
+        mkdir -p "$folder" 2>/dev/null || fail "cannot create $folder for the key file"
+        [ -w "$folder" ] || fail "cannot write the key file into $folder (read-only?): point GOOGLE_APPLICATION_CREDENTIALS at a writable path"
         partial="$key.partial.$$"
-        (
-            umask 077
-            printf '%s' "$GOOGLE_APPLICATION_CREDENTIALS_JSON_BASE64" | base64 -d >"$partial" 2>/dev/null
-        ) || { rm -f "$partial"; fail "GOOGLE_APPLICATION_CREDENTIALS_JSON_BASE64 is not valid base64"; }
+        (umask 077 && : >"$partial") 2>/dev/null || fail "cannot write $partial"
+        printf '%s' "$GOOGLE_APPLICATION_CREDENTIALS_JSON_BASE64" | base64 -d >"$partial" 2>/dev/null ||
+            { rm -f "$partial"; fail "GOOGLE_APPLICATION_CREDENTIALS_JSON_BASE64 is not valid base64"; }
         if ! is_json_file "$partial"; then
             rm -f "$partial"
             fail "GOOGLE_APPLICATION_CREDENTIALS_JSON_BASE64 does not decode to a JSON key file"

@@ -75,15 +75,8 @@ impl Committed {
                 }
             }
             Committed::GitRef { reference, folder } => {
-                if reference.starts_with('-') || reference.contains(':') {
-                    return Err(format!("`{reference}` is not a git ref"));
-                }
-                let path = folder.join(table).join(file);
-                let spec = format!("{reference}:./{}", path.display());
-                let output = Command::new("git")
-                    .args(["show", &spec])
-                    .output()
-                    .map_err(|error| format!("cannot run git: {error}"))?;
+                let spec = git_spec(reference, &folder.join(table).join(file))?;
+                let output = git(&["show", &spec])?;
                 if output.status.success() {
                     return Ok(Some(String::from_utf8_lossy(&output.stdout).into_owned()));
                 }
@@ -99,6 +92,35 @@ impl Committed {
         }
     }
 
+    /// The tables that have a committed folder.
+    pub fn tables(&self) -> Result<Vec<String>, String> {
+        let mut tables = match self {
+            Committed::Folder(folder) => match std::fs::read_dir(folder) {
+                Ok(entries) => entries
+                    .filter_map(Result::ok)
+                    .filter(|entry| entry.path().is_dir())
+                    .map(|entry| entry.file_name().to_string_lossy().into_owned())
+                    .collect(),
+                Err(error) if error.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+                Err(error) => return Err(format!("cannot read {}: {error}", folder.display())),
+            },
+            Committed::GitRef { reference, folder } => {
+                let spec = git_spec(reference, folder)?;
+                let output = git(&["ls-tree", "--name-only", &spec])?;
+                if !output.status.success() {
+                    // No lock folder at that ref: no committed tables.
+                    return Ok(Vec::new());
+                }
+                String::from_utf8_lossy(&output.stdout)
+                    .lines()
+                    .map(str::to_string)
+                    .collect()
+            }
+        };
+        tables.sort();
+        Ok(tables)
+    }
+
     /// Where this reads from, for messages.
     pub fn describe(&self) -> String {
         match self {
@@ -108,6 +130,28 @@ impl Committed {
             }
         }
     }
+}
+
+/// `ref:./path`, for a ref that cannot pass for an option and a path
+/// relative to the current directory.
+fn git_spec(reference: &str, path: &Path) -> Result<String, String> {
+    if reference.is_empty() || reference.starts_with('-') || reference.contains(':') {
+        return Err(format!("`{reference}` is not a git ref"));
+    }
+    if path.is_absolute() {
+        return Err(format!(
+            "--against reads the lock folder at a git ref, so it must be relative to the current directory, not {}",
+            path.display()
+        ));
+    }
+    Ok(format!("{reference}:./{}", path.display()))
+}
+
+fn git(args: &[&str]) -> Result<std::process::Output, String> {
+    Command::new("git")
+        .args(args)
+        .output()
+        .map_err(|error| format!("cannot run git: {error}"))
 }
 
 /// Pretty JSON with a final newline.

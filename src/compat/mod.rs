@@ -116,6 +116,26 @@ pub fn check_lock(
         report.extend(stale_artifacts(contract, folder)?);
         report.extend(compatibility(contract, against)?);
     }
+    let removed = against
+        .tables()?
+        .into_iter()
+        .filter(|table| registry.get(table).is_none())
+        .map(|table| Finding {
+            message: format!(
+                "the table has a committed contract in {} but none in the code: removed or renamed",
+                against.describe()
+            ),
+            table,
+            column: None,
+            area: Area::Compatibility,
+            rule: "table_removed".into(),
+            level: Level::Error,
+            fix: format!(
+                "register the contract again, or, if its consumers are gone, delete its folder from the lock (`{LOCK_COMMAND}` does not)"
+            ),
+            diff: None,
+        });
+    report.extend(removed);
     Ok(report)
 }
 

@@ -93,7 +93,16 @@ impl CheckReport {
     /// when the area has an error.
     pub fn render_junit(&self) -> String {
         let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-        let failures = self.error_count();
+        let failures = self
+            .tables
+            .iter()
+            .flat_map(|table| AREAS.map(|area| (table, area)))
+            .filter(|(table, area)| {
+                self.findings
+                    .iter()
+                    .any(|f| &&f.table == table && f.area == *area && f.level == Level::Error)
+            })
+            .count();
         writeln!(
             out,
             "<testsuites name=\"contracts check\" tests=\"{}\" failures=\"{failures}\">",
@@ -121,28 +130,37 @@ impl CheckReport {
                     area.name()
                 )
                 .unwrap();
-                if errors.is_empty() {
+                let Some(first) = errors.first() else {
                     out.push_str("/>\n");
                     continue;
-                }
-                out.push_str(">\n");
-                for finding in errors {
-                    writeln!(
-                        out,
-                        "      <failure type=\"{}\" message=\"{}: {}\">fix: {}{}</failure>",
-                        xml(&finding.rule),
-                        xml(&finding.place()),
-                        xml(&finding.message),
-                        xml(&finding.fix),
-                        finding
-                            .diff
-                            .as_deref()
-                            .map(|d| format!("\n{}", xml(d)))
-                            .unwrap_or_default()
-                    )
-                    .unwrap();
-                }
-                out.push_str("    </testcase>\n");
+                };
+                // One failure per test case, every finding in its text.
+                let details: Vec<String> = errors
+                    .iter()
+                    .map(|finding| {
+                        format!(
+                            "{} [{}]: {}\nfix: {}{}",
+                            finding.place(),
+                            finding.rule,
+                            finding.message,
+                            finding.fix,
+                            finding
+                                .diff
+                                .as_deref()
+                                .map(|d| format!("\n{d}"))
+                                .unwrap_or_default()
+                        )
+                    })
+                    .collect();
+                writeln!(
+                    out,
+                    ">\n      <failure type=\"{}\" message=\"{} finding(s); first: {}\">{}</failure>\n    </testcase>",
+                    xml(&first.rule),
+                    errors.len(),
+                    xml(&first.message),
+                    xml(&details.join("\n\n"))
+                )
+                .unwrap();
             }
             out.push_str("  </testsuite>\n");
         }

@@ -282,6 +282,14 @@ impl Layers {
 
     /// The typed configuration, or the first invalid setting.
     pub fn resolve(&self) -> Result<Config, ConfigError> {
+        if let Some(setting) = self.get("credentials")
+            && !matches!(setting.origin, Origin::Env(_))
+        {
+            return Err(self.invalid(
+                "credentials",
+                "set GOOGLE_APPLICATION_CREDENTIALS in the environment: the Google clients read the key file from there".into(),
+            ));
+        }
         let source = match self.required("source")?.value.as_str() {
             "sample" => Source::Sample,
             "binance" => Source::Binance {
@@ -572,6 +580,16 @@ mod tests {
         }
     }
 
+    /// The error of resolving `local.toml` = `text`, with no environment.
+    fn file_error(text: &str) -> (tempfile::TempDir, ConfigError) {
+        let dir = conf_dir(&[("local.toml", text)]);
+        let error = Layers::load(dir.path(), None, &vars(&[]))
+            .unwrap()
+            .resolve()
+            .unwrap_err();
+        (dir, error)
+    }
+
     fn conf_dir(files: &[(&str, &str)]) -> tempfile::TempDir {
         let dir = tempfile::tempdir().unwrap();
         for (name, text) in files {
@@ -641,11 +659,7 @@ mod tests {
 
     #[test]
     fn invalid_values_name_the_key_and_the_origin() {
-        let dir = conf_dir(&[("local.toml", "load_mode = \"apend\"\n")]);
-        let error = Layers::load(dir.path(), None, &vars(&[]))
-            .unwrap()
-            .resolve()
-            .unwrap_err();
+        let (dir, error) = file_error("load_mode = \"apend\"\n");
         assert_eq!(error.key, "load_mode");
         let file = dir.path().join("local.toml").display().to_string();
         assert_eq!(error.origin, Origin::File(file.clone()));
@@ -676,6 +690,16 @@ mod tests {
         let error = Layers::load(bad.path(), None, &vars(&[])).unwrap_err();
         assert_eq!(error.key, "colour");
         assert!(error.message.starts_with("no such setting"), "{error}");
+    }
+
+    #[test]
+    fn credentials_come_from_the_environment_only() {
+        let (_dir, error) = file_error("credentials = \"/k.json\"\n");
+        assert_eq!(error.key, "credentials");
+        assert!(
+            error.message.contains("GOOGLE_APPLICATION_CREDENTIALS"),
+            "{error}"
+        );
     }
 
     #[test]

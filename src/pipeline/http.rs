@@ -26,6 +26,8 @@ pub struct HttpPolicy {
     pub max_backoff: Duration,
     /// The longest `Retry-After` the client waits out before giving up.
     pub max_retry_after: Duration,
+    /// How many 429 answers one request waits out before giving up.
+    pub max_rate_limited: u32,
     /// How long one request may take.
     pub timeout: Duration,
     /// The header that reports the request weight used this minute.
@@ -41,6 +43,7 @@ impl Default for HttpPolicy {
             base_backoff: Duration::from_millis(500),
             max_backoff: Duration::from_secs(30),
             max_retry_after: Duration::from_secs(300),
+            max_rate_limited: 20,
             timeout: Duration::from_secs(30),
             weight_header: "x-mbx-used-weight-1m",
             weight_limit: 6000,
@@ -155,7 +158,7 @@ impl HttpClient {
 
     async fn get_async(&self, url: &str, query: &[(&str, String)]) -> Result<Vec<u8>, HttpError> {
         let shown = describe(url, query);
-        let mut attempt = 0;
+        let (mut attempt, mut waits) = (0, 0);
         loop {
             attempt += 1;
             if let Some(pause) = self.pause_before_next.take() {
@@ -174,13 +177,22 @@ impl HttpClient {
                     self.note_weight(&response);
                     let retry_after = retry_after(&response);
                     if status.is_success() {
-                        return response.bytes().await.map(|b| b.to_vec()).map_err(|error| {
-                            HttpError::Transport {
-                                url: shown.clone(),
-                                message: format!("reading the body: {error}"),
-                                attempts: attempt,
+                        match response.bytes().await {
+                            Ok(body) => return Ok(body.to_vec()),
+                            Err(error) if attempt < self.policy.max_attempts => {
+                                tracing::warn!(url = %shown, attempt, %error, "reading the body failed; retrying");
+                                self.count(|stats| stats.retries += 1);
+                                tokio::time::sleep(self.backoff(attempt)).await;
+                                continue;
                             }
-                        });
+                            Err(error) => {
+                                return Err(HttpError::Transport {
+                                    url: shown,
+                                    message: format!("reading the body: {error}"),
+                                    attempts: attempt,
+                                });
+                            }
+                        }
                     }
                     let body = response.text().await.unwrap_or_default();
                     match status {
@@ -199,10 +211,20 @@ impl HttpClient {
                                     limit: self.policy.max_retry_after.as_secs(),
                                 });
                             }
+                            waits += 1;
+                            if waits > self.policy.max_rate_limited {
+                                return Err(HttpError::Status {
+                                    url: shown,
+                                    status: 429,
+                                    body: format!("still rate-limited after {} waits", waits - 1),
+                                    attempts: attempt,
+                                });
+                            }
                             tracing::warn!(url = %shown, seconds, "HTTP 429: waiting out Retry-After");
                             self.count(|stats| stats.rate_limited += 1);
                             // A 429 is the server pacing us, not a failure:
-                            // it does not use up an attempt.
+                            // it does not use up an attempt (its own cap is
+                            // max_rate_limited).
                             attempt -= 1;
                             Duration::from_secs(seconds)
                         }

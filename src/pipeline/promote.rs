@@ -18,6 +18,11 @@
 //! the journal stays behind, and [`recover`] (which every run and every
 //! query calls first) rolls back the same way. Production is then exactly
 //! as it was before the promotion.
+//!
+//! The journal names its holder (host and process id). [`recover`] leaves
+//! a journal alone while its holder lives: a process on this host that is
+//! still running, or, for another host, for [`LEASE_HOURS`] after it
+//! started. A second promotion meanwhile fails with "in progress".
 
 use serde::{Deserialize, Serialize};
 
@@ -36,6 +41,8 @@ pub const LAST_PROMOTED: &str = "promotion/last-promoted.json";
 /// point of the promotion, for tests: `promote:after-store-copy`, with
 /// `:pause` appended to wait there for a minute instead.
 pub const FAILPOINT_VARIABLE: &str = "DATACONTRACT_FAILPOINT";
+/// How long a promotion journal written on another host counts as live.
+pub const LEASE_HOURS: i64 = 6;
 
 /// What a promotion copies and loads.
 pub struct Plan<'a> {
@@ -73,9 +80,44 @@ struct TableState {
     existed: bool,
 }
 
+/// The process that holds a promotion.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct Holder {
+    host: String,
+    pid: u32,
+    started_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl Holder {
+    fn this_process() -> Self {
+        Holder {
+            host: host_name(),
+            pid: std::process::id(),
+            started_at: chrono::Utc::now(),
+        }
+    }
+
+    /// Whether the holder may still be promoting.
+    fn may_be_alive(&self) -> bool {
+        if self.host == host_name() {
+            std::path::Path::new(&format!("/proc/{}", self.pid)).exists()
+        } else {
+            chrono::Utc::now() < self.started_at + chrono::Duration::hours(LEASE_HOURS)
+        }
+    }
+}
+
+fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|name| name.trim().to_string())
+        .or_else(|_| std::env::var("HOSTNAME"))
+        .unwrap_or_else(|_| "unknown".into())
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 struct Journal {
     run_id: RunId,
+    holder: Holder,
     state: State,
     /// Production objects this promotion created (deleted on rollback).
     created: Vec<String>,
@@ -109,6 +151,7 @@ pub fn promote(
     }
     let mut journal = Journal {
         run_id: plan.run_id.clone(),
+        holder: Holder::this_process(),
         state: State::Started,
         created: Vec::new(),
         tables,
@@ -142,7 +185,7 @@ pub fn promote(
 }
 
 /// Rolls back a promotion a dead process left half done, if any; returns
-/// its run.
+/// its run. A promotion whose holder may still be running is left alone.
 pub fn recover(
     store: &dyn ObjectStore,
     warehouse: &dyn Warehouse,
@@ -153,6 +196,15 @@ pub fn recover(
         Err(StoreError::NotFound(_)) => return Ok(None),
         Err(error) => return Err(error.to_string()),
     };
+    if journal.holder.may_be_alive() {
+        tracing::info!(
+            run_id = %journal.run_id,
+            pid = journal.holder.pid,
+            host = %journal.holder.host,
+            "a promotion is in progress; leaving it alone"
+        );
+        return Ok(None);
+    }
     let run_id = journal.run_id.clone();
     tracing::warn!(%run_id, "found an interrupted promotion; rolling it back");
     roll_back(store, warehouse, journal)?;
@@ -176,6 +228,13 @@ fn apply(
     plan: &Plan<'_>,
     journal: &Journal,
 ) -> Result<Vec<(String, u64)>, String> {
+    // A rollback copy left by an earlier promotion (whose cleanup failed)
+    // must never be restored by this one.
+    for state in &journal.tables {
+        warehouse
+            .drop_table(&backup_of(&state.table)?)
+            .map_err(|e| e.to_string())?;
+    }
     for state in journal.tables.iter().filter(|state| state.existed) {
         warehouse
             .copy_table(&state.table, &backup_of(&state.table)?)
@@ -336,5 +395,27 @@ fn failpoint(point: &str) -> Result<(), String> {
             Ok(())
         }
         _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_holder_lives_while_its_process_does_or_within_the_lease() {
+        let mut holder = Holder::this_process();
+        assert!(holder.may_be_alive());
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        holder.pid = child.id();
+        child.wait().unwrap();
+        assert!(!holder.may_be_alive(), "a reaped process is dead");
+        holder.host = "another-host".into();
+        assert!(
+            holder.may_be_alive(),
+            "another host's promotion is live within the lease"
+        );
+        holder.started_at -= chrono::Duration::hours(LEASE_HOURS + 1);
+        assert!(!holder.may_be_alive());
     }
 }

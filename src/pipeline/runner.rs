@@ -21,6 +21,7 @@ use crate::sql::TableRef;
 use crate::store::layout::{PartitionKey, run_key};
 use crate::store::{ObjectStore, read_partition};
 use crate::validate::{Options, validate, validate_in_warehouse};
+use crate::warehouse::landing_contract;
 use crate::{Contract, Report, Severity};
 
 /// At most this many rejected records are copied into the report itself.
@@ -516,14 +517,20 @@ fn load_stage(
 ) -> Result<(), String> {
     let bar = run.bar("load");
     bar.set_message(table.to_string());
+    // Staging accepts rows as they arrived (NULLs included) so that the
+    // gate, not the load, judges them; it still keeps one row per key.
+    let staging = Contract {
+        dedup_key: contract.dedup_key.clone(),
+        ..landing_contract(contract)
+    };
     let outcome = run
         .warehouse
         .ensure_dataset(&table.dataset)
-        .and_then(|()| run.warehouse.create_table(table, contract))
+        .and_then(|()| run.warehouse.create_table(table, &staging))
         .and_then(|()| {
             run.warehouse.load_partition(
                 table,
-                contract,
+                &staging,
                 run.store,
                 partition,
                 run.config.load_mode,
