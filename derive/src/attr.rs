@@ -541,20 +541,19 @@ fn type_override(cx: &Ctxt, lit: &LitStr) -> Option<Spanned<TypeOverride>> {
                     return None;
                 }
             };
-            if let (Some(precision), Some(scale)) = (precision, scale) {
-                if scale > max_scale
+            if let (Some(precision), Some(scale)) = (precision, scale)
+                && (scale > max_scale
                     || precision < scale.max(1)
-                    || precision - scale > max_integer_digits
-                {
-                    cx.error_spanned_by(
-                        lit,
-                        format!(
-                            "{name}({precision}, {scale}) is out of range: scale at most {max_scale}, \
+                    || precision - scale > max_integer_digits)
+            {
+                cx.error_spanned_by(
+                    lit,
+                    format!(
+                        "{name}({precision}, {scale}) is out of range: scale at most {max_scale}, \
                              precision between max(1, scale) and scale + {max_integer_digits}"
-                        ),
-                    );
-                    return None;
-                }
+                    ),
+                );
+                return None;
             }
             if big {
                 TypeOverride::BigNumeric { precision, scale }

@@ -27,17 +27,15 @@ pub fn check(cx: &Ctxt, table: &Table) {
     partitioning(cx, table);
     clustering(cx, table);
     rules(cx, table);
-    if let Some(freshness) = &table.freshness {
-        if let Some(column) = resolve(cx, table, &freshness.column, "freshness") {
-            if !effective_scalar(column)
-                .is_some_and(|s| matches!(s, Scalar::Date | Scalar::DateTime | Scalar::Timestamp))
-            {
-                cx.error_spanned_by(
-                    &freshness.column,
-                    "freshness needs a DATE, DATETIME or TIMESTAMP column",
-                );
-            }
-        }
+    if let Some(freshness) = &table.freshness
+        && let Some(column) = resolve(cx, table, &freshness.column, "freshness")
+        && !effective_scalar(column)
+            .is_some_and(|s| matches!(s, Scalar::Date | Scalar::DateTime | Scalar::Timestamp))
+    {
+        cx.error_spanned_by(
+            &freshness.column,
+            "freshness needs a DATE, DATETIME or TIMESTAMP column",
+        );
     }
     if let Some(drift) = &table.drift {
         for column in &drift.columns {
@@ -63,15 +61,14 @@ pub fn check(cx: &Ctxt, table: &Table) {
         for expect in &column.attrs.expectations {
             expectation(cx, expect, Some(scalar));
         }
-        if let Some(sensitivity) = &column.attrs.sensitivity {
-            if !["public", "internal", "confidential", "restricted"]
+        if let Some(sensitivity) = &column.attrs.sensitivity
+            && !["public", "internal", "confidential", "restricted"]
                 .contains(&sensitivity.value.as_str())
-            {
-                cx.error_at(
-                    sensitivity.span,
-                    "unknown sensitivity; expected public, internal, confidential or restricted",
-                );
-            }
+        {
+            cx.error_at(
+                sensitivity.span,
+                "unknown sensitivity; expected public, internal, confidential or restricted",
+            );
         }
     }
 }
@@ -506,13 +503,13 @@ fn bounds_order(cx: &Ctxt, checks: &[Check]) {
             _ => None,
         })
     };
-    if let (Some((min, _)), Some((max, max_check))) = (first(true), first(false)) {
-        if empty_range(min, max) {
-            cx.error_at(
-                max_check.span,
-                "min is greater than max: no value can pass this range",
-            );
-        }
+    if let (Some((min, _)), Some((max, max_check))) = (first(true), first(false))
+        && empty_range(min, max)
+    {
+        cx.error_at(
+            max_check.span,
+            "min is greater than max: no value can pass this range",
+        );
     }
 }
 

@@ -142,10 +142,10 @@ fn collect_keys(root: &Path, folder: &Path, keys: &mut Vec<String>) -> Result<()
 
 /// Makes a rename durable: flushes the folder's entry list (best effort).
 fn sync_folder(target: &Path) {
-    if let Some(folder) = target.parent() {
-        if let Ok(folder) = File::open(folder) {
-            let _ = folder.sync_all();
-        }
+    if let Some(folder) = target.parent()
+        && let Ok(folder) = File::open(folder)
+    {
+        let _ = folder.sync_all();
     }
 }
 
