@@ -10,8 +10,7 @@
 //! and tables live in `{dataset}.{table}`.
 //!
 //! ```text
-//! extract ─► land_raw ─► load_raw ─► gate_raw ─► transform ─► land_processed ─► gate_processed ─► promote
-//!              (staging store)  (staging table)                (store + table)    (+ input, drift)   (all or nothing)
+//! extract ─► land_raw ─► load_raw ─► gate_raw ─► transform ─► land_processed ─► load_processed ─► gate_processed ─► promote
 //! ```
 
 pub mod config;

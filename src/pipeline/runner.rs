@@ -262,23 +262,22 @@ impl Run<'_> {
         })?;
         self.report.profiles.processed = profile(&processed).map_err(|e| e.to_string())?;
         let processed_landed = self.stage("land_processed", |run, stage| {
-            let landed = land_stage(
+            land_stage(
                 run,
                 stage,
                 &tables.staging_processed,
                 created_at,
                 &mut processed,
-            )?;
-            let mut load = stage.clone();
+            )
+        })?;
+        self.stage("load_processed", |run, stage| {
             load_stage(
                 run,
-                &mut load,
+                stage,
                 &tables.staging_processed,
                 &run.pipeline.processed,
-                &landed.key,
-            )?;
-            stage.summary = format!("{}; {}", stage.summary, load.summary);
-            Ok(landed)
+                &processed_landed.key,
+            )
         })?;
 
         let processed_passed = self.stage("gate_processed", |run, stage| {
