@@ -25,7 +25,7 @@ use polars::prelude::DataFrame;
 use serde_json::{Value, json};
 
 use super::bigquery_rows::rows_to_frame;
-use super::load::merge_statement;
+use super::load::{finish_load, merge_statement};
 use super::{
     LoadMode, LoadOutcome, Warehouse, WarehouseError, abbreviate, columns_with_metadata,
     partition_parts,
@@ -161,18 +161,6 @@ impl BigQueryWarehouse {
             Ok(_) => Ok(()),
             Err(error) if status(&error) == Some(409) => Ok(()),
             Err(error) => Err(engine_error(&format!("create table {name}"), None, &error)),
-        }
-    }
-
-    fn delete_table(&self, table: &TableRef) -> Result<(), WarehouseError> {
-        match self.runtime.block_on(self.client.table().delete(
-            self.project_of(table),
-            &table.dataset,
-            &table.table,
-        )) {
-            Ok(()) => Ok(()),
-            Err(error) if status(&error) == Some(404) => Ok(()),
-            Err(error) => Err(engine_error(&format!("drop table {table}"), None, &error)),
         }
     }
 
@@ -475,11 +463,19 @@ impl Warehouse for BigQueryWarehouse {
                 self.execute(&merge)?;
                 Ok(partition_rows)
             });
-        self.delete_table(&staging)?;
-        Ok(LoadOutcome {
-            partition_rows: loaded?,
-            table_rows: self.row_count(table)?,
-        })
+        finish_load(self, &staging, table, loaded)
+    }
+
+    fn drop_table(&self, table: &TableRef) -> Result<(), WarehouseError> {
+        match self.runtime.block_on(self.client.table().delete(
+            self.project_of(table),
+            &table.dataset,
+            &table.table,
+        )) {
+            Ok(()) => Ok(()),
+            Err(error) if status(&error) == Some(404) => Ok(()),
+            Err(error) => Err(engine_error(&format!("drop table {table}"), None, &error)),
+        }
     }
 
     fn copy_table(&self, from: &TableRef, to: &TableRef) -> Result<(), WarehouseError> {

@@ -14,7 +14,7 @@ use polars::prelude::DataFrame;
 
 use super::arrow_bridge::{batch_to_frame, empty_frame, stack};
 use super::duckdb_types::{column_definition, expected_column, live_column};
-use super::load::merge_statement;
+use super::load::{finish_load, merge_statement};
 use super::{
     LoadMode, LoadOutcome, Warehouse, WarehouseError, abbreviate, columns_with_metadata,
     partition_parts,
@@ -248,17 +248,11 @@ impl Warehouse for DuckDbWarehouse {
             Utc::now(),
             mode,
         );
-        let mut drop = Query::new(Dialect::DuckDb);
-        drop.sql = format!("DROP TABLE IF EXISTS {}", staging.quoted(Dialect::DuckDb));
         let loaded = self.row_count(&staging).and_then(|rows| {
             self.in_transaction(&format!("load into {table}"), &[merge])?;
             Ok(rows)
         });
-        self.execute(&drop)?;
-        Ok(LoadOutcome {
-            partition_rows: loaded?,
-            table_rows: self.row_count(table)?,
-        })
+        finish_load(self, &staging, table, loaded)
     }
 
     fn copy_table(&self, from: &TableRef, to: &TableRef) -> Result<(), WarehouseError> {

@@ -123,3 +123,20 @@ pub fn merge_statement(
     };
     query
 }
+
+/// The end of every engine's load: drops the `staging` table whatever
+/// `loaded` says (the partition's row count, or why the merge failed), then
+/// counts the target's rows.
+#[cfg(any(feature = "duckdb", feature = "bigquery"))]
+pub(crate) fn finish_load(
+    warehouse: &(impl super::Warehouse + ?Sized),
+    staging: &TableRef,
+    table: &TableRef,
+    loaded: Result<u64, super::WarehouseError>,
+) -> Result<LoadOutcome, super::WarehouseError> {
+    warehouse.drop_table(staging)?;
+    Ok(LoadOutcome {
+        partition_rows: loaded?,
+        table_rows: warehouse.row_count(table)?,
+    })
+}
