@@ -3,6 +3,7 @@
 use std::fmt::Write as _;
 
 use super::{Area, CheckReport, Finding, Level};
+use crate::report::escape_markup as xml;
 
 const AREAS: [Area; 4] = [
     Area::Artifacts,
@@ -217,11 +218,4 @@ impl CheckReport {
         }
         out
     }
-}
-
-fn xml(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }

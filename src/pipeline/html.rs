@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 use super::profile::ColumnProfile;
 use super::report::{Outcome, RunReport, StageStatus};
 use crate::Severity;
-use crate::report::{Report, Status};
+use crate::report::{Report, Status, escape_markup as escape};
 
 const STYLE: &str = "body{font:14px/1.45 system-ui,sans-serif;margin:0;color:#1d2330;background:#f6f7f9}\
 main{max-width:1100px;margin:0 auto;padding:0 20px 40px}\
@@ -306,22 +306,6 @@ fn bars(out: &mut String, counts: &[u64]) {
     out.push_str("</svg>");
 }
 
-/// Text safe inside HTML elements and attributes.
-fn escape(text: &str) -> String {
-    let mut escaped = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => escaped.push_str("&amp;"),
-            '<' => escaped.push_str("&lt;"),
-            '>' => escaped.push_str("&gt;"),
-            '"' => escaped.push_str("&quot;"),
-            '\'' => escaped.push_str("&#39;"),
-            c => escaped.push(c),
-        }
-    }
-    escaped
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -330,7 +314,7 @@ mod tests {
     fn hostile_text_is_escaped() {
         assert_eq!(
             escape("<script>alert('x')</script>&\""),
-            "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;&amp;&quot;"
+            "&lt;script&gt;alert(&apos;x&apos;)&lt;/script&gt;&amp;&quot;"
         );
     }
 }

@@ -4,13 +4,14 @@
 
 use std::fmt::Write as _;
 
+use super::escape_markup;
 use super::{Report, Status};
 use crate::Severity;
 
 impl Report {
     /// The report as a JUnit XML document.
     pub fn render_junit(&self) -> String {
-        let name = escape(&self.contract.name);
+        let name = escape_markup(&self.contract.name);
         let seconds = self.timings.total_ms / 1000.0;
         let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
         writeln!(
@@ -33,10 +34,10 @@ impl Report {
             write!(
                 out,
                 "    <testcase classname=\"{name}\" name=\"{}\"",
-                escape(&check.id)
+                escape_markup(&check.id)
             )
             .unwrap();
-            let detail = escape(&finding(check));
+            let detail = escape_markup(&finding(check));
             match (check.status, check.severity) {
                 (Status::Pass, _) => out.push_str("/>\n"),
                 (Status::Fail, Severity::Error) => writeln!(
@@ -79,21 +80,4 @@ fn finding(check: &super::CheckResult) -> String {
         write!(text, "; {}: {values}", example.location()).unwrap();
     }
     text
-}
-
-/// XML text and attribute escaping.
-fn escape(text: &str) -> String {
-    let mut escaped = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => escaped.push_str("&amp;"),
-            '<' => escaped.push_str("&lt;"),
-            '>' => escaped.push_str("&gt;"),
-            '"' => escaped.push_str("&quot;"),
-            '\'' => escaped.push_str("&apos;"),
-            c if (c as u32) < 0x20 && !matches!(c, '\n' | '\t' | '\r') => {}
-            c => escaped.push(c),
-        }
-    }
-    escaped
 }

@@ -247,3 +247,21 @@ impl Report {
         }
     }
 }
+
+/// Text safe inside XML and HTML elements and attributes (control
+/// characters XML forbids are dropped).
+pub(crate) fn escape_markup(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => escaped.push_str("&amp;"),
+            '<' => escaped.push_str("&lt;"),
+            '>' => escaped.push_str("&gt;"),
+            '"' => escaped.push_str("&quot;"),
+            '\'' => escaped.push_str("&apos;"),
+            c if (c as u32) < 0x20 && !matches!(c, '\n' | '\t' | '\r') => {}
+            c => escaped.push(c),
+        }
+    }
+    escaped
+}
