@@ -3,7 +3,8 @@
 //! same status and the same number of failing rows.
 //!
 //! Frames are the shipped contracts' fixtures (clean, and with defects)
-//! with up to three more violations each, chosen by proptest. Each frame is written as a Parquet
+//! with up to three more violations each, chosen by proptest (8 cases, or
+//! `PROPTEST_CASES`), plus fixed regressions. Each frame is written as a Parquet
 //! partition and loaded as it is (no dedup), so duplicated keys reach the
 //! warehouse too. The BigQuery side needs the emulators that
 //! scripts/test.sh starts; without them this test fails.
@@ -24,7 +25,7 @@ use datacontract::{Contract, DataContract, Report};
 use datacontract_contracts::{ProcessedKline, RawKline};
 use polars::prelude::*;
 use proptest::prelude::*;
-use proptest::test_runner::{Config, TestRunner};
+use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use support::typed_fixture;
 
 mod support;
@@ -113,7 +114,56 @@ fn breakable(contract: &Contract) -> Vec<String> {
         .collect()
 }
 
-fn agree_on_fixtures_with_injected_violations(contract: Contract, name: &str, fixtures: [&str; 2]) {
+/// Validates `frame` in the three engines and asserts they agree.
+fn assert_engines_agree(
+    engines: &Engines,
+    contract: &Contract,
+    frame: &DataFrame,
+    dataset: &str,
+) -> Result<Report, TestCaseError> {
+    let in_memory = validate(frame.clone(), contract, &options()).unwrap();
+    let duckdb = through_warehouse(&engines.duckdb, &engines.local, contract, frame, dataset);
+    let bigquery = through_warehouse(&engines.bigquery, &engines.gcs, contract, frame, dataset);
+    prop_assert_eq!(
+        verdicts(&in_memory),
+        verdicts(&duckdb),
+        "Polars vs DuckDB on {}",
+        frame
+    );
+    prop_assert_eq!(
+        verdicts(&in_memory),
+        verdicts(&bigquery),
+        "Polars vs BigQuery on {}",
+        frame
+    );
+    Ok(in_memory)
+}
+
+/// `frame` with each check of `broken` violated where it can be.
+fn with_violations(frame: &DataFrame, contract: &Contract, broken: &[String]) -> DataFrame {
+    broken.iter().fold(frame.clone(), |frame, id| {
+        violate(&frame, contract, id).unwrap_or(frame)
+    })
+}
+
+/// Proptest's case count: `PROPTEST_CASES` when set (to search longer),
+/// else 8.
+fn cases() -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|cases| cases.parse().ok())
+        .unwrap_or(8)
+}
+
+/// The engines agree on the clean fixture with each of `regressions`
+/// (sets of checks once found to split them) violated, and on
+/// proptest-chosen frames.
+fn agree_on_fixtures_with_injected_violations(
+    contract: Contract,
+    name: &str,
+    fixtures: [&str; 2],
+    regressions: &[&[&str]],
+) {
     let engines = Engines::start(name);
     let counter = AtomicUsize::new(0);
     let failures_seen = AtomicUsize::new(0);
@@ -122,46 +172,40 @@ fn agree_on_fixtures_with_injected_violations(contract: Contract, name: &str, fi
         .iter()
         .map(|fixture| typed_fixture(&contract, fixture))
         .collect();
+    for (case, broken) in regressions.iter().enumerate() {
+        let broken: Vec<String> = broken.iter().map(|id| id.to_string()).collect();
+        assert!(
+            broken.iter().all(|id| ids.contains(id)),
+            "{broken:?}: not all are row checks of {}",
+            contract.name
+        );
+        let frame = with_violations(&bases[0], &contract, &broken);
+        let dataset = format!("{}_regression_{case}", engines.run);
+        let in_memory = assert_engines_agree(&engines, &contract, &frame, &dataset).unwrap();
+        failures_seen.fetch_add(
+            in_memory.summary.failed_errors + in_memory.summary.failed_warnings,
+            Ordering::SeqCst,
+        );
+    }
     let strategy = (
         proptest::sample::select(bases),
         proptest::sample::subsequence(ids.clone(), 0..=3),
     );
     let mut runner = TestRunner::new(Config {
-        cases: 8,
+        cases: cases(),
         max_shrink_iters: 0,
         failure_persistence: None,
         ..Config::default()
     });
     runner
         .run(&strategy, |(frame, broken)| {
-            let mut frame = frame;
-            for id in &broken {
-                if let Some(violated) = violate(&frame, &contract, id) {
-                    frame = violated;
-                }
-            }
+            let frame = with_violations(&frame, &contract, &broken);
             let case = counter.fetch_add(1, Ordering::SeqCst);
             let dataset = format!("{}_{case}", engines.run);
-            let in_memory = validate(frame.clone(), &contract, &options()).unwrap();
-            let duckdb =
-                through_warehouse(&engines.duckdb, &engines.local, &contract, &frame, &dataset);
-            let bigquery =
-                through_warehouse(&engines.bigquery, &engines.gcs, &contract, &frame, &dataset);
+            let in_memory = assert_engines_agree(&engines, &contract, &frame, &dataset)?;
             failures_seen.fetch_add(
                 in_memory.summary.failed_errors + in_memory.summary.failed_warnings,
                 Ordering::SeqCst,
-            );
-            prop_assert_eq!(
-                verdicts(&in_memory),
-                verdicts(&duckdb),
-                "Polars vs DuckDB on {}",
-                frame
-            );
-            prop_assert_eq!(
-                verdicts(&in_memory),
-                verdicts(&bigquery),
-                "Polars vs BigQuery on {}",
-                frame
             );
             Ok(())
         })
@@ -178,6 +222,7 @@ fn raw_klines_agree_in_polars_duckdb_and_bigquery() {
         RawKline::contract(),
         "raw",
         ["raw_klines_clean.csv", "raw_klines_defects.csv"],
+        &[],
     );
 }
 
@@ -187,5 +232,8 @@ fn processed_klines_agree_in_polars_duckdb_and_bigquery() {
         ProcessedKline::contract(),
         "processed",
         ["processed_clean.csv", "processed_defects.csv"],
+        // A NULL inside LEAST(open, close): unknown in BigQuery, once FALSE
+        // in DuckDB and Polars.
+        &[&["open.range", "close.not_null"]],
     );
 }

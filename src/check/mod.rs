@@ -8,6 +8,7 @@
 //! between bounds, or freshness.
 
 pub mod polars;
+pub mod rule;
 pub mod sql;
 
 use serde::{Deserialize, Serialize};
@@ -198,7 +199,9 @@ pub fn plan(contract: &Contract) -> Vec<PlannedCheck> {
         checks.push(PlannedCheck {
             id: format!("rule.{}", rule.name),
             kind: CheckKind::Rule,
-            columns: Vec::new(),
+            // A rule that does not parse reads no known column; compiling
+            // it fails and reports why.
+            columns: rule::columns(&rule.sql).unwrap_or_default(),
             severity: rule.severity,
             test: Test::Row(RowTest::RuleFalse {
                 sql: rule.sql.clone(),

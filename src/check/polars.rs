@@ -8,7 +8,7 @@
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Timelike};
 use polars::prelude::*;
 
-use super::RowTest;
+use super::{RowTest, rule};
 use crate::{Bound, Literal, Statistic};
 
 /// The expression reading `column`, a dotted path into RECORD sub-fields.
@@ -69,7 +69,10 @@ pub fn failure(test: &RowTest, dtype_of: &dyn Fn(&str) -> Option<DataType>) -> P
                 .and(column(single).is_not_null()),
             several => as_struct(several.iter().map(|c| column(c)).collect()).is_duplicated(),
         },
-        RowTest::RuleFalse { sql } => polars::sql::sql_expr(sql)?.not(),
+        RowTest::RuleFalse { sql } => {
+            let portable = rule::portable(sql).map_err(|e| PolarsError::ComputeError(e.into()))?;
+            polars::sql::sql_expr(portable)?.not()
+        }
     };
     Ok(expr.fill_null(lit(false)))
 }

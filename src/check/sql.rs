@@ -10,7 +10,7 @@
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime};
 
-use super::RowTest;
+use super::{RowTest, rule};
 use crate::sql::{Dialect, Query, SqlValue};
 use crate::{Bound, Contract, Field, Literal, LogicalType, Mode, Statistic};
 
@@ -133,7 +133,7 @@ impl<'a> SqlCompiler<'a> {
                 first_of_key = Some(never_null(&format!("{failing} AND {ordinal} = 1")));
                 failing
             }
-            RowTest::RuleFalse { sql } => format!("NOT ({sql})"),
+            RowTest::RuleFalse { sql } => format!("NOT ({})", rule::portable(sql)?),
         };
         Ok(RowSql {
             failing: never_null(&failing),

@@ -16,7 +16,7 @@ use super::schema::{Conformance, conform};
 use super::values::json_value;
 use super::{Options, ValidationError, elapsed_ms};
 use crate::check::polars::{column, failure, statistic};
-use crate::check::{CheckKind, PlannedCheck, RowTest, Test, plan};
+use crate::check::{CheckKind, PlannedCheck, Test, plan};
 use crate::report::{CheckResult, Example, FAILED_CHECKS_COLUMN, Report, Split, Status};
 use crate::{Contract, Literal, Severity, Statistic};
 
@@ -154,7 +154,7 @@ fn compile(
     conformance: &Conformance,
     dtype_of: &dyn Fn(&str) -> Option<DataType>,
 ) -> Compiled {
-    let mut result = planned_result(&check);
+    let result = planned_result(&check);
     let skip = |result: CheckResult, reason: String| Compiled {
         result: skipped(result, reason),
         how: How::Skip,
@@ -173,20 +173,6 @@ fn compile(
                 Ok(failing) => failing,
                 Err(error) => return skip(result, format!("cannot run in Polars: {error}")),
             };
-            if let RowTest::RuleFalse { .. } = test {
-                let columns: Vec<String> = failing
-                    .clone()
-                    .meta()
-                    .root_names()
-                    .into_iter()
-                    .map(|name| name.to_string())
-                    .collect();
-                if let Some(reason) = columns.iter().find_map(|c| conformance.unusable_reason(c)) {
-                    result.columns = columns;
-                    return skip(result, format!("skipped: {reason}"));
-                }
-                result.columns = columns;
-            }
             How::Rows {
                 failing,
                 counts_keys: check.kind == CheckKind::DedupKey,

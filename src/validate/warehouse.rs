@@ -212,7 +212,7 @@ fn push_down(
     expected_schema: &Schema,
     index: usize,
 ) -> (Pushed, Vec<Window>) {
-    let mut result = planned_result(&check);
+    let result = planned_result(&check);
     let skip = |result: CheckResult, reason: String| {
         (
             Pushed {
@@ -222,9 +222,6 @@ fn push_down(
             Vec::new(),
         )
     };
-    if let Test::Row(RowTest::RuleFalse { sql }) = &check.test {
-        result.columns = rule_columns(sql);
-    }
     if let Some(reason) = result.columns.iter().find_map(|c| drift.unusable_reason(c)) {
         return skip(result, format!("skipped: {reason}"));
     }
@@ -281,19 +278,6 @@ fn push_down(
         Test::Unsupported { reason } => return skip(result, reason),
     };
     (Pushed { result, measure }, windows)
-}
-
-/// The columns a row rule reads, as Polars' SQL parser finds them.
-fn rule_columns(sql: &str) -> Vec<String> {
-    polars::sql::sql_expr(sql)
-        .map(|expr| {
-            expr.meta()
-                .root_names()
-                .into_iter()
-                .map(|name| name.to_string())
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 /// Drift as schema findings: missing and mistyped columns always, changed
