@@ -36,6 +36,7 @@ pub mod input;
 pub mod pipeline;
 mod registry;
 pub mod report;
+pub mod retry;
 pub mod schema;
 pub mod sql;
 pub mod store;

@@ -7,7 +7,9 @@
 //! DATACONTRACT_GCS_EMULATOR and BIGQUERY_EMULATOR_HOST; without them the
 //! emulator tests fail, naming the script.
 
-use chrono::{DateTime, TimeZone, Utc};
+#[path = "support/trades.rs"]
+mod trades;
+
 use datacontract::DataContract;
 use datacontract::sql::{Dialect, Query, SqlValue, TableRef};
 use datacontract::store::{GcsStore, LocalStore, ObjectStore, write_partition};
@@ -15,24 +17,7 @@ use datacontract::warehouse::{
     BigQueryWarehouse, DuckDbWarehouse, LoadMode, Warehouse, WarehouseError,
 };
 use polars::prelude::*;
-
-/// One trade, as a small contract with a key, partitioning and clustering.
-#[derive(DataContract)]
-#[contract(
-    version = "1.0.0",
-    dedup_key(trade_id),
-    partition_by(day(traded_at)),
-    cluster_by(symbol)
-)]
-#[allow(dead_code)]
-struct Trade {
-    trade_id: i64,
-    symbol: String,
-    #[contract(min_exclusive = 0)]
-    price: f64,
-    traded_at: DateTime<Utc>,
-    note: Option<String>,
-}
+use trades::{Trade, at, prices_by_id, trades};
 
 /// A warehouse, the store its partitions come from, and a fresh dataset.
 struct Setup {
@@ -88,45 +73,6 @@ fn emulators(name: &str) -> Setup {
         store: Box::new(store),
         dataset: unique(name),
     }
-}
-
-fn at(day: u32) -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2024, 1, day, 12, 0, 0).unwrap()
-}
-
-fn trades(ids: &[i64], price: f64) -> DataFrame {
-    let times: Vec<i64> = ids
-        .iter()
-        .map(|id| at(1).timestamp_micros() + id * 60_000_000)
-        .collect();
-    df!(
-        "trade_id" => ids,
-        "symbol" => ids.iter().map(|_| "BTCUSDT").collect::<Vec<_>>(),
-        "price" => ids.iter().map(|_| price).collect::<Vec<_>>(),
-        "traded_at" => times,
-        "note" => ids.iter().map(|id| (id % 2 == 0).then_some("even")).collect::<Vec<_>>(),
-    )
-    .unwrap()
-    .lazy()
-    .with_column(col("traded_at").cast(DataType::Datetime(
-        TimeUnit::Microseconds,
-        Some(polars::prelude::TimeZone::UTC),
-    )))
-    .collect()
-    .unwrap()
-}
-
-fn prices_by_id(setup: &Setup, table: &TableRef) -> Vec<(i64, f64)> {
-    let frame = setup.query(&format!(
-        "SELECT trade_id, price FROM {} ORDER BY trade_id",
-        table.quoted(setup.warehouse.dialect())
-    ));
-    let ids = frame.column("trade_id").unwrap().i64().unwrap().clone();
-    let prices = frame.column("price").unwrap().f64().unwrap().clone();
-    ids.iter()
-        .zip(prices.iter())
-        .map(|(id, price)| (id.unwrap(), price.unwrap()))
-        .collect()
 }
 
 fn datasets_and_tables_are_created_idempotently(setup: &Setup) {
@@ -222,7 +168,7 @@ fn loads_keep_one_row_per_key_and_truncate_replaces(setup: &Setup) {
         .load_partition(&table, &contract, store, &second, LoadMode::Append)
         .unwrap();
     assert_eq!(
-        prices_by_id(setup, &table),
+        prices_by_id(setup.warehouse.as_ref(), &table),
         [(1, 10.0), (2, 20.0), (3, 20.0)]
     );
     let created = setup.query(&format!(
@@ -248,7 +194,10 @@ fn loads_keep_one_row_per_key_and_truncate_replaces(setup: &Setup) {
         .load_partition(&table, &contract, store, &first, LoadMode::Truncate)
         .unwrap();
     assert_eq!(replaced.table_rows, 2);
-    assert_eq!(prices_by_id(setup, &table), [(1, 10.0), (2, 10.0)]);
+    assert_eq!(
+        prices_by_id(setup.warehouse.as_ref(), &table),
+        [(1, 10.0), (2, 10.0)]
+    );
 }
 
 fn copies_replace_the_target_as_a_whole(setup: &Setup) {
@@ -271,7 +220,7 @@ fn copies_replace_the_target_as_a_whole(setup: &Setup) {
         .load_partition(&staging, &contract, store, &partition, LoadMode::Append)
         .unwrap();
     setup.warehouse.copy_table(&staging, &production).unwrap();
-    assert_eq!(prices_by_id(setup, &production).len(), 3);
+    assert_eq!(prices_by_id(setup.warehouse.as_ref(), &production).len(), 3);
     let newer = write_partition(
         store,
         &setup.dataset,
@@ -285,7 +234,10 @@ fn copies_replace_the_target_as_a_whole(setup: &Setup) {
         .load_partition(&staging, &contract, store, &newer, LoadMode::Truncate)
         .unwrap();
     setup.warehouse.copy_table(&staging, &production).unwrap();
-    assert_eq!(prices_by_id(setup, &production), [(7, 9.0)]);
+    assert_eq!(
+        prices_by_id(setup.warehouse.as_ref(), &production),
+        [(7, 9.0)]
+    );
     assert!(
         setup
             .warehouse

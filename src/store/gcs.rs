@@ -102,7 +102,7 @@ impl GcsStore {
     }
 
     /// Runs `attempt` until it succeeds, fails for good, or the retry
-    /// policy runs out; logs each retry.
+    /// policy runs out.
     fn call<T, F, Fut>(
         &self,
         operation: &'static str,
@@ -113,19 +113,13 @@ impl GcsStore {
         F: Fn() -> Fut,
         Fut: std::future::Future<Output = Result<T, GcsError>>,
     {
-        let mut tries = 0;
-        loop {
-            tries += 1;
-            match self.runtime.block_on(attempt()) {
-                Ok(value) => return Ok(value),
-                Err(error) if tries < self.retry.attempts && transient(&error) => {
-                    let delay = self.retry.delay(tries);
-                    tracing::warn!(operation, key, attempt = tries, ?delay, %error, "retrying a transient GCS failure");
-                    std::thread::sleep(delay);
-                }
-                Err(error) => return Err(classify(operation, key, error)),
-            }
-        }
+        self.retry
+            .run(
+                &format!("GCS {operation} {key}"),
+                || self.runtime.block_on(attempt()),
+                transient,
+            )
+            .map_err(|error| classify(operation, key, error))
     }
 }
 

@@ -10,14 +10,13 @@ mod gcs;
 pub mod layout;
 mod local;
 mod partitions;
-mod retry;
 
+pub use crate::retry::RetryPolicy;
 pub use gcs::GcsStore;
 pub use local::LocalStore;
 pub use partitions::{
     PartitionError, encode_parquet, list_partitions, put_partition, read_partition, write_partition,
 };
-pub use retry::RetryPolicy;
 
 /// Why a store operation failed.
 #[derive(Debug, thiserror::Error)]

@@ -5,8 +5,20 @@
 //! `GOOGLE_APPLICATION_CREDENTIALS`, else application default credentials.
 //! With `BIGQUERY_EMULATOR_HOST` set ([`BigQueryWarehouse::from_env`]) the
 //! client talks to that host without credentials.
+//!
+//! Transient failures are retried under a [`RetryPolicy`]: every API call
+//! on HTTP 429 and 5xx, rate-limit 403s, timeouts and dropped connections;
+//! a whole job or query again, under a new id, when BigQuery ends it with
+//! a temporary error (`backendError`, `internalError`, `rateLimitExceeded`).
+//! A retried call cannot run a statement twice: each job carries an id of
+//! ours (a repeated insert answers 409, and the job is then awaited) and
+//! each query a `requestId`, which BigQuery deduplicates.
 
+use std::fmt;
+use std::future::Future;
+use std::hash::BuildHasher;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use chrono::Utc;
@@ -30,6 +42,7 @@ use super::{
     LoadMode, LoadOutcome, Warehouse, WarehouseError, abbreviate, columns_with_metadata,
     partition_parts,
 };
+use crate::retry::RetryPolicy;
 use crate::schema::TableFieldSchema;
 use crate::sql::{Dialect, Query, SqlValue, TableRef, check_dataset, check_project};
 use crate::store::ObjectStore;
@@ -52,6 +65,7 @@ pub struct BigQueryWarehouse {
     project: String,
     runtime: tokio::runtime::Runtime,
     page_size: Option<i32>,
+    retry: RetryPolicy,
 }
 
 /// Credentials for an emulator, which checks none.
@@ -118,7 +132,14 @@ impl BigQueryWarehouse {
             project: project.to_string(),
             runtime,
             page_size: None,
+            retry: RetryPolicy::default(),
         }
+    }
+
+    /// The same warehouse retrying transient failures under `retry`.
+    pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
     }
 
     /// The same warehouse reading query results `rows` rows per page
@@ -137,17 +158,29 @@ impl BigQueryWarehouse {
         table.project.as_deref().unwrap_or(&self.project)
     }
 
+    /// One API call, retried while it fails transiently.
+    fn call<T, Fut>(&self, operation: &str, attempt: impl Fn() -> Fut) -> Result<T, BQError>
+    where
+        Fut: Future<Output = Result<T, BQError>>,
+    {
+        self.retry.run(
+            &format!("BigQuery: {operation}"),
+            || self.runtime.block_on(attempt()),
+            transient,
+        )
+    }
+
     fn get_table(&self, table: &TableRef) -> Result<Option<Table>, WarehouseError> {
-        let result = self.runtime.block_on(self.client.table().get(
-            self.project_of(table),
-            &table.dataset,
-            &table.table,
-            None,
-        ));
+        let operation = format!("get table {table}");
+        let result = self.call(&operation, || {
+            self.client
+                .table()
+                .get(self.project_of(table), &table.dataset, &table.table, None)
+        });
         match result {
             Ok(found) => Ok(Some(found)),
             Err(error) if status(&error) == Some(404) => Ok(None),
-            Err(error) => Err(engine_error(&format!("get table {table}"), None, &error)),
+            Err(error) => Err(engine_error(&operation, None, &error)),
         }
     }
 
@@ -157,10 +190,12 @@ impl BigQueryWarehouse {
                 operation: format!("describe table {name}"),
                 message: error.to_string(),
             })?;
-        match self.runtime.block_on(self.client.table().create(table)) {
+        let operation = format!("create table {name}");
+        match self.call(&operation, || self.client.table().create(table.clone())) {
             Ok(_) => Ok(()),
+            // There already, or created by an attempt whose answer was lost.
             Err(error) if status(&error) == Some(409) => Ok(()),
-            Err(error) => Err(engine_error(&format!("create table {name}"), None, &error)),
+            Err(error) => Err(engine_error(&operation, None, &error)),
         }
     }
 
@@ -172,76 +207,106 @@ impl BigQueryWarehouse {
         })
     }
 
-    /// Inserts a job and waits until it is done; its error is ours.
+    /// Runs a job until it is done; one that BigQuery ends with a
+    /// temporary error runs again under a new id.
     fn run_job(&self, operation: &str, configuration: Value) -> Result<(), WarehouseError> {
-        let job: Job =
-            serde_json::from_value(json!({ "configuration": configuration })).map_err(|error| {
-                WarehouseError::Result {
-                    operation: operation.to_string(),
-                    message: error.to_string(),
-                }
-            })?;
-        let inserted = self
-            .runtime
-            .block_on(self.client.job().insert(&self.project, job))
-            .map_err(|error| engine_error(operation, None, &error))?;
-        let reference = inserted.job_reference.clone().unwrap_or_default();
-        let job_id = reference.job_id.clone().unwrap_or_default();
+        self.retry
+            .run(
+                &format!("BigQuery: {operation}"),
+                || self.run_job_once(operation, &configuration),
+                |failure| failure.temporary,
+            )
+            .map_err(|failure| failure.error)
+    }
+
+    /// Inserts a job under a new id of ours and waits until it is done.
+    fn run_job_once(&self, operation: &str, configuration: &Value) -> Result<(), Failure> {
+        let job_id = unique_id();
+        let job: Job = serde_json::from_value(json!({
+            "jobReference": { "projectId": self.project, "jobId": job_id },
+            "configuration": configuration,
+        }))
+        .map_err(|error| WarehouseError::Result {
+            operation: operation.to_string(),
+            message: error.to_string(),
+        })?;
+        let mut job = match self.call(operation, || {
+            self.client.job().insert(&self.project, job.clone())
+        }) {
+            Ok(inserted) => inserted,
+            // Inserted by an attempt whose answer was lost: await that one.
+            Err(error) if status(&error) == Some(409) => self.get_job(operation, &job_id, None)?,
+            Err(error) => return Err(engine_error(operation, Some(&job_id), &error).into()),
+        };
+        let location = job.job_reference.as_ref().and_then(|r| r.location.clone());
         let started = std::time::Instant::now();
-        let mut job = inserted;
         let mut pause = Duration::from_millis(100);
         loop {
             let status = job.status.clone().unwrap_or_default();
             if status.state.as_deref() == Some("DONE") {
                 return match status.error_result {
-                    Some(error) => Err(job_error(operation, &job_id, &[error])),
+                    Some(error) => Err(Failure::of_job(operation, &job_id, &[error])),
                     None => Ok(()),
                 };
             }
             if started.elapsed() > JOB_TIMEOUT {
-                return Err(WarehouseError::Engine {
-                    engine: ENGINE,
-                    operation: operation.to_string(),
-                    job_id: Some(job_id),
-                    message: format!("not done after {} s", JOB_TIMEOUT.as_secs()),
-                });
+                return Err(not_done(operation, &job_id).into());
             }
             std::thread::sleep(pause);
             pause = (pause * 2).min(Duration::from_secs(5));
-            job = self
-                .runtime
-                .block_on(self.client.job().get_job(
-                    &self.project,
-                    &job_id,
-                    reference.location.as_deref(),
-                ))
-                .map_err(|error| engine_error(operation, Some(&job_id), &error))?;
+            job = self.get_job(operation, &job_id, location.as_deref())?;
         }
     }
 
-    /// Runs a query, waits for it, and reads every page of its result.
+    fn get_job(
+        &self,
+        operation: &str,
+        job_id: &str,
+        location: Option<&str>,
+    ) -> Result<Job, WarehouseError> {
+        self.call(operation, || {
+            self.client.job().get_job(&self.project, job_id, location)
+        })
+        .map_err(|error| engine_error(operation, Some(job_id), &error))
+    }
+
+    /// Runs a query, waits for it, and reads every page of its result; a
+    /// query that BigQuery ends with a temporary error runs again.
     fn run_query(&self, query: &Query) -> Result<QueryOutcome, WarehouseError> {
         let operation = format!("query `{}`", abbreviate(&query.sql));
+        self.retry
+            .run(
+                &format!("BigQuery: {operation}"),
+                || self.run_query_once(&operation, query),
+                |failure| failure.temporary,
+            )
+            .map_err(|failure| failure.error)
+    }
+
+    /// One run of a query, under a new `requestId`.
+    fn run_query_once(&self, operation: &str, query: &Query) -> Result<QueryOutcome, Failure> {
         let request: QueryRequest = serde_json::from_value(json!({
             "query": query.sql,
             "useLegacySql": false,
             "parameterMode": "NAMED",
             "queryParameters": parameters(&query.params),
             "maxResults": self.page_size,
+            "requestId": unique_id(),
         }))
         .map_err(|error| WarehouseError::Result {
-            operation: operation.clone(),
+            operation: operation.to_string(),
             message: error.to_string(),
         })?;
         let response = self
-            .runtime
-            .block_on(self.client.job().query(&self.project, request))
-            .map_err(|error| engine_error(&operation, None, &error))?;
+            .call(operation, || {
+                self.client.job().query(&self.project, request.clone())
+            })
+            .map_err(|error| engine_error(operation, None, &error))?;
         let reference = response.job_reference.clone().unwrap_or_default();
         let job_id = reference.job_id.clone();
         if let Some(errors) = response.errors.as_ref().filter(|e| !e.is_empty()) {
-            return Err(job_error(
-                &operation,
+            return Err(Failure::of_job(
+                operation,
                 job_id.as_deref().unwrap_or("?"),
                 errors,
             ));
@@ -277,24 +342,18 @@ impl BigQueryWarehouse {
                 ..Default::default()
             };
             let page = self
-                .runtime
-                .block_on(
+                .call(operation, || {
                     self.client
                         .job()
-                        .get_query_results(&self.project, job_id, parameters),
-                )
-                .map_err(|error| engine_error(&operation, Some(job_id), &error))?;
+                        .get_query_results(&self.project, job_id, parameters.clone())
+                })
+                .map_err(|error| engine_error(operation, Some(job_id), &error))?;
             if let Some(errors) = page.errors.as_ref().filter(|e| !e.is_empty()) {
-                return Err(job_error(&operation, job_id, errors));
+                return Err(Failure::of_job(operation, job_id, errors));
             }
             if !page.job_complete.unwrap_or(true) {
                 if started.elapsed() > JOB_TIMEOUT {
-                    return Err(WarehouseError::Engine {
-                        engine: ENGINE,
-                        operation,
-                        job_id: Some(job_id.to_string()),
-                        message: format!("not done after {} s", JOB_TIMEOUT.as_secs()),
-                    });
+                    return Err(not_done(operation, job_id).into());
                 }
                 continue;
             }
@@ -332,20 +391,20 @@ impl Warehouse for BigQueryWarehouse {
     fn ensure_dataset(&self, dataset: &str) -> Result<(), WarehouseError> {
         check_dataset(dataset)?;
         let operation = format!("create dataset {dataset}");
-        match self
-            .runtime
-            .block_on(self.client.dataset().get(&self.project, dataset))
-        {
+        match self.call(&operation, || {
+            self.client.dataset().get(&self.project, dataset)
+        }) {
             Ok(_) => return Ok(()),
             Err(error) if status(&error) == Some(404) => {}
             Err(error) => return Err(engine_error(&operation, None, &error)),
         }
-        match self.runtime.block_on(
+        match self.call(&operation, || {
             self.client
                 .dataset()
-                .create(Dataset::new(&self.project, dataset)),
-        ) {
+                .create(Dataset::new(&self.project, dataset))
+        }) {
             Ok(_) => Ok(()),
+            // There already, or created by an attempt whose answer was lost.
             Err(error) if status(&error) == Some(409) => Ok(()),
             Err(error) => Err(engine_error(&operation, None, &error)),
         }
@@ -467,14 +526,16 @@ impl Warehouse for BigQueryWarehouse {
     }
 
     fn drop_table(&self, table: &TableRef) -> Result<(), WarehouseError> {
-        match self.runtime.block_on(self.client.table().delete(
-            self.project_of(table),
-            &table.dataset,
-            &table.table,
-        )) {
+        let operation = format!("drop table {table}");
+        match self.call(&operation, || {
+            self.client
+                .table()
+                .delete(self.project_of(table), &table.dataset, &table.table)
+        }) {
             Ok(()) => Ok(()),
+            // Not there, or dropped by an attempt whose answer was lost.
             Err(error) if status(&error) == Some(404) => Ok(()),
-            Err(error) => Err(engine_error(&format!("drop table {table}"), None, &error)),
+            Err(error) => Err(engine_error(&operation, None, &error)),
         }
     }
 
@@ -610,6 +671,88 @@ fn status(error: &BQError) -> Option<i64> {
     match error {
         BQError::ResponseError { error } => Some(error.error.code),
         _ => None,
+    }
+}
+
+/// The error reasons BigQuery documents as temporary: retry them.
+const TEMPORARY_REASONS: [&str; 3] = ["backendError", "internalError", "rateLimitExceeded"];
+
+/// Worth calling again: HTTP 429 and 5xx, a 403 for a rate limit,
+/// timeouts, and requests that got no answer.
+fn transient(error: &BQError) -> bool {
+    match error {
+        BQError::ResponseError { error } => {
+            let code = error.error.code;
+            let temporary_reason = error.error.errors.iter().any(|detail| {
+                detail
+                    .get("reason")
+                    .is_some_and(|reason| TEMPORARY_REASONS.contains(&reason.as_str()))
+            });
+            code == 429 || code >= 500 || (code == 403 && temporary_reason)
+        }
+        BQError::RequestError(error) => {
+            error.is_timeout() || error.is_connect() || error.is_request()
+        }
+        _ => false,
+    }
+}
+
+/// A new job id or query `requestId`: a timestamp and 64 random bits, in
+/// the letters, digits and `_` BigQuery allows.
+fn unique_id() -> String {
+    static ISSUED: AtomicU64 = AtomicU64::new(0);
+    let random = std::collections::hash_map::RandomState::new()
+        .hash_one(ISSUED.fetch_add(1, Ordering::Relaxed));
+    format!(
+        "datacontract_{:x}_{random:016x}",
+        Utc::now().timestamp_micros()
+    )
+}
+
+/// A job or query that failed, and whether BigQuery called the failure
+/// temporary, so that running it again under a new id may succeed.
+struct Failure {
+    error: WarehouseError,
+    temporary: bool,
+}
+
+impl Failure {
+    /// The failure of job `job_id` with these `errors`.
+    fn of_job(operation: &str, job_id: &str, errors: &[ErrorProto]) -> Self {
+        Failure {
+            temporary: errors.iter().any(|error| {
+                error
+                    .reason
+                    .as_deref()
+                    .is_some_and(|reason| TEMPORARY_REASONS.contains(&reason))
+            }),
+            error: job_error(operation, job_id, errors),
+        }
+    }
+}
+
+impl From<WarehouseError> for Failure {
+    fn from(error: WarehouseError) -> Self {
+        Failure {
+            error,
+            temporary: false,
+        }
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.error.fmt(f)
+    }
+}
+
+/// A job still running when the warehouse stops waiting.
+fn not_done(operation: &str, job_id: &str) -> WarehouseError {
+    WarehouseError::Engine {
+        engine: ENGINE,
+        operation: operation.to_string(),
+        job_id: Some(job_id.to_string()),
+        message: format!("not done after {} s", JOB_TIMEOUT.as_secs()),
     }
 }
 
