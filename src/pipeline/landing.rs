@@ -4,7 +4,10 @@
 //!
 //! Each landed partition is indexed by the SHA-256 of its Parquet bytes at
 //! `fingerprints/{dataset}/{table}/{sha256}`, an object holding the
-//! partition's key.
+//! partition's key. The index is written before the partition, so a crash
+//! between the two leaves an index naming a partition that does not exist,
+//! which the next landing writes (and re-indexes); never a partition the
+//! index misses, which the next landing would write a second time.
 
 use chrono::{DateTime, Utc};
 use polars::prelude::DataFrame;
@@ -58,8 +61,8 @@ pub fn land(
         Err(StoreError::NotFound(_)) => {}
         Err(error) => return Err(error.into()),
     }
-    put_partition(store, &key, &bytes)?;
     store.put(&index, key.to_string().as_bytes())?;
+    put_partition(store, &key, &bytes)?;
     Ok(Landed {
         key,
         reused: false,
@@ -94,5 +97,24 @@ mod tests {
                 .len(),
             2
         );
+    }
+
+    #[test]
+    fn an_index_left_by_a_crash_before_its_partition_is_landed_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalStore::new(dir.path()).unwrap();
+        let mut frame = df!("x" => [1, 2, 3]).unwrap();
+        let crashed = land(&store, "staging", "t", Utc::now(), &mut frame).unwrap();
+        // The crash: the index was written, the partition never was.
+        store.delete(&crashed.key.to_string()).unwrap();
+        let later = Utc::now() + chrono::Duration::seconds(5);
+        let again = land(&store, "staging", "t", later, &mut frame).unwrap();
+        assert!(!again.reused);
+        assert_ne!(again.key, crashed.key);
+        let partitions = crate::store::list_partitions(&store, "staging", "t").unwrap();
+        assert_eq!(partitions.len(), 1);
+        let once_more = land(&store, "staging", "t", later, &mut frame).unwrap();
+        assert!(once_more.reused);
+        assert_eq!(once_more.key, again.key);
     }
 }
