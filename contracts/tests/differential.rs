@@ -146,6 +146,19 @@ fn with_violations(frame: &DataFrame, contract: &Contract, broken: &[String]) ->
     })
 }
 
+/// Every check alone and every two of them: with `DIFFERENTIAL_PAIRS`
+/// set, the test tries them all on both fixtures (28 minutes here), not
+/// a sample.
+fn every_pair(ids: &[String]) -> Vec<Vec<String>> {
+    let mut pairs: Vec<Vec<String>> = ids.iter().map(|id| vec![id.clone()]).collect();
+    for (index, first) in ids.iter().enumerate() {
+        for second in &ids[index + 1..] {
+            pairs.push(vec![first.clone(), second.clone()]);
+        }
+    }
+    pairs
+}
+
 /// Proptest's case count: `PROPTEST_CASES` when set (to search longer),
 /// else 8.
 fn cases() -> u32 {
@@ -186,6 +199,16 @@ fn agree_on_fixtures_with_injected_violations(
             in_memory.summary.failed_errors + in_memory.summary.failed_warnings,
             Ordering::SeqCst,
         );
+    }
+    if std::env::var_os("DIFFERENTIAL_PAIRS").is_some() {
+        for (index, pair) in every_pair(&ids).into_iter().enumerate() {
+            for (base_index, base) in bases.iter().enumerate() {
+                let frame = with_violations(base, &contract, &pair);
+                let dataset = format!("{}_pair_{index}_{base_index}", engines.run);
+                assert_engines_agree(&engines, &contract, &frame, &dataset)
+                    .unwrap_or_else(|error| panic!("{pair:?}: {error}"));
+            }
+        }
     }
     let strategy = (
         proptest::sample::select(bases),
