@@ -333,15 +333,16 @@ fn a_failed_promotion_leaves_production_exactly_as_it_was() {
     assert!(contracts(&dir, &["run"], &[]).status.success());
     let before = production(&dir);
     let input = next_day_input(&dir);
+    let run_input = [
+        "run",
+        "--source",
+        "files",
+        "--files",
+        input.to_str().unwrap(),
+    ];
     let output = contracts(
         &dir,
-        &[
-            "run",
-            "--source",
-            "files",
-            "--files",
-            input.to_str().unwrap(),
-        ],
+        &run_input,
         &[("DATACONTRACT_FAILPOINT", "promote:after-store-copy")],
     );
     let summary = text(&output.stdout);
@@ -353,17 +354,7 @@ fn a_failed_promotion_leaves_production_exactly_as_it_was() {
     assert!(summary.contains("rolled back"), "{summary}");
     assert_production_unchanged(&dir, &before);
     // Without the failure, the same input promotes.
-    let output = contracts(
-        &dir,
-        &[
-            "run",
-            "--source",
-            "files",
-            "--files",
-            input.to_str().unwrap(),
-        ],
-        &[],
-    );
+    let output = contracts(&dir, &run_input, &[]);
     assert!(output.status.success(), "{}", text(&output.stdout));
     assert_eq!(count(&dir, &format!("production.{PROCESSED}")), 48);
 }

@@ -251,25 +251,11 @@ where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
-    run_with_color(registry, args, out, err, false)
+    run_with(registry, None, args, out, err, false)
 }
 
-/// [`run`], with ANSI colours in text reports when `color` is set.
-pub fn run_with_color<I, T>(
-    registry: &Registry,
-    args: I,
-    out: &mut dyn Write,
-    err: &mut dyn Write,
-    color: bool,
-) -> ExitCode
-where
-    I: IntoIterator<Item = T>,
-    T: Into<OsString> + Clone,
-{
-    run_with(registry, None, args, out, err, color)
-}
-
-/// [`run_with_color`], with `run` and `query` serving `pipeline`.
+/// [`run`], with `run` and `query` serving `pipeline` (when given) and
+/// ANSI colours in text reports when `color` is set.
 pub fn run_with<I, T>(
     registry: &Registry,
     pipeline: Option<&Pipeline>,
