@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 
 use super::{Area, CheckReport, Finding, Level};
-use crate::report::escape_markup as xml;
+use crate::report::{escape_cell, escape_markup as xml};
 
 const AREAS: [Area; 4] = [
     Area::Artifacts,
@@ -201,8 +201,8 @@ impl CheckReport {
                 finding.place(),
                 finding.area.name(),
                 finding.rule,
-                finding.message.replace('|', "\\|"),
-                finding.fix.replace('|', "\\|")
+                escape_cell(&finding.message),
+                escape_cell(&finding.fix)
             )
             .unwrap();
         }

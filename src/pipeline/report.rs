@@ -16,6 +16,7 @@ use super::reconcile::ReconciliationResult;
 use super::run_id::RunId;
 use super::source::Rejected;
 use crate::Report;
+use crate::report::escape_cell;
 
 /// How a run ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -242,7 +243,7 @@ impl RunReport {
                 optional(stage.rows_in),
                 optional(stage.rows_out),
                 stage.duration_ms,
-                stage.summary.replace('|', "\\|")
+                escape_cell(&stage.summary)
             )
             .unwrap();
         }
@@ -258,8 +259,8 @@ impl RunReport {
                     out,
                     "| {} | {} | `{}` |",
                     record.location,
-                    record.reason.replace('|', "\\|"),
-                    record.record.replace('|', "\\|").replace('`', "'")
+                    escape_cell(&record.reason),
+                    escape_cell(&record.record).replace('`', "'")
                 )
                 .unwrap();
             }

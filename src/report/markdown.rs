@@ -26,7 +26,7 @@ impl Report {
             out,
             "{} rows from {} · {} passed · {} failed (error) · {} failed (warn) · {} skipped · {:.0} ms\n",
             self.input.rows,
-            escape(&self.input.description),
+            escape_cell(&self.input.description),
             s.passed,
             s.failed_errors,
             s.failed_warnings,
@@ -65,8 +65,8 @@ impl Report {
                 "| {icon} | `{}` | {} | {failing} | {} | {} |",
                 check.id,
                 check.severity.name(),
-                escape(&check.expected),
-                escape(&observed)
+                escape_cell(&check.expected),
+                escape_cell(&observed)
             )
             .unwrap();
         }
@@ -92,13 +92,15 @@ impl Report {
                 let values: Vec<String> = example
                     .values
                     .iter()
-                    .map(|(column, value)| format!("`{column}` = {}", escape(&value.to_string())))
+                    .map(|(column, value)| {
+                        format!("`{column}` = {}", escape_cell(&value.to_string()))
+                    })
                     .collect();
                 writeln!(
                     out,
                     "| {} | {} | {} |",
                     example.row.map_or("-".to_string(), |row| row.to_string()),
-                    escape(&location),
+                    escape_cell(&location),
                     values.join(", ")
                 )
                 .unwrap();
@@ -110,6 +112,19 @@ impl Report {
 }
 
 /// Keeps a table cell in one piece: pipes escaped, newlines as spaces.
-fn escape(text: &str) -> String {
+pub(crate) fn escape_cell(text: &str) -> String {
     text.replace('|', "\\|").replace('\n', " ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::escape_cell;
+
+    #[test]
+    fn a_cell_stays_one_cell_of_one_row() {
+        assert_eq!(
+            escape_cell("polars: column `a|b`\nnot found"),
+            "polars: column `a\\|b` not found"
+        );
+    }
 }

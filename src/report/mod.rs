@@ -4,6 +4,8 @@
 
 mod junit;
 mod markdown;
+
+pub(crate) use markdown::escape_cell;
 mod text;
 
 use std::collections::BTreeMap;
