@@ -60,13 +60,19 @@ impl RetryPolicy {
     }
 }
 
-/// A number in [0, 1) from the clock's nanoseconds: enough to spread
-/// retries of concurrent clients, no random generator needed.
+/// A random number in [0, 1).
 fn jitter() -> f64 {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |elapsed| elapsed.subsec_nanos());
-    f64::from(nanos % 1000) / 1000.0
+    (random_u64() >> 11) as f64 / (1u64 << 53) as f64
+}
+
+/// 64 random bits, from the standard library's randomly keyed hasher (a
+/// fresh key each call): enough for jitter and unique ids, no random
+/// generator needed.
+pub(crate) fn random_u64() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    std::collections::hash_map::RandomState::new()
+        .build_hasher()
+        .finish()
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@
 //!   weight used in the current minute nears the limit, the next request
 //!   waits for the minute to roll over.
 
-use std::hash::{BuildHasher, Hasher};
+use crate::retry::RetryPolicy;
 use std::time::Duration;
 
 use reqwest::StatusCode;
@@ -288,12 +288,12 @@ impl HttpClient {
     /// The wait before retry `attempt` (1-based): base × 2^(attempt−1),
     /// capped, times a random factor in [0.5, 1).
     fn backoff(&self, attempt: u32) -> Duration {
-        let exponential = self
-            .policy
-            .base_backoff
-            .saturating_mul(1 << (attempt - 1).min(16))
-            .min(self.policy.max_backoff);
-        exponential.mul_f64(0.5 + 0.5 * unit_random())
+        RetryPolicy {
+            attempts: self.policy.max_attempts,
+            first_delay: self.policy.base_backoff,
+            max_delay: self.policy.max_backoff,
+        }
+        .delay(attempt)
     }
 }
 
@@ -308,14 +308,6 @@ fn retry_after(response: &reqwest::Response) -> Option<u64> {
         .trim()
         .parse()
         .ok()
-}
-
-/// A random number in [0, 1), from the standard library's per-hasher keys.
-fn unit_random() -> f64 {
-    let bits = std::collections::hash_map::RandomState::new()
-        .build_hasher()
-        .finish();
-    (bits >> 11) as f64 / (1u64 << 53) as f64
 }
 
 /// `url?key=value&…`, for messages.

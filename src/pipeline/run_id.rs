@@ -1,7 +1,6 @@
 //! Run ids: time-sortable, unique, and safe as a folder name.
 
 use std::fmt;
-use std::hash::{BuildHasher, Hasher};
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -18,9 +17,7 @@ pub struct RunId(String);
 impl RunId {
     /// A new id for a run that started at `started`.
     pub fn new(started: DateTime<Utc>) -> Self {
-        let random = std::collections::hash_map::RandomState::new()
-            .build_hasher()
-            .finish();
+        let random = crate::retry::random_u64();
         RunId(format!(
             "{}-{:06x}",
             started.format(STAMP),
