@@ -16,9 +16,7 @@
 
 use std::fmt;
 use std::future::Future;
-use std::hash::BuildHasher;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use chrono::Utc;
@@ -588,20 +586,7 @@ impl Warehouse for BigQueryWarehouse {
 /// reads the folder as a Hive partition and fills it. The merge reads the
 /// contract's columns by name, so the column is never used.
 fn staging_columns(contract: &Contract) -> Vec<TableFieldSchema> {
-    fn nullable(mut column: TableFieldSchema) -> TableFieldSchema {
-        if column.mode == "REQUIRED" {
-            column.mode = "NULLABLE".into();
-        }
-        column.fields = column
-            .fields
-            .map(|fields| fields.into_iter().map(nullable).collect());
-        column
-    }
-    let mut columns: Vec<TableFieldSchema> = contract
-        .bigquery_schema()
-        .into_iter()
-        .map(nullable)
-        .collect();
+    let mut columns = super::landing_contract(contract).bigquery_schema();
     columns.push(TableFieldSchema::new(
         crate::store::layout::PARTITION_FOLDER_KEY,
         "STRING",
@@ -700,9 +685,7 @@ fn transient(error: &BQError) -> bool {
 /// A new job id or query `requestId`: a timestamp and 64 random bits, in
 /// the letters, digits and `_` BigQuery allows.
 fn unique_id() -> String {
-    static ISSUED: AtomicU64 = AtomicU64::new(0);
-    let random = std::collections::hash_map::RandomState::new()
-        .hash_one(ISSUED.fetch_add(1, Ordering::Relaxed));
+    let random = crate::retry::random_u64();
     format!(
         "datacontract_{:x}_{random:016x}",
         Utc::now().timestamp_micros()
