@@ -97,7 +97,7 @@ pub fn check(registry: &Registry, args: &CheckArgs) -> Result<(String, ExitCode)
                 path: args.duckdb.clone(),
             },
         };
-        let (warehouse, _) = open_warehouse(&config)?;
+        let warehouse = open_warehouse(&config)?;
         report.extend(drift_findings(
             registry,
             warehouse.as_ref(),

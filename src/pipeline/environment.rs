@@ -15,38 +15,28 @@ pub struct Environment {
     pub store: Box<dyn ObjectStore>,
     /// The warehouse (staging and production tables).
     pub warehouse: Box<dyn Warehouse>,
-    /// Both, for people: `folder data/ and DuckDB data/warehouse.duckdb`.
-    pub description: String,
 }
 
 impl Environment {
     /// Opens the store and the warehouse `config` names.
     pub fn open(config: &Config) -> Result<Self, String> {
-        let (store, store_text): (Box<dyn ObjectStore>, String) = match &config.store {
+        let store: Box<dyn ObjectStore> = match &config.store {
             StoreConfig::Local { root } => {
                 std::fs::create_dir_all(root)
                     .map_err(|error| format!("cannot create {}: {error}", root.display()))?;
-                (
-                    Box::new(LocalStore::new(root).map_err(|e| e.to_string())?),
-                    format!("folder {}", root.display()),
-                )
+                Box::new(LocalStore::new(root).map_err(|e| e.to_string())?)
             }
-            StoreConfig::Gcs { bucket, .. } => (
-                Box::new(gcs_store(bucket).map_err(|e| e.to_string())?),
-                format!("gs://{bucket}"),
-            ),
+            StoreConfig::Gcs { bucket, .. } => {
+                Box::new(gcs_store(bucket).map_err(|e| e.to_string())?)
+            }
         };
-        let (warehouse, warehouse_text) = open_warehouse(&config.warehouse)?;
-        Ok(Environment {
-            store,
-            warehouse,
-            description: format!("{store_text} and {warehouse_text}"),
-        })
+        let warehouse = open_warehouse(&config.warehouse)?;
+        Ok(Environment { store, warehouse })
     }
 }
 
-/// The warehouse `config` names, and its description.
-pub fn open_warehouse(config: &WarehouseConfig) -> Result<(Box<dyn Warehouse>, String), String> {
+/// The warehouse `config` names.
+pub fn open_warehouse(config: &WarehouseConfig) -> Result<Box<dyn Warehouse>, String> {
     match config {
         WarehouseConfig::DuckDb { path } => open_duckdb(path),
         WarehouseConfig::BigQuery { project } => open_bigquery(project),
@@ -54,29 +44,29 @@ pub fn open_warehouse(config: &WarehouseConfig) -> Result<(Box<dyn Warehouse>, S
 }
 
 #[cfg(feature = "duckdb")]
-fn open_duckdb(path: &std::path::Path) -> Result<(Box<dyn Warehouse>, String), String> {
+fn open_duckdb(path: &std::path::Path) -> Result<Box<dyn Warehouse>, String> {
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent)
             .map_err(|error| format!("cannot create {}: {error}", parent.display()))?;
     }
     let warehouse = crate::warehouse::DuckDbWarehouse::open(path).map_err(|e| e.to_string())?;
-    Ok((Box::new(warehouse), format!("DuckDB {}", path.display())))
+    Ok(Box::new(warehouse))
 }
 
 #[cfg(not(feature = "duckdb"))]
-fn open_duckdb(_path: &std::path::Path) -> Result<(Box<dyn Warehouse>, String), String> {
+fn open_duckdb(_path: &std::path::Path) -> Result<Box<dyn Warehouse>, String> {
     Err("this build has no DuckDB support (feature `duckdb`)".into())
 }
 
 #[cfg(feature = "bigquery")]
-fn open_bigquery(project: &str) -> Result<(Box<dyn Warehouse>, String), String> {
+fn open_bigquery(project: &str) -> Result<Box<dyn Warehouse>, String> {
     let warehouse =
         crate::warehouse::BigQueryWarehouse::from_env(project).map_err(|e| e.to_string())?;
-    Ok((Box::new(warehouse), format!("BigQuery project {project}")))
+    Ok(Box::new(warehouse))
 }
 
 #[cfg(not(feature = "bigquery"))]
-fn open_bigquery(_project: &str) -> Result<(Box<dyn Warehouse>, String), String> {
+fn open_bigquery(_project: &str) -> Result<Box<dyn Warehouse>, String> {
     Err("this build has no BigQuery support (feature `bigquery`)".into())
 }
 
