@@ -157,15 +157,19 @@ pub fn promote(
         tables,
         previous: last_promoted(store)?,
     };
+    // The parts production does not hold yet: listed once, journaled, then
+    // copied.
+    let mut copies = Vec::new();
     for (from, to) in &plan.partitions {
-        for (_, target) in part_pairs(store, from, to)? {
+        for (source, target) in part_pairs(store, from, to)? {
             if !store.exists(&target).map_err(|e| e.to_string())? {
-                journal.created.push(target);
+                copies.push((source, target));
             }
         }
     }
+    journal.created = copies.iter().map(|(_, target)| target.clone()).collect();
     write_journal(store, &journal)?;
-    match apply(store, warehouse, plan, &journal) {
+    match apply(store, warehouse, plan, &journal, &copies) {
         Ok(loaded) => {
             commit(store, warehouse, plan, journal.clone())?;
             Ok(Promoted {
@@ -227,6 +231,7 @@ fn apply(
     warehouse: &dyn Warehouse,
     plan: &Plan<'_>,
     journal: &Journal,
+    copies: &[(String, String)],
 ) -> Result<Vec<(String, u64)>, String> {
     // A rollback copy left by an earlier promotion (whose cleanup failed)
     // must never be restored by this one.
@@ -240,14 +245,10 @@ fn apply(
             .copy_table(&state.table, &backup_of(&state.table)?)
             .map_err(|e| format!("backing up {}: {e}", state.table))?;
     }
-    for (from, to) in &plan.partitions {
-        for (source, target) in part_pairs(store, from, to)? {
-            if journal.created.contains(&target) {
-                store
-                    .copy(&source, &target)
-                    .map_err(|e| format!("copying {source} to {target}: {e}"))?;
-            }
-        }
+    for (source, target) in copies {
+        store
+            .copy(source, target)
+            .map_err(|e| format!("copying {source} to {target}: {e}"))?;
     }
     failpoint("promote:after-store-copy")?;
     let mut loaded = Vec::new();
