@@ -300,7 +300,7 @@ impl BigQueryWarehouse {
                 self.client.job().query(&self.project, request.clone())
             })
             .map_err(|error| engine_error(operation, None, &error))?;
-        let reference = response.job_reference.clone().unwrap_or_default();
+        let reference = response.job_reference.unwrap_or_default();
         let job_id = reference.job_id.clone();
         if let Some(errors) = response.errors.as_ref().filter(|e| !e.is_empty()) {
             return Err(Failure::of_job(
@@ -310,12 +310,8 @@ impl BigQueryWarehouse {
             ));
         }
         let mut outcome = QueryOutcome {
-            schema: response
-                .schema
-                .clone()
-                .and_then(|s| s.fields)
-                .map(to_our_schema),
-            rows: response.rows.clone().unwrap_or_default(),
+            schema: response.schema.and_then(|s| s.fields).map(to_our_schema),
+            rows: response.rows.unwrap_or_default(),
             affected: response
                 .num_dml_affected_rows
                 .as_deref()
@@ -323,7 +319,7 @@ impl BigQueryWarehouse {
                 .unwrap_or(0),
         };
         let mut complete = response.job_complete.unwrap_or(true);
-        let mut page_token = response.page_token.clone();
+        let mut page_token = response.page_token;
         let started = std::time::Instant::now();
         while !complete || page_token.is_some() {
             let Some(job_id) = job_id.as_deref() else {
@@ -559,12 +555,12 @@ impl Warehouse for BigQueryWarehouse {
         let schema = outcome.schema.unwrap_or_default();
         let rows: Vec<Vec<Value>> = outcome
             .rows
-            .iter()
+            .into_iter()
             .map(|row| {
                 row.columns
-                    .iter()
+                    .into_iter()
                     .flatten()
-                    .map(|cell| cell.value.clone().unwrap_or(Value::Null))
+                    .map(|cell| cell.value.unwrap_or(Value::Null))
                     .collect()
             })
             .collect();
