@@ -5,11 +5,8 @@ use std::process::ExitCode;
 
 use clap::{Args, ValueEnum};
 
-use super::EXIT_FAILED;
+use super::{EXIT_FAILED, flagged_table, flagged_warehouse};
 use crate::compat::{Area, Committed, Finding, Level, check_lock, write_lock};
-use crate::pipeline::config::WarehouseConfig;
-use crate::pipeline::environment::open_warehouse;
-use crate::sql::TableRef;
 use crate::validate::{Options, SchemaPolicy, validate};
 use crate::warehouse::{ColumnChange, Warehouse};
 use crate::{Registry, input};
@@ -83,21 +80,7 @@ pub fn check(registry: &Registry, args: &CheckArgs) -> Result<(String, ExitCode)
     };
     let mut report = check_lock(registry, &folder, &against)?;
     if args.warehouse {
-        let config = match &args.bigquery_project {
-            Some(project) => WarehouseConfig::BigQuery {
-                project: project.clone(),
-            },
-            None if !args.duckdb.exists() => {
-                return Err(format!(
-                    "no DuckDB database at {} (pass --duckdb, or --bigquery-project for BigQuery)",
-                    args.duckdb.display()
-                ));
-            }
-            None => WarehouseConfig::DuckDb {
-                path: args.duckdb.clone(),
-            },
-        };
-        let warehouse = open_warehouse(&config)?;
+        let warehouse = flagged_warehouse(&args.duckdb, args.bigquery_project.as_deref())?;
         report.extend(drift_findings(
             registry,
             warehouse.as_ref(),
@@ -130,10 +113,7 @@ fn drift_findings(
 ) -> Result<Vec<Finding>, String> {
     let mut findings = Vec::new();
     for contract in registry.contracts() {
-        let mut table = TableRef::new(dataset, &contract.name).map_err(|e| e.to_string())?;
-        if let Some(project) = project {
-            table = table.in_project(project).map_err(|e| e.to_string())?;
-        }
+        let table = flagged_table(dataset, &contract.name, project)?;
         let drift = warehouse
             .drift(&table, contract)
             .map_err(|e| e.to_string())?;

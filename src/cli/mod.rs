@@ -31,16 +31,13 @@ use std::process::ExitCode;
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
 use crate::pipeline::Pipeline;
+use crate::pipeline::config::WarehouseConfig;
+use crate::pipeline::environment::open_warehouse;
 use crate::schema::{DdlOptions, render_polars_schema};
 use crate::sql::TableRef;
-#[cfg(any(feature = "duckdb", feature = "bigquery"))]
-use crate::validate::validate_in_warehouse;
-use crate::validate::{Options, SchemaPolicy, validate};
-#[cfg(feature = "bigquery")]
-use crate::warehouse::BigQueryWarehouse;
-#[cfg(feature = "duckdb")]
-use crate::warehouse::DuckDbWarehouse;
-use crate::{Contract, Registry, Report, input};
+use crate::validate::{Options, SchemaPolicy, validate, validate_in_warehouse};
+use crate::warehouse::Warehouse;
+use crate::{Contract, Registry, input};
 
 /// Exit code for data that fails its contract.
 pub const EXIT_FAILED: u8 = 1;
@@ -348,12 +345,11 @@ fn execute(
                 ..Options::default()
             };
             let report = if warehouse {
-                let location = WarehouseLocation {
-                    dataset: &dataset,
-                    duckdb: &duckdb,
-                    bigquery_project: bigquery_project.as_deref(),
-                };
-                validate_warehouse_table(contract, &location, &options)?
+                let project = bigquery_project.as_deref();
+                let table = flagged_table(&dataset, &contract.name, project)?;
+                let warehouse = flagged_warehouse(&duckdb, project)?;
+                validate_in_warehouse(warehouse.as_ref(), &table, contract, &options)
+                    .map_err(|error| error.to_string())?
             } else {
                 let input =
                     input::read_files(&expand_globs(&files)?).map_err(|error| error.to_string())?;
@@ -408,73 +404,36 @@ fn execute(
     }
 }
 
-/// Where `contracts validate --warehouse` finds the table.
-struct WarehouseLocation<'a> {
-    dataset: &'a str,
-    duckdb: &'a Path,
-    bigquery_project: Option<&'a str>,
+/// The warehouse `--duckdb` and `--bigquery-project` name: BigQuery when
+/// a project is given, else the DuckDB file, which must exist.
+fn flagged_warehouse(
+    duckdb: &Path,
+    bigquery_project: Option<&str>,
+) -> Result<Box<dyn Warehouse>, String> {
+    let config = match bigquery_project {
+        Some(project) => WarehouseConfig::BigQuery {
+            project: project.to_string(),
+        },
+        None if !duckdb.exists() => {
+            return Err(format!(
+                "no DuckDB database at {} (pass --duckdb, or --bigquery-project for BigQuery)",
+                duckdb.display()
+            ));
+        }
+        None => WarehouseConfig::DuckDb {
+            path: duckdb.to_path_buf(),
+        },
+    };
+    open_warehouse(&config)
 }
 
-/// Validates the contract's table in the warehouse the flags name.
-fn validate_warehouse_table(
-    contract: &Contract,
-    location: &WarehouseLocation<'_>,
-    options: &Options,
-) -> Result<Report, String> {
-    let table = TableRef::new(location.dataset, &contract.name).map_err(|e| e.to_string())?;
-    match location.bigquery_project {
-        Some(project) => validate_in_bigquery(project, table, contract, options),
-        None => validate_in_duckdb(location.duckdb, &table, contract, options),
+/// The table `dataset.name`, in `project` when one is given.
+fn flagged_table(dataset: &str, name: &str, project: Option<&str>) -> Result<TableRef, String> {
+    let table = TableRef::new(dataset, name).map_err(|e| e.to_string())?;
+    match project {
+        Some(project) => table.in_project(project).map_err(|e| e.to_string()),
+        None => Ok(table),
     }
-}
-
-#[cfg(feature = "bigquery")]
-fn validate_in_bigquery(
-    project: &str,
-    table: TableRef,
-    contract: &Contract,
-    options: &Options,
-) -> Result<Report, String> {
-    let table = table.in_project(project).map_err(|e| e.to_string())?;
-    let warehouse = BigQueryWarehouse::from_env(project).map_err(|e| e.to_string())?;
-    validate_in_warehouse(&warehouse, &table, contract, options).map_err(|e| e.to_string())
-}
-
-#[cfg(not(feature = "bigquery"))]
-fn validate_in_bigquery(
-    _project: &str,
-    _table: TableRef,
-    _contract: &Contract,
-    _options: &Options,
-) -> Result<Report, String> {
-    Err("this build has no BigQuery support (feature `bigquery`)".into())
-}
-
-#[cfg(feature = "duckdb")]
-fn validate_in_duckdb(
-    path: &Path,
-    table: &TableRef,
-    contract: &Contract,
-    options: &Options,
-) -> Result<Report, String> {
-    if !path.exists() {
-        return Err(format!(
-            "no DuckDB database at {} (pass --duckdb, or --bigquery-project for BigQuery)",
-            path.display()
-        ));
-    }
-    let warehouse = DuckDbWarehouse::open(path).map_err(|e| e.to_string())?;
-    validate_in_warehouse(&warehouse, table, contract, options).map_err(|e| e.to_string())
-}
-
-#[cfg(not(feature = "duckdb"))]
-fn validate_in_duckdb(
-    _path: &Path,
-    _table: &TableRef,
-    _contract: &Contract,
-    _options: &Options,
-) -> Result<Report, String> {
-    Err("this build has no DuckDB support (feature `duckdb`)".into())
 }
 
 /// The files the arguments name: each argument with `*`, `?` or `[` is a
