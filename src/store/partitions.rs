@@ -85,8 +85,19 @@ pub fn list_partitions(
     dataset: &str,
     table: &str,
 ) -> Result<Vec<PartitionKey>, PartitionError> {
+    keys_under(store, dataset, table, &format!("{dataset}/{table}/"))
+}
+
+/// The partition keys of `dataset/table` among the objects under `prefix`,
+/// sorted.
+fn keys_under(
+    store: &(impl ObjectStore + ?Sized),
+    dataset: &str,
+    table: &str,
+    prefix: &str,
+) -> Result<Vec<PartitionKey>, PartitionError> {
     let mut keys: Vec<PartitionKey> = store
-        .list(&format!("{dataset}/{table}/"))?
+        .list(prefix)?
         .iter()
         .filter_map(|key| PartitionKey::parse(key).ok())
         .filter(|key| key.dataset == dataset && key.table == table)
@@ -96,14 +107,23 @@ pub fn list_partitions(
 }
 
 /// Reads the partition of `dataset/table` created at `created_at`, or the
-/// latest one, into one frame (its parts in order).
+/// latest one, into one frame (its parts in order). A given time lists
+/// only that partition's folder, however many partitions the table has.
 pub fn read_partition(
     store: &(impl ObjectStore + ?Sized),
     dataset: &str,
     table: &str,
     created_at: Option<DateTime<Utc>>,
 ) -> Result<DataFrame, PartitionError> {
-    let keys = list_partitions(store, dataset, table)?;
+    let keys = match created_at {
+        Some(at) => keys_under(
+            store,
+            dataset,
+            table,
+            &PartitionKey::new(dataset, table, at, 0)?.folder(),
+        )?,
+        None => list_partitions(store, dataset, table)?,
+    };
     let wanted = created_at
         .map(|at| DateTime::from_timestamp_millis(at.timestamp_millis()).expect("valid"))
         .or_else(|| keys.last().map(|key| key.created_at));
