@@ -38,10 +38,11 @@ LABEL org.opencontainers.image.title="datacontract" \
       org.opencontainers.image.description="Typed data contracts and the BTCUSDT klines pipeline" \
       org.opencontainers.image.revision="${GIT_COMMIT_HASH}"
 # ca-certificates for TLS to Google and Binance; jq for the entrypoint's
-# check of the key file.
+# check of the key file; tini as PID 1, so that SIGTERM and SIGINT reach
+# `contracts` (which stops at a safe point) and zombies are reaped.
 # hadolint ignore=DL3008
 RUN apt-get update \
- && apt-get install -y --no-install-recommends ca-certificates jq \
+ && apt-get install -y --no-install-recommends ca-certificates jq tini \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --system --gid 10001 pipeline \
  && useradd --system --create-home --home-dir "${HOME_DIR}" --uid 10001 --gid 10001 pipeline
@@ -53,5 +54,5 @@ COPY --chmod=0755 scripts/docker/entrypoint.sh /usr/local/bin/entrypoint.sh
 COPY --chown=10001:10001 conf ${HOME_DIR}/conf
 USER 10001:10001
 WORKDIR ${HOME_DIR}
-ENTRYPOINT ["/usr/local/bin/entrypoint.sh"]
+ENTRYPOINT ["/usr/bin/tini", "--", "/usr/local/bin/entrypoint.sh"]
 CMD ["run"]

@@ -56,6 +56,14 @@ need(
     "cronjob.yaml: GOOGLE_APPLICATION_CREDENTIALS is not under the mounted Secret",
 )
 need("entrypoint.sh" in " ".join(container["args"]), "cronjob.yaml: the container bypasses the entrypoint")
+need(container["command"][:2] == ["/usr/bin/tini", "--"], "cronjob.yaml: PID 1 is not tini, so signals may not reach the binary")
+need(pod.get("terminationGracePeriodSeconds", 30) >= 300, "cronjob.yaml: too little grace for a promotion to finish on SIGTERM")
+
+dockerfile = open("Dockerfile", encoding="utf-8").read()
+need(
+    'ENTRYPOINT ["/usr/bin/tini", "--", "/usr/local/bin/entrypoint.sh"]' in dockerfile,
+    "Dockerfile: PID 1 is not tini, so signals may not reach the binary",
+)
 
 for name in ["ci.yml", "release.yml"]:
     workflow = load(f".github/workflows/{name}")

@@ -14,6 +14,14 @@ fn script() -> PathBuf {
 /// Runs the entrypoint with only `env` set (and PATH, HOME), with the
 /// `contracts` binary behind it printing its version.
 fn entrypoint(dir: &Path, env: &[(&str, String)]) -> Output {
+    let mut env = env.to_vec();
+    env.push(("HOME", dir.display().to_string()));
+    entrypoint_of(dir, &env, env!("CARGO_BIN_EXE_contracts"), "--version")
+}
+
+/// Runs the entrypoint with only `env` set (and PATH), handing over to
+/// `binary` with the one argument `argument`.
+fn entrypoint_of(dir: &Path, env: &[(&str, String)], binary: &str, argument: &str) -> Output {
     assert!(
         Command::new("jq").arg("--version").output().is_ok(),
         "jq is missing: install it (apt-get install jq); the image has it"
@@ -21,12 +29,11 @@ fn entrypoint(dir: &Path, env: &[(&str, String)]) -> Output {
     let mut command = Command::new("sh");
     command
         .arg(script())
-        .arg("--version")
+        .arg(argument)
         .current_dir(dir)
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap())
-        .env("HOME", dir)
-        .env("CONTRACTS_BIN", env!("CARGO_BIN_EXE_contracts"));
+        .env("CONTRACTS_BIN", binary);
     for (key, value) in env {
         command.env(key, value);
     }
@@ -146,7 +153,7 @@ fn without_a_usable_key_it_stops_with_a_clear_error() {
     let cases = [
         (
             vec![("GOOGLE_APPLICATION_CREDENTIALS", key.display().to_string())],
-            "is missing or not valid JSON, and GOOGLE_APPLICATION_CREDENTIALS_JSON_BASE64 is not set",
+            "is missing or not valid JSON, and neither GOOGLE_APPLICATION_CREDENTIALS_JSON_BASE64 nor GOOGLE_APPLICATION_CREDENTIALS_JSON is set",
         ),
         (
             vec![
@@ -156,7 +163,7 @@ fn without_a_usable_key_it_stops_with_a_clear_error() {
                     base64("plain text"),
                 ),
             ],
-            "does not decode to a JSON key file",
+            "GOOGLE_APPLICATION_CREDENTIALS_JSON_BASE64 does not hold a JSON key file",
         ),
         (
             vec![
@@ -166,7 +173,7 @@ fn without_a_usable_key_it_stops_with_a_clear_error() {
                     "%%% not base64 %%%".to_string(),
                 ),
             ],
-            "is not valid base64",
+            "GOOGLE_APPLICATION_CREDENTIALS_JSON_BASE64 does not hold a JSON key file",
         ),
     ];
     for (env, message) in cases {
@@ -180,7 +187,90 @@ fn without_a_usable_key_it_stops_with_a_clear_error() {
         assert!(stderr(&output).contains(message), "{}", stderr(&output));
         assert!(stdout(&output).is_empty(), "the binary must not run");
         assert!(!key.exists(), "no partial key is left behind");
+        let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert!(
+            left.is_empty(),
+            "no temporary file is left behind: {left:?}"
+        );
     }
+}
+
+#[test]
+fn the_binary_sees_one_key_file_and_neither_variable() {
+    for variable in [
+        "GOOGLE_APPLICATION_CREDENTIALS_JSON",
+        "GOOGLE_APPLICATION_CREDENTIALS_JSON_BASE64",
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let key = dir.path().join("key.json");
+        let value = if variable.ends_with("BASE64") {
+            base64(KEY)
+        } else {
+            KEY.to_string()
+        };
+        let output = entrypoint_of(
+            dir.path(),
+            &[
+                ("GOOGLE_APPLICATION_CREDENTIALS", key.display().to_string()),
+                (variable, value.clone()),
+            ],
+            "env",
+            "-0",
+        );
+        assert!(output.status.success(), "{variable}: {}", stderr(&output));
+        assert_eq!(std::fs::read_to_string(&key).unwrap(), KEY, "{variable}");
+        let seen = stdout(&output);
+        let names: Vec<&str> = seen
+            .split('\0')
+            .filter_map(|entry| entry.split_once('=').map(|(name, _)| name))
+            .collect();
+        assert!(
+            names.contains(&"GOOGLE_APPLICATION_CREDENTIALS")
+                && !names
+                    .iter()
+                    .any(|name| name.starts_with("GOOGLE_APPLICATION_CREDENTIALS_JSON")),
+            "{variable}: the binary saw {names:?}"
+        );
+        assert!(!seen.contains("not-a-real-key"), "{variable}: {seen}");
+    }
+}
+
+#[test]
+fn a_symlink_at_the_key_path_is_replaced_never_written_through() {
+    let dir = tempfile::tempdir().unwrap();
+    let victim = dir.path().join("victim.txt");
+    std::fs::write(&victim, "do not touch").unwrap();
+    let key = dir.path().join("key.json");
+    std::os::unix::fs::symlink(&victim, &key).unwrap();
+    let output = entrypoint(
+        dir.path(),
+        &[
+            ("GOOGLE_APPLICATION_CREDENTIALS", key.display().to_string()),
+            ("GOOGLE_APPLICATION_CREDENTIALS_JSON_BASE64", base64(KEY)),
+        ],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "do not touch");
+    assert!(!std::fs::symlink_metadata(&key).unwrap().is_symlink());
+    assert_eq!(std::fs::read_to_string(&key).unwrap(), KEY);
+}
+
+#[test]
+fn without_any_home_folder_it_says_where_to_put_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = entrypoint_of(
+        dir.path(),
+        &[("GOOGLE_APPLICATION_CREDENTIALS_JSON_BASE64", base64(KEY))],
+        env!("CARGO_BIN_EXE_contracts"),
+        "--version",
+    );
+    assert_eq!(output.status.code(), Some(78), "{}", stderr(&output));
+    assert!(
+        stderr(&output)
+            .contains("set GOOGLE_APPLICATION_CREDENTIALS to where the key file should be"),
+        "{}",
+        stderr(&output)
+    );
 }
 
 #[test]
