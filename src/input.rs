@@ -92,23 +92,25 @@ pub fn read_files(paths: &[PathBuf]) -> Result<Input, InputError> {
                 "unknown format: name it .csv, .parquet, .ndjson or .jsonl",
             )
         })?;
-        let (frame, rows, first_line) = match format {
+        let (frame, rows, lines) = match format {
             Format::Csv => {
-                let frame = read_csv(path)?;
+                let (frame, lines) = read_csv_with_lines(path)?;
                 let rows = frame.height() as u64;
-                (frame.lazy(), rows, Some(2))
+                (frame.lazy(), rows, Some(lines))
             }
             Format::Parquet => read_parquet(path)?,
             Format::Ndjson => {
                 let frame = read_ndjson(path)?;
                 let rows = frame.height() as u64;
-                (frame.lazy(), rows, ndjson_first_line(path))
+                (frame.lazy(), rows, ndjson_lines(path))
             }
         };
+        let lines = lines.unwrap_or_default();
         files.push(SourceFile {
             path: path.display().to_string(),
             rows,
-            first_line,
+            first_line: lines.first,
+            line_jumps: lines.jumps,
         });
         frames.push(frame);
     }
@@ -131,28 +133,67 @@ pub fn read_files(paths: &[PathBuf]) -> Result<Input, InputError> {
     Ok(Input::Files { frame, files })
 }
 
+/// Where a file's rows are: the line of the first, and the jumps after it
+/// ([`SourceFile::line_jumps`]).
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Lines {
+    first: Option<u64>,
+    jumps: Vec<[u64; 2]>,
+}
+
+impl Lines {
+    /// Records that row `row` (the next one) starts at `line`.
+    fn push(&mut self, row: u64, line: u64) {
+        match self.first {
+            None => self.first = Some(line),
+            Some(first) => {
+                let expected = match self.jumps.last() {
+                    Some([jump_row, jump_line]) => jump_line + row - jump_row,
+                    None => first + row,
+                };
+                if line != expected {
+                    self.jumps.push([row, line]);
+                }
+            }
+        }
+    }
+}
+
 /// A CSV file as text columns; an empty field is NULL.
 pub fn read_csv(path: &Path) -> Result<DataFrame, InputError> {
-    let file = File::open(path).map_err(|error| InputError::new(path, error.to_string()))?;
+    read_csv_with_lines(path).map(|(frame, _)| frame)
+}
+
+/// [`read_csv`], with the line each row starts on.
+fn read_csv_with_lines(path: &Path) -> Result<(DataFrame, Lines), InputError> {
+    let bytes = std::fs::read(path).map_err(|error| InputError::new(path, error.to_string()))?;
+    // The csv crate's own line numbers skip blank lines; byte offsets are
+    // exact, so lines are counted from them.
+    let mut counter = LineCounter::new(&bytes);
     let mut reader = csv::ReaderBuilder::new()
         .flexible(false)
-        .from_reader(BufReader::new(file));
+        .from_reader(&bytes[..]);
     let header = reader
         .headers()
-        .map_err(|error| csv_error(path, &error, None))?
+        .map_err(|error| csv_error(path, &error, None, &mut counter))?
         .clone();
     let names: Vec<String> = header.iter().map(str::to_string).collect();
     let mut columns: Vec<Vec<Option<String>>> = vec![Vec::new(); names.len()];
     let mut record = csv::StringRecord::new();
+    let mut lines = Lines::default();
     loop {
         match reader.read_record(&mut record) {
             Ok(false) => break,
             Ok(true) => {
+                if let Some(position) = record.position() {
+                    let line = counter.line_at(position.byte());
+                    lines.push(columns.first().map_or(0, Vec::len) as u64, line);
+                }
                 for (values, field) in columns.iter_mut().zip(record.iter()) {
                     values.push((!field.is_empty()).then(|| field.to_string()));
                 }
             }
-            Err(error) => return Err(csv_error(path, &error, Some(&names))),
+            Err(error) => return Err(csv_error(path, &error, Some(&names), &mut counter)),
         }
     }
     let series: Vec<Column> = names
@@ -160,13 +201,60 @@ pub fn read_csv(path: &Path) -> Result<DataFrame, InputError> {
         .zip(columns)
         .map(|(name, values)| Column::new(name.as_str().into(), values))
         .collect();
-    DataFrame::new_infer_height(series).map_err(|error| InputError::new(path, error.to_string()))
+    let frame = DataFrame::new_infer_height(series)
+        .map_err(|error| InputError::new(path, error.to_string()))?;
+    Ok((frame, lines))
 }
 
-fn csv_error(path: &Path, error: &csv::Error, names: Option<&[String]>) -> InputError {
+/// The 1-based line of byte offsets in a text, counted forward.
+struct LineCounter<'a> {
+    bytes: &'a [u8],
+    byte: usize,
+    line: u64,
+}
+
+impl<'a> LineCounter<'a> {
+    fn new(bytes: &'a [u8]) -> Self {
+        LineCounter {
+            bytes,
+            byte: 0,
+            line: 1,
+        }
+    }
+
+    /// The line of the record the csv crate says starts at `byte`: its
+    /// offset points before the blank lines the record follows, so they
+    /// are skipped first. (Offsets may come in any order.)
+    fn line_at(&mut self, byte: u64) -> u64 {
+        let mut byte = (byte as usize).min(self.bytes.len());
+        while self
+            .bytes
+            .get(byte)
+            .is_some_and(|b| *b == b'\n' || *b == b'\r')
+        {
+            byte += 1;
+        }
+        if byte < self.byte {
+            (self.byte, self.line) = (0, 1);
+        }
+        self.line += self.bytes[self.byte..byte]
+            .iter()
+            .filter(|b| **b == b'\n')
+            .count() as u64;
+        self.byte = byte;
+        self.line
+    }
+}
+
+fn csv_error(
+    path: &Path,
+    error: &csv::Error,
+    names: Option<&[String]>,
+    lines: &mut LineCounter<'_>,
+) -> InputError {
     let mut problem = InputError::new(path, error.to_string());
     if let Some(position) = error.position() {
-        problem.line = Some(position.line());
+        problem.line = Some(lines.line_at(position.byte()));
     }
     match error.kind() {
         csv::ErrorKind::UnequalLengths {
@@ -183,7 +271,7 @@ fn csv_error(path: &Path, error: &csv::Error, names: Option<&[String]>) -> Input
     problem
 }
 
-fn read_parquet(path: &Path) -> Result<(LazyFrame, u64, Option<u64>), InputError> {
+fn read_parquet(path: &Path) -> Result<(LazyFrame, u64, Option<Lines>), InputError> {
     let fail =
         |error: PolarsError| InputError::new(path, format!("not a readable Parquet file: {error}"));
     let scan = LazyFrame::scan_parquet(
@@ -196,7 +284,7 @@ fn read_parquet(path: &Path) -> Result<(LazyFrame, u64, Option<u64>), InputError
         .get(0)
         .map_err(fail)?
         .extract::<u64>()
-        .unwrap_or(0);
+        .ok_or_else(|| InputError::new(path, "Parquet gave no row count"))?;
     Ok((scan, rows, None))
 }
 
@@ -238,12 +326,61 @@ fn locate_ndjson_error(path: &Path) -> Option<InputError> {
     None
 }
 
-/// `Some(1)` when every line of the file is a row (no blank lines), so a
-/// row's line is its index plus one.
-fn ndjson_first_line(path: &Path) -> Option<u64> {
+/// The line of each row of an NDJSON file: every line that is not blank.
+fn ndjson_lines(path: &Path) -> Option<Lines> {
     let file = File::open(path).ok()?;
-    let blank = BufReader::new(file)
-        .lines()
-        .any(|line| line.map_or(true, |l| l.trim().is_empty()));
-    (!blank).then_some(1)
+    let mut lines = Lines::default();
+    let mut row = 0;
+    for (index, line) in BufReader::new(file).lines().enumerate() {
+        if !line.ok()?.trim().is_empty() {
+            lines.push(row, index as u64 + 1);
+            row += 1;
+        }
+    }
+    Some(lines)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(name: &str, text: &str) -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        (dir, path)
+    }
+
+    fn source(path: &Path) -> SourceFile {
+        let Input::Files { files, .. } = read_files(&[path.to_path_buf()]).unwrap() else {
+            unreachable!("files give Input::Files")
+        };
+        files.into_iter().next().unwrap()
+    }
+
+    #[test]
+    fn csv_rows_keep_their_lines_past_blank_lines_and_quoted_line_breaks() {
+        let text = "id,note\n1,a\n\n2,\"two\nlines\"\n3,c\n\n\n4,d\n";
+        let (_dir, path) = file("x.csv", text);
+        let source = source(&path);
+        assert_eq!(source.rows, 4);
+        let lines: Vec<_> = (0..4).map(|row| source.line_of(row)).collect();
+        assert_eq!(lines, [Some(2), Some(4), Some(6), Some(9)]);
+    }
+
+    #[test]
+    fn ndjson_rows_keep_their_lines_past_blank_lines() {
+        let (_dir, path) = file("x.ndjson", "{\"a\":1}\n\n{\"a\":2}\n   \n{\"a\":3}\n");
+        let source = source(&path);
+        let lines: Vec<_> = (0..3).map(|row| source.line_of(row)).collect();
+        assert_eq!(lines, [Some(1), Some(3), Some(5)]);
+    }
+
+    #[test]
+    fn regular_files_need_no_jumps() {
+        let (_dir, path) = file("x.csv", "id\n1\n2\n3\n");
+        let source = source(&path);
+        assert!(source.line_jumps.is_empty());
+        assert_eq!(source.line_of(2), Some(4));
+    }
 }

@@ -76,18 +76,17 @@ impl Committed {
             }
             Committed::GitRef { reference, folder } => {
                 let spec = git_spec(reference, &folder.join(table).join(file))?;
-                let output = git(&["show", &spec])?;
-                if output.status.success() {
-                    return Ok(Some(String::from_utf8_lossy(&output.stdout).into_owned()));
+                if object_type(reference, &spec)?.as_deref() != Some("blob") {
+                    return Ok(None);
                 }
-                let stderr = String::from_utf8_lossy(&output.stderr);
-                if stderr.contains("does not exist")
-                    || stderr.contains("exists on disk, but not in")
-                {
-                    Ok(None)
-                } else {
-                    Err(format!("git show {spec}: {}", stderr.trim()))
+                let output = git(&["cat-file", "blob", &spec])?;
+                if !output.status.success() {
+                    return Err(format!(
+                        "git cat-file blob {spec}: {}",
+                        String::from_utf8_lossy(&output.stderr).trim()
+                    ));
                 }
+                Ok(Some(String::from_utf8_lossy(&output.stdout).into_owned()))
             }
         }
     }
@@ -106,14 +105,23 @@ impl Committed {
             },
             Committed::GitRef { reference, folder } => {
                 let spec = git_spec(reference, folder)?;
-                let output = git(&["ls-tree", "--name-only", &spec])?;
-                if !output.status.success() {
+                if object_type(reference, &spec)?.as_deref() != Some("tree") {
                     // No lock folder at that ref: no committed tables.
                     return Ok(Vec::new());
                 }
+                let output = git(&["ls-tree", "-z", &spec])?;
+                if !output.status.success() {
+                    return Err(format!(
+                        "git ls-tree {spec}: {}",
+                        String::from_utf8_lossy(&output.stderr).trim()
+                    ));
+                }
+                // `mode type hash\tname`, NUL-terminated: the folders only.
                 String::from_utf8_lossy(&output.stdout)
-                    .lines()
-                    .map(str::to_string)
+                    .split('\0')
+                    .filter_map(|entry| entry.split_once('\t'))
+                    .filter(|(meta, _)| meta.split(' ').nth(1) == Some("tree"))
+                    .map(|(_, name)| name.to_string())
                     .collect()
             }
         };
@@ -147,9 +155,32 @@ fn git_spec(reference: &str, path: &Path) -> Result<String, String> {
     Ok(format!("{reference}:./{}", path.display()))
 }
 
+/// The type of the object `spec` names (`blob`, `tree`), or `None` when
+/// there is none at that path; an error when `reference` is no commit.
+/// Decided by exit codes, whatever language git speaks.
+fn object_type(reference: &str, spec: &str) -> Result<Option<String>, String> {
+    let commit = format!("{reference}^{{commit}}");
+    let verified = git(&[
+        "rev-parse",
+        "--verify",
+        "--quiet",
+        "--end-of-options",
+        &commit,
+    ])?;
+    if !verified.status.success() {
+        return Err(format!("`{reference}` is not a commit in this repository"));
+    }
+    let output = git(&["cat-file", "-t", spec])?;
+    Ok(output
+        .status
+        .success()
+        .then(|| String::from_utf8_lossy(&output.stdout).trim().to_string()))
+}
+
 fn git(args: &[&str]) -> Result<std::process::Output, String> {
     Command::new("git")
         .args(args)
+        .env("LC_ALL", "C")
         .output()
         .map_err(|error| format!("cannot run git: {error}"))
 }

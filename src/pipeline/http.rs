@@ -34,6 +34,9 @@ pub struct HttpPolicy {
     pub weight_header: &'static str,
     /// The weight allowed per minute; requests pause above 90% of it.
     pub weight_limit: u32,
+    /// The largest answer body read; a larger one is an error, not a
+    /// process out of memory.
+    pub max_body_bytes: usize,
 }
 
 impl Default for HttpPolicy {
@@ -47,6 +50,7 @@ impl Default for HttpPolicy {
             timeout: Duration::from_secs(30),
             weight_header: "x-mbx-used-weight-1m",
             weight_limit: 6000,
+            max_body_bytes: 64 << 20,
         }
     }
 }
@@ -85,6 +89,14 @@ pub enum HttpError {
         body: String,
         /// How many attempts were made.
         attempts: u32,
+    },
+    /// The answer is larger than the policy allows.
+    #[error("{url}: the answer is larger than {limit} bytes; refusing to read it")]
+    TooLarge {
+        /// The request.
+        url: String,
+        /// The policy's limit.
+        limit: usize,
     },
     /// The connection failed or timed out on every attempt.
     #[error("{url}: {message} (after {attempts} attempt(s))")]
@@ -177,15 +189,21 @@ impl HttpClient {
                     self.note_weight(&response);
                     let retry_after = retry_after(&response);
                     if status.is_success() {
-                        match response.bytes().await {
-                            Ok(body) => return Ok(body.to_vec()),
-                            Err(error) if attempt < self.policy.max_attempts => {
+                        match read_bounded(response, self.policy.max_body_bytes).await {
+                            Ok(body) => return Ok(body),
+                            Err(Body::TooLarge) => {
+                                return Err(HttpError::TooLarge {
+                                    url: shown,
+                                    limit: self.policy.max_body_bytes,
+                                });
+                            }
+                            Err(Body::Broken(error)) if attempt < self.policy.max_attempts => {
                                 tracing::warn!(url = %shown, attempt, %error, "reading the body failed; retrying");
                                 self.count(|stats| stats.retries += 1);
                                 tokio::time::sleep(self.backoff(attempt)).await;
                                 continue;
                             }
-                            Err(error) => {
+                            Err(Body::Broken(error)) => {
                                 return Err(HttpError::Transport {
                                     url: shown,
                                     message: format!("reading the body: {error}"),
@@ -194,7 +212,12 @@ impl HttpClient {
                             }
                         }
                     }
-                    let body = response.text().await.unwrap_or_default();
+                    // An error's body is shown, in part: no more is read.
+                    let body = match read_bounded(response, ERROR_BODY_BYTES).await {
+                        Ok(body) => String::from_utf8_lossy(&body).into_owned(),
+                        Err(Body::TooLarge) => "(a body too long to show)".into(),
+                        Err(Body::Broken(_)) => String::new(),
+                    };
                     match status {
                         StatusCode::IM_A_TEAPOT => {
                             return Err(HttpError::Banned {
@@ -299,6 +322,35 @@ impl HttpClient {
 
 /// The `Retry-After` header in seconds (the HTTP-date form is not used by
 /// the APIs this serves).
+/// The most of an error answer's body that is read.
+const ERROR_BODY_BYTES: usize = 16 << 10;
+
+/// Why a body was not read.
+enum Body {
+    /// It is longer than the limit (by its Content-Length, or as read).
+    TooLarge,
+    /// The connection broke while reading it.
+    Broken(reqwest::Error),
+}
+
+/// The body of `response`, chunk by chunk, never more than `limit` bytes.
+async fn read_bounded(mut response: reqwest::Response, limit: usize) -> Result<Vec<u8>, Body> {
+    if response
+        .content_length()
+        .is_some_and(|length| length > limit as u64)
+    {
+        return Err(Body::TooLarge);
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(Body::Broken)? {
+        if body.len() + chunk.len() > limit {
+            return Err(Body::TooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
 fn retry_after(response: &reqwest::Response) -> Option<u64> {
     response
         .headers()

@@ -48,7 +48,9 @@ pub struct ColumnProfile {
     pub top: Vec<(String, u64)>,
 }
 
-/// Profiles of every column of `frame`.
+/// Profiles of every column of `frame`: rows and NULLs for all, bounds for
+/// ordered types, a histogram for numbers, the top values for text and
+/// booleans.
 pub fn profile(frame: &DataFrame) -> PolarsResult<Vec<ColumnProfile>> {
     frame
         .columns()
@@ -79,10 +81,11 @@ pub fn profile(frame: &DataFrame) -> PolarsResult<Vec<ColumnProfile>> {
                     .take(TOP_CATEGORIES)
                     .map(|(value, count, _)| (value, count))
                     .collect();
-            } else {
+            } else if !dtype.is_nested() {
                 profile.min = any_text(series.min_reduce()?.value());
                 profile.max = any_text(series.max_reduce()?.value());
             }
+            // Lists and records have no order: rows and NULLs say enough.
             Ok(profile)
         })
         .collect()
@@ -329,5 +332,29 @@ mod tests {
             profiles[1].top,
             vec![("a".to_string(), 2), ("b".to_string(), 1)]
         );
+    }
+
+    #[test]
+    fn lists_and_records_are_profiled_by_their_rows_and_nulls() {
+        let list = Series::new(
+            "l".into(),
+            [
+                Some(Series::new("".into(), [1i64, 2])),
+                None,
+                Some(Series::new("".into(), Vec::<i64>::new())),
+            ],
+        );
+        let record = StructChunked::from_series(
+            "r".into(),
+            3,
+            [Series::new("a".into(), [1i64, 2, 3])].iter(),
+        )
+        .unwrap()
+        .into_series();
+        let frame = DataFrame::new_infer_height(vec![list.into(), record.into()]).unwrap();
+        let profiles = profile(&frame).unwrap();
+        assert_eq!((profiles[0].rows, profiles[0].nulls), (3, 1));
+        assert_eq!((profiles[1].rows, profiles[1].nulls), (3, 0));
+        assert_eq!(profiles[1].min, None);
     }
 }

@@ -392,7 +392,11 @@ impl RunReport {
         }
         writeln!(out, "  promotion: {}", self.promotion.reason).unwrap();
         writeln!(out, "report: {report_location}").unwrap();
-        out
+        // Names, values and errors come from the data: no control
+        // character of theirs reaches the terminal.
+        out.lines()
+            .map(|line| crate::report::escape_controls(line).into_owned() + "\n")
+            .collect()
     }
 }
 

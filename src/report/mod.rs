@@ -71,9 +71,34 @@ pub struct SourceFile {
     /// Its row count.
     pub rows: u64,
     /// The 1-based line of its first data row (2 for a CSV with a header),
-    /// so a row's line is `first_line + row - offset`.
+    /// so a row's line is `first_line + row - offset`, unless a jump says
+    /// otherwise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub first_line: Option<u64>,
+    /// Where rows stop following lines one to one (after a blank line, or
+    /// a quoted field over several lines): `[row, line]`, the row (counted
+    /// in this file, from 0) and its line; the rows after it follow it
+    /// line by line, until the next jump.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub line_jumps: Vec<[u64; 2]>,
+}
+
+impl SourceFile {
+    /// The 1-based line of the file's row `row` (counted from 0), when the
+    /// file has lines.
+    pub fn line_of(&self, row: u64) -> Option<u64> {
+        let first = self.first_line?;
+        let jump = self
+            .line_jumps
+            .partition_point(|[jump_row, _]| *jump_row <= row);
+        Some(match jump {
+            0 => first + row,
+            after => {
+                let [jump_row, line] = self.line_jumps[after - 1];
+                line + row - jump_row
+            }
+        })
+    }
 }
 
 /// Wall-clock time of each phase, in milliseconds.
@@ -241,13 +266,32 @@ impl Report {
             for file in &files {
                 if row < offset + file.rows {
                     example.file = Some(file.path.clone());
-                    example.line = file.first_line.map(|first| first + row - offset);
+                    example.line = file.line_of(row - offset);
                     break;
                 }
                 offset += file.rows;
             }
         }
     }
+}
+
+/// Text safe for a terminal: every control character (an ANSI escape in a
+/// CSV header, a carriage return in a value, a line break) is shown as its
+/// escape (`\u{1b}`, `\r`, `\n`) instead of acting on the terminal.
+pub(crate) fn escape_controls(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect::<String>()
+        .into()
 }
 
 /// Text safe inside XML and HTML elements and attributes (control

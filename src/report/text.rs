@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use super::{CheckResult, Report, Status};
+use super::{CheckResult, Report, Status, escape_controls};
 use crate::Severity;
 
 const RED: &str = "\x1b[31m";
@@ -36,10 +36,10 @@ impl Report {
         writeln!(
             out,
             "{} {} {verdict}: {} rows from {} in {:.0} ms",
-            paint(BOLD, &self.contract.name),
-            self.contract.version,
+            paint(BOLD, &escape_controls(&self.contract.name)),
+            escape_controls(&self.contract.version),
             self.input.rows,
-            self.input.description,
+            escape_controls(&self.input.description),
             self.timings.total_ms
         )
         .unwrap();
@@ -60,13 +60,21 @@ impl Report {
                 (Status::Fail, Severity::Warn) => ("WARN ", YELLOW),
                 _ => ("SKIP ", DIM),
             };
-            writeln!(out, "  {} {}", paint(code, label), describe(check)).unwrap();
+            writeln!(
+                out,
+                "  {} {}",
+                paint(code, label),
+                escape_controls(&describe(check))
+            )
+            .unwrap();
             for example in check.examples.iter().take(EXAMPLES_SHOWN) {
-                let location = example.location();
+                let location = escape_controls(&example.location()).into_owned();
                 let values: Vec<String> = example
                     .values
                     .iter()
-                    .map(|(column, value)| format!("{column}={value}"))
+                    .map(|(column, value)| {
+                        escape_controls(&format!("{column}={value}")).into_owned()
+                    })
                     .collect();
                 writeln!(
                     out,

@@ -37,19 +37,34 @@ impl LocalStore {
         Ok(self.root.join(key))
     }
 
-    /// Writes `bytes` to a flushed temporary file beside `target`.
-    fn write_partial(&self, key: &str, target: &Path, bytes: &[u8]) -> Result<PathBuf, StoreError> {
+    /// Writes `bytes` to a flushed temporary file beside `target`, removed
+    /// again unless it is published.
+    fn write_partial(&self, key: &str, target: &Path, bytes: &[u8]) -> Result<Partial, StoreError> {
         let folder = target.parent().expect("a key has a file name");
         fs::create_dir_all(folder).map_err(io("create the folder of", key))?;
         let name = target
             .file_name()
             .expect("a key has a file name")
             .to_string_lossy();
-        let partial = folder.join(format!(".{name}.{}{PARTIAL}", unique_suffix()));
-        let mut file = File::create(&partial).map_err(io("create a temporary file for", key))?;
+        let partial = Partial(folder.join(format!(".{name}.{}{PARTIAL}", unique_suffix())));
+        let mut file = fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&partial.0)
+            .map_err(io("create a temporary file for", key))?;
         file.write_all(bytes).map_err(io("write", key))?;
         file.sync_all().map_err(io("flush", key))?;
         Ok(partial)
+    }
+}
+
+/// A temporary file being written; deleted when dropped, so that a write
+/// that fails half-way (a full disk, a failed rename) leaves nothing.
+struct Partial(PathBuf);
+
+impl Drop for Partial {
+    fn drop(&mut self) {
+        let _ = fs::remove_file(&self.0);
     }
 }
 
@@ -61,7 +76,7 @@ impl ObjectStore for LocalStore {
     fn put(&self, key: &str, bytes: &[u8]) -> Result<(), StoreError> {
         let target = self.path(key)?;
         let partial = self.write_partial(key, &target, bytes)?;
-        fs::rename(&partial, &target).map_err(io("publish", key))?;
+        fs::rename(&partial.0, &target).map_err(io("publish", key))?;
         sync_folder(&target);
         Ok(())
     }
@@ -72,8 +87,8 @@ impl ObjectStore for LocalStore {
             return Err(StoreError::AlreadyExists(key.to_string()));
         }
         let partial = self.write_partial(key, &target, bytes)?;
-        let linked = fs::hard_link(&partial, &target);
-        let _ = fs::remove_file(&partial);
+        let linked = fs::hard_link(&partial.0, &target);
+        drop(partial);
         match linked {
             Ok(()) => {
                 sync_folder(&target);
@@ -96,7 +111,7 @@ impl ObjectStore for LocalStore {
 
     fn list(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
         let mut keys = Vec::new();
-        collect_keys(&self.root, &self.root, &mut keys)?;
+        collect_keys(&self.root, &self.root, &mut Vec::new(), &mut keys)?;
         keys.retain(|key| key.starts_with(prefix));
         keys.sort();
         Ok(keys)
@@ -121,14 +136,31 @@ impl ObjectStore for LocalStore {
 }
 
 /// Every published file below `folder`, as keys relative to `root`.
-fn collect_keys(root: &Path, folder: &Path, keys: &mut Vec<String>) -> Result<(), StoreError> {
+/// Symbolic links are followed, as reads follow them: a linked folder is
+/// listed as a folder, a linked file as a file, and a broken link not at
+/// all, as a read would find nothing. A link back to a folder it is in
+/// (a loop) is not entered again.
+fn collect_keys(
+    root: &Path,
+    folder: &Path,
+    ancestors: &mut Vec<PathBuf>,
+    keys: &mut Vec<String>,
+) -> Result<(), StoreError> {
     let listing = io("list", &folder.display().to_string());
+    let real = fs::canonicalize(folder).map_err(&listing)?;
+    if ancestors.contains(&real) {
+        return Ok(());
+    }
+    ancestors.push(real);
     for entry in fs::read_dir(folder).map_err(&listing)? {
         let entry = entry.map_err(&listing)?;
         let path = entry.path();
-        if entry.file_type().map_err(&listing)?.is_dir() {
-            collect_keys(root, &path, keys)?;
-        } else if !entry.file_name().to_string_lossy().ends_with(PARTIAL) {
+        let Ok(target) = fs::metadata(&path) else {
+            continue;
+        };
+        if target.is_dir() {
+            collect_keys(root, &path, ancestors, keys)?;
+        } else if target.is_file() && !entry.file_name().to_string_lossy().ends_with(PARTIAL) {
             let relative = path.strip_prefix(root).expect("listed below the root");
             let key: Vec<String> = relative
                 .components()
@@ -137,6 +169,7 @@ fn collect_keys(root: &Path, folder: &Path, keys: &mut Vec<String>) -> Result<()
             keys.push(key.join("/"));
         }
     }
+    ancestors.pop();
     Ok(())
 }
 
@@ -167,5 +200,49 @@ fn io(operation: &'static str, key: &str) -> impl Fn(std::io::Error) -> StoreErr
         operation,
         key: key.clone(),
         source,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::fs::symlink;
+
+    use super::*;
+
+    #[test]
+    fn listing_follows_links_as_reading_does() {
+        let dir = tempfile::tempdir().unwrap();
+        let elsewhere = dir.path().join("elsewhere");
+        fs::create_dir_all(elsewhere.join("deeper")).unwrap();
+        fs::write(elsewhere.join("deeper/object"), b"x").unwrap();
+        let store = LocalStore::new(dir.path().join("store")).unwrap();
+        store.put("a/b", b"y").unwrap();
+        symlink(&elsewhere, store.root().join("a/linked")).unwrap();
+        symlink(store.root().join("a"), store.root().join("a/loop")).unwrap();
+        symlink(dir.path().join("missing"), store.root().join("a/broken")).unwrap();
+        let keys = store.list("a/").unwrap();
+        for key in &keys {
+            store.get(key).unwrap();
+        }
+        assert!(
+            keys.contains(&"a/linked/deeper/object".to_string()),
+            "{keys:?}"
+        );
+        assert!(!keys.iter().any(|key| key.contains("broken")), "{keys:?}");
+        assert!(matches!(
+            store.get("a/broken"),
+            Err(StoreError::NotFound(_))
+        ));
+    }
+
+    #[test]
+    fn a_failed_write_leaves_no_temporary_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalStore::new(dir.path()).unwrap();
+        // A folder where the object should go: the rename must fail.
+        fs::create_dir_all(dir.path().join("t/x/inside")).unwrap();
+        assert!(store.put("t/x", b"bytes").is_err());
+        let left: Vec<_> = fs::read_dir(dir.path().join("t")).unwrap().collect();
+        assert_eq!(left.len(), 1, "only the folder stays: {left:?}");
     }
 }

@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use polars::prelude::*;
 
-use super::values::{date, json_value, micros};
+use super::values::{date, json_value, micros, micros_f64};
 use crate::check::polars::temporal_ticks;
 use crate::check::{CheckKind, PlannedCheck, RowTest, Test, statistic_name};
 use crate::report::{CheckResult, Status};
@@ -160,7 +160,7 @@ fn within_bounds(
 fn literal_ticks(text: &str, dtype: &DataType) -> Option<f64> {
     let ticks = temporal_ticks(text, dtype)?;
     Some(match dtype {
-        DataType::Datetime(unit, _) => micros(ticks, *unit) as f64,
+        DataType::Datetime(unit, _) => micros_f64(ticks, *unit),
         _ => ticks as f64,
     })
 }
@@ -168,7 +168,7 @@ fn literal_ticks(text: &str, dtype: &DataType) -> Option<f64> {
 fn observed_ticks(value: &AnyValue) -> Option<f64> {
     match value {
         AnyValue::Datetime(ticks, unit, _) | AnyValue::DatetimeOwned(ticks, unit, _) => {
-            Some(micros(*ticks, *unit) as f64)
+            Some(micros_f64(*ticks, *unit))
         }
         other => observed_physical(other),
     }
@@ -187,7 +187,7 @@ fn observed_physical(value: &AnyValue) -> Option<f64> {
 fn instant(value: &AnyValue) -> Option<DateTime<Utc>> {
     match value {
         AnyValue::Datetime(ticks, unit, _) | AnyValue::DatetimeOwned(ticks, unit, _) => {
-            DateTime::from_timestamp_micros(micros(*ticks, *unit))
+            micros(*ticks, *unit).and_then(DateTime::from_timestamp_micros)
         }
         AnyValue::Date(days) => date(*days).map(|d| d.and_hms_opt(0, 0, 0).unwrap().and_utc()),
         _ => None,

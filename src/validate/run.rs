@@ -16,7 +16,7 @@ use super::schema::{Conformance, conform};
 use super::values::json_value;
 use super::{Options, ValidationError, elapsed_ms};
 use crate::check::polars::{column, failure, statistic};
-use crate::check::{CheckKind, PlannedCheck, Test, plan};
+use crate::check::{CheckKind, PlannedCheck, RowTest, Test, plan};
 use crate::report::{CheckResult, Example, FAILED_CHECKS_COLUMN, Report, Split, Status};
 use crate::{Contract, Literal, Severity, Statistic};
 
@@ -36,8 +36,9 @@ enum How {
     /// Count the rows for which the expression is true.
     Rows {
         failing: Expr,
-        /// A dedup key: also count the distinct keys among failing rows.
-        counts_keys: bool,
+        /// A dedup key: true on the first row of each key, to count the
+        /// distinct keys among failing rows in the same pass.
+        first_of_key: Option<Expr>,
     },
     /// Compare an aggregate with bounds.
     Statistic {
@@ -95,7 +96,7 @@ pub fn run(
                 ),
                 how: How::Rows {
                     failing: col(lost_column(&cast.column)),
-                    counts_keys: false,
+                    first_of_key: None,
                 },
                 raw_column: Some(raw_column(&cast.column)),
             });
@@ -110,9 +111,17 @@ pub fn run(
 
     let started = Instant::now();
     let passes = single_pass(frame.clone(), &compiled, streaming)?;
-    let rows = match passes.column("__rows")?.get(0) {
-        Ok(value) => value.extract::<u64>().unwrap_or(0),
-        Err(_) => 0,
+    // Over no rows the pass has no row to hold the count in (its per-row
+    // flags are empty too); otherwise a missing count is an error.
+    let rows = match passes.height() {
+        0 => 0,
+        _ => passes
+            .column("__rows")?
+            .get(0)?
+            .extract::<u64>()
+            .ok_or_else(
+                || polars_err!(ComputeError: "the validation pass returned no row count"),
+            )?,
     };
     report.input.rows = rows;
     let reference = options.reference_time.unwrap_or_else(Utc::now);
@@ -173,9 +182,15 @@ fn compile(
                 Ok(failing) => failing,
                 Err(error) => return skip(result, format!("cannot run in Polars: {error}")),
             };
+            let first_of_key = match (&test, check.kind) {
+                (RowTest::Duplicated { columns }, CheckKind::DedupKey) => {
+                    Some(as_struct(columns.iter().map(|c| column(c)).collect()).is_first_distinct())
+                }
+                _ => None,
+            };
             How::Rows {
                 failing,
-                counts_keys: check.kind == CheckKind::DedupKey,
+                first_of_key,
             }
         }
         Test::Statistic {
@@ -216,7 +231,22 @@ fn single_pass(
     let mut columns = vec![len().cast(DataType::UInt64).alias("__rows")];
     for (index, check) in compiled.iter().enumerate() {
         match &check.how {
-            How::Rows { failing, .. } => columns.push(failing.clone().alias(flag(index))),
+            How::Rows {
+                failing,
+                first_of_key,
+            } => {
+                columns.push(failing.clone().alias(flag(index)));
+                if let Some(first) = first_of_key {
+                    columns.push(
+                        failing
+                            .clone()
+                            .and(first.clone())
+                            .sum()
+                            .cast(DataType::UInt64)
+                            .alias(format!("__k{index}")),
+                    );
+                }
+            }
             How::Statistic {
                 expr: Some(expr), ..
             }
@@ -263,9 +293,18 @@ fn evaluate(
     let result = &mut check.result;
     match &check.how {
         How::Skip => {}
-        How::Rows { .. } => {
+        How::Rows { first_of_key, .. } => {
             let failing = passes.column(&flag(index))?.bool()?.sum().unwrap_or(0) as u64;
             conclude_rows(result, failing, rows);
+            if first_of_key.is_some() && result.status == Status::Fail {
+                let keys = value(format!("__k{index}"))?
+                    .extract::<u64>()
+                    .ok_or_else(|| polars_err!(ComputeError: "no count of duplicated keys"))?;
+                result.observed = Some(serde_json::json!({
+                    "duplicated_rows": failing,
+                    "duplicated_keys": keys,
+                }));
+            }
         }
         How::Statistic {
             statistic,
@@ -298,8 +337,7 @@ fn evaluate(
 }
 
 /// A second, bounded query: the rows of the first `max_examples` failures
-/// of each failed row check, with the columns it reads. A failed dedup key
-/// also fetches the key of every duplicated row, to count distinct keys.
+/// of each failed row check, with the columns it reads.
 fn fetch_examples(
     frame: LazyFrame,
     compiled: &mut [Compiled],
@@ -309,28 +347,20 @@ fn fetch_examples(
 ) -> PolarsResult<()> {
     let mut wanted: Vec<(usize, Vec<IdxSize>)> = Vec::new();
     for (index, check) in compiled.iter().enumerate() {
-        let How::Rows { counts_keys, .. } = &check.how else {
-            continue;
-        };
-        if check.result.status != Status::Fail {
+        if !matches!(check.how, How::Rows { .. }) || check.result.status != Status::Fail {
             continue;
         }
-        let limit = if *counts_keys {
-            usize::MAX
-        } else {
-            max_examples
-        };
         let failing = passes.column(&flag(index))?.bool()?.clone();
         let rows: Vec<IdxSize> = failing
             .iter()
             .enumerate()
             .filter(|(_, failed)| *failed == Some(true))
             .map(|(row, _)| row as IdxSize)
-            .take(limit)
+            .take(max_examples)
             .collect();
         wanted.push((index, rows));
     }
-    if wanted.is_empty() {
+    if wanted.iter().all(|(_, rows)| rows.is_empty()) {
         return Ok(());
     }
     let mut all_rows: Vec<IdxSize> = wanted
@@ -368,10 +398,10 @@ fn fetch_examples(
         let check = &mut compiled[index];
         let shown = shown_columns(check);
         let mut examples = Vec::new();
-        for row in rows.iter().take(max_examples) {
-            let Some(&position) = positions.get(row) else {
-                continue;
-            };
+        for row in &rows {
+            let position = *positions.get(row).ok_or_else(|| {
+                polars_err!(ComputeError: "example row {row} of {} was not read back", check.result.id)
+            })?;
             let mut values = BTreeMap::new();
             for (name, source) in &shown {
                 values.insert(
@@ -387,30 +417,6 @@ fn fetch_examples(
             });
         }
         check.result.examples = examples;
-        if let How::Rows {
-            counts_keys: true, ..
-        } = &check.how
-        {
-            let at: Vec<IdxSize> = rows
-                .iter()
-                .filter_map(|row| positions.get(row))
-                .map(|&p| p as IdxSize)
-                .collect();
-            let keys: Vec<Expr> = shown
-                .iter()
-                .map(|(_, source)| col(source.as_str()))
-                .collect();
-            let duplicated = fetched.take(&IdxCa::from_vec("at".into(), at))?;
-            let distinct = duplicated
-                .lazy()
-                .select([as_struct(keys).n_unique()])
-                .collect()?;
-            let distinct = distinct.columns()[0].get(0)?.extract::<u64>().unwrap_or(0);
-            check.result.observed = Some(serde_json::json!({
-                "duplicated_rows": check.result.failing_rows.unwrap_or(0),
-                "duplicated_keys": distinct,
-            }));
-        }
     }
     Ok(())
 }

@@ -69,6 +69,17 @@ pub fn conform(actual: &Schema, contract: &Contract, policy: SchemaPolicy) -> Co
         if same_type(have, want) {
             continue;
         }
+        if only_nulls_differ(have, want) {
+            // A column (or field) with no value at all has no type of its
+            // own (NDJSON reads it as `null`): it is the contract's type.
+            conformance.casts.push(Coercion {
+                column: name.clone(),
+                cast: col(name.as_str()).cast(want.clone()).alias(name.as_str()),
+                lost: lit(false),
+                description: format!("{have}, holding only NULLs, read as {want}"),
+            });
+            continue;
+        }
         match (policy, coercion(&name, have, want)) {
             (SchemaPolicy::Coerce, Some(cast)) => conformance.casts.push(cast),
             _ => {
@@ -92,6 +103,22 @@ pub fn conform(actual: &Schema, contract: &Contract, policy: SchemaPolicy) -> Co
         }
     }
     conformance
+}
+
+/// Whether `have` is `want` but for parts of type `null` (no value seen).
+fn only_nulls_differ(have: &DataType, want: &DataType) -> bool {
+    match (have, want) {
+        (DataType::Null, _) => true,
+        (DataType::List(have), DataType::List(want)) => only_nulls_differ(have, want),
+        (DataType::Struct(have), DataType::Struct(want)) => {
+            have.len() == want.len()
+                && have
+                    .iter()
+                    .zip(want)
+                    .all(|(h, w)| h.name() == w.name() && only_nulls_differ(h.dtype(), w.dtype()))
+        }
+        (have, want) => same_type(have, want),
+    }
 }
 
 /// Equal dtypes, comparing struct fields by name and type, in order.

@@ -40,18 +40,35 @@ pub fn date(days: i32) -> Option<NaiveDate> {
     NaiveDate::default().checked_add_signed(TimeDelta::days(days as i64))
 }
 
-/// Ticks since the epoch as microseconds.
-pub fn micros(ticks: i64, unit: TimeUnit) -> i64 {
+/// Ticks since the epoch as microseconds, when that fits in an `i64`.
+pub fn micros(ticks: i64, unit: TimeUnit) -> Option<i64> {
     match unit {
-        TimeUnit::Nanoseconds => ticks / 1000,
-        TimeUnit::Microseconds => ticks,
-        TimeUnit::Milliseconds => ticks * 1000,
+        TimeUnit::Nanoseconds => Some(ticks / 1000),
+        TimeUnit::Microseconds => Some(ticks),
+        TimeUnit::Milliseconds => ticks.checked_mul(1000),
     }
 }
 
+/// Ticks since the epoch as microseconds, in floating point (never
+/// overflows; exact to the microsecond within ±285 years of 1970).
+pub fn micros_f64(ticks: i64, unit: TimeUnit) -> f64 {
+    match unit {
+        TimeUnit::Nanoseconds => ticks as f64 / 1000.0,
+        TimeUnit::Microseconds => ticks as f64,
+        TimeUnit::Milliseconds => ticks as f64 * 1000.0,
+    }
+}
+
+/// A datetime as ISO 8601 text; one that no calendar date can hold, as its
+/// ticks, so that an example never hides its value.
 fn datetime(ticks: i64, unit: TimeUnit, zoned: bool) -> Value {
-    let Some(instant) = DateTime::from_timestamp_micros(micros(ticks, unit)) else {
-        return Value::Null;
+    let Some(instant) = micros(ticks, unit).and_then(DateTime::from_timestamp_micros) else {
+        let unit = match unit {
+            TimeUnit::Nanoseconds => "ns",
+            TimeUnit::Microseconds => "µs",
+            TimeUnit::Milliseconds => "ms",
+        };
+        return format!("{ticks} {unit} since 1970-01-01 (beyond the calendar)").into();
     };
     if zoned {
         instant
@@ -93,6 +110,26 @@ mod tests {
         assert_eq!(decimal(123_456, 2), "1234.56");
         assert_eq!(decimal(-5, 3), "-0.005");
         assert_eq!(decimal(42, 0), "42");
+    }
+
+    #[test]
+    fn datetimes_beyond_the_calendar_show_their_ticks() {
+        for unit in [
+            TimeUnit::Milliseconds,
+            TimeUnit::Microseconds,
+            TimeUnit::Nanoseconds,
+        ] {
+            for ticks in [i64::MAX, i64::MIN, i64::MAX - 1] {
+                let shown = json_value(&AnyValue::Datetime(ticks, unit, None));
+                let text = shown.as_str().unwrap_or_default().to_string();
+                assert!(
+                    text.contains(&ticks.to_string()) || text.starts_with(char::is_numeric),
+                    "{unit:?} {ticks}: {shown}"
+                );
+            }
+        }
+        assert_eq!(micros(i64::MAX, TimeUnit::Milliseconds), None);
+        assert_eq!(micros_f64(2, TimeUnit::Milliseconds), 2000.0);
     }
 
     #[test]
