@@ -17,7 +17,7 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use datacontract::DataContract;
 use datacontract::sql::TableRef;
 use datacontract::store::{LocalStore, write_partition};
-use datacontract::validate::{Options, validate, validate_in_warehouse};
+use datacontract::validate::{Options, Rows, validate, validate_in_warehouse};
 use datacontract::warehouse::{DuckDbWarehouse, LoadMode, Warehouse, landing_contract};
 
 use flights::{Flight, data_path, hand_written, load};
@@ -28,16 +28,16 @@ fn workload(c: &mut Criterion) {
         reference_time: Some(Utc.with_ymd_and_hms(2002, 1, 1, 0, 0, 0).unwrap()),
         ..Options::default()
     };
-    let mut frame = load(&data_path(), 1);
+    let frame = load(&data_path(), 1);
     let rows = frame.height() as u64;
 
     let root = std::env::temp_dir().join(format!("datacontract-bench-{}", std::process::id()));
     let store = LocalStore::new(&root).unwrap();
     let created = Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap();
-    let partition = write_partition(&store, "bench", "flights", created, &mut frame).unwrap();
+    let partition = write_partition(&store, "bench", "flights", created, &frame).unwrap();
     let warehouse = DuckDbWarehouse::in_memory().unwrap();
     let table = TableRef::new("bench", "flights").unwrap();
-    let as_is = landing_contract(&contract);
+    let as_is = landing_contract(&contract).unwrap();
     warehouse.ensure_dataset("bench").unwrap();
     warehouse.create_table(&table, &as_is).unwrap();
     warehouse
@@ -56,7 +56,14 @@ fn workload(c: &mut Criterion) {
     });
     group.bench_function("duckdb", |b| {
         b.iter(|| {
-            validate_in_warehouse(&warehouse, black_box(&table), &contract, &options).unwrap()
+            validate_in_warehouse(
+                &warehouse,
+                black_box(&table),
+                Rows::All,
+                &contract,
+                &options,
+            )
+            .unwrap()
         })
     });
     group.finish();

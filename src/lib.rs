@@ -38,6 +38,7 @@ mod registry;
 pub mod report;
 pub mod retry;
 pub mod schema;
+pub mod secrets;
 pub mod sql;
 pub mod store;
 pub mod testing;

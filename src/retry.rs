@@ -42,9 +42,22 @@ impl RetryPolicy {
     pub fn run<T, E: Display>(
         &self,
         operation: &str,
-        mut attempt: impl FnMut() -> Result<T, E>,
+        attempt: impl FnMut() -> Result<T, E>,
         transient: impl Fn(&E) -> bool,
     ) -> Result<T, E> {
+        self.run_counting(operation, attempt, transient).0
+    }
+
+    /// [`RetryPolicy::run`], also saying how many attempts were made: an
+    /// answer after a retry may be the echo of an earlier attempt that
+    /// took effect but whose answer was lost (an object already there, a
+    /// deleted one missing).
+    pub fn run_counting<T, E: Display>(
+        &self,
+        operation: &str,
+        mut attempt: impl FnMut() -> Result<T, E>,
+        transient: impl Fn(&E) -> bool,
+    ) -> (Result<T, E>, u32) {
         let mut tries = 0;
         loop {
             tries += 1;
@@ -54,7 +67,7 @@ impl RetryPolicy {
                     tracing::warn!(operation, attempt = tries, ?delay, %error, "retrying a transient failure");
                     std::thread::sleep(delay);
                 }
-                outcome => return outcome,
+                outcome => return (outcome, tries),
             }
         }
     }

@@ -58,6 +58,22 @@ impl Dialect {
         }
     }
 
+    /// The name of the 64-bit integer type.
+    pub fn integer_type(self) -> &'static str {
+        match self {
+            Dialect::BigQuery => "INT64",
+            Dialect::DuckDb => "BIGINT",
+        }
+    }
+
+    /// The name of the timestamp type (an instant, in UTC).
+    pub fn timestamp_type(self) -> &'static str {
+        match self {
+            Dialect::BigQuery => "TIMESTAMP",
+            Dialect::DuckDb => "TIMESTAMPTZ",
+        }
+    }
+
     /// The dialect's name for people.
     pub fn name(self) -> &'static str {
         match self {

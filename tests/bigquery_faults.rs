@@ -7,11 +7,10 @@
 //! DATACONTRACT_GCS_EMULATOR and BIGQUERY_EMULATOR_HOST; without them these
 //! tests fail, naming the script.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+#[path = "support/fault_proxy.rs"]
+mod fault_proxy;
 #[path = "support/trades.rs"]
 mod trades;
 
@@ -20,185 +19,8 @@ use datacontract::retry::RetryPolicy;
 use datacontract::sql::{Dialect, Query, TableRef};
 use datacontract::store::{GcsStore, write_partition};
 use datacontract::warehouse::{BigQueryWarehouse, LoadMode, Warehouse, WarehouseError};
+use fault_proxy::{Fault, Proxy, Rule, Seen, rule};
 use trades::{Trade, at, prices_by_id, trades};
-
-/// What the proxy does to a request that matches a rule.
-#[derive(Clone, Copy, Debug, PartialEq)]
-enum Fault {
-    /// Answers 503 at once: the call never reached BigQuery.
-    Unavailable,
-    /// Passes the call on, then answers 503: it ran, its answer was lost.
-    AnswerLost,
-    /// Answers a query with a finished job that failed with BigQuery's
-    /// temporary `backendError`.
-    TemporaryJobError,
-}
-
-/// Requests with this method, a path containing `path` and a body
-/// containing `body` meet `fault`, `times` times.
-struct Rule {
-    method: &'static str,
-    path: &'static str,
-    body: &'static str,
-    fault: Fault,
-    times: usize,
-}
-
-fn rule(method: &'static str, path: &'static str, fault: Fault) -> Rule {
-    Rule {
-        method,
-        path,
-        body: "",
-        fault,
-        times: 1,
-    }
-}
-
-/// One request the proxy saw, and the fault it met.
-#[derive(Clone, Debug)]
-struct Seen {
-    method: String,
-    path: String,
-    body: String,
-    fault: Option<Fault>,
-}
-
-struct Proxy {
-    url: String,
-    seen: Arc<Mutex<Vec<Seen>>>,
-}
-
-impl Proxy {
-    /// Starts a proxy to `upstream` (`host:port`) applying `rules`.
-    fn start(upstream: &str, rules: Vec<Rule>) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        let seen = Arc::new(Mutex::new(Vec::new()));
-        let rules = Arc::new(Mutex::new(rules));
-        let upstream = upstream.to_string();
-        let log = seen.clone();
-        std::thread::spawn(move || {
-            for stream in listener.incoming() {
-                let (stream, upstream, rules, log) = (
-                    stream.unwrap(),
-                    upstream.clone(),
-                    rules.clone(),
-                    log.clone(),
-                );
-                std::thread::spawn(move || relay(stream, &upstream, &rules, &log));
-            }
-        });
-        Proxy { url, seen }
-    }
-
-    fn seen(&self) -> Vec<Seen> {
-        self.seen.lock().unwrap().clone()
-    }
-
-    /// The requests with this method and a path containing `path`.
-    fn requests(&self, method: &str, path: &str) -> Vec<Seen> {
-        self.seen()
-            .into_iter()
-            .filter(|seen| seen.method == method && seen.path.contains(path))
-            .collect()
-    }
-}
-
-/// Handles one request on `client` (the proxy answers with
-/// `Connection: close`, so one is all a connection carries).
-fn relay(mut client: TcpStream, upstream: &str, rules: &Mutex<Vec<Rule>>, log: &Mutex<Vec<Seen>>) {
-    let mut reader = BufReader::new(client.try_clone().unwrap());
-    let mut request_line = String::new();
-    if reader.read_line(&mut request_line).unwrap_or(0) == 0 {
-        return;
-    }
-    let mut headers = Vec::new();
-    let mut length = 0;
-    loop {
-        let mut header = String::new();
-        reader.read_line(&mut header).unwrap();
-        if header.trim().is_empty() {
-            break;
-        }
-        let (name, value) = header.split_once(':').unwrap();
-        if name.eq_ignore_ascii_case("content-length") {
-            length = value.trim().parse().unwrap();
-        }
-        if !name.eq_ignore_ascii_case("connection") {
-            headers.push(header);
-        }
-    }
-    let mut body = vec![0; length];
-    reader.read_exact(&mut body).unwrap();
-    let mut parts = request_line.split_whitespace();
-    let (method, path) = (
-        parts.next().unwrap().to_string(),
-        parts.next().unwrap().to_string(),
-    );
-    let body_text = String::from_utf8_lossy(&body).to_string();
-    let fault = rules.lock().unwrap().iter_mut().find_map(|rule| {
-        let matches = rule.times > 0
-            && rule.method == method
-            && path.contains(rule.path)
-            && body_text.contains(rule.body);
-        matches.then(|| {
-            rule.times -= 1;
-            rule.fault
-        })
-    });
-    log.lock().unwrap().push(Seen {
-        method,
-        path,
-        body: body_text,
-        fault,
-    });
-    let answer = match fault {
-        Some(Fault::Unavailable) => unavailable(),
-        Some(Fault::AnswerLost) => {
-            forward(upstream, &request_line, &headers, &body);
-            unavailable()
-        }
-        Some(Fault::TemporaryJobError) => answer(
-            "200 OK",
-            r#"{"kind":"bigquery#queryResponse","jobReference":{"projectId":"test-proj","jobId":"failed_job"},"jobComplete":true,"errors":[{"reason":"backendError","message":"injected: temporary backend error"}]}"#,
-        ),
-        None => forward(upstream, &request_line, &headers, &body),
-    };
-    let _ = client.write_all(&answer);
-}
-
-/// Sends the request to `upstream` and returns its whole answer.
-fn forward(upstream: &str, request_line: &str, headers: &[String], body: &[u8]) -> Vec<u8> {
-    let mut server = TcpStream::connect(upstream).unwrap();
-    server
-        .set_read_timeout(Some(Duration::from_secs(60)))
-        .unwrap();
-    let mut request = request_line.as_bytes().to_vec();
-    for header in headers {
-        request.extend_from_slice(header.as_bytes());
-    }
-    request.extend_from_slice(b"Connection: close\r\n\r\n");
-    request.extend_from_slice(body);
-    server.write_all(&request).unwrap();
-    let mut answer = Vec::new();
-    server.read_to_end(&mut answer).unwrap();
-    answer
-}
-
-fn unavailable() -> Vec<u8> {
-    answer(
-        "503 Service Unavailable",
-        r#"{"error":{"code":503,"message":"injected: service unavailable","errors":[{"reason":"backendError","message":"injected"}],"status":"UNAVAILABLE"}}"#,
-    )
-}
-
-fn answer(status: &str, body: &str) -> Vec<u8> {
-    format!(
-        "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .into_bytes()
-}
 
 /// A warehouse through a proxy applying `rules`, retrying quickly; a GCS
 /// bucket; a fresh dataset.
@@ -254,7 +76,7 @@ impl Setup {
             &self.dataset,
             "trades",
             at(day),
-            &mut trades(ids, price),
+            &trades(ids, price),
         )
         .unwrap();
         self.warehouse

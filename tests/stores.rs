@@ -87,16 +87,16 @@ fn hostile_keys_are_refused(store: &impl ObjectStore) {
 fn partitions_are_immutable_listed_in_time_order_and_read_back(store: &impl ObjectStore) {
     let first = Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap();
     let second = Utc.with_ymd_and_hms(2024, 1, 2, 0, 0, 0).unwrap();
-    let mut early = df!("x" => [1i64, 2]).unwrap();
-    let mut late = df!("x" => [3i64]).unwrap();
-    write_partition(store, "staging", "t", second, &mut late).unwrap();
-    let key = write_partition(store, "staging", "t", first, &mut early).unwrap();
+    let early = df!("x" => [1i64, 2]).unwrap();
+    let late = df!("x" => [3i64]).unwrap();
+    write_partition(store, "staging", "t", second, &late).unwrap();
+    let key = write_partition(store, "staging", "t", first, &early).unwrap();
     assert_eq!(
         key.to_string(),
         "staging/t/created_at=2024-01-01:00:00:00:000/part-00000.parquet"
     );
     assert!(matches!(
-        write_partition(store, "staging", "t", first, &mut early),
+        write_partition(store, "staging", "t", first, &early),
         Err(PartitionError::Store(StoreError::AlreadyExists(_)))
     ));
     store

@@ -140,7 +140,7 @@ fn loads_keep_one_row_per_key_and_truncate_replaces(setup: &Setup) {
         &setup.dataset,
         "trades",
         at(1),
-        &mut trades(&[1, 2, 2], 10.0),
+        &trades(&[1, 2, 2], 10.0),
     )
     .unwrap();
     let loaded = setup
@@ -160,7 +160,7 @@ fn loads_keep_one_row_per_key_and_truncate_replaces(setup: &Setup) {
         &setup.dataset,
         "trades",
         at(2),
-        &mut trades(&[2, 3], 20.0),
+        &trades(&[2, 3], 20.0),
     )
     .unwrap();
     setup
@@ -212,7 +212,7 @@ fn copies_replace_the_target_as_a_whole(setup: &Setup) {
         &setup.dataset,
         "staging_trades",
         at(1),
-        &mut trades(&[1, 2, 3], 5.0),
+        &trades(&[1, 2, 3], 5.0),
     )
     .unwrap();
     setup
@@ -226,7 +226,7 @@ fn copies_replace_the_target_as_a_whole(setup: &Setup) {
         &setup.dataset,
         "staging_trades",
         at(2),
-        &mut trades(&[7], 9.0),
+        &trades(&[7], 9.0),
     )
     .unwrap();
     setup
@@ -264,7 +264,7 @@ fn queries_bind_parameters_and_page_through_results(setup: &Setup) {
         &setup.dataset,
         "trades",
         at(1),
-        &mut trades(&[1, 2, 3, 4, 5], 1.5),
+        &trades(&[1, 2, 3, 4, 5], 1.5),
     )
     .unwrap();
     setup

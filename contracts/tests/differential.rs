@@ -1,23 +1,28 @@
 //! The same frames through three engines — Polars in memory, DuckDB, and
 //! BigQuery (bqemulator) — must give the same verdict on every check: the
-//! same status and the same number of failing rows.
+//! same status, the same number of failing rows, and the same examples
+//! (the same rows, in the order they arrived, with the same values).
 //!
 //! Frames are the shipped contracts' fixtures (clean, and with defects)
 //! with up to three more violations each, chosen by proptest (8 cases, or
-//! `PROPTEST_CASES`), plus fixed regressions. Each frame is written as a Parquet
-//! partition and loaded as it is (no dedup), so duplicated keys reach the
-//! warehouse too. The BigQuery side needs the emulators that
-//! scripts/test.sh starts; without them this test fails.
+//! `PROPTEST_CASES`), plus fixed regressions. In the warehouse each frame
+//! is loaded as a pipeline's gate sees it: into a landing table that
+//! already holds an earlier, overlapping partition (every other row of the
+//! frame, under the same keys, with one NULL key), in append and in
+//! truncate mode, and validated as the rows of its own partition. So
+//! duplicated keys, NULL keys and earlier loads all reach the warehouse,
+//! and only this frame's rows may be judged. The BigQuery side needs the
+//! emulators that scripts/test.sh starts; without them this test fails.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use chrono::{TimeZone, Utc};
 use datacontract::check::{CheckKind, Test, plan};
-use datacontract::report::{CheckResult, Status};
+use datacontract::report::{CheckResult, Example, Status};
 use datacontract::sql::TableRef;
 use datacontract::store::{GcsStore, LocalStore, ObjectStore, write_partition};
 use datacontract::testing::violate;
-use datacontract::validate::{Options, validate, validate_in_warehouse};
+use datacontract::validate::{Options, Rows, validate, validate_in_warehouse};
 use datacontract::warehouse::{
     BigQueryWarehouse, DuckDbWarehouse, LoadMode, Warehouse, landing_contract,
 };
@@ -70,38 +75,86 @@ fn options() -> Options {
     }
 }
 
-/// Loads `frame` as it is into a fresh table of `warehouse` and validates
-/// it there. The table is made from the landing contract, so NULLs and
-/// repeated keys reach it too.
+/// Loads an earlier, overlapping partition and then `frame` into a fresh
+/// landing table of `warehouse` under `mode`, and validates the rows of
+/// `frame`'s partition there.
 fn through_warehouse(
     warehouse: &dyn Warehouse,
     store: &dyn ObjectStore,
     contract: &Contract,
     frame: &DataFrame,
     dataset: &str,
+    mode: LoadMode,
 ) -> Report {
     let table = TableRef::new(dataset, &contract.name).unwrap();
-    let as_is = landing_contract(contract);
+    let landing = landing_contract(contract).unwrap();
     warehouse.ensure_dataset(dataset).unwrap();
-    warehouse.create_table(&table, &as_is).unwrap();
-    let created = Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap();
-    let partition =
-        write_partition(store, dataset, &contract.name, created, &mut frame.clone()).unwrap();
-    warehouse
-        .load_partition(&table, &as_is, store, &partition, LoadMode::Append)
-        .unwrap();
-    validate_in_warehouse(warehouse, &table, contract, &options()).unwrap()
+    warehouse.create_table(&table, &landing).unwrap();
+    let earlier = Utc.with_ymd_and_hms(2023, 12, 31, 0, 0, 0).unwrap();
+    let now = Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap();
+    for (created, rows) in [
+        (earlier, overlapping(frame, contract)),
+        (now, frame.clone()),
+    ] {
+        let partition = write_partition(store, dataset, &contract.name, created, &rows).unwrap();
+        warehouse
+            .load_partition(&table, &landing, store, &partition, mode)
+            .unwrap();
+    }
+    validate_in_warehouse(
+        warehouse,
+        &table,
+        Rows::Partition(now),
+        contract,
+        &options(),
+    )
+    .unwrap()
 }
 
-/// What must agree: status and failing rows, per data check. (Schema
-/// findings differ by nature: a frame's dtypes against a table's columns;
-/// here the table's modes are relaxed on purpose.)
-fn verdicts(report: &Report) -> Vec<(String, Status, Option<u64>)> {
+/// Every other row of `frame` (the same keys again), the first with its
+/// dedup key's first column NULL: what an earlier run may have loaded.
+fn overlapping(frame: &DataFrame, contract: &Contract) -> DataFrame {
+    let mask: Vec<bool> = (0..frame.height()).map(|row| row % 2 == 0).collect();
+    let mut rows = frame
+        .filter(&BooleanChunked::from_slice("every_other".into(), &mask))
+        .unwrap();
+    if let Some(key) = contract
+        .dedup_key
+        .as_ref()
+        .and_then(|key| key.columns.first())
+    {
+        let dtype = rows.column(key).unwrap().dtype().clone();
+        let keep: Vec<bool> = (0..rows.height()).map(|row| row != 0).collect();
+        let keyed = rows
+            .column(key)
+            .unwrap()
+            .as_materialized_series()
+            .zip_with(
+                &BooleanChunked::from_slice("keep".into(), &keep),
+                &Series::full_null(key.as_str().into(), rows.height(), &dtype),
+            )
+            .unwrap();
+        rows.with_column(keyed.into()).unwrap();
+    }
+    rows
+}
+
+/// What must agree: status, failing rows and examples, per data check.
+/// (Schema findings differ by nature: a frame's dtypes against a table's
+/// columns; here the table's modes are relaxed on purpose.)
+fn verdicts(report: &Report) -> Vec<(String, Status, Option<u64>, Vec<Example>)> {
     report
         .checks
         .iter()
         .filter(|check| check.kind != CheckKind::Schema)
-        .map(|check: &CheckResult| (check.id.clone(), check.status, check.failing_rows))
+        .map(|check: &CheckResult| {
+            (
+                check.id.clone(),
+                check.status,
+                check.failing_rows,
+                check.examples.clone(),
+            )
+        })
         .collect()
 }
 
@@ -122,20 +175,39 @@ fn assert_engines_agree(
     dataset: &str,
 ) -> Result<Report, TestCaseError> {
     let in_memory = validate(frame.clone(), contract, &options()).unwrap();
-    let duckdb = through_warehouse(&engines.duckdb, &engines.local, contract, frame, dataset);
-    let bigquery = through_warehouse(&engines.bigquery, &engines.gcs, contract, frame, dataset);
-    prop_assert_eq!(
-        verdicts(&in_memory),
-        verdicts(&duckdb),
-        "Polars vs DuckDB on {}",
-        frame
-    );
-    prop_assert_eq!(
-        verdicts(&in_memory),
-        verdicts(&bigquery),
-        "Polars vs BigQuery on {}",
-        frame
-    );
+    for mode in [LoadMode::Append, LoadMode::Truncate] {
+        let dataset = format!("{dataset}_{}", format!("{mode:?}").to_lowercase());
+        let duckdb = through_warehouse(
+            &engines.duckdb,
+            &engines.local,
+            contract,
+            frame,
+            &dataset,
+            mode,
+        );
+        let bigquery = through_warehouse(
+            &engines.bigquery,
+            &engines.gcs,
+            contract,
+            frame,
+            &dataset,
+            mode,
+        );
+        prop_assert_eq!(
+            verdicts(&in_memory),
+            verdicts(&duckdb),
+            "Polars vs DuckDB ({:?}) on {}",
+            mode,
+            frame
+        );
+        prop_assert_eq!(
+            verdicts(&in_memory),
+            verdicts(&bigquery),
+            "Polars vs BigQuery ({:?}) on {}",
+            mode,
+            frame
+        );
+    }
     Ok(in_memory)
 }
 

@@ -6,55 +6,18 @@
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 
-use polars::prelude::*;
+#[path = "support/runs.rs"]
+mod runs;
 
-const RAW: &str = "raw_binance_btcusdt_spot";
-const PROCESSED: &str = "processed_binance_btcusdt_spot";
-
-/// A working folder with the repository's conf/ and nothing else.
-fn workdir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "datacontract-pipeline-{name}-{}",
-        std::process::id()
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn contracts(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_contracts"));
-    command.current_dir(dir).args(args);
-    for (key, value) in env {
-        command.env(key, value);
-    }
-    command.output().unwrap()
-}
-
-/// Runs `contracts` and returns its summary, failing with both outputs
-/// unless it exits 0.
-fn succeed(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> String {
-    let output = contracts(dir, args, env);
-    let summary = text(&output.stdout);
-    assert!(
-        output.status.success(),
-        "{summary}\n{}",
-        text(&output.stderr)
-    );
-    summary
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
+use runs::{
+    Emulators, PROCESSED, RAW, borrowed, contracts, later_input, succeed, text, walk, workdir,
+};
 
 /// Every production object and the CSV of both production tables: what
 /// "production is exactly as it was" compares.
 fn production(dir: &Path) -> (Vec<(String, Vec<u8>)>, String) {
-    // The queries first: opening production rolls back an interrupted
-    // promotion.
     let mut tables = String::new();
     for table in [RAW, PROCESSED] {
         let sql = format!("SELECT * FROM production.{table} ORDER BY ALL");
@@ -91,50 +54,12 @@ fn assert_production_unchanged(dir: &Path, before: &(Vec<(String, Vec<u8>)>, Str
     }
 }
 
-fn walk(folder: &Path) -> Vec<PathBuf> {
-    let Ok(entries) = std::fs::read_dir(folder) else {
-        return Vec::new();
-    };
-    entries
-        .flat_map(|entry| {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                walk(&path)
-            } else {
-                vec![path]
-            }
-        })
-        .collect()
-}
-
 fn count(dir: &Path, table: &str) -> i64 {
     let sql = format!("SELECT count(*) AS n FROM {table}");
     let output = contracts(dir, &["query", &sql, "--format", "json"], &[]);
     assert!(output.status.success(), "{}", text(&output.stderr));
     let row: serde_json::Value = serde_json::from_str(text(&output.stdout).trim()).unwrap();
     row["n"].as_i64().unwrap()
-}
-
-/// The sample's raw rows moved one day later: new input for a second run.
-fn next_day_input(dir: &Path) -> PathBuf {
-    let staging = dir.join("data/staging").join(RAW);
-    let part = walk(&staging).into_iter().next().unwrap();
-    let frame = ParquetReader::new(std::fs::File::open(&part).unwrap())
-        .finish()
-        .unwrap()
-        .lazy()
-        .with_columns([
-            (col("open_time") + lit(chrono::Duration::days(1))).alias("open_time"),
-            (col("close_time") + lit(chrono::Duration::days(1))).alias("close_time"),
-        ])
-        .collect()
-        .unwrap();
-    let path = dir.join("next-day.parquet");
-    let mut frame = frame;
-    ParquetWriter::new(std::fs::File::create(&path).unwrap())
-        .finish(&mut frame)
-        .unwrap();
-    path
 }
 
 #[test]
@@ -194,7 +119,9 @@ fn the_main_job_promotes_the_sample_and_reruns_add_no_row() {
     assert!(summary.contains("0 object(s) copied"), "{summary}");
     assert_eq!(count(&dir, &format!("production.{PROCESSED}")), bars);
     assert_eq!(count(&dir, &format!("production.{RAW}")), raw);
-    assert_eq!(count(&dir, &format!("staging.{RAW}")), raw);
+    // Staging keeps the extract as it arrived (the repeated page too),
+    // once, however often it is loaded.
+    assert_eq!(count(&dir, &format!("staging.{RAW}")), 1935);
     let (objects, _) = production(&dir);
     assert_eq!(objects, before.0, "no production object was added");
     // The second run measured drift against the first.
@@ -305,26 +232,60 @@ fn an_error_at_the_processed_gate_stops_the_run_before_production() {
     assert_eq!(walk(&data.join("staging").join(PROCESSED)).len(), 1);
 }
 
+/// The raw validation of the first run of `contracts run` with `flags`,
+/// from its report.json.
+fn raw_validation_of_a_run(name: &str, flags: &[&str]) -> serde_json::Value {
+    let dir = workdir(name);
+    let summary = succeed(&dir, &[&["run"], flags].concat(), &[]);
+    let report = summary
+        .lines()
+        .last()
+        .unwrap()
+        .strip_prefix("report: ")
+        .unwrap();
+    let json = std::fs::read(dir.join(report).with_file_name("report.json")).unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&json).unwrap();
+    report["raw_validation"].clone()
+}
+
 #[test]
 fn the_gates_can_run_inside_the_warehouse() {
-    let dir = workdir("pushdown");
-    let output = contracts(&dir, &["run", "--validation", "warehouse"], &[]);
-    assert!(output.status.success(), "{}", text(&output.stdout));
-    let runs: Vec<PathBuf> = std::fs::read_dir(dir.join("data/runs"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    let report: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(runs[0].join("report.json")).unwrap()).unwrap();
-    let described = report["raw_validation"]["input"]["description"]
-        .as_str()
-        .unwrap();
+    let pushed = raw_validation_of_a_run("pushdown", &["--validation", "warehouse"]);
+    let described = pushed["input"]["description"].as_str().unwrap();
     assert!(
-        described.starts_with("DuckDB table staging."),
+        described.starts_with("DuckDB table staging.")
+            && described.contains("the rows of the partition created at"),
         "{described}"
     );
-    // The staging table holds one row per key: no duplicate to warn of.
-    assert_eq!(report["raw_validation"]["passed"], true);
+    // The gate judged the rows as they arrived, the sample's repeated page
+    // included, and says what the gate in memory says of them: the same
+    // checks, failing rows and examples.
+    let in_memory = raw_validation_of_a_run("pushdown-polars", &[]);
+    let verdicts = |validation: &serde_json::Value| -> Vec<serde_json::Value> {
+        validation["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|check| check["kind"] != "schema")
+            .map(|check| {
+                serde_json::json!([
+                    check["id"],
+                    check["status"],
+                    check["failing_rows"],
+                    check["examples"]
+                ])
+            })
+            .collect()
+    };
+    assert_eq!(verdicts(&pushed), verdicts(&in_memory));
+    let dedup = pushed["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|check| check["id"] == "dedup_key")
+        .unwrap();
+    assert_eq!(dedup["failing_rows"], 1000, "{dedup}");
+    assert_eq!(pushed["passed"], true, "a warning only");
 }
 
 #[test]
@@ -332,7 +293,7 @@ fn a_failed_promotion_leaves_production_exactly_as_it_was() {
     let dir = workdir("failpoint");
     assert!(contracts(&dir, &["run"], &[]).status.success());
     let before = production(&dir);
-    let input = next_day_input(&dir);
+    let input = later_input(&dir, 1);
     let run_input = [
         "run",
         "--source",
@@ -364,7 +325,7 @@ fn a_promotion_killed_midway_is_rolled_back_before_anything_reads_production() {
     let dir = workdir("kill");
     assert!(contracts(&dir, &["run"], &[]).status.success());
     let before = production(&dir);
-    let input = next_day_input(&dir);
+    let input = later_input(&dir, 1);
     let mut child = Command::new(env!("CARGO_BIN_EXE_contracts"))
         .current_dir(&dir)
         .args([
@@ -393,42 +354,37 @@ fn a_promotion_killed_midway_is_rolled_back_before_anything_reads_production() {
     }
     // Mid-promotion: the new objects are copied and the tables loaded.
     assert!(dir.join("data/promotion/in-progress.json").exists());
-    // While its holder lives, nothing rolls the promotion back (here the
-    // embedded warehouse's file lock even keeps other processes out).
+    // While its holder lives, nothing rolls the promotion back, and no
+    // query reads the half-written production.
     let sql = format!("SELECT count(*) AS n FROM production.{PROCESSED}");
     let blocked = contracts(&dir, &["query", &sql], &[]);
     assert!(!blocked.status.success());
+    assert!(contracts(&dir, &["recover"], &[]).status.code() != Some(0));
     assert!(dir.join("data/promotion/in-progress.json").exists());
     child.kill().unwrap();
     child.wait().unwrap();
-    // The next command that opens production rolls the promotion back.
+    // A query says what to do; `contracts recover` does it.
+    let refused = contracts(&dir, &["query", &sql], &[]);
+    assert!(
+        text(&refused.stderr).contains("run `contracts recover`"),
+        "{}",
+        text(&refused.stderr)
+    );
+    let recovered = succeed(&dir, &["recover"], &[]);
+    assert!(recovered.contains("rolled back"), "{recovered}");
     assert_production_unchanged(&dir, &before);
     assert!(!dir.join("data/promotion/in-progress.json").exists());
 }
 
 #[test]
 fn the_pipeline_runs_on_the_emulators() {
-    let gcs = std::env::var("DATACONTRACT_GCS_EMULATOR").expect(
-        "DATACONTRACT_GCS_EMULATOR is not set: run the tests with scripts/test.sh, which starts fake-gcs-server",
-    );
-    let bigquery = std::env::var("BIGQUERY_EMULATOR_HOST").expect(
-        "BIGQUERY_EMULATOR_HOST is not set: run the tests with scripts/test.sh, which starts bqemulator",
-    );
+    let emulators = Emulators::from_env();
     let dir = workdir("emulators");
     let suffix = std::process::id().to_string();
     let bucket = format!("pipeline-{suffix}");
     let (staging, production) = (format!("staging_{suffix}"), format!("production_{suffix}"));
-    let env = [
-        ("STORAGE_EMULATOR_HOST", gcs.as_str()),
-        ("BIGQUERY_EMULATOR_HOST", bigquery.as_str()),
-        ("DATACONTRACT_STORE", "gcs"),
-        ("GCS_BUCKET_NAME", bucket.as_str()),
-        ("DATACONTRACT_WAREHOUSE", "bigquery"),
-        ("PROJECT_ID", "test-proj"),
-        ("DATACONTRACT_STAGING_DATASET", staging.as_str()),
-        ("BIGQUERY_RAW_DATASET", production.as_str()),
-        ("BIGQUERY_TRANSFORMED_DATASET", production.as_str()),
-    ];
+    let env = emulators.env(&bucket, &staging, &production);
+    let env = borrowed(&env);
     for _ in 0..2 {
         let summary = succeed(&dir, &["run"], &env);
         assert!(
@@ -474,9 +430,7 @@ fn the_pipeline_runs_on_the_emulators() {
 #[test]
 fn files_are_read_from_gcs_too() {
     use datacontract::store::{GcsStore, ObjectStore};
-    let gcs = std::env::var("DATACONTRACT_GCS_EMULATOR").expect(
-        "DATACONTRACT_GCS_EMULATOR is not set: run the tests with scripts/test.sh, which starts fake-gcs-server",
-    );
+    let gcs = Emulators::from_env().gcs;
     let dir = workdir("gcs-files");
     let bucket = format!("files-{}", std::process::id());
     let store = GcsStore::emulator(&bucket, &gcs).unwrap();

@@ -36,15 +36,15 @@ fn warehouse_with_defects(name: &str) -> PathBuf {
     let contract = RawKline::contract();
     let frame = typed_fixture(&contract, "raw_klines_clean.csv");
     let frame = violate(&frame, &contract, "number_of_trades.range").unwrap();
-    let mut frame = violate(&frame, &contract, "dedup_key").unwrap();
+    let frame = violate(&frame, &contract, "dedup_key").unwrap();
     let store = LocalStore::new(root.join("data")).unwrap();
     let created = Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap();
-    let partition = write_partition(&store, "staging", TABLE, created, &mut frame).unwrap();
+    let partition = write_partition(&store, "staging", TABLE, created, &frame).unwrap();
     let path = root.join("warehouse.duckdb");
     let warehouse = DuckDbWarehouse::open(&path).unwrap();
     let table = TableRef::new("staging", TABLE).unwrap();
     warehouse.ensure_dataset("staging").unwrap();
-    let as_is = landing_contract(&contract);
+    let as_is = landing_contract(&contract).unwrap();
     warehouse.create_table(&table, &as_is).unwrap();
     warehouse
         .load_partition(&table, &as_is, &store, &partition, LoadMode::Append)

@@ -32,10 +32,10 @@ use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
 use crate::pipeline::Pipeline;
 use crate::pipeline::config::WarehouseConfig;
-use crate::pipeline::environment::open_warehouse;
+use crate::pipeline::environment::{Access, open_warehouse};
 use crate::schema::{DdlOptions, render_polars_schema};
 use crate::sql::TableRef;
-use crate::validate::{Options, SchemaPolicy, validate, validate_in_warehouse};
+use crate::validate::{Options, Rows, SchemaPolicy, validate, validate_in_warehouse};
 use crate::warehouse::Warehouse;
 use crate::{Contract, Registry, input};
 
@@ -143,13 +143,23 @@ enum Command {
         #[arg(long)]
         quiet: bool,
     },
-    /// Run SQL against the production warehouse and print the rows.
+    /// Run one SELECT against the production warehouse, read-only, and print
+    /// the rows. Refused while a promotion is in progress or interrupted.
     Query {
-        /// The SQL (DuckDB's dialect embedded, GoogleSQL on BigQuery).
+        /// The SQL: one SELECT (DuckDB's dialect embedded, GoogleSQL on BigQuery).
         sql: String,
         /// How to print the rows.
         #[arg(long, value_enum, default_value_t = pipeline::RowFormat::Table)]
         format: pipeline::RowFormat,
+        #[command(flatten)]
+        settings: pipeline::SettingArgs,
+    },
+    /// Finish a promotion a dead process left behind: roll it back, or
+    /// complete it if it had committed. Every `contracts run` does this
+    /// first; this command does it alone.
+    ///
+    /// Exits 0 when production is whole, 1 when a live promotion holds it.
+    Recover {
         #[command(flatten)]
         settings: pipeline::SettingArgs,
     },
@@ -231,13 +241,14 @@ fn version_text() -> &'static str {
 }
 
 /// Structured logs on standard error, filtered by `RUST_LOG` (default:
-/// warnings and errors).
+/// warnings and errors), with every secret redacted at every level (the
+/// HTTP and OAuth libraries' own debug lines included).
 fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(crate::secrets::RedactingStderr)
         .try_init();
 }
 
@@ -289,7 +300,7 @@ where
     }) {
         Ok(code) => code,
         Err(message) => {
-            let _ = writeln!(err, "error: {message}");
+            let _ = writeln!(err, "error: {}", crate::secrets::redact(&message));
             ExitCode::from(EXIT_USAGE)
         }
     }
@@ -320,6 +331,10 @@ fn execute(
             pipeline()?;
             pipeline::query(&sql, format, &settings)
         }
+        Command::Recover { settings } => {
+            pipeline()?;
+            pipeline::recover(&settings)
+        }
         Command::List => printed(list(registry)),
         Command::Schema { table, format } => printed(schema(lookup(registry, &table)?, format)),
         Command::Validate {
@@ -348,7 +363,7 @@ fn execute(
                 let project = bigquery_project.as_deref();
                 let table = flagged_table(&dataset, &contract.name, project)?;
                 let warehouse = flagged_warehouse(&duckdb, project)?;
-                validate_in_warehouse(warehouse.as_ref(), &table, contract, &options)
+                validate_in_warehouse(warehouse.as_ref(), &table, Rows::All, contract, &options)
                     .map_err(|error| error.to_string())?
             } else {
                 let input =
@@ -413,6 +428,7 @@ fn flagged_warehouse(
     let config = match bigquery_project {
         Some(project) => WarehouseConfig::BigQuery {
             project: project.to_string(),
+            endpoint: None,
         },
         None if !duckdb.exists() => {
             return Err(format!(
@@ -424,7 +440,7 @@ fn flagged_warehouse(
             path: duckdb.to_path_buf(),
         },
     };
-    open_warehouse(&config)
+    open_warehouse(&config, Access::ReadOnly)
 }
 
 /// The table `dataset.name`, in `project` when one is given.

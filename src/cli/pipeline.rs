@@ -9,9 +9,10 @@ use polars::prelude::*;
 
 use super::{EXIT_FAILED, EXIT_USAGE};
 use crate::pipeline::config::{Config, Layers};
-use crate::pipeline::promote::recover;
-use crate::pipeline::{Environment, Outcome, Pipeline, RunOptions, run as run_pipeline};
-use crate::sql::Query;
+use crate::pipeline::environment::{Access, open_store, open_warehouse};
+use crate::pipeline::promote::{Recovery, pending, recover as recover_promotion};
+use crate::pipeline::query::{query_production, refuse_pending};
+use crate::pipeline::{Environment, Outcome, Pipeline, RunOptions, run as run_pipeline, shutdown};
 
 /// The configuration flags: the top layer over defaults, `conf/{env}.toml`
 /// and environment variables.
@@ -140,6 +141,7 @@ pub fn run(
     quiet: bool,
 ) -> Result<(String, ExitCode), String> {
     let (layers, config) = settings.resolve()?;
+    shutdown::install().map_err(|error| format!("cannot handle SIGTERM and SIGINT: {error}"))?;
     let environment = Environment::open(&config)?;
     let options = RunOptions {
         progress: !quiet && std::io::stderr().is_terminal(),
@@ -150,24 +152,65 @@ pub fn run(
         Outcome::StoppedAtRawGate | Outcome::StoppedAtProcessedGate => ExitCode::from(EXIT_FAILED),
         Outcome::Failed => ExitCode::from(EXIT_USAGE),
     };
-    Ok((output.report.render_summary(&output.location), code))
+    let summary = output.report.render_summary(&output.location);
+    Ok((crate::secrets::redact(&summary).into_owned(), code))
 }
 
-/// `contracts query`: the rows of `sql`, run in the production warehouse
-/// (after rolling back any interrupted promotion).
+/// `contracts query`: the rows of `sql`, one SELECT, run read-only in the
+/// production warehouse when no promotion is in progress or interrupted
+/// ([`query_production`]).
 pub fn query(
     sql: &str,
     format: RowFormat,
     settings: &SettingArgs,
 ) -> Result<(String, ExitCode), String> {
-    let (_, config) = settings.resolve()?;
-    let environment = Environment::open(&config)?;
-    recover(environment.store.as_ref(), environment.warehouse.as_ref())?;
-    let warehouse = environment.warehouse.as_ref();
-    let mut query = Query::new(warehouse.dialect());
-    query.sql = sql.to_string();
-    let mut rows = warehouse.query(&query).map_err(|e| e.to_string())?;
+    let layers = settings.layers()?;
+    let store = open_store(&layers.store().map_err(|e| e.to_string())?)?;
+    let lease = layers.promotion_lease().map_err(|e| e.to_string())?;
+    // Refused before the warehouse is even opened (an embedded one is
+    // locked while a run writes it).
+    refuse_pending(store.as_ref(), lease)?;
+    let warehouse_config = layers.warehouse().map_err(|e| e.to_string())?;
+    let warehouse = open_warehouse(&warehouse_config, Access::ReadOnly)?;
+    let mut rows = query_production(store.as_ref(), warehouse.as_ref(), sql, lease)?;
     Ok((render_rows(&mut rows, format)?, ExitCode::SUCCESS))
+}
+
+/// `contracts recover`: finishes a promotion a dead process left behind
+/// (rolls it back, or completes it if it had committed).
+pub fn recover(settings: &SettingArgs) -> Result<(String, ExitCode), String> {
+    let layers = settings.layers()?;
+    let store = open_store(&layers.store().map_err(|e| e.to_string())?)?;
+    let lease = layers.promotion_lease().map_err(|e| e.to_string())?;
+    let in_progress = |run| {
+        (
+            format!(
+                "run {run} is promoting and its holder may be at work; left alone (its lease decides when it counts as dead)\n"
+            ),
+            ExitCode::from(EXIT_FAILED),
+        )
+    };
+    match pending(store.as_ref(), lease)? {
+        None => return Ok(("no promotion to recover\n".into(), ExitCode::SUCCESS)),
+        Some((run, true)) => return Ok(in_progress(run)),
+        Some((_, false)) => {}
+    }
+    let warehouse_config = layers.warehouse().map_err(|e| e.to_string())?;
+    let warehouse = open_warehouse(&warehouse_config, Access::ReadWrite)?;
+    Ok(
+        match recover_promotion(store.as_ref(), warehouse.as_ref(), lease)? {
+            Recovery::Nothing => ("no promotion to recover\n".into(), ExitCode::SUCCESS),
+            Recovery::RolledBack(run) => (
+                format!("rolled back the interrupted promotion of run {run}\n"),
+                ExitCode::SUCCESS,
+            ),
+            Recovery::Completed(run) => (
+                format!("completed the committed promotion of run {run}\n"),
+                ExitCode::SUCCESS,
+            ),
+            Recovery::InProgress(run) => in_progress(run),
+        },
+    )
 }
 
 fn render_rows(rows: &mut DataFrame, format: RowFormat) -> Result<String, String> {

@@ -53,6 +53,10 @@ pub struct ConfigError {
     pub message: String,
 }
 
+/// The store's top-level folders that are not datasets: run reports, the
+/// promotion journal, the landing index.
+const RESERVED_FOLDERS: [&str; 3] = ["runs", "promotion", "fingerprints"];
+
 /// One configurable setting: its key, the environment variable that sets
 /// it, its default and what it means.
 struct Key {
@@ -89,6 +93,7 @@ const KEYS: &[Key] = &[
     key("data_dir", "DATACONTRACT_DATA_DIR", Some("data")),
     key("gcs_bucket", "GCS_BUCKET_NAME", None),
     key("gcs_project", "GCS_BUCKET_PROJECT_NAME", None),
+    key("gcs_endpoint", "DATACONTRACT_GCS_ENDPOINT", None),
     key("warehouse", "DATACONTRACT_WAREHOUSE", Some("duckdb")),
     key(
         "duckdb_path",
@@ -96,6 +101,7 @@ const KEYS: &[Key] = &[
         Some("data/warehouse.duckdb"),
     ),
     key("project_id", "PROJECT_ID", None),
+    key("bigquery_endpoint", "DATACONTRACT_BIGQUERY_ENDPOINT", None),
     Key {
         name: "credentials",
         env: "GOOGLE_APPLICATION_CREDENTIALS",
@@ -118,6 +124,11 @@ const KEYS: &[Key] = &[
     key("load_mode", "DATACONTRACT_LOAD_MODE", Some("append")),
     key("validation", "DATACONTRACT_VALIDATION", Some("polars")),
     key("max_examples", "DATACONTRACT_MAX_EXAMPLES", Some("10")),
+    key(
+        "promotion_lease_seconds",
+        "DATACONTRACT_PROMOTION_LEASE_SECONDS",
+        Some("120"),
+    ),
 ];
 
 /// One value and where it came from.
@@ -317,34 +328,8 @@ impl Layers {
         {
             return Err(self.invalid("end", format!("{end} is not after the start {start}")));
         }
-        let store = match self.required("store")?.value.as_str() {
-            "local" => StoreConfig::Local {
-                root: PathBuf::from(&self.required("data_dir")?.value),
-            },
-            "gcs" => StoreConfig::Gcs {
-                bucket: self.required("gcs_bucket")?.value.clone(),
-                project: self.get("gcs_project").map(|s| s.value.clone()),
-            },
-            other => {
-                return Err(self.invalid("store", format!("`{other}` is not `local` or `gcs`")));
-            }
-        };
-        let warehouse = match self.required("warehouse")?.value.as_str() {
-            "duckdb" => WarehouseConfig::DuckDb {
-                path: PathBuf::from(&self.required("duckdb_path")?.value),
-            },
-            "bigquery" => {
-                let project = self.required("project_id")?.value.clone();
-                check_project(&project).map_err(|error| self.invalid("project_id", error.0))?;
-                WarehouseConfig::BigQuery { project }
-            }
-            other => {
-                return Err(self.invalid(
-                    "warehouse",
-                    format!("`{other}` is not `duckdb` or `bigquery`"),
-                ));
-            }
-        };
+        let store = self.store()?;
+        let warehouse = self.warehouse()?;
         let load_mode = match self.required("load_mode")?.value.as_str() {
             "append" => LoadMode::Append,
             "truncate" | "write" => LoadMode::Truncate,
@@ -370,6 +355,7 @@ impl Layers {
             .value
             .parse::<usize>()
             .map_err(|_| self.invalid("max_examples", "not a whole number".into()))?;
+        let promotion_lease = self.promotion_lease()?;
         let symbol = self.required("symbol")?.value.clone();
         if !(5..=20).contains(&symbol.len())
             || !symbol
@@ -381,6 +367,24 @@ impl Layers {
                 format!("`{symbol}` is not a Binance symbol (5 to 20 of A-Z and 0-9)"),
             ));
         }
+        let staging_dataset = self.dataset("staging_dataset")?;
+        let raw_dataset = self.dataset("raw_dataset")?;
+        let transformed_dataset = self.dataset("transformed_dataset")?;
+        for (key, production) in [
+            ("raw_dataset", &raw_dataset),
+            ("transformed_dataset", &transformed_dataset),
+        ] {
+            if staging_dataset.eq_ignore_ascii_case(production) {
+                return Err(self.invalid(
+                    key,
+                    format!(
+                        "`{production}` is the staging dataset (`staging_dataset` = `{staging_dataset}`): \
+                         staging and production must never be the same tables or store folders \
+                         (names are compared ignoring case, as DuckDB and some file systems do)"
+                    ),
+                ));
+            }
+        }
         Ok(Config {
             environment: self.environment.clone(),
             source,
@@ -388,15 +392,85 @@ impl Layers {
             interval: self.required("interval")?.value.clone(),
             store,
             warehouse,
-            staging_dataset: self.dataset("staging_dataset")?,
-            raw_dataset: self.dataset("raw_dataset")?,
+            staging_dataset,
+            raw_dataset,
             raw_table: self.table_name("raw_table")?,
-            transformed_dataset: self.dataset("transformed_dataset")?,
+            transformed_dataset,
             transformed_table: self.table_name("transformed_table")?,
             load_mode,
             validation,
             max_examples,
+            promotion_lease,
         })
+    }
+
+    /// The object store the layers name.
+    pub fn store(&self) -> Result<StoreConfig, ConfigError> {
+        Ok(match self.required("store")?.value.as_str() {
+            "local" => StoreConfig::Local {
+                root: PathBuf::from(&self.required("data_dir")?.value),
+            },
+            "gcs" => StoreConfig::Gcs {
+                bucket: self.required("gcs_bucket")?.value.clone(),
+                project: self.get("gcs_project").map(|s| s.value.clone()),
+                endpoint: self.endpoint("gcs_endpoint")?,
+            },
+            other => {
+                return Err(self.invalid("store", format!("`{other}` is not `local` or `gcs`")));
+            }
+        })
+    }
+
+    /// The warehouse the layers name.
+    pub fn warehouse(&self) -> Result<WarehouseConfig, ConfigError> {
+        Ok(match self.required("warehouse")?.value.as_str() {
+            "duckdb" => WarehouseConfig::DuckDb {
+                path: PathBuf::from(&self.required("duckdb_path")?.value),
+            },
+            "bigquery" => {
+                let project = self.required("project_id")?.value.clone();
+                check_project(&project).map_err(|error| self.invalid("project_id", error.0))?;
+                WarehouseConfig::BigQuery {
+                    project,
+                    endpoint: self.endpoint("bigquery_endpoint")?,
+                }
+            }
+            other => {
+                return Err(self.invalid(
+                    "warehouse",
+                    format!("`{other}` is not `duckdb` or `bigquery`"),
+                ));
+            }
+        })
+    }
+
+    /// How long a promotion's lease lasts unless renewed.
+    pub fn promotion_lease(&self) -> Result<chrono::Duration, ConfigError> {
+        self.required("promotion_lease_seconds")?
+            .value
+            .parse::<i64>()
+            .ok()
+            .filter(|seconds| (1..=86_400).contains(seconds))
+            .map(chrono::Duration::seconds)
+            .ok_or_else(|| {
+                self.invalid(
+                    "promotion_lease_seconds",
+                    "not a whole number of seconds from 1 to 86400".into(),
+                )
+            })
+    }
+
+    /// An API endpoint other than Google's, if set: an `http://` or
+    /// `https://` URL.
+    fn endpoint(&self, key: &str) -> Result<Option<String>, ConfigError> {
+        let Some(setting) = self.get(key) else {
+            return Ok(None);
+        };
+        let url = setting.value.trim_end_matches('/');
+        if !(url.starts_with("https://") || url.starts_with("http://")) {
+            return Err(self.invalid(key, "not an http:// or https:// URL".into()));
+        }
+        Ok(Some(url.to_string()))
     }
 
     fn required(&self, key: &str) -> Result<&Setting, ConfigError> {
@@ -437,9 +511,22 @@ impl Layers {
         })
     }
 
+    /// A dataset name: valid in SQL, and not one of the store's own
+    /// top-level folders (the dataset is also a store folder).
     fn dataset(&self, key: &str) -> Result<String, ConfigError> {
         let name = self.required(key)?.value.clone();
         check_dataset(&name).map_err(|error| self.invalid(key, error.0))?;
+        if let Some(folder) = RESERVED_FOLDERS
+            .iter()
+            .find(|folder| folder.eq_ignore_ascii_case(&name))
+        {
+            return Err(self.invalid(
+                key,
+                format!(
+                    "`{name}` is the store's own `{folder}/` folder; choose another dataset name"
+                ),
+            ));
+        }
         Ok(name)
     }
 
@@ -501,6 +588,9 @@ pub struct Config {
     pub validation: ValidationEngine,
     /// Failing example rows kept per check.
     pub max_examples: usize,
+    /// How long a promotion holds production without renewing its lease:
+    /// a crashed promotion is recovered from within this time.
+    pub promotion_lease: chrono::Duration,
 }
 
 /// Where a run's raw rows come from.
@@ -535,6 +625,9 @@ pub enum StoreConfig {
         bucket: String,
         /// The project that owns the bucket, when not the warehouse's.
         project: Option<String>,
+        /// The JSON API's endpoint, when not Google's (a Private Service
+        /// Connect endpoint); requests still carry the credentials.
+        endpoint: Option<String>,
     },
 }
 
@@ -550,6 +643,9 @@ pub enum WarehouseConfig {
     BigQuery {
         /// The project the datasets live in.
         project: String,
+        /// The REST API's endpoint, when not Google's (a Private Service
+        /// Connect endpoint); requests still carry the credentials.
+        endpoint: Option<String>,
     },
 }
 
@@ -642,7 +738,8 @@ mod tests {
         assert_eq!(
             config.warehouse,
             WarehouseConfig::BigQuery {
-                project: "env-project".into()
+                project: "env-project".into(),
+                endpoint: None,
             }
         );
         assert_eq!(config.raw_dataset, "raw_prod");

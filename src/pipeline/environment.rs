@@ -17,62 +17,97 @@ pub struct Environment {
     pub warehouse: Box<dyn Warehouse>,
 }
 
+/// Whether the warehouse is opened to write, or only to read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Loads, promotions: everything.
+    ReadWrite,
+    /// Queries only: DuckDB opens its file read-only, with no access to
+    /// other files; BigQuery dry-runs each query and refuses any but a
+    /// SELECT.
+    ReadOnly,
+}
+
 impl Environment {
-    /// Opens the store and the warehouse `config` names.
+    /// Opens the store and the warehouse `config` names, to write.
     pub fn open(config: &Config) -> Result<Self, String> {
-        let store: Box<dyn ObjectStore> = match &config.store {
-            StoreConfig::Local { root } => {
-                std::fs::create_dir_all(root)
-                    .map_err(|error| format!("cannot create {}: {error}", root.display()))?;
-                Box::new(LocalStore::new(root).map_err(|e| e.to_string())?)
-            }
-            StoreConfig::Gcs { bucket, .. } => {
-                Box::new(gcs_store(bucket).map_err(|e| e.to_string())?)
-            }
-        };
-        let warehouse = open_warehouse(&config.warehouse)?;
-        Ok(Environment { store, warehouse })
+        Ok(Environment {
+            store: open_store(&config.store)?,
+            warehouse: open_warehouse(&config.warehouse, Access::ReadWrite)?,
+        })
     }
 }
 
-/// The warehouse `config` names.
-pub fn open_warehouse(config: &WarehouseConfig) -> Result<Box<dyn Warehouse>, String> {
+/// The object store `config` names.
+pub fn open_store(config: &StoreConfig) -> Result<Box<dyn ObjectStore>, String> {
+    Ok(match config {
+        StoreConfig::Local { root } => {
+            std::fs::create_dir_all(root)
+                .map_err(|error| format!("cannot create {}: {error}", root.display()))?;
+            Box::new(LocalStore::new(root).map_err(|e| e.to_string())?)
+        }
+        StoreConfig::Gcs {
+            bucket, endpoint, ..
+        } => Box::new(gcs_store(bucket, endpoint.as_deref()).map_err(|e| e.to_string())?),
+    })
+}
+
+/// The warehouse `config` names, opened for `access`.
+pub fn open_warehouse(
+    config: &WarehouseConfig,
+    access: Access,
+) -> Result<Box<dyn Warehouse>, String> {
     match config {
-        WarehouseConfig::DuckDb { path } => open_duckdb(path),
-        WarehouseConfig::BigQuery { project } => open_bigquery(project),
+        WarehouseConfig::DuckDb { path } => open_duckdb(path, access),
+        WarehouseConfig::BigQuery { project, endpoint } => {
+            open_bigquery(project, endpoint.as_deref())
+        }
     }
 }
 
 #[cfg(feature = "duckdb")]
-fn open_duckdb(path: &std::path::Path) -> Result<Box<dyn Warehouse>, String> {
-    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent)
-            .map_err(|error| format!("cannot create {}: {error}", parent.display()))?;
-    }
-    let warehouse = crate::warehouse::DuckDbWarehouse::open(path).map_err(|e| e.to_string())?;
-    Ok(Box::new(warehouse))
+fn open_duckdb(path: &std::path::Path, access: Access) -> Result<Box<dyn Warehouse>, String> {
+    use crate::warehouse::DuckDbWarehouse;
+    let warehouse = match access {
+        Access::ReadWrite => {
+            if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                std::fs::create_dir_all(parent)
+                    .map_err(|error| format!("cannot create {}: {error}", parent.display()))?;
+            }
+            DuckDbWarehouse::open(path)
+        }
+        Access::ReadOnly => DuckDbWarehouse::open_read_only(path),
+    };
+    Ok(Box::new(warehouse.map_err(|e| e.to_string())?))
 }
 
 #[cfg(not(feature = "duckdb"))]
-fn open_duckdb(_path: &std::path::Path) -> Result<Box<dyn Warehouse>, String> {
+fn open_duckdb(_path: &std::path::Path, _access: Access) -> Result<Box<dyn Warehouse>, String> {
     Err("this build has no DuckDB support (feature `duckdb`)".into())
 }
 
 #[cfg(feature = "bigquery")]
-fn open_bigquery(project: &str) -> Result<Box<dyn Warehouse>, String> {
-    let warehouse =
-        crate::warehouse::BigQueryWarehouse::from_env(project).map_err(|e| e.to_string())?;
-    Ok(Box::new(warehouse))
+fn open_bigquery(project: &str, endpoint: Option<&str>) -> Result<Box<dyn Warehouse>, String> {
+    use crate::warehouse::BigQueryWarehouse;
+    let warehouse = match endpoint {
+        Some(endpoint) => BigQueryWarehouse::connect_at(project, endpoint),
+        None => BigQueryWarehouse::from_env(project),
+    };
+    Ok(Box::new(warehouse.map_err(|e| e.to_string())?))
 }
 
 #[cfg(not(feature = "bigquery"))]
-fn open_bigquery(_project: &str) -> Result<Box<dyn Warehouse>, String> {
+fn open_bigquery(_project: &str, _endpoint: Option<&str>) -> Result<Box<dyn Warehouse>, String> {
     Err("this build has no BigQuery support (feature `bigquery`)".into())
 }
 
-/// The bucket on GCS, or on the emulator [`STORAGE_EMULATOR_VARIABLE`]
-/// names (where the bucket is created if missing).
-pub fn gcs_store(bucket: &str) -> Result<GcsStore, StoreError> {
+/// The bucket at `endpoint` with credentials, when one is given; else on
+/// the emulator [`STORAGE_EMULATOR_VARIABLE`] names (where the bucket is
+/// created if missing); else on GCS.
+pub fn gcs_store(bucket: &str, endpoint: Option<&str>) -> Result<GcsStore, StoreError> {
+    if let Some(endpoint) = endpoint {
+        return GcsStore::connect_at(bucket, endpoint);
+    }
     match std::env::var(STORAGE_EMULATOR_VARIABLE) {
         Ok(host) if !host.is_empty() => {
             let endpoint = if host.contains("://") {

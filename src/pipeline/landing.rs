@@ -34,7 +34,7 @@ pub fn land(
     dataset: &str,
     table: &str,
     created_at: DateTime<Utc>,
-    frame: &mut DataFrame,
+    frame: &DataFrame,
 ) -> Result<Landed, PartitionError> {
     let key = PartitionKey::new(dataset, table, created_at, 0)?;
     let bytes = encode_parquet(frame).map_err(|source| PartitionError::Parquet {
@@ -81,15 +81,15 @@ mod tests {
     fn the_same_rows_land_once() {
         let dir = tempfile::tempdir().unwrap();
         let store = LocalStore::new(dir.path()).unwrap();
-        let mut frame = df!("x" => [1, 2, 3]).unwrap();
-        let first = land(&store, "staging", "t", Utc::now(), &mut frame).unwrap();
+        let frame = df!("x" => [1, 2, 3]).unwrap();
+        let first = land(&store, "staging", "t", Utc::now(), &frame).unwrap();
         let later = Utc::now() + chrono::Duration::seconds(5);
-        let again = land(&store, "staging", "t", later, &mut frame).unwrap();
+        let again = land(&store, "staging", "t", later, &frame).unwrap();
         assert!(!first.reused);
         assert!(again.reused);
         assert_eq!(again.key, first.key);
-        let mut other = df!("x" => [4]).unwrap();
-        let third = land(&store, "staging", "t", later, &mut other).unwrap();
+        let other = df!("x" => [4]).unwrap();
+        let third = land(&store, "staging", "t", later, &other).unwrap();
         assert!(!third.reused);
         assert_eq!(
             crate::store::list_partitions(&store, "staging", "t")
@@ -103,17 +103,17 @@ mod tests {
     fn an_index_left_by_a_crash_before_its_partition_is_landed_again() {
         let dir = tempfile::tempdir().unwrap();
         let store = LocalStore::new(dir.path()).unwrap();
-        let mut frame = df!("x" => [1, 2, 3]).unwrap();
-        let crashed = land(&store, "staging", "t", Utc::now(), &mut frame).unwrap();
+        let frame = df!("x" => [1, 2, 3]).unwrap();
+        let crashed = land(&store, "staging", "t", Utc::now(), &frame).unwrap();
         // The crash: the index was written, the partition never was.
         store.delete(&crashed.key.to_string()).unwrap();
         let later = Utc::now() + chrono::Duration::seconds(5);
-        let again = land(&store, "staging", "t", later, &mut frame).unwrap();
+        let again = land(&store, "staging", "t", later, &frame).unwrap();
         assert!(!again.reused);
         assert_ne!(again.key, crashed.key);
         let partitions = crate::store::list_partitions(&store, "staging", "t").unwrap();
         assert_eq!(partitions.len(), 1);
-        let once_more = land(&store, "staging", "t", later, &mut frame).unwrap();
+        let once_more = land(&store, "staging", "t", later, &frame).unwrap();
         assert!(once_more.reused);
         assert_eq!(once_more.key, again.key);
     }

@@ -15,16 +15,19 @@
 
 pub mod config;
 pub mod environment;
+pub mod failpoint;
 mod frame;
 pub mod html;
 pub mod http;
 pub mod landing;
 pub mod profile;
 pub mod promote;
+pub mod query;
 pub mod reconcile;
 pub mod report;
 mod run_id;
 mod runner;
+pub mod shutdown;
 pub mod source;
 
 use polars::prelude::{LazyFrame, PolarsResult};

@@ -10,17 +10,17 @@ use super::config::{Config, Layers, Source, ValidationEngine, WarehouseConfig};
 use super::environment::Environment;
 use super::landing::{Landed, land};
 use super::profile::{drift, profile};
-use super::promote::{Plan, last_promoted, promote, recover};
+use super::promote::{Plan, Recovery, last_promoted, promote, recover};
 use super::report::{
     CodeVersion, Outcome, Profiles, Promotion, RunReport, StageResult, StageStatus,
 };
 use super::run_id::RunId;
 use super::source::{Extractor, FilesExtractor};
-use super::{Pipeline, html};
+use super::{Pipeline, html, shutdown};
 use crate::sql::TableRef;
 use crate::store::layout::{PartitionKey, run_key};
-use crate::store::{ObjectStore, read_partition};
-use crate::validate::{Options, validate, validate_in_warehouse};
+use crate::store::{ObjectStore, PartitionError, StoreError, read_partition};
+use crate::validate::{Options, Rows, validate, validate_in_warehouse};
 use crate::warehouse::landing_contract;
 use crate::{Contract, Report, Severity};
 
@@ -60,18 +60,44 @@ impl Tables {
         let table = |dataset: &str, name: &str| -> Result<TableRef, String> {
             let table = TableRef::new(dataset, name).map_err(|e| e.to_string())?;
             match &config.warehouse {
-                WarehouseConfig::BigQuery { project } => {
+                WarehouseConfig::BigQuery { project, .. } => {
                     table.in_project(project).map_err(|e| e.to_string())
                 }
                 WarehouseConfig::DuckDb { .. } => Ok(table),
             }
         };
-        Ok(Tables {
+        let tables = Tables {
             staging_raw: table(&config.staging_dataset, raw)?,
             staging_processed: table(&config.staging_dataset, processed)?,
             production_raw: table(&config.raw_dataset, raw)?,
             production_processed: table(&config.transformed_dataset, processed)?,
-        })
+        };
+        tables.distinct()?;
+        Ok(tables)
+    }
+
+    /// Refuses two roles for one table: the same dataset and table name,
+    /// ignoring case (DuckDB folds it; so may a file system holding the
+    /// store's folders).
+    fn distinct(&self) -> Result<(), String> {
+        let roles = [
+            ("the staging raw table", &self.staging_raw),
+            ("the staging processed table", &self.staging_processed),
+            ("the production raw table", &self.production_raw),
+            ("the production processed table", &self.production_processed),
+        ];
+        let same = |a: &TableRef, b: &TableRef| {
+            a.dataset.eq_ignore_ascii_case(&b.dataset) && a.table.eq_ignore_ascii_case(&b.table)
+        };
+        for (index, (role, table)) in roles.iter().enumerate() {
+            if let Some((other, _)) = roles[index + 1..].iter().find(|(_, t)| same(table, t)) {
+                return Err(format!(
+                    "invalid configuration: {role} and {other} are both `{table}` (names are compared ignoring case); \
+                     set raw_table, transformed_table and the datasets so that every table has one role"
+                ));
+            }
+        }
+        Ok(())
     }
 }
 
@@ -156,12 +182,18 @@ impl Run<'_> {
     fn execute(&mut self, created_at: DateTime<Utc>) -> Result<Outcome, String> {
         let tables = Tables::of(self.pipeline, self.config)?;
         let (store, warehouse) = (self.store, self.warehouse);
-        if let Some(interrupted) = recover(store, warehouse)? {
-            self.skip_stage(
+        match recover(store, warehouse, self.config.promotion_lease)? {
+            Recovery::RolledBack(run) => self.skip_stage(
                 "recover",
                 StageStatus::Warn,
-                format!("rolled back the interrupted promotion of run {interrupted}"),
-            );
+                format!("rolled back the interrupted promotion of run {run}"),
+            ),
+            Recovery::Completed(run) => self.skip_stage(
+                "recover",
+                StageStatus::Warn,
+                format!("completed the clean-up of run {run}'s committed promotion"),
+            ),
+            Recovery::Nothing | Recovery::InProgress(_) => {}
         }
 
         let extract = self.stage("extract", |run, stage| {
@@ -217,11 +249,11 @@ impl Run<'_> {
                 .collect();
             self.put_run_file("rejected.ndjson", (lines.join("\n") + "\n").as_bytes())?;
         }
-        let mut raw = extract.frame;
+        let raw = extract.frame;
         self.report.profiles.raw = profile(&raw).map_err(|e| e.to_string())?;
 
         let raw_landed = self.stage("land_raw", |run, stage| {
-            land_stage(run, stage, &tables.staging_raw, created_at, &mut raw)
+            land_stage(run, stage, &tables.staging_raw, created_at, &raw)
         })?;
         self.stage("load_raw", |run, stage| {
             load_stage(
@@ -233,7 +265,14 @@ impl Run<'_> {
             )
         })?;
         let raw_report = self.stage("gate_raw", |run, stage| {
-            gate_stage(run, stage, &raw, &tables.staging_raw, &run.pipeline.raw)
+            gate_stage(
+                run,
+                stage,
+                &raw,
+                &tables.staging_raw,
+                &raw_landed.key,
+                &run.pipeline.raw,
+            )
         })?;
         let rejected = self.report.rejected_count;
         let raw_passed = raw_report.passed && rejected == 0;
@@ -250,7 +289,7 @@ impl Run<'_> {
             return Ok(Outcome::StoppedAtRawGate);
         }
 
-        let mut processed = self.stage("transform", |run, stage| {
+        let processed = self.stage("transform", |run, stage| {
             stage.rows_in = Some(raw.height() as u64);
             let output = (run.pipeline.transform)(raw.clone().lazy())
                 .and_then(LazyFrame::collect)
@@ -267,7 +306,7 @@ impl Run<'_> {
                 stage,
                 &tables.staging_processed,
                 created_at,
-                &mut processed,
+                &processed,
             )
         })?;
         self.stage("load_processed", |run, stage| {
@@ -286,6 +325,7 @@ impl Run<'_> {
                 stage,
                 &processed,
                 &tables.staging_processed,
+                &processed_landed.key,
                 &run.pipeline.processed,
             )?;
             let mut passed = report.passed;
@@ -300,15 +340,31 @@ impl Run<'_> {
             if let Some(rule) = &run.pipeline.processed.drift
                 && let Some(previous) = last_promoted(run.store)?
             {
-                let reference = read_promoted(run.store, &previous.processed)?;
-                run.report.drift =
-                    drift(&reference, &processed, rule).map_err(|e| e.to_string())?;
-                run.report.drift_reference = Some(previous.run_id);
-                passed &= !run
-                    .report
-                    .drift
-                    .iter()
-                    .any(|d| d.drifted && d.severity == Severity::Error);
+                match read_promoted(run.store, &previous.processed)? {
+                    Some(reference) => {
+                        run.report.drift =
+                            drift(&reference, &processed, rule).map_err(|e| e.to_string())?;
+                        run.report.drift_reference = Some(previous.run_id);
+                        passed &= !run
+                            .report
+                            .drift
+                            .iter()
+                            .any(|d| d.drifted && d.severity == Severity::Error);
+                    }
+                    None => {
+                        stage.status = StageStatus::Warn;
+                        stage.summary = format!(
+                            "{}; drift skipped: the last promoted partition is missing",
+                            stage.summary
+                        );
+                        stage.details = serde_json::json!({
+                            "drift": format!(
+                                "skipped: run {}'s processed partition {} is missing from production; this run's promotion names a new reference",
+                                previous.run_id, previous.processed
+                            )
+                        });
+                    }
+                }
             }
             let failed = run
                 .report
@@ -334,6 +390,7 @@ impl Run<'_> {
             return Ok(Outcome::StoppedAtProcessedGate);
         }
 
+        super::failpoint::hit("run:before-promote")?;
         self.stage("promote", |run, stage| {
             let to_production = |from: &PartitionKey, table: &TableRef| {
                 PartitionKey::new(&table.dataset, &table.table, from.created_at, 0)
@@ -359,7 +416,7 @@ impl Run<'_> {
                 processed: processed_target,
             };
             let bar = run.bar("promote");
-            let promoted = promote(run.store, run.warehouse, &plan);
+            let promoted = promote(run.store, run.warehouse, &plan, run.config.promotion_lease);
             bar.finish_and_clear();
             let promoted = promoted?;
             stage.summary = format!(
@@ -393,6 +450,11 @@ impl Run<'_> {
         name: &str,
         body: impl FnOnce(&mut Self, &mut StageResult) -> Result<T, String>,
     ) -> Result<T, String> {
+        if shutdown::requested() {
+            return Err(format!(
+                "stopped by a signal (SIGTERM or SIGINT) before the stage `{name}`"
+            ));
+        }
         tracing::info!(stage = name, "stage started");
         let began = Instant::now();
         let mut stage = StageResult {
@@ -453,13 +515,15 @@ impl Run<'_> {
         Ok(key)
     }
 
-    /// Writes the report three ways; returns where the HTML page is.
+    /// Writes the report three ways, every secret redacted; returns where
+    /// the HTML page is.
     fn write_reports(&mut self) -> String {
         let files = [
             ("report.json", self.report.to_json()),
             ("report.md", self.report.render_markdown()),
             ("report.html", html::render(&self.report)),
-        ];
+        ]
+        .map(|(file, text)| (file, crate::secrets::redact(&text).into_owned()));
         let mut location = String::new();
         for (file, text) in files {
             match self.put_run_file(file, text.as_bytes()) {
@@ -486,7 +550,7 @@ fn land_stage(
     stage: &mut StageResult,
     table: &TableRef,
     created_at: DateTime<Utc>,
-    frame: &mut DataFrame,
+    frame: &DataFrame,
 ) -> Result<Landed, String> {
     let landed = land(run.store, &table.dataset, &table.table, created_at, frame)
         .map_err(|e| e.to_string())?;
@@ -516,20 +580,16 @@ fn load_stage(
 ) -> Result<(), String> {
     let bar = run.bar("load");
     bar.set_message(table.to_string());
-    // Staging accepts rows as they arrived (NULLs included) so that the
-    // gate, not the load, judges them; it still keeps one row per key.
-    let staging = Contract {
-        dedup_key: contract.dedup_key.clone(),
-        ..landing_contract(contract)
-    };
-    let outcome = run
-        .warehouse
-        .ensure_dataset(&table.dataset)
-        .and_then(|()| run.warehouse.create_table(table, &staging))
-        .and_then(|()| {
+    // Staging is a landing table: every row as it arrived, NULLs and
+    // repeated keys included, so that the gate, not the load, judges them.
+    let outcome = landing_contract(contract)
+        .and_then(|landing| {
+            run.warehouse.ensure_dataset(&table.dataset)?;
+            run.warehouse.create_table(table, &landing)?;
+            run.warehouse.ensure_source_row(table)?;
             run.warehouse.load_partition(
                 table,
-                &staging,
+                &landing,
                 run.store,
                 partition,
                 run.config.load_mode,
@@ -541,17 +601,20 @@ fn load_stage(
     stage.rows_in = Some(outcome.partition_rows);
     stage.rows_out = Some(outcome.table_rows);
     stage.summary = format!(
-        "{} rows loaded into {table} ({:?}); it holds {} rows",
+        "{} rows loaded into {table} as they arrived ({:?}); it holds {} rows",
         outcome.partition_rows, run.config.load_mode, outcome.table_rows
     );
     Ok(())
 }
 
+/// Judges the rows this run extracted: the frame in Polars, or, pushed
+/// down, the rows the run's partition loaded into the staging table.
 fn gate_stage(
     run: &Run<'_>,
     stage: &mut StageResult,
     frame: &DataFrame,
     table: &TableRef,
+    partition: &PartitionKey,
     contract: &Contract,
 ) -> Result<Report, String> {
     let options = Options {
@@ -561,7 +624,8 @@ fn gate_stage(
     let report = match run.config.validation {
         ValidationEngine::Polars => validate(frame.clone(), contract, &options),
         ValidationEngine::Warehouse => {
-            validate_in_warehouse(run.warehouse, table, contract, &options)
+            let rows = Rows::Partition(partition.created_at);
+            validate_in_warehouse(run.warehouse, table, rows, contract, &options)
         }
     }
     .map_err(|e| e.to_string())?;
@@ -608,9 +672,18 @@ fn matches_contract(frame: &DataFrame, contract: &Contract) -> Result<(), String
     Ok(())
 }
 
-/// The processed rows production was last promoted with.
-fn read_promoted(store: &dyn ObjectStore, key: &str) -> Result<DataFrame, String> {
+/// The processed rows production was last promoted with, or `None` when
+/// that partition is gone (drift is then skipped, with a warning).
+fn read_promoted(store: &dyn ObjectStore, key: &str) -> Result<Option<DataFrame>, String> {
     let key = PartitionKey::parse(key).map_err(|e| e.to_string())?;
-    read_partition(store, &key.dataset, &key.table, Some(key.created_at))
-        .map_err(|e| format!("reading the last promoted partition: {e}"))
+    match read_partition(store, &key.dataset, &key.table, Some(key.created_at)) {
+        Ok(frame) => Ok(Some(frame)),
+        Err(
+            PartitionError::NoPartition { .. } | PartitionError::Store(StoreError::NotFound(_)),
+        ) => {
+            tracing::warn!(partition = %key, "the last promoted partition is missing; drift is skipped");
+            Ok(None)
+        }
+        Err(error) => Err(format!("reading the last promoted partition: {error}")),
+    }
 }

@@ -69,7 +69,7 @@ pub struct FilesExtractor {
 impl Extractor for FilesExtractor {
     fn extract(
         &self,
-        _config: &Config,
+        config: &Config,
         contract: &Contract,
         progress: &ProgressBar,
     ) -> Result<Extract, ExtractError> {
@@ -79,7 +79,7 @@ impl Extractor for FilesExtractor {
         progress.set_length(self.files.len() as u64);
         for (index, file) in self.files.iter().enumerate() {
             paths.push(match file.strip_prefix("gs://") {
-                Some(uri) => download(uri, &scratch.path().join(index.to_string()))?,
+                Some(uri) => download(config, uri, &scratch.path().join(index.to_string()))?,
                 None => PathBuf::from(file),
             });
             progress.inc(1);
@@ -195,14 +195,18 @@ pub fn cast_to_contract(frame: DataFrame, contract: &Contract) -> Result<DataFra
         })
 }
 
-/// Downloads `bucket/key` into `path`, from GCS or the emulator
-/// `STORAGE_EMULATOR_HOST` names.
-fn download(uri: &str, folder: &std::path::Path) -> Result<PathBuf, ExtractError> {
+/// Downloads `bucket/key` into `path`, from GCS (at the configured
+/// endpoint, if any) or the emulator `STORAGE_EMULATOR_HOST` names.
+fn download(config: &Config, uri: &str, folder: &std::path::Path) -> Result<PathBuf, ExtractError> {
     let (bucket, key) = uri
         .split_once('/')
         .ok_or_else(|| ExtractError(format!("gs://{uri} has no object key")))?;
-    let store =
-        super::environment::gcs_store(bucket).map_err(|error| ExtractError(error.to_string()))?;
+    let endpoint = match &config.store {
+        crate::pipeline::config::StoreConfig::Gcs { endpoint, .. } => endpoint.as_deref(),
+        crate::pipeline::config::StoreConfig::Local { .. } => None,
+    };
+    let store = super::environment::gcs_store(bucket, endpoint)
+        .map_err(|error| ExtractError(error.to_string()))?;
     let bytes = store
         .get(key)
         .map_err(|error| ExtractError(format!("gs://{uri}: {error}")))?;

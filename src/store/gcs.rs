@@ -1,5 +1,12 @@
 //! Google Cloud Storage, through `gcloud-storage` (the JSON API for every
 //! operation), or an emulator that serves the same API.
+//!
+//! Every call is retried on transient failures, a lost answer among them,
+//! so every call must be safe to repeat. Most are (a put or a copy
+//! replaces, a read reads). Two answer differently the second time when
+//! the first took effect: a `put_new` gets 412 (the object is there: ours,
+//! if its bytes are ours), and a `delete` gets 404 (the object is gone:
+//! deleted by us). Both are recognised as success.
 
 use gcloud_storage::client::{Client, ClientConfig};
 use gcloud_storage::http::Error as GcsError;
@@ -31,6 +38,21 @@ impl GcsStore {
         let config = runtime
             .block_on(ClientConfig::default().with_auth())
             .map_err(|error| remote("authenticate to", bucket, error.to_string()))?;
+        Self::with_config(bucket, config, runtime)
+    }
+
+    /// [`GcsStore::connect`], at another endpoint of the JSON API (a
+    /// Private Service Connect endpoint, or a test server): the same
+    /// credentials, another host.
+    pub fn connect_at(bucket: &str, endpoint: &str) -> Result<Self, StoreError> {
+        let runtime = runtime()?;
+        let config = runtime
+            .block_on(ClientConfig::default().with_auth())
+            .map_err(|error| remote("authenticate to", bucket, error.to_string()))?;
+        let config = ClientConfig {
+            storage_endpoint: endpoint.trim_end_matches('/').to_string(),
+            ..config
+        };
         Self::with_config(bucket, config, runtime)
     }
 
@@ -81,24 +103,26 @@ impl GcsStore {
     }
 
     /// A simple (single-request) upload, under a generation precondition
-    /// when one is given.
+    /// when one is given; returns the outcome and the attempts made.
     fn upload(
         &self,
         key: &str,
         bytes: &[u8],
         if_generation_match: Option<i64>,
-    ) -> Result<(), StoreError> {
-        check_key(key)?;
+    ) -> (Result<(), StoreError>, u32) {
+        if let Err(error) = check_key(key) {
+            return (Err(error), 0);
+        }
         let request = UploadObjectRequest {
             bucket: self.bucket.clone(),
             if_generation_match,
             ..Default::default()
         };
         let upload = UploadType::Simple(Media::new(key.to_string()));
-        self.call("upload", key, || {
+        let (outcome, attempts) = self.call_counting("upload", key, || {
             self.client.upload_object(&request, bytes.to_vec(), &upload)
-        })?;
-        Ok(())
+        });
+        (outcome.map(|_| ()), attempts)
     }
 
     /// Runs `attempt` until it succeeds, fails for good, or the retry
@@ -113,13 +137,29 @@ impl GcsStore {
         F: Fn() -> Fut,
         Fut: std::future::Future<Output = Result<T, GcsError>>,
     {
-        self.retry
-            .run(
-                &format!("GCS {operation} {key}"),
-                || self.runtime.block_on(attempt()),
-                transient,
-            )
-            .map_err(|error| classify(operation, key, error))
+        self.call_counting(operation, key, attempt).0
+    }
+
+    /// [`GcsStore::call`], also saying how many attempts were made.
+    fn call_counting<T, F, Fut>(
+        &self,
+        operation: &'static str,
+        key: &str,
+        attempt: F,
+    ) -> (Result<T, StoreError>, u32)
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = Result<T, GcsError>>,
+    {
+        let (outcome, attempts) = self.retry.run_counting(
+            &format!("GCS {operation} {key}"),
+            || self.runtime.block_on(attempt()),
+            transient,
+        );
+        (
+            outcome.map_err(|error| classify(operation, key, error)),
+            attempts,
+        )
     }
 }
 
@@ -130,17 +170,29 @@ impl ObjectStore for GcsStore {
     }
 
     fn put(&self, key: &str, bytes: &[u8]) -> Result<(), StoreError> {
-        self.upload(key, bytes, None)
+        self.upload(key, bytes, None).0
     }
 
     /// Checks that no object is there, then uploads with
     /// `ifGenerationMatch=0`, which Google Cloud enforces atomically (some
     /// emulators ignore it; the check before still holds for one writer).
+    /// A retry refused because the object is there is our own earlier
+    /// attempt when the object holds our bytes.
     fn put_new(&self, key: &str, bytes: &[u8]) -> Result<(), StoreError> {
         if self.exists(key)? {
             return Err(StoreError::AlreadyExists(key.to_string()));
         }
-        self.upload(key, bytes, Some(0))
+        match self.upload(key, bytes, Some(0)) {
+            (Err(StoreError::AlreadyExists(_)), attempts) if attempts > 1 => {
+                if self.get(key)? == bytes {
+                    tracing::info!(key, "an upload whose answer was lost had succeeded");
+                    Ok(())
+                } else {
+                    Err(StoreError::AlreadyExists(key.to_string()))
+                }
+            }
+            (outcome, _) => outcome,
+        }
     }
 
     fn get(&self, key: &str) -> Result<Vec<u8>, StoreError> {
@@ -203,7 +255,11 @@ impl ObjectStore for GcsStore {
             object: key.to_string(),
             ..Default::default()
         };
-        self.call("delete", key, || self.client.delete_object(&request))
+        match self.call_counting("delete", key, || self.client.delete_object(&request)) {
+            // Gone on a retry: the attempt whose answer was lost deleted it.
+            (Err(StoreError::NotFound(_)), attempts) if attempts > 1 => Ok(()),
+            (outcome, _) => outcome,
+        }
     }
 
     fn exists(&self, key: &str) -> Result<bool, StoreError> {
@@ -263,11 +319,15 @@ fn status(error: &GcsError) -> Option<u16> {
     }
 }
 
-/// 429, 5xx, timeouts and connection failures are worth another try.
+/// 429, 5xx, timeouts, connection failures and answers lost on the way
+/// (a request sent, the connection closed before the answer came, or the
+/// answer's body cut short) are worth another try.
 fn transient(error: &GcsError) -> bool {
     match (status(error), error) {
         (Some(code), _) => code == 429 || code >= 500,
-        (None, GcsError::HttpClient(error)) => error.is_timeout() || error.is_connect(),
+        (None, GcsError::HttpClient(error)) => {
+            error.is_timeout() || error.is_connect() || error.is_request() || error.is_body()
+        }
         (None, GcsError::HttpMiddleware(_)) => true,
         _ => false,
     }

@@ -15,7 +15,8 @@ pub use crate::retry::RetryPolicy;
 pub use gcs::GcsStore;
 pub use local::LocalStore;
 pub use partitions::{
-    PartitionError, encode_parquet, list_partitions, put_partition, read_partition, write_partition,
+    PartitionError, SOURCE_ROW, encode_parquet, list_partitions, put_partition, read_partition,
+    write_partition,
 };
 
 /// Why a store operation failed.
@@ -60,8 +61,9 @@ pub enum StoreError {
 /// A flat namespace of immutable-by-choice objects.
 ///
 /// Every write publishes a complete object or nothing: a reader never sees
-/// a partial object, also when the writer dies half-way.
-pub trait ObjectStore {
+/// a partial object, also when the writer dies half-way. Stores are shared
+/// across threads (a promotion renews its lease from a second one).
+pub trait ObjectStore: Send + Sync {
     /// Writes `bytes` at `key`, replacing any object there.
     fn put(&self, key: &str, bytes: &[u8]) -> Result<(), StoreError>;
     /// Writes `bytes` at `key` only if no object is there

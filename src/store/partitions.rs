@@ -1,4 +1,9 @@
 //! Tables in a store as time-stamped partitions of Parquet parts.
+//!
+//! Every part carries, after the table's own columns, [`SOURCE_ROW`]: each
+//! row's position in the partition, from 0. Warehouses load it with the
+//! rows, so a gate pushed into the warehouse names the same row as one run
+//! in memory, and a merge can keep the row that arrived last.
 
 use std::io::Cursor;
 
@@ -7,6 +12,10 @@ use polars::prelude::*;
 
 use super::layout::{LayoutError, PartitionKey};
 use super::{ObjectStore, StoreError};
+
+/// The column every partition part ends with: the row's position in the
+/// partition (0-based, in the order the rows were landed).
+pub const SOURCE_ROW: &str = "source_row";
 
 /// Why a partition cannot be written or read.
 #[derive(Debug, thiserror::Error)]
@@ -44,7 +53,7 @@ pub fn write_partition(
     dataset: &str,
     table: &str,
     created_at: DateTime<Utc>,
-    frame: &mut DataFrame,
+    frame: &DataFrame,
 ) -> Result<PartitionKey, PartitionError> {
     let key = PartitionKey::new(dataset, table, created_at, 0)?;
     let bytes = encode_parquet(frame).map_err(|source| PartitionError::Parquet {
@@ -55,11 +64,23 @@ pub fn write_partition(
     Ok(key)
 }
 
-/// `frame` as Parquet bytes, as partitions hold it. The same frame always
-/// encodes to the same bytes.
-pub fn encode_parquet(frame: &mut DataFrame) -> PolarsResult<Vec<u8>> {
+/// `frame` as Parquet bytes, as partitions hold it: its columns, then
+/// [`SOURCE_ROW`]. The same frame always encodes to the same bytes. A frame
+/// that has a column of that name already is refused.
+pub fn encode_parquet(frame: &DataFrame) -> PolarsResult<Vec<u8>> {
+    if frame.schema().contains(SOURCE_ROW) {
+        polars_bail!(
+            Duplicate: "column `{SOURCE_ROW}` is reserved: partitions number their rows in it"
+        );
+    }
+    let rows = Column::new(
+        SOURCE_ROW.into(),
+        (0..frame.height() as i64).collect::<Vec<_>>(),
+    );
+    let mut numbered = frame.clone();
+    numbered.with_column(rows)?;
     let mut bytes = Vec::new();
-    ParquetWriter::new(&mut bytes).finish(frame)?;
+    ParquetWriter::new(&mut bytes).finish(&mut numbered)?;
     Ok(bytes)
 }
 
@@ -107,8 +128,9 @@ fn keys_under(
 }
 
 /// Reads the partition of `dataset/table` created at `created_at`, or the
-/// latest one, into one frame (its parts in order). A given time lists
-/// only that partition's folder, however many partitions the table has.
+/// latest one, into one frame (its parts in order), without the
+/// [`SOURCE_ROW`] column. A given time lists only that partition's folder,
+/// however many partitions the table has.
 pub fn read_partition(
     store: &(impl ObjectStore + ?Sized),
     dataset: &str,
@@ -144,12 +166,15 @@ pub fn read_partition(
     for key in parts {
         let key = key.to_string();
         let bytes = store.get(&key)?;
-        let frame = ParquetReader::new(Cursor::new(bytes))
+        let mut frame = ParquetReader::new(Cursor::new(bytes))
             .finish()
             .map_err(|source| PartitionError::Parquet {
                 key: key.clone(),
                 source,
             })?;
+        if frame.schema().contains(SOURCE_ROW) {
+            frame = frame.drop(SOURCE_ROW).expect("the column is there");
+        }
         frames.push(frame.lazy());
     }
     concat(frames, UnionArgs::default())

@@ -38,7 +38,7 @@ use crate::Contract;
 use crate::report::{ContractId, InputSummary, REPORT_FORMAT, Report, SourceFile, Timings};
 
 pub use values::json_value;
-pub use warehouse::validate_in_warehouse;
+pub use warehouse::{Rows, validate_in_warehouse};
 
 /// How the frame's columns must match the contract's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -7,12 +7,19 @@
 //! 2. One aggregate query counts the failing rows of every row check and
 //!    computes every statistic.
 //! 3. For each failed row check, one more query with a LIMIT fetches
-//!    example rows, selecting only the columns the check reads.
+//!    example rows, selecting only the columns the check reads. In a
+//!    landing table the examples are the first failing rows in the order
+//!    they arrived ([`SOURCE_ROW`]), as a validation in memory shows them.
+//!
+//! [`Rows::Partition`] scopes every query to the rows one partition loaded
+//! (its [`CREATED_AT`]), before any window is computed: a pipeline's gate
+//! judges exactly the rows its run extracted, duplicates and NULLs
+//! included, whatever else the table holds.
 
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use polars::prelude::*;
 
 use super::outcome::{
@@ -24,8 +31,8 @@ use super::{Options, SchemaPolicy, ValidationError, elapsed_ms, new_report};
 use crate::check::sql::{SqlCompiler, Window};
 use crate::check::{CheckKind, PlannedCheck, RowTest, Test, plan};
 use crate::report::{CheckResult, Example, Report, Status};
-use crate::sql::{Query, TableRef};
-use crate::warehouse::{Drift, Warehouse, WarehouseError};
+use crate::sql::{Query, SqlValue, TableRef};
+use crate::warehouse::{CREATED_AT, Drift, SOURCE_ROW, Warehouse, WarehouseError};
 use crate::{Contract, Statistic};
 
 /// A planned check and the SQL that measures it.
@@ -58,26 +65,78 @@ enum Measure {
     Skip,
 }
 
-/// Validates the warehouse table `table` against `contract`, inside the
-/// warehouse. `options.split` is not available here (the rows stay in
-/// the warehouse); the schema policy decides whether extra columns fail.
+/// Which rows of a warehouse table a validation reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rows {
+    /// Every row of the table.
+    All,
+    /// Only the rows loaded from the partition created at this time (their
+    /// [`CREATED_AT`]): one run's rows in a landing table.
+    Partition(DateTime<Utc>),
+}
+
+/// The table a validation reads, and which of its rows.
+struct Source<'a> {
+    table: &'a TableRef,
+    rows: Rows,
+    /// Whether the table numbers its rows ([`SOURCE_ROW`]), as landing
+    /// tables do.
+    numbered: bool,
+}
+
+impl Source<'_> {
+    /// The rows as a subquery `__t`, with the windows the checks read
+    /// computed over these rows only.
+    fn sql(&self, query: &mut Query, windows: &[Window]) -> String {
+        let dialect = query.dialect;
+        let mut select = "SELECT *".to_string();
+        for window in windows {
+            select.push_str(&format!(", {} AS {}", window.expr, window.alias));
+        }
+        select.push_str(&format!(" FROM {}", self.table.quoted(dialect)));
+        if let Rows::Partition(created_at) = self.rows {
+            let at = query.bind(SqlValue::Timestamp(created_at));
+            select.push_str(&format!(
+                " WHERE {} = CAST({at} AS {})",
+                dialect.quote(CREATED_AT),
+                dialect.timestamp_type()
+            ));
+        }
+        format!("({select}) AS __t")
+    }
+}
+
+/// Validates the rows `rows` of the warehouse table `table` against
+/// `contract`, inside the warehouse. `options.split` is not available here
+/// (the rows stay in the warehouse); the schema policy decides whether
+/// extra columns fail.
 pub fn validate_in_warehouse(
     warehouse: &dyn Warehouse,
     table: &TableRef,
+    rows: Rows,
     contract: &Contract,
     options: &Options,
 ) -> Result<Report, ValidationError> {
     let began = Instant::now();
     let started = began;
-    let mut report = new_report(
-        contract,
-        format!("{} table {table}", warehouse.dialect().name()),
-        Vec::new(),
-    );
-    let drift = warehouse.drift(table, contract)?;
-    if !drift.table_exists {
-        return Err(WarehouseError::NoTable(table.to_string()).into());
-    }
+    let described = match rows {
+        Rows::All => format!("{} table {table}", warehouse.dialect().name()),
+        Rows::Partition(created_at) => format!(
+            "{} table {table}, the rows of the partition created at {}",
+            warehouse.dialect().name(),
+            created_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+        ),
+    };
+    let mut report = new_report(contract, described, Vec::new());
+    let live = warehouse
+        .live_columns(table)?
+        .ok_or_else(|| WarehouseError::NoTable(table.to_string()))?;
+    let drift = Drift::between(table, &warehouse.expected_columns(contract)?, &live);
+    let source = Source {
+        table,
+        rows,
+        numbered: live.iter().any(|column| column.name == SOURCE_ROW),
+    };
     report
         .checks
         .extend(schema_findings(&drift, options.schema_policy));
@@ -117,22 +176,27 @@ pub fn validate_in_warehouse(
             Measure::Skip => {}
         }
     }
-    query.sql = format!(
-        "SELECT {} FROM {}",
-        outputs.join(", "),
-        source(warehouse, table, &windows)
-    );
+    let from = source.sql(&mut query, &windows);
+    query.sql = format!("SELECT {} FROM {from}", outputs.join(", "));
     let totals = warehouse.query(&query)?;
-    let value = |name: &str| -> AnyValue<'static> {
+    let value = |name: &str| -> Result<AnyValue<'static>, ValidationError> {
         totals
             .column(name)
-            .ok()
-            .and_then(|column| column.get(0).ok())
+            .and_then(|column| column.get(0))
             .map(|value| value.into_static())
-            .unwrap_or(AnyValue::Null)
+            .map_err(|error| missing_result(name, error).into())
     };
-    let count = |name: &str| value(name).extract::<u64>().unwrap_or(0);
-    let rows = count("__rows");
+    // A sum over no rows is NULL: no failing row. Anything else that is
+    // not a count is an error, never a pass.
+    let count = |name: &str| -> Result<u64, ValidationError> {
+        match value(name)? {
+            AnyValue::Null => Ok(0),
+            other => other
+                .extract::<u64>()
+                .ok_or_else(|| missing_result(name, format!("`{other}` is not a count")).into()),
+        }
+    };
+    let rows = count("__rows")?;
     report.input.rows = rows;
     let reference = options.reference_time.unwrap_or_else(Utc::now);
     for (index, check) in pushed.iter_mut().enumerate() {
@@ -140,11 +204,11 @@ pub fn validate_in_warehouse(
         match &check.measure {
             Measure::Skip => {}
             Measure::Rows { first_of_key, .. } => {
-                conclude_rows(result, count(&format!("__f{index}")), rows);
+                conclude_rows(result, count(&format!("__f{index}"))?, rows);
                 if first_of_key.is_some() && result.status == Status::Fail {
                     result.observed = Some(serde_json::json!({
                         "duplicated_rows": result.failing_rows.unwrap_or(0),
-                        "duplicated_keys": count(&format!("__k{index}")),
+                        "duplicated_keys": count(&format!("__k{index}"))?,
                     }));
                 }
             }
@@ -157,7 +221,7 @@ pub fn validate_in_warehouse(
             } => {
                 let observed = match statistic {
                     Statistic::RowCount => AnyValue::Float64(rows as f64),
-                    _ => value(&format!("__c{index}")),
+                    _ => value(&format!("__c{index}"))?,
                 };
                 conclude_statistic(
                     result,
@@ -172,7 +236,7 @@ pub fn validate_in_warehouse(
                 max_age_seconds, ..
             } => conclude_freshness(
                 result,
-                &value(&format!("__c{index}")),
+                &value(&format!("__c{index}"))?,
                 *max_age_seconds,
                 reference,
             ),
@@ -182,7 +246,7 @@ pub fn validate_in_warehouse(
 
     let started = Instant::now();
     for check in pushed.iter_mut() {
-        fetch_examples(warehouse, table, contract, check, options.max_examples)?;
+        fetch_examples(warehouse, &source, contract, check, options.max_examples)?;
     }
     report.timings.examples_ms = elapsed_ms(started);
     report.checks.extend(pushed.into_iter().map(|p| p.result));
@@ -191,17 +255,12 @@ pub fn validate_in_warehouse(
     Ok(report)
 }
 
-/// The table, or the table with the windows the checks read.
-fn source(warehouse: &dyn Warehouse, table: &TableRef, windows: &[Window]) -> String {
-    let quoted = table.quoted(warehouse.dialect());
-    if windows.is_empty() {
-        return format!("{quoted} AS __t");
+/// A column the aggregate query should have returned and did not.
+fn missing_result(column: &str, error: impl std::fmt::Display) -> WarehouseError {
+    WarehouseError::Result {
+        operation: "the checks' aggregate query".into(),
+        message: format!("no usable value in result column `{column}`: {error}"),
     }
-    let windows: Vec<String> = windows
-        .iter()
-        .map(|w| format!("{} AS {}", w.expr, w.alias))
-        .collect();
-    format!("(SELECT *, {} FROM {quoted}) AS __t", windows.join(", "))
 }
 
 /// Compiles one planned check to SQL, or to a skip with the reason.
@@ -331,10 +390,11 @@ fn schema_findings(drift: &Drift, policy: SchemaPolicy) -> Vec<CheckResult> {
 }
 
 /// Fetches up to `max_examples` failing rows of a failed row check, with
-/// the (top-level) columns it reads.
+/// the (top-level) columns it reads: the first to arrive in a numbered
+/// table, any in another.
 fn fetch_examples(
     warehouse: &dyn Warehouse,
-    table: &TableRef,
+    source: &Source<'_>,
     contract: &Contract,
     check: &mut Pushed,
     max_examples: usize,
@@ -363,14 +423,35 @@ fn fetch_examples(
             contract: contract.name.clone(),
             problem: reason,
         })?;
-    let columns: Vec<String> = shown.iter().map(|c| dialect.quote(c)).collect();
+    let mut columns: Vec<String> = shown.iter().map(|c| dialect.quote(c)).collect();
+    let from = source.sql(&mut query, &sql.windows);
+    let order = if source.numbered {
+        columns.push(format!("{} AS __row", dialect.quote(SOURCE_ROW)));
+        format!(
+            " ORDER BY {}, {}",
+            dialect.quote(CREATED_AT),
+            dialect.quote(SOURCE_ROW)
+        )
+    } else {
+        String::new()
+    };
     query.sql = format!(
-        "SELECT {} FROM {} WHERE {} LIMIT {max_examples}",
+        "SELECT {} FROM {from} WHERE {}{order} LIMIT {max_examples}",
         columns.join(", "),
-        source(warehouse, table, &sql.windows),
         sql.failing
     );
     let rows = warehouse.query(&query)?;
+    let positions = match source.rows {
+        Rows::Partition(_) if source.numbered => Some(
+            rows.column("__row")
+                .and_then(|column| column.cast(&DataType::UInt64))
+                .map_err(|error| WarehouseError::Result {
+                    operation: format!("examples of {}", check.result.id),
+                    message: error.to_string(),
+                })?,
+        ),
+        _ => None,
+    };
     for row in 0..rows.height() {
         let mut values = BTreeMap::new();
         for name in &shown {
@@ -383,8 +464,12 @@ fn fetch_examples(
                 })?;
             values.insert(name.clone(), value);
         }
+        let position = positions
+            .as_ref()
+            .and_then(|column| column.get(row).ok())
+            .and_then(|value| value.extract::<u64>());
         check.result.examples.push(Example {
-            row: None,
+            row: position,
             file: None,
             line: None,
             values,

@@ -81,9 +81,22 @@ impl BigQueryWarehouse {
     /// The project on Google Cloud, with the service account named by
     /// `GOOGLE_APPLICATION_CREDENTIALS`, or application default credentials.
     pub fn connect(project: &str) -> Result<Self, WarehouseError> {
+        Self::authenticated(project, ClientBuilder::new())
+    }
+
+    /// [`BigQueryWarehouse::connect`], at another endpoint of the REST API
+    /// (`https://host`, a Private Service Connect endpoint, or a test
+    /// server): the same credentials, another host.
+    pub fn connect_at(project: &str, endpoint: &str) -> Result<Self, WarehouseError> {
+        let base = format!("{}/bigquery/v2", endpoint.trim_end_matches('/'));
+        let mut builder = ClientBuilder::new();
+        builder.with_v2_base_url(base);
+        Self::authenticated(project, builder)
+    }
+
+    fn authenticated(project: &str, builder: ClientBuilder) -> Result<Self, WarehouseError> {
         check_project(project)?;
         let runtime = runtime()?;
-        let builder = ClientBuilder::new();
         let client = match std::env::var_os("GOOGLE_APPLICATION_CREDENTIALS") {
             Some(path) => runtime
                 .block_on(builder.build_from_service_account_key_file(&path.to_string_lossy())),
@@ -485,7 +498,7 @@ impl Warehouse for BigQueryWarehouse {
         self.insert_table(
             json!({
                 "tableReference": self.table_reference(&staging),
-                "schema": { "fields": staging_columns(contract) },
+                "schema": { "fields": staging_columns(contract)? },
             }),
             &staging,
         )?;
@@ -573,22 +586,76 @@ impl Warehouse for BigQueryWarehouse {
     fn execute(&self, query: &Query) -> Result<u64, WarehouseError> {
         Ok(self.run_query(query)?.affected)
     }
+
+    /// Dry-runs the query (nothing runs, nothing is billed) and refuses
+    /// any statement type but SELECT.
+    fn check_reads_only(&self, query: &Query) -> Result<(), WarehouseError> {
+        let operation = format!("dry-run `{}`", abbreviate(&query.sql));
+        let job_id = unique_id();
+        let job: Job = serde_json::from_value(json!({
+            "jobReference": { "projectId": self.project, "jobId": job_id },
+            "configuration": {
+                "dryRun": true,
+                "query": {
+                    "query": query.sql,
+                    "useLegacySql": false,
+                    "parameterMode": "NAMED",
+                    "queryParameters": parameters(&query.params),
+                },
+            },
+        }))
+        .map_err(|error| WarehouseError::Result {
+            operation: operation.clone(),
+            message: error.to_string(),
+        })?;
+        let answered = self
+            .call(&operation, || {
+                self.client.job().insert(&self.project, job.clone())
+            })
+            .map_err(|error| engine_error(&operation, Some(&job_id), &error))?;
+        if let Some(error) = answered
+            .status
+            .as_ref()
+            .and_then(|s| s.error_result.clone())
+        {
+            return Err(job_error(&operation, &job_id, &[error]));
+        }
+        let kind = answered
+            .statistics
+            .as_ref()
+            .and_then(|statistics| statistics.query.as_ref())
+            .and_then(|query| query.statement_type.clone());
+        match kind.as_deref() {
+            Some("SELECT") => Ok(()),
+            Some(other) => Err(WarehouseError::Engine {
+                engine: ENGINE,
+                operation,
+                job_id: Some(job_id),
+                message: format!("a {other} statement; only SELECT reads production"),
+            }),
+            None => Err(WarehouseError::Result {
+                operation,
+                message: "the dry run did not say what kind of statement this is".into(),
+            }),
+        }
+    }
 }
 
-/// The staging table a partition is loaded into: the contract's columns,
-/// all NULLABLE (the checks judge the rows later), and a trailing NULLABLE
-/// STRING for the partition folder's `created_at=…` segment. BigQuery
+/// The scratch table a partition is loaded into: the landing contract's
+/// columns (the contract's, all NULLABLE, then `source_row`: the Parquet
+/// part's own columns, in order) and a trailing NULLABLE STRING for the
+/// partition folder's `created_at=…` segment. BigQuery
 /// leaves that column NULL (the Parquet has no such field); bqemulator
 /// reads the folder as a Hive partition and fills it. The merge reads the
 /// contract's columns by name, so the column is never used.
-fn staging_columns(contract: &Contract) -> Vec<TableFieldSchema> {
-    let mut columns = super::landing_contract(contract).bigquery_schema();
+fn staging_columns(contract: &Contract) -> Result<Vec<TableFieldSchema>, WarehouseError> {
+    let mut columns = super::landing_contract(contract)?.bigquery_schema();
     columns.push(TableFieldSchema::new(
         crate::store::layout::PARTITION_FOLDER_KEY,
         "STRING",
         "NULLABLE",
     ));
-    columns
+    Ok(columns)
 }
 
 /// The query parameters in the REST API's form.

@@ -49,6 +49,24 @@ impl DuckDbWarehouse {
         })
     }
 
+    /// Opens the database file at `path` to read it and nothing else: the
+    /// file read-only, no other file reachable from SQL (`read_text`,
+    /// `COPY`, `ATTACH` and the like fail), no extension loaded.
+    pub fn open_read_only(path: &Path) -> Result<Self, WarehouseError> {
+        let operation = || format!("open {} read-only", path.display());
+        let config = duckdb::Config::default()
+            .access_mode(duckdb::AccessMode::ReadOnly)
+            .and_then(|config| config.enable_external_access(false))
+            .and_then(|config| config.enable_autoload_extension(false))
+            .map_err(|error| engine_error(operation(), error))?;
+        let connection = Connection::open_with_flags(path, config)
+            .map_err(|error| engine_error(operation(), error))?;
+        Ok(DuckDbWarehouse {
+            connection: Mutex::new(connection),
+            scratch: std::env::temp_dir(),
+        })
+    }
+
     /// A database in memory, gone when dropped (tests, one-off checks).
     pub fn in_memory() -> Result<Self, WarehouseError> {
         let connection = Connection::open_in_memory()

@@ -8,8 +8,9 @@
 //!
 //! Every table a contract describes carries two metadata columns besides
 //! the contract's: [`CREATED_AT`], the timestamp of the partition a row was
-//! loaded from, and [`UPDATED_AT`], when it was loaded. Loads keep one row
-//! per dedup key, the one with the newest `updated_at` ([`load`]).
+//! loaded from, and [`UPDATED_AT`], when it was loaded. A table with a
+//! dedup key keeps one row per key; a landing table ([`landing_contract`])
+//! keeps every row as it arrived, with its [`SOURCE_ROW`] ([`load`]).
 
 #[cfg(feature = "duckdb")]
 mod arrow_bridge;
@@ -32,6 +33,8 @@ pub use drift::{ColumnChange, Drift};
 #[cfg(feature = "duckdb")]
 pub use duckdb::DuckDbWarehouse;
 pub use load::{LoadMode, LoadOutcome};
+
+pub use crate::store::SOURCE_ROW;
 
 use crate::Contract;
 use crate::schema::TableFieldSchema;
@@ -143,8 +146,35 @@ pub trait Warehouse {
     /// Runs a query and returns every row of its result.
     fn query(&self, query: &Query) -> Result<DataFrame, WarehouseError>;
 
+    /// Refuses `query` unless the engine says it only reads, where the
+    /// engine can tell before running it (BigQuery's dry run). Engines
+    /// opened read-only enforce it themselves.
+    fn check_reads_only(&self, _query: &Query) -> Result<(), WarehouseError> {
+        Ok(())
+    }
+
     /// Runs a statement (DDL or DML) and returns the rows it affected.
     fn execute(&self, query: &Query) -> Result<u64, WarehouseError>;
+
+    /// Adds [`SOURCE_ROW`] to a landing table made before partitions
+    /// numbered their rows; the rows it holds keep NULL there.
+    fn ensure_source_row(&self, table: &TableRef) -> Result<(), WarehouseError> {
+        let live = self
+            .live_columns(table)?
+            .ok_or_else(|| WarehouseError::NoTable(table.to_string()))?;
+        if live.iter().any(|column| column.name == SOURCE_ROW) {
+            return Ok(());
+        }
+        let dialect = self.dialect();
+        let mut query = Query::new(dialect);
+        query.sql = format!(
+            "ALTER TABLE {} ADD COLUMN {} {}",
+            table.quoted(dialect),
+            dialect.quote(SOURCE_ROW),
+            dialect.integer_type()
+        );
+        self.execute(&query).map(|_| ())
+    }
 
     /// Whether `table` exists.
     fn table_exists(&self, table: &TableRef) -> Result<bool, WarehouseError> {
@@ -174,10 +204,13 @@ pub trait Warehouse {
     }
 }
 
-/// The contract a landing table is made from: every column NULLABLE and no
-/// dedup key, so rows load as they arrived (NULLs and repeated keys too)
-/// and the checks, run against the original contract, judge them.
-pub fn landing_contract(contract: &Contract) -> Contract {
+/// The contract a landing (staging) table is made from: every column
+/// NULLABLE, no dedup key, and [`SOURCE_ROW`] last, so rows load exactly as
+/// they arrived (NULLs and repeated keys too), each with its position in
+/// its partition, and the checks, run against the original contract, judge
+/// them. A landing contract is its own landing contract. Fails when the
+/// contract has a column named [`SOURCE_ROW`] of its own.
+pub fn landing_contract(contract: &Contract) -> Result<Contract, WarehouseError> {
     fn nullable(mut field: crate::Field) -> crate::Field {
         if field.mode == crate::Mode::Required {
             field.mode = crate::Mode::Nullable;
@@ -189,10 +222,42 @@ pub fn landing_contract(contract: &Contract) -> Contract {
         }
         field
     }
-    Contract {
+    let source_row =
+        crate::Field::new(SOURCE_ROW, crate::LogicalType::Int64, crate::Mode::Nullable);
+    let own = contract
+        .fields
+        .iter()
+        .position(|field| field.name == SOURCE_ROW);
+    match own {
+        None => {}
+        Some(last)
+            if last + 1 == contract.fields.len()
+                && contract.fields[last] == source_row
+                && contract.dedup_key.is_none() =>
+        {
+            return Ok(contract.clone());
+        }
+        Some(_) => return Err(reserved_column(contract, SOURCE_ROW)),
+    }
+    Ok(Contract {
         dedup_key: None,
-        fields: contract.fields.iter().cloned().map(nullable).collect(),
+        fields: contract
+            .fields
+            .iter()
+            .cloned()
+            .map(nullable)
+            .chain([source_row])
+            .collect(),
         ..contract.clone()
+    })
+}
+
+fn reserved_column(contract: &Contract, name: &str) -> WarehouseError {
+    WarehouseError::Contract {
+        contract: contract.name.clone(),
+        problem: format!(
+            "its column `{name}` collides with the metadata column every warehouse table carries"
+        ),
     }
 }
 
@@ -202,12 +267,7 @@ pub fn columns_with_metadata(contract: &Contract) -> Result<Vec<TableFieldSchema
     let mut columns = contract.bigquery_schema();
     for name in [CREATED_AT, UPDATED_AT] {
         if columns.iter().any(|c| c.name == name) {
-            return Err(WarehouseError::Contract {
-                contract: contract.name.clone(),
-                problem: format!(
-                    "its column `{name}` collides with the metadata column every warehouse table carries"
-                ),
-            });
+            return Err(reserved_column(contract, name));
         }
         columns.push(metadata_column(name));
     }

@@ -1,31 +1,48 @@
 //! Promotion: staging to production, all or nothing.
 //!
-//! A promotion is journaled at [`IN_PROGRESS`] before it touches
-//! production:
-//! 1. every production table it will load is backed up (a copy beside it,
-//!    `{table}__rollback`), or recorded as absent;
+//! A promotion writes its journal at [`IN_PROGRESS`] before it touches
+//! production. The journal names everything the promotion will do: the
+//! production objects it will create, each production table with the
+//! backup it will take (`{table}__rollback_{run}`, a name no other
+//! promotion uses), and the last-promoted pointer it will replace. Then:
+//! 1. every production table that exists is copied to its backup;
 //! 2. the staging partitions are copied to production keys (objects that
 //!    already exist, from an earlier promotion of the same rows, are kept);
 //! 3. the production tables load the production partitions (a MERGE on the
 //!    dedup key, so no row is duplicated);
-//! 4. the last-promoted pointer moves to this run, the journal is archived
-//!    under the run, and [`IN_PROGRESS`] is deleted: that deletion is the
-//!    commit.
+//! 4. the last-promoted pointer moves to this run;
+//! 5. the journal is rewritten as committed: **the commit point**;
+//! 6. the journal is archived under the run, the backups are dropped, and
+//!    [`IN_PROGRESS`] is deleted.
 //!
-//! When a step fails, the promotion rolls back: the objects it created
-//! are deleted, each table is restored from its backup (or dropped if it
-//! did not exist), the pointer is restored. When the process dies instead,
-//! the journal stays behind, and [`recover`] (which every run and every
-//! query calls first) rolls back the same way. Production is then exactly
-//! as it was before the promotion.
+//! When a step before the commit point fails, the promotion rolls back:
+//! the objects it created are deleted, each table is restored from the
+//! backup the journal names (or dropped if it did not exist), the pointer
+//! is restored. When the process dies instead, the journal stays behind,
+//! and [`recover`] (which every run calls first, and `contracts recover`
+//! runs alone) finishes the job: a journal that never committed is rolled
+//! back, a committed one is completed (step 6). Either way production is
+//! exactly as it was before the promotion, or exactly as the promotion
+//! left it: never a mix. A backup the journal does not name is never
+//! restored.
 //!
-//! The journal names its holder (host and process id). [`recover`] leaves
-//! a journal alone while its holder lives: a process on this host that is
-//! still running, or, for another host, for [`LEASE_HOURS`] after it
-//! started. A second promotion meanwhile fails with "in progress".
+//! The journal names its [`Holder`]; [`recover`] leaves a journal alone
+//! while its holder may be at work: on this machine, while that very
+//! process runs; seen from elsewhere, until its lease runs out. The holder
+//! renews the lease while it works ([`lease`]), so a holder that dies is
+//! recovered from within one lease period. A second promotion meanwhile
+//! fails with "in progress".
 
+mod holder;
+mod lease;
+
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+pub use holder::Holder;
+use lease::Lease;
+
+use super::failpoint;
 use super::run_id::RunId;
 use crate::Contract;
 use crate::sql::TableRef;
@@ -37,12 +54,42 @@ use crate::warehouse::{LoadMode, Warehouse};
 pub const IN_PROGRESS: &str = "promotion/in-progress.json";
 /// Which run production was last promoted from.
 pub const LAST_PROMOTED: &str = "promotion/last-promoted.json";
-/// The environment variable that injects a failure (or a pause) at a named
-/// point of the promotion, for tests: `promote:after-store-copy`, with
-/// `:pause` appended to wait there for a minute instead.
-pub const FAILPOINT_VARIABLE: &str = "DATACONTRACT_FAILPOINT";
-/// How long a promotion journal written on another host counts as live.
-pub const LEASE_HOURS: i64 = 6;
+/// Names the latest promotion to start: rewritten by each promotion before
+/// it touches production, so a reader that finds it unchanged across its
+/// read knows no promotion ran meanwhile.
+pub const EPOCH: &str = "promotion/epoch.json";
+/// How long a promotion's lease lasts unless renewed, by default.
+pub const DEFAULT_LEASE_SECONDS: i64 = 120;
+
+/// Every failpoint of a promotion, in the order it passes them. A crash at
+/// any of them up to [`COMMIT_POINT`] (exclusive) leaves a promotion that
+/// [`recover`] rolls back; from it on, one that [`recover`] completes.
+pub const FAILPOINTS: &[&str] = &[
+    "promote:after-journal",
+    "promote:after-first-backup",
+    "promote:after-backups",
+    "promote:after-first-copy",
+    "promote:after-store-copy",
+    "promote:after-first-load",
+    "promote:after-warehouse-load",
+    "promote:after-pointer",
+    COMMIT_POINT,
+    "promote:after-archive",
+    "promote:after-backups-dropped",
+];
+
+/// The failpoint right after the journal says committed.
+pub const COMMIT_POINT: &str = "promote:after-commit";
+
+/// Every failpoint of a rollback, in the order it passes them.
+pub const ROLLBACK_FAILPOINTS: &[&str] = &[
+    "rollback:after-objects-deleted",
+    "rollback:after-first-table",
+    "rollback:after-tables-restored",
+    "rollback:after-pointer",
+    "rollback:after-archive",
+    "rollback:after-backups-dropped",
+];
 
 /// What a promotion copies and loads.
 pub struct Plan<'a> {
@@ -66,7 +113,7 @@ pub struct LastPromoted {
     pub processed: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 enum State {
     Started,
@@ -78,46 +125,20 @@ enum State {
 struct TableState {
     table: TableRef,
     existed: bool,
-}
-
-/// The process that holds a promotion.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-struct Holder {
-    host: String,
-    pid: u32,
-    started_at: chrono::DateTime<chrono::Utc>,
-}
-
-impl Holder {
-    fn this_process() -> Self {
-        Holder {
-            host: host_name(),
-            pid: std::process::id(),
-            started_at: chrono::Utc::now(),
-        }
-    }
-
-    /// Whether the holder may still be promoting.
-    fn may_be_alive(&self) -> bool {
-        if self.host == host_name() {
-            std::path::Path::new(&format!("/proc/{}", self.pid)).exists()
-        } else {
-            chrono::Utc::now() < self.started_at + chrono::Duration::hours(LEASE_HOURS)
-        }
-    }
-}
-
-fn host_name() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|name| name.trim().to_string())
-        .or_else(|_| std::env::var("HOSTNAME"))
-        .unwrap_or_else(|_| "unknown".into())
+    /// The backup this promotion takes of the table (named before it is
+    /// taken); `None` for a table that did not exist, and in journals of
+    /// earlier versions, which named none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    backup: Option<TableRef>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 struct Journal {
     run_id: RunId,
     holder: Holder,
+    /// Until when the holder holds production, unless it renews.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    lease_until: Option<DateTime<Utc>>,
     state: State,
     /// Production objects this promotion created (deleted on rollback).
     created: Vec<String>,
@@ -135,28 +156,40 @@ pub struct Promoted {
     pub tables: Vec<(String, u64)>,
 }
 
-/// Runs `plan` all or nothing (see the module's description).
+/// What [`recover`] found and did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Recovery {
+    /// No promotion was interrupted.
+    Nothing,
+    /// A promotion is in progress and its holder may be at work: left
+    /// alone.
+    InProgress(RunId),
+    /// An interrupted promotion that had not committed: rolled back.
+    RolledBack(RunId),
+    /// An interrupted promotion that had committed: completed.
+    Completed(RunId),
+}
+
+/// Runs `plan` all or nothing (see the module's description), holding a
+/// lease of `lease` that it renews while it works.
 pub fn promote(
     store: &dyn ObjectStore,
     warehouse: &dyn Warehouse,
     plan: &Plan<'_>,
+    lease: chrono::Duration,
 ) -> Result<Promoted, String> {
-    recover(store, warehouse)?;
+    recover(store, warehouse, lease)?;
     let mut tables = Vec::new();
     for (table, _, _) in &plan.loads {
+        let existed = warehouse.table_exists(table).map_err(|e| e.to_string())?;
         tables.push(TableState {
             table: table.clone(),
-            existed: warehouse.table_exists(table).map_err(|e| e.to_string())?,
+            existed,
+            backup: existed
+                .then(|| backup_of(table, &plan.run_id))
+                .transpose()?,
         });
     }
-    let mut journal = Journal {
-        run_id: plan.run_id.clone(),
-        holder: Holder::this_process(),
-        state: State::Started,
-        created: Vec::new(),
-        tables,
-        previous: last_promoted(store)?,
-    };
     // The parts production does not hold yet: listed once, journaled, then
     // copied.
     let mut copies = Vec::new();
@@ -167,52 +200,102 @@ pub fn promote(
             }
         }
     }
-    journal.created = copies.iter().map(|(_, target)| target.clone()).collect();
+    let journal = Journal {
+        run_id: plan.run_id.clone(),
+        holder: Holder::this_process(),
+        lease_until: Some(Utc::now() + lease),
+        state: State::Started,
+        created: copies.iter().map(|(_, target)| target.clone()).collect(),
+        tables,
+        previous: last_promoted(store)?,
+    };
     write_journal(store, &journal)?;
-    match apply(store, warehouse, plan, &journal, &copies) {
-        Ok(loaded) => {
-            commit(store, warehouse, plan, journal.clone())?;
-            Ok(Promoted {
-                objects: journal.created,
-                tables: loaded,
-            })
-        }
-        Err(error) => {
-            tracing::error!(%error, run_id = %plan.run_id, "promotion failed; rolling back");
-            roll_back(store, warehouse, journal)
-                .map_err(|rollback| format!("{error}; and the rollback failed too: {rollback}"))?;
-            Err(format!(
-                "{error} (production was rolled back and is unchanged)"
-            ))
-        }
+    let started = serde_json::json!({ "run_id": journal.run_id, "token": journal.holder.token });
+    if let Err(error) = store.put(EPOCH, &to_json(&started)) {
+        // Nothing is touched yet: the journal goes, and production is as
+        // it was.
+        close(store, warehouse, journal, State::RolledBack)?;
+        return Err(format!("writing {EPOCH}: {error}"));
     }
+    failpoint::hit("promote:after-journal")?;
+    std::thread::scope(|scope| {
+        let renewing = Lease::start(scope, store, journal.clone(), lease);
+        match apply(store, warehouse, plan, &journal, &copies, &renewing) {
+            Ok(loaded) => {
+                commit(store, warehouse, plan, journal.clone(), renewing)?;
+                Ok(Promoted {
+                    objects: journal.created,
+                    tables: loaded,
+                })
+            }
+            Err(error) => {
+                tracing::error!(%error, run_id = %plan.run_id, "promotion failed; rolling back");
+                let rolled_back = restore(store, warehouse, &journal);
+                renewing.stop();
+                rolled_back
+                    .and_then(|()| close(store, warehouse, journal, State::RolledBack))
+                    .map_err(|rollback| {
+                        format!("{error}; and the rollback failed too: {rollback}")
+                    })?;
+                Err(format!(
+                    "{error} (production was rolled back and is unchanged)"
+                ))
+            }
+        }
+    })
 }
 
-/// Rolls back a promotion a dead process left half done, if any; returns
-/// its run. A promotion whose holder may still be running is left alone.
+/// Finishes a promotion a dead process left behind, if any: rolls it back
+/// if it had not committed, completes it if it had. A promotion whose
+/// holder may still be at work is left alone.
 pub fn recover(
     store: &dyn ObjectStore,
     warehouse: &dyn Warehouse,
-) -> Result<Option<RunId>, String> {
-    let journal = match store.get(IN_PROGRESS) {
-        Ok(bytes) => serde_json::from_slice::<Journal>(&bytes)
-            .map_err(|error| format!("{IN_PROGRESS} is not a promotion journal: {error}"))?,
-        Err(StoreError::NotFound(_)) => return Ok(None),
-        Err(error) => return Err(error.to_string()),
+    lease: chrono::Duration,
+) -> Result<Recovery, String> {
+    let Some(journal) = read_journal(store)? else {
+        return Ok(Recovery::Nothing);
     };
-    if journal.holder.may_be_alive() {
+    let run_id = journal.run_id.clone();
+    if journal
+        .holder
+        .may_be_alive(journal.lease_until, lease, Utc::now())
+    {
         tracing::info!(
-            run_id = %journal.run_id,
+            %run_id,
             pid = journal.holder.pid,
             host = %journal.holder.host,
             "a promotion is in progress; leaving it alone"
         );
-        return Ok(None);
+        return Ok(Recovery::InProgress(run_id));
     }
-    let run_id = journal.run_id.clone();
-    tracing::warn!(%run_id, "found an interrupted promotion; rolling it back");
-    roll_back(store, warehouse, journal)?;
-    Ok(Some(run_id))
+    match journal.state {
+        State::Committed => {
+            tracing::warn!(%run_id, "found a committed promotion not yet cleaned up; completing it");
+            close(store, warehouse, journal, State::Committed)?;
+            Ok(Recovery::Completed(run_id))
+        }
+        State::Started | State::RolledBack => {
+            tracing::warn!(%run_id, "found an interrupted promotion; rolling it back");
+            restore(store, warehouse, &journal)?;
+            close(store, warehouse, journal, State::RolledBack)?;
+            Ok(Recovery::RolledBack(run_id))
+        }
+    }
+}
+
+/// The promotion in progress or interrupted, if any, without touching it:
+/// its run, and whether its holder may still be at work.
+pub fn pending(
+    store: &dyn ObjectStore,
+    lease: chrono::Duration,
+) -> Result<Option<(RunId, bool)>, String> {
+    Ok(read_journal(store)?.map(|journal| {
+        let alive = journal
+            .holder
+            .may_be_alive(journal.lease_until, lease, Utc::now());
+        (journal.run_id, alive)
+    }))
 }
 
 /// Which run production was last promoted from.
@@ -226,33 +309,72 @@ pub fn last_promoted(store: &dyn ObjectStore) -> Result<Option<LastPromoted>, St
     }
 }
 
+/// The promotion epoch ([`EPOCH`]): it changes whenever a promotion
+/// starts.
+pub fn epoch(store: &dyn ObjectStore) -> Result<Option<Vec<u8>>, String> {
+    match store.get(EPOCH) {
+        Ok(bytes) => Ok(Some(bytes)),
+        Err(StoreError::NotFound(_)) => Ok(None),
+        Err(error) => Err(error.to_string()),
+    }
+}
+
+fn read_journal(store: &dyn ObjectStore) -> Result<Option<Journal>, String> {
+    match store.get(IN_PROGRESS) {
+        Ok(bytes) => serde_json::from_slice::<Journal>(&bytes)
+            .map(Some)
+            .map_err(|error| format!("{IN_PROGRESS} is not a promotion journal: {error}")),
+        Err(StoreError::NotFound(_)) => Ok(None),
+        Err(error) => Err(error.to_string()),
+    }
+}
+
+/// Steps 1 to 3: backups, objects, tables; each step only while the lease
+/// holds.
 fn apply(
     store: &dyn ObjectStore,
     warehouse: &dyn Warehouse,
     plan: &Plan<'_>,
     journal: &Journal,
     copies: &[(String, String)],
+    lease: &Lease<'_>,
 ) -> Result<Vec<(String, u64)>, String> {
-    // A rollback copy left by an earlier promotion (whose cleanup failed)
-    // must never be restored by this one.
     for state in &journal.tables {
-        warehouse
-            .drop_table(&backup_of(&state.table)?)
+        // Earlier versions named every backup `{table}__rollback`; such a
+        // table is never restored now, so it only takes room.
+        let legacy = state
+            .table
+            .sibling(&format!("{}__rollback", state.table.table))
             .map_err(|e| e.to_string())?;
+        warehouse.drop_table(&legacy).map_err(|e| e.to_string())?;
     }
-    for state in journal.tables.iter().filter(|state| state.existed) {
+    let backups = journal
+        .tables
+        .iter()
+        .filter_map(|state| Some((&state.table, state.backup.as_ref()?)));
+    for (index, (table, backup)) in backups.enumerate() {
+        lease.check()?;
         warehouse
-            .copy_table(&state.table, &backup_of(&state.table)?)
-            .map_err(|e| format!("backing up {}: {e}", state.table))?;
+            .copy_table(table, backup)
+            .map_err(|e| format!("backing up {table}: {e}"))?;
+        if index == 0 {
+            failpoint::hit("promote:after-first-backup")?;
+        }
     }
-    for (source, target) in copies {
+    failpoint::hit("promote:after-backups")?;
+    for (index, (source, target)) in copies.iter().enumerate() {
+        lease.check()?;
         store
             .copy(source, target)
             .map_err(|e| format!("copying {source} to {target}: {e}"))?;
+        if index == 0 {
+            failpoint::hit("promote:after-first-copy")?;
+        }
     }
-    failpoint("promote:after-store-copy")?;
+    failpoint::hit("promote:after-store-copy")?;
     let mut loaded = Vec::new();
-    for (table, contract, partition) in &plan.loads {
+    for (index, (table, contract, partition)) in plan.loads.iter().enumerate() {
+        lease.check()?;
         warehouse
             .ensure_dataset(&table.dataset)
             .and_then(|()| warehouse.create_table(table, contract))
@@ -261,39 +383,70 @@ fn apply(
             })
             .map(|outcome| loaded.push((table.to_string(), outcome.table_rows)))
             .map_err(|e| format!("loading {table}: {e}"))?;
+        if index == 0 {
+            failpoint::hit("promote:after-first-load")?;
+        }
     }
-    failpoint("promote:after-warehouse-load")?;
+    failpoint::hit("promote:after-warehouse-load")?;
+    lease.check()?;
     Ok(loaded)
 }
 
+/// Steps 4 to 6: the pointer, the commit point, the clean-up. The lease
+/// stops before the journal is rewritten, so no renewal can write over the
+/// commit.
 fn commit(
     store: &dyn ObjectStore,
     warehouse: &dyn Warehouse,
     plan: &Plan<'_>,
     mut journal: Journal,
+    lease: Lease<'_>,
 ) -> Result<(), String> {
     let pointer = LastPromoted {
         run_id: plan.run_id.clone(),
         processed: plan.processed.to_string(),
     };
-    store
+    let moved = store
         .put(LAST_PROMOTED, &to_json(&pointer))
-        .map_err(|e| e.to_string())?;
-    journal.state = State::Committed;
-    archive(store, &journal)?;
-    store.delete(IN_PROGRESS).map_err(|e| e.to_string())?;
-    for state in journal.tables.iter().filter(|state| state.existed) {
-        if let Err(error) = warehouse.drop_table(&backup_of(&state.table)?) {
-            tracing::warn!(%error, table = %state.table, "could not drop the rollback copy");
-        }
+        .map_err(|e| e.to_string())
+        .and_then(|()| failpoint::hit("promote:after-pointer"));
+    let checked = moved.and_then(|()| lease.check());
+    lease.stop();
+    let committed = checked.and_then(|()| {
+        journal.state = State::Committed;
+        store
+            .put(IN_PROGRESS, &to_json(&journal))
+            .map_err(|e| format!("committing the promotion: {e}"))
+    });
+    if let Err(error) = committed {
+        // Not committed, or not known to be. Before undoing anything the
+        // journal must say so: a rollback cut short under a journal that
+        // says committed would be completed, half undone. If even that
+        // write fails, nothing is undone: what the journal says (all
+        // applied, or not committed) is whole either way.
+        journal.state = State::Started;
+        store
+            .put(IN_PROGRESS, &to_json(&journal))
+            .map_err(|again| {
+                format!("{error}; the journal could not be rewritten either ({again}): run `contracts recover`")
+            })?;
+        restore(store, warehouse, &journal)
+            .and_then(|()| close(store, warehouse, journal, State::RolledBack))
+            .map_err(|rollback| format!("{error}; and the rollback failed too: {rollback}"))?;
+        return Err(format!(
+            "{error} (production was rolled back and is unchanged)"
+        ));
     }
-    Ok(())
+    failpoint::hit(COMMIT_POINT)?;
+    close(store, warehouse, journal, State::Committed)
 }
 
-fn roll_back(
+/// Undoes what a promotion may have done before its commit point, from
+/// its journal alone; safe to run again after a crash half-way.
+fn restore(
     store: &dyn ObjectStore,
     warehouse: &dyn Warehouse,
-    mut journal: Journal,
+    journal: &Journal,
 ) -> Result<(), String> {
     for key in &journal.created {
         match store.delete(key) {
@@ -301,20 +454,32 @@ fn roll_back(
             Err(error) => return Err(format!("deleting {key}: {error}")),
         }
     }
-    for state in &journal.tables {
+    failpoint::hit("rollback:after-objects-deleted")?;
+    for (index, state) in journal.tables.iter().enumerate() {
         let table = checked(&state.table)?;
-        let backup = backup_of(&table)?;
-        if !state.existed {
-            warehouse.drop_table(&table).map_err(|e| e.to_string())?;
-        } else if warehouse.table_exists(&backup).map_err(|e| e.to_string())? {
-            warehouse
-                .copy_table(&backup, &table)
-                .map_err(|e| format!("restoring {table}: {e}"))?;
-            warehouse.drop_table(&backup).map_err(|e| e.to_string())?;
+        match &state.backup {
+            _ if !state.existed => warehouse.drop_table(&table).map_err(|e| e.to_string())?,
+            Some(backup) => {
+                let backup = checked(backup)?;
+                // Backups are taken before anything else: a named backup
+                // that was never taken means the table was never touched.
+                if warehouse.table_exists(&backup).map_err(|e| e.to_string())? {
+                    warehouse
+                        .copy_table(&backup, &table)
+                        .map_err(|e| format!("restoring {table}: {e}"))?;
+                }
+            }
+            None => tracing::warn!(
+                %table,
+                run_id = %journal.run_id,
+                "the journal (written by an earlier version) names no backup of this table; it is left as it is"
+            ),
         }
-        // An existing table without a backup was never touched: the
-        // backups are taken before anything else.
+        if index == 0 {
+            failpoint::hit("rollback:after-first-table")?;
+        }
     }
+    failpoint::hit("rollback:after-tables-restored")?;
     match &journal.previous {
         Some(previous) => store.put(LAST_PROMOTED, &to_json(previous)),
         None => match store.delete(LAST_PROMOTED) {
@@ -323,10 +488,40 @@ fn roll_back(
         },
     }
     .map_err(|e| e.to_string())?;
-    journal.state = State::RolledBack;
-    archive(store, &journal)?;
-    store.delete(IN_PROGRESS).map_err(|e| e.to_string())?;
-    Ok(())
+    failpoint::hit("rollback:after-pointer")
+}
+
+/// The end of a promotion, committed or rolled back: the journal archived
+/// under its run, the backups dropped, [`IN_PROGRESS`] deleted. Safe to
+/// run again after a crash half-way.
+fn close(
+    store: &dyn ObjectStore,
+    warehouse: &dyn Warehouse,
+    mut journal: Journal,
+    state: State,
+) -> Result<(), String> {
+    journal.state = state;
+    let key = run_key(journal.run_id.as_str(), "promotion.json").map_err(|e| e.to_string())?;
+    store
+        .put(&key, &to_json(&journal))
+        .map_err(|e| e.to_string())?;
+    failpoint::hit(match state {
+        State::Committed => "promote:after-archive",
+        _ => "rollback:after-archive",
+    })?;
+    for backup in journal.tables.iter().filter_map(|t| t.backup.as_ref()) {
+        warehouse
+            .drop_table(&checked(backup)?)
+            .map_err(|e| format!("dropping the backup {backup}: {e}"))?;
+    }
+    failpoint::hit(match state {
+        State::Committed => "promote:after-backups-dropped",
+        _ => "rollback:after-backups-dropped",
+    })?;
+    match store.delete(IN_PROGRESS) {
+        Ok(()) | Err(StoreError::NotFound(_)) => Ok(()),
+        Err(error) => Err(error.to_string()),
+    }
 }
 
 /// Each part of the staging partition `from` and its production key.
@@ -356,16 +551,12 @@ fn write_journal(store: &dyn ObjectStore, journal: &Journal) -> Result<(), Strin
         })
 }
 
-fn archive(store: &dyn ObjectStore, journal: &Journal) -> Result<(), String> {
-    let key = run_key(journal.run_id.as_str(), "promotion.json").map_err(|e| e.to_string())?;
-    store
-        .put(&key, &to_json(journal))
-        .map_err(|e| e.to_string())
-}
-
-fn backup_of(table: &TableRef) -> Result<TableRef, String> {
+/// The backup `run` takes of `table`: `{table}__rollback_{run}`, the run id
+/// in lowercase with `_` for `-`.
+fn backup_of(table: &TableRef, run: &RunId) -> Result<TableRef, String> {
+    let run = run.as_str().to_ascii_lowercase().replace('-', "_");
     table
-        .sibling(&format!("{}__rollback", table.table))
+        .sibling(&format!("{}__rollback_{run}", table.table))
         .map_err(|e| e.to_string())
 }
 
@@ -380,43 +571,4 @@ fn checked(table: &TableRef) -> Result<TableRef, String> {
 
 fn to_json(value: &impl Serialize) -> Vec<u8> {
     serde_json::to_vec_pretty(value).expect("journals are plain data")
-}
-
-/// Fails (or, with `:pause`, waits a minute) when [`FAILPOINT_VARIABLE`]
-/// names `point`.
-fn failpoint(point: &str) -> Result<(), String> {
-    let Ok(wanted) = std::env::var(FAILPOINT_VARIABLE) else {
-        return Ok(());
-    };
-    match wanted.strip_prefix(point) {
-        Some("") => Err(format!("injected failure at {point}")),
-        Some(":pause") => {
-            eprintln!("failpoint {point}: pausing");
-            std::thread::sleep(std::time::Duration::from_secs(60));
-            Ok(())
-        }
-        _ => Ok(()),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_holder_lives_while_its_process_does_or_within_the_lease() {
-        let mut holder = Holder::this_process();
-        assert!(holder.may_be_alive());
-        let mut child = std::process::Command::new("true").spawn().unwrap();
-        holder.pid = child.id();
-        child.wait().unwrap();
-        assert!(!holder.may_be_alive(), "a reaped process is dead");
-        holder.host = "another-host".into();
-        assert!(
-            holder.may_be_alive(),
-            "another host's promotion is live within the lease"
-        );
-        holder.started_at -= chrono::Duration::hours(LEASE_HOURS + 1);
-        assert!(!holder.may_be_alive());
-    }
 }
