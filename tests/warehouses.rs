@@ -355,6 +355,48 @@ fn bigquery_errors_carry_the_job_id_and_the_servers_message() {
 }
 
 #[test]
+fn bigquery_dry_runs_refuse_every_statement_but_select() {
+    let setup = emulators("dry_run");
+    setup.warehouse.ensure_dataset(&setup.dataset).unwrap();
+    setup
+        .warehouse
+        .create_table(&setup.table("trades"), &Trade::contract())
+        .unwrap();
+    let statement = |sql: String| {
+        let mut query = Query::new(Dialect::BigQuery);
+        query.sql = sql;
+        query
+    };
+    let table = format!("`{}`.`trades`", setup.dataset);
+    setup
+        .warehouse
+        .check_reads_only(&statement(format!("SELECT COUNT(*) AS n FROM {table}")))
+        .unwrap();
+    for (sql, kind) in [
+        (format!("DELETE FROM {table} WHERE TRUE"), "DELETE"),
+        (format!("DROP TABLE {table}"), "DROP_TABLE"),
+        (
+            format!("INSERT INTO {table} (trade_id) VALUES (1)"),
+            "INSERT",
+        ),
+    ] {
+        let refused = setup
+            .warehouse
+            .check_reads_only(&statement(sql.clone()))
+            .unwrap_err()
+            .to_string();
+        assert!(refused.contains(kind), "{sql}: {refused}");
+    }
+    // The dry runs ran nothing.
+    assert!(
+        setup
+            .warehouse
+            .table_exists(&setup.table("trades"))
+            .unwrap()
+    );
+}
+
+#[test]
 fn hostile_table_names_never_reach_sql() {
     assert!(TableRef::new("staging", "trades; DROP TABLE x").is_err());
     assert!(TableRef::new("staging`", "trades").is_err());

@@ -268,3 +268,24 @@ fn only_one_minute_klines_are_extracted() {
         "nothing was requested"
     );
 }
+
+#[test]
+fn an_answer_larger_than_the_policy_allows_is_refused_unread() {
+    let server = serve(vec![]);
+    let extractor = BinanceExtractor {
+        policy: HttpPolicy {
+            max_body_bytes: 1024,
+            ..extractor().policy
+        },
+    };
+    let error = failure(&extractor, &server.url);
+    assert!(
+        error.contains("larger than 1024 bytes; refusing to read it"),
+        "{error}"
+    );
+    assert_eq!(
+        server.requests.lock().unwrap().len(),
+        1,
+        "a body too large is not retried"
+    );
+}

@@ -140,7 +140,88 @@ fn first_words(statement: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
     use super::*;
+    use crate::pipeline::promote::EPOCH;
+    use crate::store::{LocalStore, StoreError};
+
+    /// A local store whose promotion epoch moves on each of the first
+    /// `moves` times it is read after a query: promotions starting while
+    /// queries read.
+    struct Promoting {
+        inner: LocalStore,
+        reads: AtomicUsize,
+        moves: usize,
+    }
+
+    impl ObjectStore for Promoting {
+        fn put(&self, key: &str, bytes: &[u8]) -> Result<(), StoreError> {
+            self.inner.put(key, bytes)
+        }
+        fn put_new(&self, key: &str, bytes: &[u8]) -> Result<(), StoreError> {
+            self.inner.put_new(key, bytes)
+        }
+        fn get(&self, key: &str) -> Result<Vec<u8>, StoreError> {
+            if key == EPOCH {
+                let read = self.reads.fetch_add(1, Ordering::SeqCst);
+                // Read 2k comes before the k-th query, 2k + 1 after it.
+                let attempt = read / 2;
+                let epoch = match read % 2 {
+                    0 => attempt,
+                    _ => attempt + usize::from(attempt < self.moves),
+                };
+                return Ok(epoch.to_string().into_bytes());
+            }
+            self.inner.get(key)
+        }
+        fn list(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
+            self.inner.list(prefix)
+        }
+        fn copy(&self, from: &str, to: &str) -> Result<(), StoreError> {
+            self.inner.copy(from, to)
+        }
+        fn delete(&self, key: &str) -> Result<(), StoreError> {
+            self.inner.delete(key)
+        }
+        fn exists(&self, key: &str) -> Result<bool, StoreError> {
+            self.inner.exists(key)
+        }
+    }
+
+    #[cfg(feature = "duckdb")]
+    #[test]
+    fn a_promotion_starting_during_a_query_makes_it_read_again_or_give_up() {
+        let dir = tempfile::tempdir().unwrap();
+        let warehouse = crate::warehouse::DuckDbWarehouse::in_memory().unwrap();
+        let lease = chrono::Duration::seconds(60);
+        for (moves, reads_needed) in [(0, Some(2)), (1, Some(4)), (2, Some(6)), (3, None)] {
+            let store = Promoting {
+                inner: LocalStore::new(dir.path()).unwrap(),
+                reads: AtomicUsize::new(0),
+                moves,
+            };
+            let outcome = query_production(&store, &warehouse, "SELECT 42 AS answer", lease);
+            match reads_needed {
+                Some(reads) => {
+                    let rows = outcome.unwrap();
+                    assert_eq!(
+                        rows.column("answer")
+                            .unwrap()
+                            .get(0)
+                            .unwrap()
+                            .extract::<i32>(),
+                        Some(42)
+                    );
+                    assert_eq!(store.reads.load(Ordering::SeqCst), reads, "{moves} moves");
+                }
+                None => assert!(
+                    outcome.unwrap_err().contains("promotions kept starting"),
+                    "{moves} moves"
+                ),
+            }
+        }
+    }
 
     #[test]
     fn selects_pass() {
