@@ -100,9 +100,10 @@ pub fn read_files(paths: &[PathBuf]) -> Result<Input, InputError> {
             }
             Format::Parquet => read_parquet(path)?,
             Format::Ndjson => {
+                let lines = scan_ndjson(path)?;
                 let frame = read_ndjson(path)?;
                 let rows = frame.height() as u64;
-                (frame.lazy(), rows, ndjson_lines(path))
+                (frame.lazy(), rows, Some(lines))
             }
         };
         let lines = lines.unwrap_or_default();
@@ -178,6 +179,11 @@ fn read_csv_with_lines(path: &Path) -> Result<(DataFrame, Lines), InputError> {
         .map_err(|error| csv_error(path, &error, None, &mut counter))?
         .clone();
     let names: Vec<String> = header.iter().map(str::to_string).collect();
+    check_csv_header(
+        path,
+        &names,
+        counter.line_at(header.position().map_or(0, |p| p.byte())),
+    )?;
     let mut columns: Vec<Vec<Option<String>>> = vec![Vec::new(); names.len()];
     let mut record = csv::StringRecord::new();
     let mut lines = Lines::default();
@@ -204,6 +210,40 @@ fn read_csv_with_lines(path: &Path) -> Result<(DataFrame, Lines), InputError> {
     let frame = DataFrame::new_infer_height(series)
         .map_err(|error| InputError::new(path, error.to_string()))?;
     Ok((frame, lines))
+}
+
+/// Refuses a header that cannot name a table's columns: none at all (an
+/// empty file), one name twice, or one name that is the whole header
+/// joined by another delimiter than the comma.
+fn check_csv_header(path: &Path, names: &[String], line: u64) -> Result<(), InputError> {
+    let problem = |message: String| {
+        let mut problem = InputError::new(path, message);
+        problem.line = Some(line);
+        problem
+    };
+    if names.iter().all(String::is_empty) {
+        return Err(InputError::new(path, "the file has no header line"));
+    }
+    for (index, name) in names.iter().enumerate() {
+        if let Some(again) = names[index + 1..].iter().position(|other| other == name) {
+            let mut found = problem(format!(
+                "the header names this column twice (fields {} and {})",
+                index + 1,
+                index + again + 2
+            ));
+            found.column = Some(name.clone());
+            return Err(found);
+        }
+    }
+    if let [only] = names
+        && let Some(delimiter) = [';', '\t', '|'].into_iter().find(|d| only.contains(*d))
+    {
+        return Err(problem(format!(
+            "the header is one column holding `{}`: the file seems delimited by {delimiter:?}, and CSV here is comma-separated",
+            crate::report::escape_controls(only)
+        )));
+    }
+    Ok(())
 }
 
 /// The 1-based line of byte offsets in a text, counted forward.
@@ -326,18 +366,59 @@ fn locate_ndjson_error(path: &Path) -> Option<InputError> {
     None
 }
 
-/// The line of each row of an NDJSON file: every line that is not blank.
-fn ndjson_lines(path: &Path) -> Option<Lines> {
-    let file = File::open(path).ok()?;
+/// How deep JSON values may nest: deeper ones are refused before the JSON
+/// reader sees them (its recursion would overflow the stack).
+const MAX_JSON_DEPTH: usize = 64;
+
+/// The line of each row of an NDJSON file (every line that is not blank),
+/// after checking that there is one and that no value nests deeper than
+/// [`MAX_JSON_DEPTH`].
+fn scan_ndjson(path: &Path) -> Result<Lines, InputError> {
+    let file = File::open(path).map_err(|error| InputError::new(path, error.to_string()))?;
     let mut lines = Lines::default();
     let mut row = 0;
-    for (index, line) in BufReader::new(file).lines().enumerate() {
-        if !line.ok()?.trim().is_empty() {
-            lines.push(row, index as u64 + 1);
-            row += 1;
+    for (index, line) in BufReader::new(file).split(b'\n').enumerate() {
+        let line = line.map_err(|error| InputError::new(path, error.to_string()))?;
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        if nesting(&line) > MAX_JSON_DEPTH {
+            let mut problem = InputError::new(
+                path,
+                format!("a value nests deeper than {MAX_JSON_DEPTH} levels"),
+            );
+            problem.line = Some(index as u64 + 1);
+            return Err(problem);
+        }
+        lines.push(row, index as u64 + 1);
+        row += 1;
+    }
+    if row == 0 {
+        return Err(InputError::new(path, "the file holds no JSON line"));
+    }
+    Ok(lines)
+}
+
+/// The deepest nesting of arrays and objects in one line of JSON, brackets
+/// inside strings aside.
+fn nesting(line: &[u8]) -> usize {
+    let (mut depth, mut deepest, mut in_string, mut escaped) = (0usize, 0, false, false);
+    for byte in line {
+        match (in_string, escaped, byte) {
+            (true, true, _) => escaped = false,
+            (true, false, b'\\') => escaped = true,
+            (true, false, b'"') => in_string = false,
+            (true, false, _) => {}
+            (false, _, b'"') => in_string = true,
+            (false, _, b'[' | b'{') => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            (false, _, b']' | b'}') => depth = depth.saturating_sub(1),
+            _ => {}
         }
     }
-    Some(lines)
+    deepest
 }
 
 #[cfg(test)]

@@ -129,7 +129,7 @@ pub enum RowTest {
         /// The column.
         column: String,
     },
-    /// The value lies outside the bounds, or is NaN.
+    /// The value lies outside the bounds, or is NaN or infinite.
     OutOfRange {
         /// The column.
         column: String,

@@ -115,8 +115,9 @@ fn out_of_range(
     };
     let below = min.map(|bound| beyond(bound, true)).transpose()?;
     let above = max.map(|bound| beyond(bound, false)).transpose()?;
-    let not_a_number = dtype.is_float().then(|| value.is_nan());
-    Ok(any_of([below, above, not_a_number]))
+    // NaN and ±infinity are no real number: never within a range.
+    let not_finite = dtype.is_float().then(|| value.is_finite().not());
+    Ok(any_of([below, above, not_finite]))
 }
 
 /// The column and the bound as two expressions of one comparable dtype.

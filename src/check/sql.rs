@@ -208,9 +208,10 @@ impl<'a> SqlCompiler<'a> {
             conditions.push(format!("{value} {operator} {limit}"));
         }
         if float {
+            // NaN and ±infinity are no real number: never within a range.
             conditions.push(match dialect {
-                Dialect::BigQuery => format!("IS_NAN({quoted})"),
-                Dialect::DuckDb => format!("isnan({quoted})"),
+                Dialect::BigQuery => format!("IS_NAN({quoted}) OR IS_INF({quoted})"),
+                Dialect::DuckDb => format!("isnan({quoted}) OR isinf({quoted})"),
             });
         }
         Ok(any_of(conditions))

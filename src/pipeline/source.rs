@@ -104,7 +104,11 @@ impl Extractor for FilesExtractor {
                 .last();
             let place = match (file, problem.row) {
                 (Some((first, file)), Some(row)) => {
-                    format!("{}, row {}", file.path, row - first + 1)
+                    let line = file
+                        .line_of(row - first)
+                        .map(|line| format!(":{line}"))
+                        .unwrap_or_default();
+                    format!("{}{line}, row {}", file.path, row - first + 1)
                 }
                 _ => self.files.join(", "),
             };
@@ -136,10 +140,12 @@ pub fn cast_to_contract(frame: DataFrame, contract: &Contract) -> Result<DataFra
     if let Some(finding) = conformance.findings.first() {
         return Err(CastProblem {
             row: None,
-            message: finding
-                .message
-                .clone()
-                .unwrap_or_else(|| finding.id.clone()),
+            message: format!(
+                "column `{}`: {} (expected {})",
+                finding.columns.join("`, `"),
+                finding.message.as_deref().unwrap_or(&finding.id),
+                finding.expected
+            ),
         });
     }
     let names: Vec<&str> = contract.fields.iter().map(|f| f.name.as_str()).collect();
@@ -159,7 +165,7 @@ pub fn cast_to_contract(frame: DataFrame, contract: &Contract) -> Result<DataFra
             .lazy()
             .with_row_index("__row", None)
             .filter(coercion.lost.clone())
-            .select([col("__row"), col(&coercion.column).cast(DataType::String)])
+            .select([col("__row"), col(&coercion.column)])
             .limit(1)
             .collect()
             .map_err(|error| CastProblem {
@@ -172,10 +178,13 @@ pub fn cast_to_contract(frame: DataFrame, contract: &Contract) -> Result<DataFra
                 .ok()
                 .and_then(|c| c.get(0).ok())
                 .and_then(|v| v.extract::<u64>());
+            // Shown as reports show values: a time beyond the calendar as
+            // its ticks (Polars' own text for it panics).
             let value = lost
                 .column(&coercion.column)
                 .ok()
-                .and_then(|c| c.get(0).ok().map(|v| v.to_string()));
+                .and_then(|c| c.get(0).ok())
+                .map(|v| crate::validate::json_value(&v).to_string());
             return Err(CastProblem {
                 row,
                 message: format!(

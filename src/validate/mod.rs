@@ -21,7 +21,7 @@
 //! NULL semantics: a NULL passes every value check (range, length, regex,
 //! one_of, unique), as in pandera and BigQuery; a NULL in a REQUIRED column
 //! fails `<column>.not_null`. A row rule fails only when it is FALSE. NaN
-//! fails a range check.
+//! and ±infinity fail a range check (no real number is infinite).
 
 mod outcome;
 mod run;

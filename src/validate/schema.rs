@@ -173,9 +173,10 @@ fn coercion(name: &str, have: &DataType, want: &DataType) -> Option<Coercion> {
             exact: true,
             cache: true,
         }),
-        (DataType::String, DataType::Decimal(_, scale)) => {
-            source.clone().str().to_decimal(*scale).cast(want.clone())
-        }
+        (DataType::String, DataType::Decimal(_, scale)) => decimal_text(source.clone(), *scale)
+            .str()
+            .to_decimal(*scale)
+            .cast(want.clone()),
         (DataType::String, DataType::Boolean) => {
             let text = source.clone().str().to_lowercase();
             when(text.clone().eq(lit("true")))
@@ -197,6 +198,26 @@ fn coercion(name: &str, have: &DataType, want: &DataType) -> Option<Coercion> {
         lost,
         description: format!("cast from {have} to {want}"),
     })
+}
+
+/// `text` with every value whose exponent could not scale to a decimal of
+/// `scale` digits (`1e2147483647`, `1e80`) made NULL first: Polars' parser
+/// overflows on them (a panic, or a wrong value in release builds). Such a
+/// value then fails `<column>.parse` like any text that does not parse.
+fn decimal_text(text: Expr, scale: usize) -> Expr {
+    let exponent = text
+        .clone()
+        .str()
+        .extract(lit(r"[eE]([+-]?[0-9]{1,6})\s*$"), 1)
+        .cast(DataType::Int64);
+    let plain = text.clone().str().contains(lit("[eE]"), false).not();
+    let scalable = exponent
+        .clone()
+        .gt_eq(lit(-38i64))
+        .and((exponent + lit(scale as i64)).lt_eq(lit(38i64)));
+    when(plain.or(scalable))
+        .then(text)
+        .otherwise(lit(NULL).cast(DataType::String))
 }
 
 pub(super) fn finding(column: &str, problem: &str, expected: String, message: &str) -> CheckResult {

@@ -10,8 +10,8 @@ pub fn json_value(value: &AnyValue) -> Value {
     match value {
         AnyValue::Null => Value::Null,
         AnyValue::Boolean(flag) => (*flag).into(),
-        AnyValue::String(text) => (*text).into(),
-        AnyValue::StringOwned(text) => text.as_str().into(),
+        AnyValue::String(text) => shown(text).into(),
+        AnyValue::StringOwned(text) => shown(text.as_str()).into(),
         AnyValue::Int8(v) => (*v).into(),
         AnyValue::Int16(v) => (*v).into(),
         AnyValue::Int32(v) => (*v).into(),
@@ -29,6 +29,22 @@ pub fn json_value(value: &AnyValue) -> Value {
         AnyValue::Decimal(value, _, scale) => decimal(*value, *scale).into(),
         other => other.to_string().into(),
     }
+}
+
+/// The longest text a report shows whole, in bytes.
+const LONGEST_SHOWN: usize = 1024;
+
+/// `text`, or its start and its length when it is longer than
+/// [`LONGEST_SHOWN`] (a 10 MB field makes no readable example).
+fn shown(text: &str) -> String {
+    if text.len() <= LONGEST_SHOWN {
+        return text.to_string();
+    }
+    let mut cut = LONGEST_SHOWN;
+    while !text.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    format!("{}… ({} bytes in all)", &text[..cut], text.len())
 }
 
 fn float(value: f64) -> Value {
@@ -110,6 +126,17 @@ mod tests {
         assert_eq!(decimal(123_456, 2), "1234.56");
         assert_eq!(decimal(-5, 3), "-0.005");
         assert_eq!(decimal(42, 0), "42");
+    }
+
+    #[test]
+    fn long_text_is_shown_by_its_start_and_length() {
+        let long = "é".repeat(4000);
+        let Value::String(shown) = json_value(&AnyValue::String(&long)) else {
+            panic!("text stays text")
+        };
+        assert!(shown.ends_with("… (8000 bytes in all)"), "{shown}");
+        assert!(shown.len() < 1100);
+        assert_eq!(json_value(&AnyValue::String("short")), Value::from("short"));
     }
 
     #[test]
