@@ -92,20 +92,20 @@ pub fn read_files(paths: &[PathBuf]) -> Result<Input, InputError> {
                 "unknown format: name it .csv, .parquet, .ndjson or .jsonl",
             )
         })?;
-        let (frame, rows, lines) = match format {
+        let (frame, rows, lines) = guarded(path, || match format {
             Format::Csv => {
                 let (frame, lines) = read_csv_with_lines(path)?;
                 let rows = frame.height() as u64;
-                (frame.lazy(), rows, Some(lines))
+                Ok((frame.lazy(), rows, Some(lines)))
             }
-            Format::Parquet => read_parquet(path)?,
+            Format::Parquet => read_parquet(path),
             Format::Ndjson => {
                 let lines = scan_ndjson(path)?;
                 let frame = read_ndjson(path)?;
                 let rows = frame.height() as u64;
-                (frame.lazy(), rows, Some(lines))
+                Ok((frame.lazy(), rows, Some(lines)))
             }
-        };
+        })?;
         let lines = lines.unwrap_or_default();
         files.push(SourceFile {
             path: path.display().to_string(),
@@ -158,6 +158,34 @@ impl Lines {
             }
         }
     }
+}
+
+/// Runs `read` on the file at `path`, turning a panic inside it into the
+/// file's error: the readers of foreign formats (Polars' Parquet footer
+/// parser among them) panic on some damaged files, and a damaged file is
+/// bad input, not a crash.
+pub fn guarded<T>(
+    path: &Path,
+    read: impl FnOnce() -> Result<T, InputError>,
+) -> Result<T, InputError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(read)).unwrap_or_else(|panic| {
+        Err(InputError::new(
+            path,
+            format!(
+                "the file is damaged: its reader gave up ({})",
+                panic_message(&*panic)
+            ),
+        ))
+    })
+}
+
+/// The message a panic carried.
+pub fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|text| text.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "no message".into())
 }
 
 /// A CSV file as text columns; an empty field is NULL.
@@ -319,6 +347,9 @@ fn read_parquet(path: &Path) -> Result<(LazyFrame, u64, Option<Lines>), InputErr
         ScanArgsParquet::default(),
     )
     .map_err(fail)?;
+    // The footer's schema is read (and checked) now, so a damaged one is
+    // this file's error, not the validation's.
+    scan.clone().collect_schema().map_err(fail)?;
     let counted = scan.clone().select([len()]).collect().map_err(fail)?;
     let rows = counted.columns()[0]
         .get(0)

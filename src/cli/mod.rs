@@ -366,9 +366,17 @@ fn execute(
                 validate_in_warehouse(warehouse.as_ref(), &table, Rows::All, contract, &options)
                     .map_err(|error| error.to_string())?
             } else {
-                let input =
-                    input::read_files(&expand_globs(&files)?).map_err(|error| error.to_string())?;
-                validate(input, contract, &options).map_err(|error| error.to_string())?
+                let paths = expand_globs(&files)?;
+                let input = input::read_files(&paths).map_err(|error| error.to_string())?;
+                // The files are read as the checks run: a damaged page is
+                // found then, and named by its file.
+                validate(input, contract, &options).map_err(|error| {
+                    let names: Vec<String> = paths
+                        .iter()
+                        .map(|path| path.display().to_string())
+                        .collect();
+                    format!("{}: {error}", names.join(", "))
+                })?
             };
             let rendered = match format {
                 ReportFormat::Text => report.render_text(color),

@@ -89,9 +89,18 @@ impl Extractor for FilesExtractor {
         else {
             unreachable!("read_files returns files");
         };
-        let frame = frame
-            .collect()
-            .map_err(|error| ExtractError(format!("reading {}: {error}", self.files.join(", "))))?;
+        let reading =
+            |error: String| ExtractError(format!("reading {}: {error}", self.files.join(", ")));
+        // A damaged page is found as the frame is read: an error, or a
+        // panic of its reader, either way this file's error.
+        let frame = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| frame.collect()))
+            .map_err(|panic| {
+                reading(format!(
+                    "the data is damaged: its reader gave up ({})",
+                    crate::input::panic_message(&*panic)
+                ))
+            })?
+            .map_err(|error| reading(error.to_string()))?;
         let frame = cast_to_contract(frame, contract).map_err(|problem| {
             let file = files
                 .iter()
