@@ -10,7 +10,7 @@ pub mod sample;
 pub mod transform;
 
 use datacontract::pipeline::http::HttpPolicy;
-use datacontract::pipeline::{Comparison, Pipeline, Reconciliation};
+use datacontract::pipeline::{Comparison, History, Pipeline, Reconciliation};
 use datacontract::{DataContract, Registry, Severity};
 use polars::prelude::*;
 
@@ -37,6 +37,14 @@ pub fn pipeline_with(policy: HttpPolicy) -> Pipeline {
         api: Some(Box::new(binance::BinanceExtractor { policy })),
         transform: Box::new(transform::transform),
         reconciliations: vec![hours_preserved(), volume_preserved()],
+        // Returns, volatility and outliers look 24 bars back: an hourly run
+        // reads the production klines of the 24 hours before its own.
+        history: Some(History {
+            lookback: chrono::Duration::hours(24),
+            raw_time: "open_time".into(),
+            processed_time: "bar_start".into(),
+            period: chrono::Duration::hours(1),
+        }),
     }
 }
 

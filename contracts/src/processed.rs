@@ -64,7 +64,7 @@ pub struct ProcessedKline {
     #[contract(min = 0, max = 59)]
     pub minutes_missing: i64,
     /// Whether the hour's return is an outlier: more than 5 median absolute
-    /// deviations from the median over the surrounding day.
+    /// deviations from the median of the last 24 hourly returns.
     pub is_outlier: bool,
     /// The trading session the hour opens in, from the session calendar:
     /// `asia` (00–08 UTC), `europe` (08–16 UTC) or `americas` (16–24 UTC).

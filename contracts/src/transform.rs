@@ -8,12 +8,18 @@
 //! 3. **Join**: the session calendar (which market opens the hour).
 //! 4. **Structure**: returns, log returns, 24-hour rolling volatility, and
 //!    an outlier flag (a return more than 5 median absolute deviations from
-//!    the day's median).
+//!    the median of the last 24 returns).
+//!
+//! Every value of a bar depends on that bar and the 24 before it only, each
+//! window computed on its own (no running sum whose rounding would depend
+//! on where the input starts). So an hourly run that sees the 24 hours
+//! before it (the pipeline's [`History`](datacontract::pipeline::History))
+//! makes exactly the bars one daily run makes.
 
 use polars::prelude::*;
 
-/// How many hourly returns the volatility spans.
-const VOLATILITY_WINDOW: i64 = 24;
+/// How many bars (this one included) the rolling statistics span.
+const WINDOW: i64 = 24;
 /// How many median absolute deviations make an outlier.
 const OUTLIER_MADS: f64 = 5.0;
 
@@ -90,7 +96,6 @@ pub fn transform(raw: LazyFrame) -> PolarsResult<LazyFrame> {
                 .over([col("symbol")])?
                 .alias("previous_close"),
             col("bar_start").dt().hour().alias("hour"),
-            col("bar_start").dt().truncate(lit("1d")).alias("day"),
         ])
         .with_columns([
             (col("close") / col("previous_close") - lit(1.0)).alias("return_1h"),
@@ -141,65 +146,46 @@ fn natural_log(expr: Expr) -> Expr {
     )
 }
 
+/// The values of `column` in the last 24 bars of the symbol, this one
+/// included (NULL where a bar or its value is missing), as a list.
+fn last_window(column: &str) -> PolarsResult<Expr> {
+    let bars: Vec<Expr> = (0..WINDOW)
+        .map(|back| col(column).shift(lit(back)).over([col("symbol")]))
+        .collect::<PolarsResult<_>>()?;
+    concat_list(bars)
+}
+
 /// Adds `volatility_24h`: the sample standard deviation of the last 24 log
-/// returns of the symbol, from running sums (Polars' rolling windows need a
-/// feature this build leaves out); NULL until 24 returns exist.
+/// returns of the symbol; NULL until 24 returns exist.
 fn with_rolling_volatility(frame: LazyFrame) -> PolarsResult<LazyFrame> {
-    let window = VOLATILITY_WINDOW;
-    let returns = col("log_return_1h");
-    let running = |expr: Expr, name: &str| -> PolarsResult<Expr> {
-        Ok(expr
-            .fill_null(lit(0.0))
-            .cum_sum(false)
-            .over([col("symbol")])?
-            .alias(name))
-    };
-    let in_window = |name: &str| -> PolarsResult<Expr> {
-        let earlier = col(name).shift(lit(window)).over([col("symbol")])?;
-        Ok(col(name) - earlier.fill_null(lit(0.0)))
-    };
-    let n = window as f64;
-    let sum = in_window("__sum")?;
-    let variance = (in_window("__squares")? - sum.clone() * sum / lit(n)) / lit(n - 1.0);
-    Ok(frame
-        .with_columns([
-            running(returns.clone(), "__sum")?,
-            running(returns.clone() * returns.clone(), "__squares")?,
-            running(returns.is_not_null().cast(DataType::Float64), "__count")?,
-        ])
-        .with_column(
-            when(in_window("__count")?.eq(lit(n)))
-                .then(
-                    when(variance.clone().lt(lit(0.0)))
-                        .then(lit(0.0))
-                        .otherwise(variance)
-                        .sqrt(),
-                )
-                .otherwise(lit(NULL).cast(DataType::Float64))
-                .alias("volatility_24h"),
-        ))
+    let window = last_window("log_return_1h")?;
+    let returns = window.clone().list().drop_nulls().list().len();
+    Ok(frame.with_column(
+        when(returns.eq(lit(WINDOW as u32)))
+            .then(window.list().agg(element().std(1)))
+            .otherwise(lit(NULL).cast(DataType::Float64))
+            .alias("volatility_24h"),
+    ))
 }
 
 /// Adds `is_outlier`: whether the hour's return lies more than 5 median
-/// absolute deviations from the median return of its day (false when the
-/// return is NULL or the day's returns do not vary).
+/// absolute deviations from the median of the last 24 returns (false when
+/// the return is NULL or those returns do not vary).
 fn with_outlier_flag(frame: LazyFrame) -> PolarsResult<LazyFrame> {
-    let group = || [col("symbol"), col("day")];
-    let deviation = col("return_1h") - col("__median");
-    Ok(frame
-        .with_column(col("return_1h").median().over(group())?.alias("__median"))
-        .with_column(
-            when(deviation.clone().lt(lit(0.0)))
-                .then(-deviation.clone())
-                .otherwise(deviation)
-                .alias("__deviation"),
-        )
-        .with_column(col("__deviation").median().over(group())?.alias("__mad"))
-        .with_column(
-            col("__deviation")
-                .gt(lit(OUTLIER_MADS) * col("__mad"))
-                .and(col("__mad").gt(lit(0.0)))
-                .fill_null(lit(false))
-                .alias("is_outlier"),
-        ))
+    let window = last_window("return_1h")?;
+    let median = window.clone().list().agg(element().median());
+    let deviation = window
+        .list()
+        .agg((element() - element().median()).abs().median());
+    let distance = col("return_1h") - median;
+    let distance = when(distance.clone().lt(lit(0.0)))
+        .then(-distance.clone())
+        .otherwise(distance);
+    Ok(frame.with_column(
+        distance
+            .gt(lit(OUTLIER_MADS) * deviation.clone())
+            .and(deviation.gt(lit(0.0)))
+            .fill_null(lit(false))
+            .alias("is_outlier"),
+    ))
 }

@@ -17,6 +17,7 @@ pub mod config;
 pub mod environment;
 pub mod failpoint;
 mod frame;
+pub mod history;
 pub mod html;
 pub mod http;
 pub mod landing;
@@ -35,6 +36,7 @@ use polars::prelude::{LazyFrame, PolarsResult};
 pub use config::{Config, ConfigError, Layers};
 pub use environment::Environment;
 pub use frame::{FrameError, records_to_frame};
+pub use history::History;
 pub use reconcile::{Comparison, Reconciliation};
 pub use report::{Outcome, RunReport};
 pub use run_id::RunId;
@@ -64,4 +66,7 @@ pub struct Pipeline {
     pub transform: Transform,
     /// Expectations of the output relative to the input, checked at gate 2.
     pub reconciliations: Vec<Reconciliation>,
+    /// The production history the transform needs besides the run's rows
+    /// (rolling statistics), if any.
+    pub history: Option<History>,
 }

@@ -8,6 +8,7 @@ use polars::prelude::*;
 
 use super::config::{Config, Layers, Source, ValidationEngine, WarehouseConfig};
 use super::environment::Environment;
+use super::history::WithHistory;
 use super::landing::{Landed, land};
 use super::profile::{drift, profile};
 use super::promote::{Plan, Recovery, last_promoted, promote, recover};
@@ -289,15 +290,42 @@ impl Run<'_> {
             return Ok(Outcome::StoppedAtRawGate);
         }
 
-        let processed = self.stage("transform", |run, stage| {
-            stage.rows_in = Some(raw.height() as u64);
-            let output = (run.pipeline.transform)(raw.clone().lazy())
+        let (processed, input_of_output) = self.stage("transform", |run, stage| {
+            let with_history = match &run.pipeline.history {
+                Some(history) => history.before(
+                    &raw,
+                    run.warehouse,
+                    &tables.production_raw,
+                    &run.pipeline.raw,
+                )?,
+                None => WithHistory {
+                    input: raw.clone(),
+                    from: None,
+                    history_rows: 0,
+                },
+            };
+            stage.rows_in = Some(with_history.input.height() as u64);
+            let mut output = (run.pipeline.transform)(with_history.input.clone().lazy())
                 .and_then(LazyFrame::collect)
                 .map_err(|e| format!("the transform failed: {e}"))?;
+            // With history, the output keeps only this run's periods, and
+            // the expectations compare it with the rows they come from.
+            let mut input_of_output = raw.clone();
+            if let (Some(history), Some(from)) = (&run.pipeline.history, with_history.from) {
+                output = since(&output, &history.processed_time, from)?;
+                input_of_output = since(&with_history.input, &history.raw_time, from)?;
+            }
             matches_contract(&output, &run.pipeline.processed)?;
             stage.rows_out = Some(output.height() as u64);
-            stage.summary = format!("{} rows → {} rows", raw.height(), output.height());
-            Ok(output)
+            stage.summary = match with_history.history_rows {
+                0 => format!("{} rows → {} rows", raw.height(), output.height()),
+                history => format!(
+                    "{} rows, after {history} rows of production history → {} rows",
+                    raw.height(),
+                    output.height()
+                ),
+            };
+            Ok((output, input_of_output))
         })?;
         self.report.profiles.processed = profile(&processed).map_err(|e| e.to_string())?;
         let processed_landed = self.stage("land_processed", |run, stage| {
@@ -332,7 +360,7 @@ impl Run<'_> {
             run.report.processed_validation = Some(report);
             for reconciliation in &run.pipeline.reconciliations {
                 let result = reconciliation
-                    .check(&raw, &processed)
+                    .check(&input_of_output, &processed)
                     .map_err(|e| format!("expectation {}: {e}", reconciliation.name))?;
                 passed &= result.passed || result.severity == Severity::Warn;
                 run.report.reconciliation.push(result);
@@ -670,6 +698,24 @@ fn matches_contract(frame: &DataFrame, contract: &Contract) -> Result<(), String
         }
     }
     Ok(())
+}
+
+/// The rows of `frame` whose `column` (a time) is at or after `from`.
+fn since(frame: &DataFrame, column: &str, from: DateTime<Utc>) -> Result<DataFrame, String> {
+    let dtype = frame
+        .column(column)
+        .map_err(|e| format!("the history's time column: {e}"))?
+        .dtype()
+        .clone();
+    let from = lit(from.timestamp_micros())
+        .cast(DataType::Datetime(TimeUnit::Microseconds, None))
+        .cast(dtype);
+    frame
+        .clone()
+        .lazy()
+        .filter(col(column).gt_eq(from))
+        .collect()
+        .map_err(|e| format!("keeping the run's own rows: {e}"))
 }
 
 /// The processed rows production was last promoted with, or `None` when

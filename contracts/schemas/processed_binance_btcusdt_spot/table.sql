@@ -12,7 +12,7 @@ CREATE TABLE IF NOT EXISTS `processed_binance_btcusdt_spot`
   `number_of_trades` INT64 NOT NULL OPTIONS(description="Number of trades in the hour."),
   `minutes_observed` INT64 NOT NULL OPTIONS(description="How many 1-minute bars the hour was built from."),
   `minutes_missing` INT64 NOT NULL OPTIONS(description="How many 1-minute bars of the hour were missing (a gap when above 0)."),
-  `is_outlier` BOOL NOT NULL OPTIONS(description="Whether the hour's return is an outlier: more than 5 median absolute\ndeviations from the median over the surrounding day."),
+  `is_outlier` BOOL NOT NULL OPTIONS(description="Whether the hour's return is an outlier: more than 5 median absolute\ndeviations from the median of the last 24 hourly returns."),
   `session` STRING NOT NULL OPTIONS(description="The trading session the hour opens in, from the session calendar:\n`asia` (00–08 UTC), `europe` (08–16 UTC) or `americas` (16–24 UTC)."),
   `return_1h` FLOAT64 OPTIONS(description="Simple return against the previous hour's close; NULL for the first hour."),
   `log_return_1h` FLOAT64 OPTIONS(description="Log return against the previous hour's close; NULL for the first hour."),

@@ -1,0 +1,154 @@
+//! The production history a transform needs besides the run's own rows.
+//!
+//! A transform with rolling statistics (a return against the previous
+//! hour, a volatility over the last 24) computes nothing for a run that
+//! holds one hour, unless it also sees the hours before. A pipeline that
+//! declares a [`History`] gets them: before the transform, the production
+//! raw table's rows from `lookback` before the run's first period up to
+//! its first row are read and put before the run's rows; after it, only
+//! the processed rows from the run's first period on are kept. An hourly
+//! job then produces the very bars one daily run over the same hours does.
+
+use chrono::{DateTime, Utc};
+use polars::prelude::*;
+
+use super::source::cast_to_contract;
+use crate::Contract;
+use crate::sql::{Query, SqlValue, TableRef};
+use crate::warehouse::Warehouse;
+
+/// What history the transform needs, and where its rows' times are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct History {
+    /// How far before the run's first period the transform must see raw
+    /// rows, e.g. 24 hours for a 24-hour rolling volatility.
+    pub lookback: chrono::Duration,
+    /// The raw contract's time column, e.g. `open_time`.
+    pub raw_time: String,
+    /// The processed contract's time column, e.g. `bar_start`.
+    pub processed_time: String,
+    /// The period processed rows are made per, e.g. one hour: the run's
+    /// output starts at its first raw row's time rounded down to it.
+    pub period: chrono::Duration,
+}
+
+/// A run's rows with the history before them.
+pub struct WithHistory {
+    /// The history's rows, then the run's: the transform's input.
+    pub input: DataFrame,
+    /// Where the run's own output starts: processed rows before it are the
+    /// history's, and are dropped.
+    pub from: Option<DateTime<Utc>>,
+    /// How many rows of history were read.
+    pub history_rows: usize,
+}
+
+impl History {
+    /// `raw` with the production rows of `table` (the raw contract's) it
+    /// needs before it. No history is read for an empty run, or from a
+    /// table that does not exist yet.
+    pub fn before(
+        &self,
+        raw: &DataFrame,
+        warehouse: &dyn Warehouse,
+        table: &TableRef,
+        contract: &Contract,
+    ) -> Result<WithHistory, String> {
+        let Some(first) = earliest(raw, &self.raw_time)? else {
+            return Ok(WithHistory {
+                input: raw.clone(),
+                from: None,
+                history_rows: 0,
+            });
+        };
+        let from = round_down(first, self.period)?;
+        if !warehouse.table_exists(table).map_err(|e| e.to_string())? {
+            return Ok(WithHistory {
+                input: raw.clone(),
+                from: Some(from),
+                history_rows: 0,
+            });
+        }
+        let dialect = warehouse.dialect();
+        let mut query = Query::new(dialect);
+        let (start, end) = (
+            query.bind(SqlValue::Timestamp(from - self.lookback)),
+            query.bind(SqlValue::Timestamp(first)),
+        );
+        let columns: Vec<String> = contract
+            .fields
+            .iter()
+            .map(|f| dialect.quote(&f.name))
+            .collect();
+        let time = dialect.quote(&self.raw_time);
+        let timestamp = dialect.timestamp_type();
+        query.sql = format!(
+            "SELECT {} FROM {} WHERE {time} >= CAST({start} AS {timestamp}) AND {time} < CAST({end} AS {timestamp}) ORDER BY {time}",
+            columns.join(", "),
+            table.quoted(dialect),
+        );
+        let earlier = warehouse
+            .query(&query)
+            .map_err(|e| format!("reading the history from {table}: {e}"))?;
+        let earlier = cast_to_contract(earlier, contract)
+            .map_err(|problem| format!("the history in {table}: {}", problem.message))?;
+        let history_rows = earlier.height();
+        let mut input = earlier;
+        input
+            .vstack_mut(raw)
+            .map_err(|e| format!("putting the history before the run's rows: {e}"))?;
+        Ok(WithHistory {
+            input,
+            from: Some(from),
+            history_rows,
+        })
+    }
+}
+
+/// The earliest time in `column`, if any row has one.
+fn earliest(frame: &DataFrame, column: &str) -> Result<Option<DateTime<Utc>>, String> {
+    let values = frame
+        .column(column)
+        .map_err(|e| format!("the history's time column: {e}"))?;
+    let micros = values
+        .cast(&DataType::Datetime(TimeUnit::Microseconds, None))
+        .and_then(|c| c.min_reduce())
+        .map_err(|e| format!("the earliest `{column}`: {e}"))?;
+    Ok(match micros.value() {
+        AnyValue::Datetime(ticks, _, _) | AnyValue::DatetimeOwned(ticks, _, _) => {
+            DateTime::from_timestamp_micros(*ticks)
+        }
+        _ => None,
+    })
+}
+
+/// `time` rounded down to a whole `period` since the epoch.
+fn round_down(time: DateTime<Utc>, period: chrono::Duration) -> Result<DateTime<Utc>, String> {
+    let period = period
+        .num_microseconds()
+        .filter(|micros| *micros > 0)
+        .ok_or("the history's period must be positive")?;
+    let micros = time.timestamp_micros();
+    DateTime::from_timestamp_micros(micros - micros.rem_euclid(period))
+        .ok_or_else(|| format!("{time} cannot be rounded down"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn runs_start_at_their_first_period() {
+        let at = |text: &str| DateTime::parse_from_rfc3339(text).unwrap().to_utc();
+        let hour = chrono::Duration::hours(1);
+        assert_eq!(
+            round_down(at("2024-03-01T10:37:12Z"), hour).unwrap(),
+            at("2024-03-01T10:00:00Z")
+        );
+        assert_eq!(
+            round_down(at("1969-12-31T23:30:00Z"), hour).unwrap(),
+            at("1969-12-31T23:00:00Z")
+        );
+        assert!(round_down(at("2024-03-01T10:37:12Z"), chrono::Duration::zero()).is_err());
+    }
+}
