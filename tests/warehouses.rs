@@ -14,7 +14,7 @@ use datacontract::DataContract;
 use datacontract::sql::{Dialect, Query, SqlValue, TableRef};
 use datacontract::store::{GcsStore, LocalStore, ObjectStore, write_partition};
 use datacontract::warehouse::{
-    BigQueryWarehouse, DuckDbWarehouse, LoadMode, Warehouse, WarehouseError,
+    BigQueryWarehouse, DuckDbWarehouse, LoadMode, Warehouse, WarehouseError, landing_contract,
 };
 use polars::prelude::*;
 use trades::{Trade, at, prices_by_id, trades};
@@ -88,6 +88,46 @@ fn datasets_and_tables_are_created_idempotently(setup: &Setup) {
     let drift = setup.warehouse.drift(&table, &contract).unwrap();
     assert!(drift.is_empty(), "{drift:?}");
     assert!(setup.warehouse.ensure_dataset("no spaces allowed").is_err());
+}
+
+/// A landing table made before partitions numbered their rows gets the
+/// column, and then loads rows as they arrived into it.
+fn an_old_landing_table_gains_source_row_and_loads(setup: &Setup) {
+    let contract = Trade::contract();
+    let table = setup.table("old_landing");
+    setup.warehouse.ensure_dataset(&setup.dataset).unwrap();
+    // What an earlier version made: the landing columns without source_row.
+    let mut old = landing_contract(&contract).unwrap();
+    old.fields.pop();
+    setup.warehouse.create_table(&table, &old).unwrap();
+    let live = setup.warehouse.live_columns(&table).unwrap().unwrap();
+    assert!(!live.iter().any(|column| column.name == "source_row"));
+    setup.warehouse.ensure_source_row(&table).unwrap();
+    setup.warehouse.ensure_source_row(&table).unwrap();
+    let landing = landing_contract(&contract).unwrap();
+    let partition = write_partition(
+        setup.store.as_ref(),
+        &setup.dataset,
+        "old_landing",
+        at(1),
+        &trades(&[1, 1, 2], 3.0),
+    )
+    .unwrap();
+    setup
+        .warehouse
+        .load_partition(
+            &table,
+            &landing,
+            setup.store.as_ref(),
+            &partition,
+            LoadMode::Append,
+        )
+        .unwrap();
+    assert_eq!(
+        setup.warehouse.row_count(&table).unwrap(),
+        3,
+        "every row, as it arrived"
+    );
 }
 
 fn drift_lists_missing_extra_and_changed_columns(setup: &Setup) {
@@ -332,6 +372,7 @@ macro_rules! on_both_setups {
 
 on_both_setups!(
     datasets_and_tables_are_created_idempotently,
+    an_old_landing_table_gains_source_row_and_loads,
     drift_lists_missing_extra_and_changed_columns,
     loads_keep_one_row_per_key_and_truncate_replaces,
     copies_replace_the_target_as_a_whole,

@@ -139,3 +139,56 @@ fn warehouse_drift_and_sample_data_are_checked_too() {
         "{shown}"
     );
 }
+
+#[test]
+fn files_beside_the_tables_at_a_git_ref_are_no_tables() {
+    let dir = tempfile::tempdir().unwrap();
+    let git = |args: &[&str]| {
+        let output = Command::new("git")
+            .current_dir(dir.path())
+            .args(args)
+            .env("GIT_AUTHOR_NAME", "test")
+            .env("GIT_AUTHOR_EMAIL", "test@example.invalid")
+            .env("GIT_COMMITTER_NAME", "test")
+            .env("GIT_COMMITTER_EMAIL", "test@example.invalid")
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "git {args:?}: {}",
+            text(&output.stderr)
+        );
+    };
+    git(&["init", "-q"]);
+    let lock = dir.path().join("contracts/schemas");
+    assert!(
+        contracts(root(), &["lock", "--dir", lock.to_str().unwrap()])
+            .status
+            .success()
+    );
+    std::fs::write(lock.join("README.md"), "What this folder is.\n").unwrap();
+    std::fs::write(lock.join(".gitattributes"), "*.json text\n").unwrap();
+    git(&["add", "-A"]);
+    git(&["commit", "-q", "-m", "lock"]);
+    // Whatever language git speaks here: the answer comes from its exit
+    // codes, not from its messages.
+    let output = Command::new(env!("CARGO_BIN_EXE_contracts"))
+        .current_dir(dir.path())
+        .args(["check", "--against", "HEAD", "--format", "json"])
+        .env("LANG", "de_DE.UTF-8")
+        .env("LC_ALL", "de_DE.UTF-8")
+        .output()
+        .unwrap();
+    let report = text(&output.stdout);
+    assert!(output.status.success(), "{report}{}", text(&output.stderr));
+    assert!(!report.contains("README"), "{report}");
+    assert!(!report.contains("table_removed"), "{report}");
+    // A ref that is no commit is an error, not an empty lock.
+    let output = contracts(dir.path(), &["check", "--against", "no-such-branch"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        text(&output.stderr).contains("is not a commit"),
+        "{}",
+        text(&output.stderr)
+    );
+}

@@ -167,8 +167,9 @@ pub trait Warehouse {
         }
         let dialect = self.dialect();
         let mut query = Query::new(dialect);
+        // IF NOT EXISTS: an emulator may not report the column it added.
         query.sql = format!(
-            "ALTER TABLE {} ADD COLUMN {} {}",
+            "ALTER TABLE {} ADD COLUMN IF NOT EXISTS {} {}",
             table.quoted(dialect),
             dialect.quote(SOURCE_ROW),
             dialect.integer_type()
