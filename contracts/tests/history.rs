@@ -11,51 +11,14 @@ use polars::prelude::*;
 #[path = "support/runs.rs"]
 mod runs;
 
-use runs::{PROCESSED, RAW, succeed, walk, workdir};
+use runs::{PROCESSED, RAW, run_on, shifted_klines, succeed, workdir, write_parquet};
 
 /// The sample's klines as they arrived (the first run's raw partition),
 /// `days` days later.
 fn sample_klines(days: i64) -> DataFrame {
     let dir = workdir("history-sample");
     succeed(&dir, &["run", "--quiet"], &[]);
-    let part = walk(&dir.join("data/staging").join(RAW))
-        .into_iter()
-        .next()
-        .unwrap();
-    ParquetReader::new(std::fs::File::open(&part).unwrap())
-        .finish()
-        .unwrap()
-        .drop("source_row")
-        .unwrap()
-        .lazy()
-        .with_columns([
-            (col("open_time") + lit(chrono::Duration::days(days))).alias("open_time"),
-            (col("close_time") + lit(chrono::Duration::days(days))).alias("close_time"),
-        ])
-        .collect()
-        .unwrap()
-}
-
-fn write(frame: &DataFrame, path: &Path) -> PathBuf {
-    ParquetWriter::new(std::fs::File::create(path).unwrap())
-        .finish(&mut frame.clone())
-        .unwrap();
-    path.to_path_buf()
-}
-
-fn run_files(dir: &Path, file: &Path) {
-    succeed(
-        dir,
-        &[
-            "run",
-            "--quiet",
-            "--source",
-            "files",
-            "--files",
-            file.to_str().unwrap(),
-        ],
-        &[],
-    );
+    shifted_klines(&dir, days)
 }
 
 /// Every production row of both tables, data columns only, in key order.
@@ -85,9 +48,9 @@ fn production(dir: &Path) -> String {
 #[test]
 fn twenty_four_hourly_runs_make_the_bars_of_one_daily_run() {
     let files = workdir("history-files");
-    let day_before = write(&sample_klines(0), &files.join("day-before.parquet"));
+    let day_before = write_parquet(&sample_klines(0), &files.join("day-before.parquet"));
     let day = sample_klines(1);
-    let whole_day = write(&day, &files.join("day.parquet"));
+    let whole_day = write_parquet(&day, &files.join("day.parquet"));
     let hour = col("open_time").dt().hour();
     let hours: Vec<PathBuf> = (0..24)
         .map(|h| {
@@ -98,18 +61,18 @@ fn twenty_four_hourly_runs_make_the_bars_of_one_daily_run() {
                 .collect()
                 .unwrap();
             assert!(rows.height() > 0, "hour {h} has no kline");
-            write(&rows, &files.join(format!("hour-{h:02}.parquet")))
+            write_parquet(&rows, &files.join(format!("hour-{h:02}.parquet")))
         })
         .collect();
 
     let daily = workdir("history-daily");
-    run_files(&daily, &day_before);
-    run_files(&daily, &whole_day);
+    run_on(&daily, &day_before, &[]);
+    run_on(&daily, &whole_day, &[]);
 
     let hourly = workdir("history-hourly");
-    run_files(&hourly, &day_before);
+    run_on(&hourly, &day_before, &[]);
     for file in &hours {
-        run_files(&hourly, file);
+        run_on(&hourly, file, &[]);
     }
 
     let (from_daily, from_hourly) = (production(&daily), production(&hourly));

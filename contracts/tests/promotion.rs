@@ -22,7 +22,8 @@ use sha2::{Digest, Sha256};
 mod runs;
 
 use runs::{
-    Emulators, PROCESSED, RAW, borrowed, contracts, later_input, succeed, text, walk, workdir,
+    Emulators, PROCESSED, RAW, borrowed, contracts, later_input, run_on, succeed, text, walk,
+    workdir,
 };
 
 /// Where production lives, and how to read it.
@@ -282,15 +283,7 @@ fn prepare(name: &str, setup: &Setup, reference: &Setup) -> Scenario {
     setup.succeed(&["run", "--quiet"]);
     reference.succeed(&["run", "--quiet"]);
     let before = setup.production(false);
-    let files = [
-        "run",
-        "--quiet",
-        "--source",
-        "files",
-        "--files",
-        input.to_str().unwrap(),
-    ];
-    reference.succeed(&files);
+    run_on(reference.dir(), &input, &reference.env());
     let after = normalized(&reference.production(true));
     assert!(
         after.objects.len() > before.objects.len(),

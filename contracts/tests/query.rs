@@ -7,7 +7,7 @@ use std::path::Path;
 #[path = "support/runs.rs"]
 mod runs;
 
-use runs::{Emulators, PROCESSED, contracts, later_input, succeed, text, walk, workdir};
+use runs::{Emulators, PROCESSED, contracts, later_input, run_on, succeed, text, walk, workdir};
 
 fn count(dir: &Path, table: &str) -> String {
     succeed(
@@ -153,19 +153,7 @@ fn a_missing_drift_reference_is_a_warning_and_the_next_promotion_repairs_it() {
         serde_json::from_slice(&std::fs::read(&pointer).unwrap()).unwrap();
     let partition = dir.join("data").join(last["processed"].as_str().unwrap());
     std::fs::remove_file(&partition).unwrap();
-    let input = later_input(&dir, 1);
-    let summary = succeed(
-        &dir,
-        &[
-            "run",
-            "--quiet",
-            "--source",
-            "files",
-            "--files",
-            input.to_str().unwrap(),
-        ],
-        &[],
-    );
+    let summary = run_on(&dir, &later_input(&dir, 1), &[]);
     assert!(
         summary.contains("drift skipped: the last promoted partition is missing"),
         "{summary}"
@@ -179,18 +167,6 @@ fn a_missing_drift_reference_is_a_warning_and_the_next_promotion_repairs_it() {
             .exists()
     );
     // And the run after measures drift again.
-    let input = later_input(&dir, 2);
-    let summary = succeed(
-        &dir,
-        &[
-            "run",
-            "--quiet",
-            "--source",
-            "files",
-            "--files",
-            input.to_str().unwrap(),
-        ],
-        &[],
-    );
+    let summary = run_on(&dir, &later_input(&dir, 2), &[]);
     assert!(!summary.contains("drift skipped"), "{summary}");
 }

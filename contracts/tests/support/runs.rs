@@ -69,12 +69,12 @@ pub fn walk(folder: &Path) -> Vec<PathBuf> {
         .collect()
 }
 
-/// The sample's raw rows (as the first run landed them in `dir`) moved
-/// `days` days later, written to a Parquet file: new input for a later run.
-pub fn later_input(dir: &Path, days: i64) -> PathBuf {
+/// The sample's raw rows as the first run landed them in `dir` (in the
+/// order they arrived), moved `days` days later.
+pub fn shifted_klines(dir: &Path, days: i64) -> DataFrame {
     let staging = dir.join("data/staging").join(RAW);
     let part = walk(&staging).into_iter().next().unwrap();
-    let frame = ParquetReader::new(std::fs::File::open(&part).unwrap())
+    ParquetReader::new(std::fs::File::open(&part).unwrap())
         .finish()
         .unwrap()
         .drop("source_row")
@@ -85,13 +85,38 @@ pub fn later_input(dir: &Path, days: i64) -> PathBuf {
             (col("close_time") + lit(chrono::Duration::days(days))).alias("close_time"),
         ])
         .collect()
+        .unwrap()
+}
+
+/// Writes `frame` as a Parquet file at `path`.
+pub fn write_parquet(frame: &DataFrame, path: &Path) -> PathBuf {
+    ParquetWriter::new(std::fs::File::create(path).unwrap())
+        .finish(&mut frame.clone())
         .unwrap();
-    let path = dir.join(format!("later-{days}.parquet"));
-    let mut frame = frame;
-    ParquetWriter::new(std::fs::File::create(&path).unwrap())
-        .finish(&mut frame)
-        .unwrap();
-    path
+    path.to_path_buf()
+}
+
+/// [`shifted_klines`], written to a Parquet file in `dir`: new input for a
+/// later run.
+pub fn later_input(dir: &Path, days: i64) -> PathBuf {
+    write_parquet(
+        &shifted_klines(dir, days),
+        &dir.join(format!("later-{days}.parquet")),
+    )
+}
+
+/// Runs the pipeline in `dir` on `file` and returns its summary, failing
+/// unless it exits 0.
+pub fn run_on(dir: &Path, file: &Path, env: &[(&str, &str)]) -> String {
+    let args = [
+        "run",
+        "--quiet",
+        "--source",
+        "files",
+        "--files",
+        file.to_str().unwrap(),
+    ];
+    succeed(dir, &args, env)
 }
 
 /// The emulators' endpoints, from scripts/test.sh's variables; fails

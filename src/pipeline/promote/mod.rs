@@ -352,44 +352,65 @@ fn apply(
         .tables
         .iter()
         .filter_map(|state| Some((&state.table, state.backup.as_ref()?)));
-    for (index, (table, backup)) in backups.enumerate() {
-        lease.check()?;
-        warehouse
-            .copy_table(table, backup)
-            .map_err(|e| format!("backing up {table}: {e}"))?;
-        if index == 0 {
-            failpoint::hit("promote:after-first-backup")?;
-        }
-    }
+    steps(
+        lease,
+        backups,
+        "promote:after-first-backup",
+        |(table, backup)| {
+            warehouse
+                .copy_table(table, backup)
+                .map_err(|e| format!("backing up {table}: {e}"))
+        },
+    )?;
     failpoint::hit("promote:after-backups")?;
-    for (index, (source, target)) in copies.iter().enumerate() {
-        lease.check()?;
-        store
-            .copy(source, target)
-            .map_err(|e| format!("copying {source} to {target}: {e}"))?;
-        if index == 0 {
-            failpoint::hit("promote:after-first-copy")?;
-        }
-    }
+    steps(
+        lease,
+        copies,
+        "promote:after-first-copy",
+        |(source, target)| {
+            store
+                .copy(source, target)
+                .map_err(|e| format!("copying {source} to {target}: {e}"))
+        },
+    )?;
     failpoint::hit("promote:after-store-copy")?;
     let mut loaded = Vec::new();
-    for (index, (table, contract, partition)) in plan.loads.iter().enumerate() {
-        lease.check()?;
-        warehouse
-            .ensure_dataset(&table.dataset)
-            .and_then(|()| warehouse.create_table(table, contract))
-            .and_then(|()| {
-                warehouse.load_partition(table, contract, store, partition, LoadMode::Append)
-            })
-            .map(|outcome| loaded.push((table.to_string(), outcome.table_rows)))
-            .map_err(|e| format!("loading {table}: {e}"))?;
-        if index == 0 {
-            failpoint::hit("promote:after-first-load")?;
-        }
-    }
+    steps(
+        lease,
+        &plan.loads,
+        "promote:after-first-load",
+        |(table, contract, partition)| {
+            warehouse
+                .ensure_dataset(&table.dataset)
+                .and_then(|()| warehouse.create_table(table, contract))
+                .and_then(|()| {
+                    warehouse.load_partition(table, contract, store, partition, LoadMode::Append)
+                })
+                .map(|outcome| loaded.push((table.to_string(), outcome.table_rows)))
+                .map_err(|e| format!("loading {table}: {e}"))
+        },
+    )?;
     failpoint::hit("promote:after-warehouse-load")?;
     lease.check()?;
     Ok(loaded)
+}
+
+/// Runs `step` on each of `items`, each only while the lease holds, with
+/// the failpoint `after_first` after the first.
+fn steps<T>(
+    lease: &Lease<'_>,
+    items: impl IntoIterator<Item = T>,
+    after_first: &str,
+    mut step: impl FnMut(T) -> Result<(), String>,
+) -> Result<(), String> {
+    for (index, item) in items.into_iter().enumerate() {
+        lease.check()?;
+        step(item)?;
+        if index == 0 {
+            failpoint::hit(after_first)?;
+        }
+    }
+    Ok(())
 }
 
 /// Steps 4 to 6: the pointer, the commit point, the clean-up. The lease
