@@ -143,3 +143,47 @@ fn every_other_call_survives_a_lost_answer() {
         "not every kind of call lost its answer: {met:#?}"
     );
 }
+
+#[test]
+fn compare_and_swap_writes_refuse_a_version_they_did_not_read() {
+    let (_proxy, store, _direct) = bucket("cas", vec![]);
+    let first = store.put_if("journal", b"one", None).unwrap();
+    assert!(matches!(
+        store.put_if("journal", b"again", None),
+        Err(StoreError::AlreadyExists(_))
+    ));
+    let (bytes, read) = store.get_versioned("journal").unwrap();
+    assert_eq!((bytes.as_slice(), &read), (&b"one"[..], &first));
+    let second = store.put_if("journal", b"two", Some(&first)).unwrap();
+    assert_ne!(second, first);
+    // A writer still holding the first version is refused, both ways.
+    assert!(matches!(
+        store.put_if("journal", b"stale", Some(&first)),
+        Err(StoreError::Changed(_))
+    ));
+    assert!(matches!(
+        store.delete_if("journal", &first),
+        Err(StoreError::Changed(_))
+    ));
+    assert_eq!(store.get("journal").unwrap(), b"two");
+    store.delete_if("journal", &second).unwrap();
+    assert!(!store.exists("journal").unwrap());
+}
+
+#[test]
+fn a_compare_and_swap_whose_answer_was_lost_is_recognised_as_our_own() {
+    let (proxy, store, direct) = bucket(
+        "cas-lost",
+        vec![Rule {
+            body: "two",
+            ..rule("POST", "/upload/storage/v1/b/", Fault::AnswerDropped)
+        }],
+    );
+    let first = store.put_if("journal", b"one", None).unwrap();
+    let second = store.put_if("journal", b"two", Some(&first)).unwrap();
+    assert_eq!(faults_met(&proxy), 1);
+    assert_eq!(
+        direct.get_versioned("journal").unwrap(),
+        (b"two".to_vec(), second)
+    );
+}

@@ -635,3 +635,38 @@ fn sigterm_during_a_promotion_lets_it_commit_first() {
     ));
     assert_eq!(bars.trim(), "n\n48");
 }
+
+#[test]
+fn a_holder_whose_journal_was_taken_over_touches_nothing_more() {
+    let setup = Setup::local("taken-over");
+    setup.succeed(&["run", "--quiet"]);
+    let before = setup.production(false);
+    let input = later_input(setup.dir(), 1);
+    let resume = setup.dir().join("resume");
+    let child = paused_run(&setup, &input, "promote:after-first-load", &resume, "2");
+    // Another process takes the journal over (as a recovery would once the
+    // lease looked dead): same plan, another holder, an expired lease.
+    let journal_path = setup.dir().join("data").join(IN_PROGRESS);
+    let mut journal: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&journal_path).unwrap()).unwrap();
+    journal["holder"]["host"] = "another-host".into();
+    journal["holder"]["token"] = "taken-over".into();
+    journal["lease_until"] = "2000-01-01T00:00:00Z".into();
+    let taken = serde_json::to_vec_pretty(&journal).unwrap();
+    std::fs::write(&journal_path, &taken).unwrap();
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    std::fs::write(&resume, b"").unwrap();
+    let (status, stdout, stderr) = child.finish();
+    assert_eq!(status.code(), Some(2), "{stdout}\n{stderr}");
+    assert!(stdout.contains("lost its lease"), "{stdout}");
+    // It neither rolled back nor removed the journal: that is the new
+    // owner's to do.
+    assert_eq!(std::fs::read(&journal_path).unwrap(), taken);
+    let recovered = setup.succeed(&["recover"]);
+    assert!(recovered.contains("rolled back"), "{recovered}");
+    assert_same(
+        &setup.production(false),
+        &before,
+        "after the new owner's recovery",
+    );
+}

@@ -35,7 +35,9 @@ use crate::pipeline::config::WarehouseConfig;
 use crate::pipeline::environment::{Access, open_warehouse};
 use crate::schema::{DdlOptions, render_polars_schema};
 use crate::sql::TableRef;
-use crate::validate::{Options, Rows, SchemaPolicy, validate, validate_in_warehouse};
+use crate::validate::{
+    Options, Rows, SchemaPolicy, ValidationError, validate, validate_in_warehouse,
+};
 use crate::warehouse::Warehouse;
 use crate::{Contract, Registry, input};
 
@@ -216,14 +218,15 @@ pub fn main_with_pipeline(registry: Registry, pipeline: Pipeline) -> ExitCode {
 fn main_of(registry: &Registry, pipeline: Option<&Pipeline>) -> ExitCode {
     init_logging();
     let stdout = std::io::stdout();
-    let stderr = std::io::stderr();
     let color = stdout.is_terminal();
+    // Standard error stays unlocked between writes: other threads (the
+    // promotion's lease renewal, the clients' runtimes) log there too.
     run_with(
         registry,
         pipeline,
         std::env::args_os(),
         &mut stdout.lock(),
-        &mut stderr.lock(),
+        &mut std::io::stderr(),
         color,
     )
 }
@@ -370,12 +373,15 @@ fn execute(
                 let input = input::read_files(&paths).map_err(|error| error.to_string())?;
                 // The files are read as the checks run: a damaged page is
                 // found then, and named by its file.
-                validate(input, contract, &options).map_err(|error| {
-                    let names: Vec<String> = paths
-                        .iter()
-                        .map(|path| path.display().to_string())
-                        .collect();
-                    format!("{}: {error}", names.join(", "))
+                validate(input, contract, &options).map_err(|error| match error {
+                    ValidationError::Damaged(named) => named,
+                    other => {
+                        let names: Vec<String> = paths
+                            .iter()
+                            .map(|path| path.display().to_string())
+                            .collect();
+                        format!("{}: {other}", names.join(", "))
+                    }
                 })?
             };
             let rendered = match format {

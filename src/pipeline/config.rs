@@ -460,15 +460,25 @@ impl Layers {
             })
     }
 
-    /// An API endpoint other than Google's, if set: an `http://` or
-    /// `https://` URL.
+    /// An API endpoint other than Google's, if set: an `https://` URL, or
+    /// `http://` on this machine only (credentials travel with every
+    /// request, and must not cross a network unencrypted).
     fn endpoint(&self, key: &str) -> Result<Option<String>, ConfigError> {
         let Some(setting) = self.get(key) else {
             return Ok(None);
         };
         let url = setting.value.trim_end_matches('/');
-        if !(url.starts_with("https://") || url.starts_with("http://")) {
-            return Err(self.invalid(key, "not an http:// or https:// URL".into()));
+        let loopback = ["http://127.0.0.1", "http://localhost", "http://[::1]"]
+            .iter()
+            .any(|host| {
+                url.strip_prefix(host)
+                    .is_some_and(|rest| rest.is_empty() || rest.starts_with([':', '/']))
+            });
+        if !(url.starts_with("https://") || loopback) {
+            return Err(self.invalid(
+                key,
+                "not an https:// URL (http:// only to this machine: the credentials go with every request)".into(),
+            ));
         }
         Ok(Some(url.to_string()))
     }

@@ -74,8 +74,10 @@ pub fn query_production(
         .check_reads_only(&query)
         .map_err(|e| e.to_string())?;
     for _ in 0..ATTEMPTS {
-        refuse_pending(store, lease)?;
+        // The epoch first: a promotion that starts after it is read moves
+        // it, whether or not its journal is seen next.
         let before = epoch(store)?;
+        refuse_pending(store, lease)?;
         let rows = warehouse.query(&query).map_err(|e| e.to_string())?;
         refuse_pending(store, lease)?;
         if epoch(store)? == before {
@@ -144,7 +146,7 @@ mod tests {
 
     use super::*;
     use crate::pipeline::promote::EPOCH;
-    use crate::store::{LocalStore, StoreError};
+    use crate::store::{LocalStore, StoreError, Version};
 
     /// A local store whose promotion epoch moves on each of the first
     /// `moves` times it is read after a query: promotions starting while
@@ -186,6 +188,20 @@ mod tests {
         }
         fn exists(&self, key: &str) -> Result<bool, StoreError> {
             self.inner.exists(key)
+        }
+        fn get_versioned(&self, key: &str) -> Result<(Vec<u8>, Version), StoreError> {
+            self.inner.get_versioned(key)
+        }
+        fn put_if(
+            &self,
+            key: &str,
+            bytes: &[u8],
+            expected: Option<&Version>,
+        ) -> Result<Version, StoreError> {
+            self.inner.put_if(key, bytes, expected)
+        }
+        fn delete_if(&self, key: &str, expected: &Version) -> Result<(), StoreError> {
+            self.inner.delete_if(key, expected)
         }
     }
 

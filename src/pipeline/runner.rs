@@ -11,7 +11,7 @@ use super::environment::Environment;
 use super::history::WithHistory;
 use super::landing::{Landed, land};
 use super::profile::{drift, profile};
-use super::promote::{Plan, Recovery, last_promoted, promote, recover};
+use super::promote::{Plan, Recovery, epoch, last_promoted, promote, recover};
 use super::report::{
     CodeVersion, Outcome, Profiles, Promotion, RunReport, StageResult, StageStatus,
 };
@@ -194,8 +194,16 @@ impl Run<'_> {
                 StageStatus::Warn,
                 format!("completed the clean-up of run {run}'s committed promotion"),
             ),
-            Recovery::Nothing | Recovery::InProgress(_) => {}
+            Recovery::InProgress(run) => {
+                return Err(format!(
+                    "run {run} is promoting to production; this run stops before reading production (its history, its drift reference): run it again when that one has finished"
+                ));
+            }
+            Recovery::Nothing => {}
         }
+        // What production was when this run read it: a promotion after
+        // this point makes the run's history and drift stale.
+        let read_at = epoch(store)?;
 
         let extract = self.stage("extract", |run, stage| {
             let bar = run.bar("extract");
@@ -442,11 +450,16 @@ impl Run<'_> {
                     ),
                 ],
                 processed: processed_target,
+                read_at: read_at.clone(),
             };
             let bar = run.bar("promote");
             let promoted = promote(run.store, run.warehouse, &plan, run.config.promotion_lease);
             bar.finish_and_clear();
             let promoted = promoted?;
+            if let Some(pending) = &promoted.cleanup_pending {
+                stage.status = StageStatus::Warn;
+                stage.details = serde_json::json!({ "cleanup_pending": pending });
+            }
             stage.summary = format!(
                 "{} object(s) copied; {}",
                 promoted.objects.len(),
@@ -657,6 +670,15 @@ fn gate_stage(
         }
     }
     .map_err(|e| e.to_string())?;
+    // A gate that judged other rows than the run's (none, some, or more)
+    // proves nothing about them: an error, never a pass.
+    if report.input.rows != frame.height() as u64 {
+        return Err(format!(
+            "the gate judged {} rows of {table}, and the run has {}: the staging table does not hold this run's rows (another run's truncate?)",
+            report.input.rows,
+            frame.height()
+        ));
+    }
     let s = &report.summary;
     stage.rows_in = Some(report.input.rows);
     stage.summary = format!(

@@ -4,9 +4,10 @@
 //! Every call is retried on transient failures, a lost answer among them,
 //! so every call must be safe to repeat. Most are (a put or a copy
 //! replaces, a read reads). Two answer differently the second time when
-//! the first took effect: a `put_new` gets 412 (the object is there: ours,
-//! if its bytes are ours), and a `delete` gets 404 (the object is gone:
-//! deleted by us). Both are recognised as success.
+//! the first took effect: a `put_new` or a compare-and-swap `put_if` gets
+//! 412 (the object is there, or changed: ours, if its bytes are ours), and
+//! a `delete` gets 404 (the object is gone: deleted by us). Both are
+//! recognised as success.
 
 use gcloud_storage::client::{Client, ClientConfig};
 use gcloud_storage::http::Error as GcsError;
@@ -18,7 +19,7 @@ use gcloud_storage::http::objects::get::GetObjectRequest;
 use gcloud_storage::http::objects::list::ListObjectsRequest;
 use gcloud_storage::http::objects::upload::{Media, UploadObjectRequest, UploadType};
 
-use super::{ObjectStore, RetryPolicy, StoreError, check_key};
+use super::{ObjectStore, RetryPolicy, StoreError, Version, check_key};
 
 /// A bucket as an object store. Calls block: the store runs its own small
 /// runtime, so the (synchronous) pipeline can use it like a folder.
@@ -103,13 +104,14 @@ impl GcsStore {
     }
 
     /// A simple (single-request) upload, under a generation precondition
-    /// when one is given; returns the outcome and the attempts made.
+    /// when one is given; returns the new generation (or the error) and the
+    /// attempts made.
     fn upload(
         &self,
         key: &str,
         bytes: &[u8],
         if_generation_match: Option<i64>,
-    ) -> (Result<(), StoreError>, u32) {
+    ) -> (Result<i64, StoreError>, u32) {
         if let Err(error) = check_key(key) {
             return (Err(error), 0);
         }
@@ -122,7 +124,28 @@ impl GcsStore {
         let (outcome, attempts) = self.call_counting("upload", key, || {
             self.client.upload_object(&request, bytes.to_vec(), &upload)
         });
-        (outcome.map(|_| ()), attempts)
+        (outcome.map(|object| object.generation), attempts)
+    }
+
+    /// An upload under `ifGenerationMatch`; a retry refused because the
+    /// object is no longer `expected` is our own earlier attempt when the
+    /// object holds our bytes (its answer was lost). Returns the new
+    /// generation.
+    fn upload_if(&self, key: &str, bytes: &[u8], expected: i64) -> Result<i64, StoreError> {
+        match self.upload(key, bytes, Some(expected)) {
+            (Err(StoreError::AlreadyExists(_)), attempts) if attempts > 1 => {
+                match self.get_versioned(key) {
+                    Ok((now, version)) if now == bytes => {
+                        tracing::info!(key, "an upload whose answer was lost had succeeded");
+                        generation(&version)
+                    }
+                    Ok(_) | Err(StoreError::NotFound(_)) => Err(refused(key, expected)),
+                    Err(error) => Err(error),
+                }
+            }
+            (Err(StoreError::AlreadyExists(_)), _) => Err(refused(key, expected)),
+            (outcome, _) => outcome,
+        }
     }
 
     /// Runs `attempt` until it succeeds, fails for good, or the retry
@@ -170,7 +193,7 @@ impl ObjectStore for GcsStore {
     }
 
     fn put(&self, key: &str, bytes: &[u8]) -> Result<(), StoreError> {
-        self.upload(key, bytes, None).0
+        self.upload(key, bytes, None).0.map(|_| ())
     }
 
     /// Checks that no object is there, then uploads with
@@ -179,20 +202,7 @@ impl ObjectStore for GcsStore {
     /// A retry refused because the object is there is our own earlier
     /// attempt when the object holds our bytes.
     fn put_new(&self, key: &str, bytes: &[u8]) -> Result<(), StoreError> {
-        if self.exists(key)? {
-            return Err(StoreError::AlreadyExists(key.to_string()));
-        }
-        match self.upload(key, bytes, Some(0)) {
-            (Err(StoreError::AlreadyExists(_)), attempts) if attempts > 1 => {
-                if self.get(key)? == bytes {
-                    tracing::info!(key, "an upload whose answer was lost had succeeded");
-                    Ok(())
-                } else {
-                    Err(StoreError::AlreadyExists(key.to_string()))
-                }
-            }
-            (outcome, _) => outcome,
-        }
+        self.put_if(key, bytes, None).map(|_| ())
     }
 
     fn get(&self, key: &str) -> Result<Vec<u8>, StoreError> {
@@ -262,6 +272,62 @@ impl ObjectStore for GcsStore {
         }
     }
 
+    /// The object's metadata first, then the bytes of that very
+    /// generation: a consistent pair even while another writer replaces it.
+    fn get_versioned(&self, key: &str) -> Result<(Vec<u8>, Version), StoreError> {
+        check_key(key)?;
+        let stat = GetObjectRequest {
+            bucket: self.bucket.clone(),
+            object: key.to_string(),
+            ..Default::default()
+        };
+        let object = self.call("stat", key, || self.client.get_object(&stat))?;
+        let request = GetObjectRequest {
+            generation: Some(object.generation),
+            ..stat
+        };
+        let whole = Range::default();
+        let bytes = self.call("download", key, || {
+            self.client.download_object(&request, &whole)
+        })?;
+        Ok((bytes, Version(object.generation.to_string())))
+    }
+
+    fn put_if(
+        &self,
+        key: &str,
+        bytes: &[u8],
+        expected: Option<&Version>,
+    ) -> Result<Version, StoreError> {
+        let generation = match expected {
+            Some(version) => generation(version)?,
+            None => {
+                if self.exists(key)? {
+                    return Err(StoreError::AlreadyExists(key.to_string()));
+                }
+                0
+            }
+        };
+        self.upload_if(key, bytes, generation)
+            .map(|generation| Version(generation.to_string()))
+    }
+
+    fn delete_if(&self, key: &str, expected: &Version) -> Result<(), StoreError> {
+        check_key(key)?;
+        let request = DeleteObjectRequest {
+            bucket: self.bucket.clone(),
+            object: key.to_string(),
+            if_generation_match: Some(generation(expected)?),
+            ..Default::default()
+        };
+        match self.call_counting("delete", key, || self.client.delete_object(&request)) {
+            // Gone on a retry: the attempt whose answer was lost deleted it.
+            (Err(StoreError::NotFound(_)), attempts) if attempts > 1 => Ok(()),
+            (Err(StoreError::AlreadyExists(_)), _) => Err(StoreError::Changed(key.to_string())),
+            (outcome, _) => outcome,
+        }
+    }
+
     fn exists(&self, key: &str) -> Result<bool, StoreError> {
         check_key(key)?;
         let request = GetObjectRequest {
@@ -274,6 +340,23 @@ impl ObjectStore for GcsStore {
             Err(StoreError::NotFound(_)) => Ok(false),
             Err(error) => Err(error),
         }
+    }
+}
+
+/// A GCS version's generation.
+fn generation(version: &Version) -> Result<i64, StoreError> {
+    version.0.parse().map_err(|_| StoreError::InvalidKey {
+        key: version.0.clone(),
+        reason: "not a GCS generation",
+    })
+}
+
+/// What a refused conditional upload means: the object exists (when none
+/// was expected), or it changed.
+fn refused(key: &str, expected: i64) -> StoreError {
+    match expected {
+        0 => StoreError::AlreadyExists(key.to_string()),
+        _ => StoreError::Changed(key.to_string()),
     }
 }
 

@@ -4,15 +4,18 @@ use std::fs::{self, File};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use super::{ObjectStore, StoreError, check_key};
+use super::{ObjectStore, StoreError, Version, check_key};
 
-/// The suffix of files being written; never listed, never read.
+/// The suffix of the store's own working files (being written, or locks):
+/// never listed, never read as objects.
 const PARTIAL: &str = ".partial";
 
 /// Objects as files under a root folder. A write goes to a temporary file
 /// beside its target, is flushed to disk, and is then renamed (or, for
 /// [`ObjectStore::put_new`], hard-linked, which fails if the target exists)
-/// into place.
+/// into place. Compare-and-swap writes hold an exclusive lock on a lock
+/// file beside the object while they compare and write; an object's
+/// version is the SHA-256 of its bytes.
 #[derive(Debug, Clone)]
 pub struct LocalStore {
     root: PathBuf,
@@ -66,6 +69,64 @@ impl Drop for Partial {
     fn drop(&mut self) {
         let _ = fs::remove_file(&self.0);
     }
+}
+
+impl LocalStore {
+    /// An exclusive lock on `key`'s lock file, held until dropped: what
+    /// compare-and-swap writes of one key take turns on (across processes).
+    fn lock(&self, key: &str, target: &Path) -> Result<File, StoreError> {
+        let folder = target.parent().expect("a key has a file name");
+        fs::create_dir_all(folder).map_err(io("create the folder of", key))?;
+        let name = target
+            .file_name()
+            .expect("a key has a file name")
+            .to_string_lossy();
+        let lock = File::create(folder.join(format!(".{name}.lock{PARTIAL}")))
+            .map_err(io("create the lock file of", key))?;
+        loop {
+            match lock.lock() {
+                // A signal (SIGTERM asking for a stop) interrupts the wait.
+                Err(error) if error.kind() == std::io::ErrorKind::Interrupted => continue,
+                locked => break locked.map_err(io("lock", key))?,
+            }
+        }
+        Ok(lock)
+    }
+
+    /// The version of the object at `target` now, if there is one.
+    fn current_version(&self, key: &str, target: &Path) -> Result<Option<Version>, StoreError> {
+        match fs::read(target) {
+            Ok(bytes) => Ok(Some(version_of(&bytes))),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(error) => Err(io("read", key)(error)),
+        }
+    }
+
+    /// Fails unless the object at `target` is `expected` (none, for `None`).
+    fn expect_version(
+        &self,
+        key: &str,
+        target: &Path,
+        expected: Option<&Version>,
+    ) -> Result<(), StoreError> {
+        match (self.current_version(key, target)?, expected) {
+            (None, None) => Ok(()),
+            (Some(_), None) => Err(StoreError::AlreadyExists(key.to_string())),
+            (Some(now), Some(expected)) if now == *expected => Ok(()),
+            _ => Err(StoreError::Changed(key.to_string())),
+        }
+    }
+}
+
+/// A local object's version: the SHA-256 of its bytes, in hex.
+fn version_of(bytes: &[u8]) -> Version {
+    use sha2::{Digest, Sha256};
+    Version(
+        Sha256::digest(bytes)
+            .iter()
+            .map(|byte| format!("{byte:02x}"))
+            .collect(),
+    )
 }
 
 impl ObjectStore for LocalStore {
@@ -132,6 +193,37 @@ impl ObjectStore for LocalStore {
 
     fn exists(&self, key: &str) -> Result<bool, StoreError> {
         Ok(self.path(key)?.is_file())
+    }
+
+    fn get_versioned(&self, key: &str) -> Result<(Vec<u8>, Version), StoreError> {
+        let bytes = self.get(key)?;
+        let version = version_of(&bytes);
+        Ok((bytes, version))
+    }
+
+    fn put_if(
+        &self,
+        key: &str,
+        bytes: &[u8],
+        expected: Option<&Version>,
+    ) -> Result<Version, StoreError> {
+        let target = self.path(key)?;
+        let _lock = self.lock(key, &target)?;
+        self.expect_version(key, &target, expected)?;
+        let partial = self.write_partial(key, &target, bytes)?;
+        fs::rename(&partial.0, &target).map_err(io("publish", key))?;
+        sync_folder(&target);
+        Ok(version_of(bytes))
+    }
+
+    fn delete_if(&self, key: &str, expected: &Version) -> Result<(), StoreError> {
+        let target = self.path(key)?;
+        let _lock = self.lock(key, &target)?;
+        match self.current_version(key, &target)? {
+            None => Err(StoreError::NotFound(key.to_string())),
+            Some(now) if now == *expected => self.delete(key),
+            Some(_) => Err(StoreError::Changed(key.to_string())),
+        }
     }
 }
 
@@ -233,6 +325,38 @@ mod tests {
             store.get("a/broken"),
             Err(StoreError::NotFound(_))
         ));
+    }
+
+    #[test]
+    fn compare_and_swap_writes_refuse_a_version_they_did_not_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalStore::new(dir.path()).unwrap();
+        let first = store.put_if("promotion/journal", b"one", None).unwrap();
+        assert!(matches!(
+            store.put_if("promotion/journal", b"again", None),
+            Err(StoreError::AlreadyExists(_))
+        ));
+        let second = store
+            .put_if("promotion/journal", b"two", Some(&first))
+            .unwrap();
+        assert!(matches!(
+            store.put_if("promotion/journal", b"stale", Some(&first)),
+            Err(StoreError::Changed(_))
+        ));
+        assert!(matches!(
+            store.delete_if("promotion/journal", &first),
+            Err(StoreError::Changed(_))
+        ));
+        assert_eq!(
+            store.get_versioned("promotion/journal").unwrap(),
+            (b"two".to_vec(), second.clone())
+        );
+        store.delete_if("promotion/journal", &second).unwrap();
+        assert_eq!(
+            store.list("promotion/").unwrap(),
+            Vec::<String>::new(),
+            "no lock file is listed"
+        );
     }
 
     #[test]

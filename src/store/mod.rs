@@ -36,6 +36,10 @@ pub enum StoreError {
     /// An object with this key exists and may not be replaced.
     #[error("object `{0}` already exists and is immutable")]
     AlreadyExists(String),
+    /// The object is not the version a compare-and-swap expected: another
+    /// writer changed or deleted it since it was read.
+    #[error("object `{0}` changed since it was read (another writer)")]
+    Changed(String),
     /// The remote service refused or failed (after retries).
     #[error("{operation} `{key}`: {message}")]
     Remote {
@@ -58,6 +62,12 @@ pub enum StoreError {
     },
 }
 
+/// The version of an object, for compare-and-swap writes
+/// ([`ObjectStore::put_if`], [`ObjectStore::delete_if`]): a GCS object's
+/// generation, or the SHA-256 of a local file's bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Version(pub String);
+
 /// A flat namespace of immutable-by-choice objects.
 ///
 /// Every write publishes a complete object or nothing: a reader never sees
@@ -77,6 +87,21 @@ pub trait ObjectStore: Send + Sync {
     fn copy(&self, from: &str, to: &str) -> Result<(), StoreError>;
     /// Deletes the object at `key` ([`StoreError::NotFound`] if none).
     fn delete(&self, key: &str) -> Result<(), StoreError>;
+    /// The object at `key` and its version.
+    fn get_versioned(&self, key: &str) -> Result<(Vec<u8>, Version), StoreError>;
+    /// Writes `bytes` at `key` only if the object there is still `expected`
+    /// ([`StoreError::Changed`] otherwise), or, with `None`, only if there
+    /// is none ([`StoreError::AlreadyExists`] otherwise); returns the new
+    /// version. Atomic against every other compare-and-swap writer.
+    fn put_if(
+        &self,
+        key: &str,
+        bytes: &[u8],
+        expected: Option<&Version>,
+    ) -> Result<Version, StoreError>;
+    /// Deletes the object at `key` only if it is still `expected`
+    /// ([`StoreError::Changed`] otherwise).
+    fn delete_if(&self, key: &str, expected: &Version) -> Result<(), StoreError>;
     /// Whether an object is at `key`.
     fn exists(&self, key: &str) -> Result<bool, StoreError>;
     /// The file that holds `key`, when the store is a local folder (an

@@ -116,6 +116,9 @@ pub enum ValidationError {
     /// The warehouse could not run the checks.
     #[error(transparent)]
     Warehouse(#[from] crate::warehouse::WarehouseError),
+    /// The input is damaged beyond reading (its reader panicked).
+    #[error("{0}")]
+    Damaged(String),
 }
 
 /// Validates `input` against `contract`: schema conformance, then every
@@ -140,8 +143,18 @@ pub fn validate(
             (frame, true, names.join(", "), files)
         }
     };
-    let mut report = new_report(contract, description, files);
-    run::run(frame, streaming, contract, options, &mut report)?;
+    let mut report = new_report(contract, description.clone(), files);
+    // Files are read as the checks run: a damaged page is found then, and
+    // Polars' readers panic on some. That is the input's error, named.
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        run::run(frame, streaming, contract, options, &mut report)
+    }))
+    .map_err(|panic| {
+        ValidationError::Damaged(format!(
+            "{description}: the data is damaged: its reader gave up ({})",
+            crate::input::panic_message(&*panic)
+        ))
+    })??;
     report.locate_examples();
     report.conclude();
     report.timings.total_ms = elapsed_ms(started);

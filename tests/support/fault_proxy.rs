@@ -2,8 +2,9 @@
 //! clients: it stands between a client and an emulator and, following a
 //! script of rules, answers 503 before a call reaches the emulator, passes
 //! a call on and loses its answer, or ends a BigQuery query with a
-//! temporary job error. It can also enforce GCS's `ifGenerationMatch=0` on
-//! uploads, which fake-gcs-server ignores, as Google Cloud does.
+//! temporary job error. In front of fake-gcs-server, which ignores
+//! `ifGenerationMatch` on uploads and deletes, it enforces it as Google
+//! Cloud does (answering 412 when the object's generation differs).
 
 // Each test crate that includes this file uses a part of it.
 #![allow(dead_code)]
@@ -71,8 +72,8 @@ pub struct Proxy {
 /// What the proxy does besides its rules.
 #[derive(Clone, Copy, Debug, PartialEq)]
 struct Behaviour {
-    /// Answer 412 to an upload with `ifGenerationMatch=0` when the object
-    /// exists, as Google Cloud does.
+    /// Answer 412 to an upload or a delete whose `ifGenerationMatch` the
+    /// object's generation does not match, as Google Cloud does.
     enforce_generation_match: bool,
 }
 
@@ -90,7 +91,7 @@ impl Proxy {
     }
 
     /// [`Proxy::start`] in front of fake-gcs-server, which ignores
-    /// `ifGenerationMatch=0` on uploads: the proxy enforces it.
+    /// `ifGenerationMatch` on uploads and deletes: the proxy enforces it.
     pub fn start_for_gcs(upstream: &str, rules: Vec<Rule>) -> Self {
         Self::start_with(
             upstream,
@@ -187,7 +188,7 @@ fn relay(
         })
     });
     let refused =
-        behaviour.enforce_generation_match && method == "POST" && upload_exists(upstream, &path);
+        behaviour.enforce_generation_match && precondition_fails(upstream, &method, &path);
     log.lock().unwrap().push(Seen {
         method,
         path,
@@ -234,16 +235,11 @@ fn relay(
     let _ = client.write_all(&answer);
 }
 
-/// Whether `path` is a GCS upload under `ifGenerationMatch=0` of an object
-/// that exists upstream.
-fn upload_exists(upstream: &str, path: &str) -> bool {
+/// Whether `path` is a GCS upload or delete under `ifGenerationMatch` that
+/// the object's generation upstream does not match (0: the object must not
+/// exist).
+fn precondition_fails(upstream: &str, method: &str, path: &str) -> bool {
     let Some((route, query)) = path.split_once('?') else {
-        return false;
-    };
-    let Some(bucket) = route
-        .strip_prefix("/upload/storage/v1/b/")
-        .and_then(|rest| rest.strip_suffix("/o"))
-    else {
         return false;
     };
     let parameters: Vec<(&str, &str)> = query
@@ -251,16 +247,39 @@ fn upload_exists(upstream: &str, path: &str) -> bool {
         .filter_map(|pair| pair.split_once('='))
         .collect();
     let value = |key: &str| parameters.iter().find(|(k, _)| *k == key).map(|(_, v)| *v);
-    let (Some("0"), Some(name)) = (value("ifGenerationMatch"), value("name")) else {
+    let Some(expected) = value("ifGenerationMatch") else {
         return false;
     };
-    let stat = format!(
-        "GET /storage/v1/b/{bucket}/o/{} HTTP/1.1\r\n",
-        name.replace('/', "%2F")
-    );
+    let object = match method {
+        "POST" => route
+            .strip_prefix("/upload/storage/v1/b/")
+            .and_then(|rest| rest.strip_suffix("/o"))
+            .zip(value("name"))
+            .map(|(bucket, name)| format!("{bucket}/o/{}", name.replace('/', "%2F"))),
+        "DELETE" => route.strip_prefix("/storage/v1/b/").map(str::to_string),
+        _ => None,
+    };
+    let Some(object) = object else {
+        return false;
+    };
+    let stat = format!("GET /storage/v1/b/{object} HTTP/1.1\r\n");
     let headers = [format!("Host: {upstream}\r\n")];
-    let answer = forward(upstream, &stat, &headers, &[]);
-    answer.starts_with(b"HTTP/1.1 200")
+    let answer = String::from_utf8_lossy(&forward(upstream, &stat, &headers, &[])).into_owned();
+    let generation = answer
+        .starts_with("HTTP/1.1 200")
+        .then(|| {
+            // The JSON object, whatever chunked framing is around it.
+            let body = answer.split("\r\n\r\n").nth(1)?;
+            let object = &body[body.find('{')?..=body.rfind('}')?];
+            let metadata: serde_json::Value = serde_json::from_str(object).ok()?;
+            metadata["generation"].as_str().map(str::to_string)
+        })
+        .flatten();
+    match (expected, generation) {
+        ("0", found) => found.is_some(),
+        (expected, Some(found)) => expected != found,
+        (_, None) => true,
+    }
 }
 
 /// Sends the request to `upstream` and returns its whole answer.

@@ -1,86 +1,147 @@
-//! The promotion's lease: while a promotion works, a thread renews the
-//! time its journal says it holds production until, so that a holder that
-//! dies is known dead within one lease period, and a live one never is.
+//! The promotion's lease, and the one writer of its journal.
 //!
-//! Before each renewal the thread reads the journal back: if it is gone,
-//! or another promotion's, the lease is lost. Before each step, the
-//! promotion asks [`Lease::check`]; it stops (and rolls back) when the
-//! lease is lost, or when renewals have failed for so long that less than
-//! a quarter of the lease is left, well before another process may take
-//! over.
+//! A promotion (or a recovery) takes the journal: it writes it with itself
+//! as holder and a lease end, and from then on every write of the journal
+//! is a compare-and-swap on the version it last wrote
+//! ([`ObjectStore::put_if`]), made here, one at a time: the renewal a
+//! second thread makes every quarter lease while the work goes on, and the
+//! promotion's own updates (its plan, its commit). A write that finds
+//! another version, or no journal, means another process has taken the
+//! journal over (the lease had run out): the lease is lost, and this holder
+//! writes nothing more, to the journal or to production, and undoes
+//! nothing. A holder that merely fails to renew stops before another
+//! process may take over: [`Lease::check`] fails once less than a quarter
+//! of the lease is left.
 
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::{Scope, ScopedJoinHandle};
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 
 use super::{IN_PROGRESS, Journal, to_json};
-use crate::store::ObjectStore;
+use crate::store::{ObjectStore, StoreError, Version};
 
-/// What the renewing thread and the promotion share.
+/// What the renewing thread and the work share.
 struct State {
-    /// The end of the lease as last written to the journal.
-    held_until: DateTime<Utc>,
+    /// The journal as last written.
+    journal: Journal,
+    /// Its version in the store.
+    version: Version,
     /// Why the lease is lost, once it is.
     lost: Option<String>,
-    /// Set when the promotion is done with the lease.
+    /// Set when the work is done with the lease.
     stopped: bool,
 }
 
-/// A lease being renewed by a scoped thread until [`Lease::stop`].
+/// A journal held under a lease, renewed by a scoped thread until
+/// [`Lease::release`].
 pub struct Lease<'scope> {
     shared: Arc<(Mutex<State>, Condvar)>,
+    store: &'scope dyn ObjectStore,
     duration: chrono::Duration,
     renewer: Option<ScopedJoinHandle<'scope, ()>>,
 }
 
+/// Why the journal could not be taken.
+pub enum NotTaken {
+    /// Another process holds it, or took it first.
+    Held,
+    /// The store failed.
+    Store(StoreError),
+}
+
 impl<'scope> Lease<'scope> {
-    /// Starts renewing `journal`'s lease (already written, holding until
-    /// `journal.lease_until`) every quarter of `duration`.
-    pub fn start<'env>(
+    /// Takes the journal: writes `journal` (its holder and lease end as
+    /// given) where none is (`expected` = `None`, a new promotion) or over
+    /// the version `expected` (a dead holder's, taken over), then renews it
+    /// every quarter of `duration`.
+    pub fn take<'env>(
         scope: &'scope Scope<'scope, 'env>,
         store: &'env dyn ObjectStore,
         journal: Journal,
+        expected: Option<&Version>,
         duration: chrono::Duration,
-    ) -> Self {
-        let held_until = journal.lease_until.unwrap_or_else(Utc::now);
+    ) -> Result<Self, NotTaken>
+    where
+        'env: 'scope,
+    {
+        let version = match store.put_if(IN_PROGRESS, &to_json(&journal), expected) {
+            Ok(version) => version,
+            Err(
+                StoreError::AlreadyExists(_) | StoreError::Changed(_) | StoreError::NotFound(_),
+            ) => {
+                return Err(NotTaken::Held);
+            }
+            Err(error) => return Err(NotTaken::Store(error)),
+        };
         let shared = Arc::new((
             Mutex::new(State {
-                held_until,
+                journal,
+                version,
                 lost: None,
                 stopped: false,
             }),
             Condvar::new(),
         ));
         let renewing = Arc::clone(&shared);
-        let renewer = scope.spawn(move || renew(store, journal, duration, &renewing));
-        Lease {
+        let renewer = scope.spawn(move || renew(store, duration, &renewing));
+        Ok(Lease {
             shared,
+            store,
             duration,
             renewer: Some(renewer),
-        }
+        })
     }
 
-    /// Fails when the promotion must not take another step: the lease is
-    /// lost, or about to run out unrenewed.
+    /// Fails when the work must not take another step: the lease is lost,
+    /// or about to run out unrenewed.
     pub fn check(&self) -> Result<(), String> {
         let state = lock(&self.shared.0);
         if let Some(lost) = &state.lost {
             return Err(format!("the promotion lost its lease: {lost}"));
         }
-        if Utc::now() + self.duration / 4 > state.held_until {
+        let held_until = state.journal.lease_until.unwrap_or_else(Utc::now);
+        if Utc::now() + self.duration / 4 > held_until {
             return Err(format!(
-                "the promotion could not renew its lease (it ends at {}); stopping before another process may take over",
-                state.held_until
+                "the promotion could not renew its lease (it ends at {held_until}); stopping before another process may take over"
             ));
         }
         Ok(())
     }
 
-    /// Stops renewing, and waits for the renewing thread to finish: after
-    /// this, nothing but the promotion itself writes the journal.
-    pub fn stop(mut self) {
+    /// The journal as last written.
+    pub fn journal(&self) -> Journal {
+        lock(&self.shared.0).journal.clone()
+    }
+
+    /// Changes the journal and writes it, with a fresh lease end; fails
+    /// (and the lease is lost) when another process has taken it over.
+    pub fn update(&self, change: impl FnOnce(&mut Journal)) -> Result<(), String> {
+        let mut state = lock(&self.shared.0);
+        let mut journal = state.journal.clone();
+        change(&mut journal);
+        write(self.store, &mut state, journal, self.duration)
+    }
+
+    /// Stops renewing and deletes the journal: the end of the promotion.
+    /// The journal is already archived; when another process has taken it
+    /// over meanwhile, that process ends it.
+    pub fn release(mut self) -> Result<(), String> {
         self.halt();
+        let state = lock(&self.shared.0);
+        if state.lost.is_some() {
+            return Ok(());
+        }
+        match self.store.delete_if(IN_PROGRESS, &state.version) {
+            Ok(()) | Err(StoreError::NotFound(_)) => Ok(()),
+            Err(StoreError::Changed(_)) => {
+                tracing::warn!(
+                    "the finished promotion's journal was taken over; its new owner ends it"
+                );
+                Ok(())
+            }
+            Err(error) => Err(format!("deleting {IN_PROGRESS}: {error}")),
+        }
     }
 
     fn halt(&mut self) {
@@ -104,70 +165,61 @@ fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// The renewing thread: every quarter lease, checks the journal is still
-/// this promotion's and moves its lease end forward.
-fn renew(
+/// Writes `journal` over the version `state` holds, with a lease end
+/// `duration` from now; a store that finds another version (or none) means
+/// the lease is lost.
+fn write(
     store: &dyn ObjectStore,
+    state: &mut State,
     mut journal: Journal,
     duration: chrono::Duration,
-    shared: &(Mutex<State>, Condvar),
-) {
+) -> Result<(), String> {
+    if let Some(lost) = &state.lost {
+        return Err(format!("the promotion lost its lease: {lost}"));
+    }
+    journal.lease_until = Some(Utc::now() + duration);
+    match store.put_if(IN_PROGRESS, &to_json(&journal), Some(&state.version)) {
+        Ok(version) => {
+            state.version = version;
+            state.journal = journal;
+            Ok(())
+        }
+        Err(StoreError::Changed(_) | StoreError::NotFound(_)) => {
+            let lost = format!("{IN_PROGRESS} was taken over by another process");
+            state.lost = Some(lost.clone());
+            Err(format!("the promotion lost its lease: {lost}"))
+        }
+        Err(error) => Err(format!("writing {IN_PROGRESS}: {error}")),
+    }
+}
+
+/// The renewing thread: every quarter lease, writes the journal again with
+/// a lease end one lease from now.
+fn renew(store: &dyn ObjectStore, duration: chrono::Duration, shared: &(Mutex<State>, Condvar)) {
     let period = (duration / 4)
         .to_std()
         .unwrap_or(std::time::Duration::from_secs(1));
     let mut state = lock(&shared.0);
     loop {
-        state = shared
-            .1
-            .wait_timeout(state, period)
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .0;
+        // A full period, whatever wakes the wait early (a signal, say).
+        let due = std::time::Instant::now() + period;
+        while !state.stopped && std::time::Instant::now() < due {
+            let left = due.saturating_duration_since(std::time::Instant::now());
+            state = shared
+                .1
+                .wait_timeout(state, left)
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .0;
+        }
         if state.stopped || state.lost.is_some() {
             return;
         }
-        drop(state);
-        let renewal = renew_once(store, &mut journal, duration);
-        state = lock(&shared.0);
-        match renewal {
-            Ok(until) => state.held_until = until,
-            Err(Renewal::Lost(why)) => state.lost = Some(why),
-            Err(Renewal::Failed(why)) => {
-                tracing::warn!(error = %why, "could not renew the promotion lease; trying again")
-            }
+        let journal = state.journal.clone();
+        if let Err(error) = write(store, &mut state, journal, duration) {
+            // Logged without the lock held: the work may be waiting on it.
+            drop(state);
+            tracing::warn!(%error, "could not renew the promotion lease");
+            state = lock(&shared.0);
         }
     }
-}
-
-enum Renewal {
-    /// The journal is gone or another promotion's.
-    Lost(String),
-    /// The store failed; the next period tries again.
-    Failed(String),
-}
-
-fn renew_once(
-    store: &dyn ObjectStore,
-    journal: &mut Journal,
-    duration: chrono::Duration,
-) -> Result<DateTime<Utc>, Renewal> {
-    let current = match store.get(IN_PROGRESS) {
-        Ok(bytes) => serde_json::from_slice::<Journal>(&bytes)
-            .map_err(|error| Renewal::Lost(format!("{IN_PROGRESS} is unreadable: {error}")))?,
-        Err(crate::store::StoreError::NotFound(_)) => {
-            return Err(Renewal::Lost(format!("{IN_PROGRESS} was removed")));
-        }
-        Err(error) => return Err(Renewal::Failed(error.to_string())),
-    };
-    if current.holder.token != journal.holder.token {
-        return Err(Renewal::Lost(format!(
-            "{IN_PROGRESS} now belongs to run {}",
-            current.run_id
-        )));
-    }
-    let until = Utc::now() + duration;
-    journal.lease_until = Some(until);
-    store
-        .put(IN_PROGRESS, &to_json(journal))
-        .map_err(|error| Renewal::Failed(error.to_string()))?;
-    Ok(until)
 }

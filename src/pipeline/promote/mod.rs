@@ -1,7 +1,8 @@
 //! Promotion: staging to production, all or nothing.
 //!
-//! A promotion writes its journal at [`IN_PROGRESS`] before it touches
-//! production. The journal names everything the promotion will do: the
+//! A promotion takes its journal at [`IN_PROGRESS`] (a claim, before it
+//! plans), then writes its plan there before it touches production. The
+//! journal names everything the promotion will do: the
 //! production objects it will create, each production table with the
 //! backup it will take (`{table}__rollback_{run}`, a name no other
 //! promotion uses), and the last-promoted pointer it will replace. Then:
@@ -32,6 +33,12 @@
 //! renews the lease while it works ([`lease`]), so a holder that dies is
 //! recovered from within one lease period. A second promotion meanwhile
 //! fails with "in progress".
+//!
+//! The journal has one writer at a time: a promotion takes it before it
+//! plans, a recovery takes it over before it undoes, and every write after
+//! that is a compare-and-swap on the version written last, so a holder
+//! whose journal was taken over can neither commit nor undo: it stops, and
+//! the journal's new owner finishes.
 
 mod holder;
 mod lease;
@@ -40,7 +47,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 pub use holder::Holder;
-use lease::Lease;
+use lease::{Lease, NotTaken};
 
 use super::failpoint;
 use super::run_id::RunId;
@@ -102,6 +109,10 @@ pub struct Plan<'a> {
     pub loads: Vec<(TableRef, &'a Contract, PartitionKey)>,
     /// The production partition of the processed table (for drift).
     pub processed: PartitionKey,
+    /// The promotion epoch ([`epoch`]) when the run read production (its
+    /// history, its drift reference): a promotion since then makes what it
+    /// read stale, and this promotion is refused.
+    pub read_at: Option<Vec<u8>>,
 }
 
 /// The last promoted run and its processed partition in production.
@@ -116,6 +127,9 @@ pub struct LastPromoted {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 enum State {
+    /// Taken, nothing planned or touched yet.
+    Claimed,
+    /// Planned: production may be touched.
     Started,
     Committed,
     RolledBack,
@@ -145,6 +159,10 @@ struct Journal {
     tables: Vec<TableState>,
     /// The last-promoted pointer before this promotion.
     previous: Option<LastPromoted>,
+    /// The holders this journal was taken over from, when a recovery took
+    /// it from a dead one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    taken_over_from: Vec<Holder>,
 }
 
 /// What a promotion did.
@@ -154,6 +172,10 @@ pub struct Promoted {
     pub objects: Vec<String>,
     /// Production tables loaded, with their row counts after the load.
     pub tables: Vec<(String, u64)>,
+    /// Why the clean-up after the commit point did not finish, if it did
+    /// not (the promotion stands; the next run or `contracts recover`
+    /// finishes the clean-up).
+    pub cleanup_pending: Option<String>,
 }
 
 /// What [`recover`] found and did.
@@ -179,6 +201,92 @@ pub fn promote(
     lease: chrono::Duration,
 ) -> Result<Promoted, String> {
     recover(store, warehouse, lease)?;
+    std::thread::scope(|scope| {
+        // The journal is taken first, and the plan made under it: no other
+        // promotion can commit between the two.
+        let claim = Journal {
+            run_id: plan.run_id.clone(),
+            holder: Holder::this_process(),
+            lease_until: Some(Utc::now() + lease),
+            state: State::Claimed,
+            created: Vec::new(),
+            tables: Vec::new(),
+            previous: None,
+            taken_over_from: Vec::new(),
+        };
+        let held = match Lease::take(scope, store, claim, None, lease) {
+            Ok(held) => held,
+            Err(NotTaken::Held) => {
+                return Err(format!(
+                    "another promotion is in progress ({IN_PROGRESS} exists)"
+                ));
+            }
+            Err(NotTaken::Store(error)) => return Err(format!("writing {IN_PROGRESS}: {error}")),
+        };
+        let planned = unchanged_since(store, plan)
+            .and_then(|()| plan_promotion(store, warehouse, plan))
+            .and_then(|(tables, copies, previous)| {
+                held.update(|journal| {
+                    journal.state = State::Started;
+                    journal.created = copies.iter().map(|(_, target)| target.clone()).collect();
+                    journal.tables = tables;
+                    journal.previous = previous;
+                })?;
+                let started = serde_json::json!({
+                    "run_id": plan.run_id,
+                    "token": held.journal().holder.token,
+                });
+                store
+                    .put(EPOCH, &to_json(&started))
+                    .map_err(|error| format!("writing {EPOCH}: {error}"))?;
+                Ok(copies)
+            });
+        let copies = match planned {
+            Ok(copies) => copies,
+            // Nothing is touched yet: the journal goes, production is as
+            // it was.
+            Err(error) => {
+                return Err(match held.release() {
+                    Ok(()) => error,
+                    Err(release) => format!("{error}; and {release}"),
+                });
+            }
+        };
+        failpoint::hit("promote:after-journal")?;
+        match apply(store, warehouse, plan, &held.journal(), &copies, &held) {
+            Ok(loaded) => {
+                let cleanup_pending = commit(store, warehouse, plan, held)?;
+                Ok(Promoted {
+                    objects: copies.into_iter().map(|(_, target)| target).collect(),
+                    tables: loaded,
+                    cleanup_pending,
+                })
+            }
+            Err(error) => Err(undo(store, warehouse, held, error)),
+        }
+    })
+}
+
+/// Fails when a promotion started since the run read production.
+fn unchanged_since(store: &dyn ObjectStore, plan: &Plan<'_>) -> Result<(), String> {
+    if epoch(store)? == plan.read_at {
+        return Ok(());
+    }
+    Err(format!(
+        "another promotion ran while run {} ran, so the production history and drift reference it read may be stale; run it again",
+        plan.run_id
+    ))
+}
+
+/// What the promotion will do: each production table with the backup it
+/// will take, the parts production does not hold yet (listed once), and
+/// the last-promoted pointer it replaces.
+#[allow(clippy::type_complexity)]
+fn plan_promotion(
+    store: &dyn ObjectStore,
+    warehouse: &dyn Warehouse,
+    plan: &Plan<'_>,
+) -> Result<(Vec<TableState>, Vec<(String, String)>, Option<LastPromoted>), String> {
     let mut tables = Vec::new();
     for (table, _, _) in &plan.loads {
         let existed = warehouse.table_exists(table).map_err(|e| e.to_string())?;
@@ -190,8 +298,6 @@ pub fn promote(
                 .transpose()?,
         });
     }
-    // The parts production does not hold yet: listed once, journaled, then
-    // copied.
     let mut copies = Vec::new();
     for (from, to) in &plan.partitions {
         for (source, target) in part_pairs(store, from, to)? {
@@ -200,61 +306,48 @@ pub fn promote(
             }
         }
     }
-    let journal = Journal {
-        run_id: plan.run_id.clone(),
-        holder: Holder::this_process(),
-        lease_until: Some(Utc::now() + lease),
-        state: State::Started,
-        created: copies.iter().map(|(_, target)| target.clone()).collect(),
-        tables,
-        previous: last_promoted(store)?,
-    };
-    write_journal(store, &journal)?;
-    let started = serde_json::json!({ "run_id": journal.run_id, "token": journal.holder.token });
-    if let Err(error) = store.put(EPOCH, &to_json(&started)) {
-        // Nothing is touched yet: the journal goes, and production is as
-        // it was.
-        close(store, warehouse, journal, State::RolledBack)?;
-        return Err(format!("writing {EPOCH}: {error}"));
+    Ok((tables, copies, last_promoted(store)?))
+}
+
+/// After a failure before the commit point: rolls back, unless the lease
+/// is lost (then the journal's new owner finishes, and this holder touches
+/// nothing). Returns the error to report.
+fn undo(
+    store: &dyn ObjectStore,
+    warehouse: &dyn Warehouse,
+    held: Lease<'_>,
+    error: String,
+) -> String {
+    tracing::error!(%error, "promotion failed; rolling back");
+    // Proves the journal is still ours (and renews it) before anything is
+    // undone; the journal must say not committed before any undoing.
+    if let Err(lost) = held.update(|journal| journal.state = State::Started) {
+        return format!(
+            "{error}; {lost}: nothing more was done here, and whoever holds {IN_PROGRESS} finishes the promotion (run `contracts recover`)"
+        );
     }
-    failpoint::hit("promote:after-journal")?;
-    std::thread::scope(|scope| {
-        let renewing = Lease::start(scope, store, journal.clone(), lease);
-        match apply(store, warehouse, plan, &journal, &copies, &renewing) {
-            Ok(loaded) => {
-                commit(store, warehouse, plan, journal.clone(), renewing)?;
-                Ok(Promoted {
-                    objects: journal.created,
-                    tables: loaded,
-                })
-            }
-            Err(error) => {
-                tracing::error!(%error, run_id = %plan.run_id, "promotion failed; rolling back");
-                let rolled_back = restore(store, warehouse, &journal);
-                renewing.stop();
-                rolled_back
-                    .and_then(|()| close(store, warehouse, journal, State::RolledBack))
-                    .map_err(|rollback| {
-                        format!("{error}; and the rollback failed too: {rollback}")
-                    })?;
-                Err(format!(
-                    "{error} (production was rolled back and is unchanged)"
-                ))
-            }
-        }
-    })
+    match restore(store, warehouse, &held.journal(), &held)
+        .and_then(|()| close(store, warehouse, held, State::RolledBack))
+    {
+        Ok(()) => format!("{error} (production was rolled back and is unchanged)"),
+        Err(rollback) => format!("{error}; and the rollback failed too: {rollback}"),
+    }
 }
 
 /// Finishes a promotion a dead process left behind, if any: rolls it back
 /// if it had not committed, completes it if it had. A promotion whose
-/// holder may still be at work is left alone.
+/// holder may still be at work is left alone. The journal is taken over
+/// first (a compare-and-swap on the dead holder's version), so that two
+/// processes never recover one promotion together.
 pub fn recover(
     store: &dyn ObjectStore,
     warehouse: &dyn Warehouse,
     lease: chrono::Duration,
 ) -> Result<Recovery, String> {
-    let Some(journal) = read_journal(store)? else {
-        return Ok(Recovery::Nothing);
+    let (journal, version) = match store.get_versioned(IN_PROGRESS) {
+        Ok((bytes, version)) => (parse_journal(&bytes)?, version),
+        Err(StoreError::NotFound(_)) => return Ok(Recovery::Nothing),
+        Err(error) => return Err(error.to_string()),
     };
     let run_id = journal.run_id.clone();
     if journal
@@ -269,19 +362,30 @@ pub fn recover(
         );
         return Ok(Recovery::InProgress(run_id));
     }
-    match journal.state {
-        State::Committed => {
-            tracing::warn!(%run_id, "found a committed promotion not yet cleaned up; completing it");
-            close(store, warehouse, journal, State::Committed)?;
-            Ok(Recovery::Completed(run_id))
+    std::thread::scope(|scope| {
+        let mut taken = journal.clone();
+        taken.taken_over_from.push(taken.holder.clone());
+        taken.holder = Holder::this_process();
+        taken.lease_until = Some(Utc::now() + lease);
+        let held = match Lease::take(scope, store, taken, Some(&version), lease) {
+            Ok(held) => held,
+            Err(NotTaken::Held) => return Ok(Recovery::InProgress(run_id)),
+            Err(NotTaken::Store(error)) => return Err(error.to_string()),
+        };
+        match journal.state {
+            State::Committed => {
+                tracing::warn!(%run_id, "found a committed promotion not yet cleaned up; completing it");
+                close(store, warehouse, held, State::Committed)?;
+                Ok(Recovery::Completed(run_id))
+            }
+            State::Claimed | State::Started | State::RolledBack => {
+                tracing::warn!(%run_id, "found an interrupted promotion; rolling it back");
+                restore(store, warehouse, &held.journal(), &held)?;
+                close(store, warehouse, held, State::RolledBack)?;
+                Ok(Recovery::RolledBack(run_id))
+            }
         }
-        State::Started | State::RolledBack => {
-            tracing::warn!(%run_id, "found an interrupted promotion; rolling it back");
-            restore(store, warehouse, &journal)?;
-            close(store, warehouse, journal, State::RolledBack)?;
-            Ok(Recovery::RolledBack(run_id))
-        }
-    }
+    })
 }
 
 /// The promotion in progress or interrupted, if any, without touching it:
@@ -321,12 +425,15 @@ pub fn epoch(store: &dyn ObjectStore) -> Result<Option<Vec<u8>>, String> {
 
 fn read_journal(store: &dyn ObjectStore) -> Result<Option<Journal>, String> {
     match store.get(IN_PROGRESS) {
-        Ok(bytes) => serde_json::from_slice::<Journal>(&bytes)
-            .map(Some)
-            .map_err(|error| format!("{IN_PROGRESS} is not a promotion journal: {error}")),
+        Ok(bytes) => parse_journal(&bytes).map(Some),
         Err(StoreError::NotFound(_)) => Ok(None),
         Err(error) => Err(error.to_string()),
     }
+}
+
+fn parse_journal(bytes: &[u8]) -> Result<Journal, String> {
+    serde_json::from_slice(bytes)
+        .map_err(|error| format!("{IN_PROGRESS} is not a promotion journal: {error}"))
 }
 
 /// Steps 1 to 3: backups, objects, tables; each step only while the lease
@@ -413,53 +520,44 @@ fn steps<T>(
     Ok(())
 }
 
-/// Steps 4 to 6: the pointer, the commit point, the clean-up. The lease
-/// stops before the journal is rewritten, so no renewal can write over the
-/// commit.
+/// Steps 4 to 6: the pointer, the commit point, the clean-up. The commit
+/// point is the journal's write as committed: a compare-and-swap, so a
+/// holder that lost its lease can never commit. Once committed, the
+/// promotion stands: a clean-up that fails is reported, not undone.
 fn commit(
     store: &dyn ObjectStore,
     warehouse: &dyn Warehouse,
     plan: &Plan<'_>,
-    mut journal: Journal,
-    lease: Lease<'_>,
-) -> Result<(), String> {
+    held: Lease<'_>,
+) -> Result<Option<String>, String> {
     let pointer = LastPromoted {
         run_id: plan.run_id.clone(),
         processed: plan.processed.to_string(),
     };
-    let moved = store
-        .put(LAST_PROMOTED, &to_json(&pointer))
-        .map_err(|e| e.to_string())
-        .and_then(|()| failpoint::hit("promote:after-pointer"));
-    let checked = moved.and_then(|()| lease.check());
-    lease.stop();
-    let committed = checked.and_then(|()| {
-        journal.state = State::Committed;
-        store
-            .put(IN_PROGRESS, &to_json(&journal))
-            .map_err(|e| format!("committing the promotion: {e}"))
-    });
+    let committed = held
+        .check()
+        .and_then(|()| {
+            store
+                .put(LAST_PROMOTED, &to_json(&pointer))
+                .map_err(|e| e.to_string())
+        })
+        .and_then(|()| failpoint::hit("promote:after-pointer"))
+        .and_then(|()| {
+            held.update(|journal| journal.state = State::Committed)
+                .map_err(|error| format!("committing the promotion: {error}"))
+        });
     if let Err(error) = committed {
-        // Not committed, or not known to be. Before undoing anything the
-        // journal must say so: a rollback cut short under a journal that
-        // says committed would be completed, half undone. If even that
-        // write fails, nothing is undone: what the journal says (all
-        // applied, or not committed) is whole either way.
-        journal.state = State::Started;
-        store
-            .put(IN_PROGRESS, &to_json(&journal))
-            .map_err(|again| {
-                format!("{error}; the journal could not be rewritten either ({again}): run `contracts recover`")
-            })?;
-        restore(store, warehouse, &journal)
-            .and_then(|()| close(store, warehouse, journal, State::RolledBack))
-            .map_err(|rollback| format!("{error}; and the rollback failed too: {rollback}"))?;
-        return Err(format!(
-            "{error} (production was rolled back and is unchanged)"
-        ));
+        // Not committed, or not known to be: undone, by this holder if the
+        // journal is still its own, else by the journal's new owner.
+        return Err(undo(store, warehouse, held, error));
     }
-    failpoint::hit(COMMIT_POINT)?;
-    close(store, warehouse, journal, State::Committed)
+    let closed =
+        failpoint::hit(COMMIT_POINT).and_then(|()| close(store, warehouse, held, State::Committed));
+    Ok(closed.err().map(|error| {
+        format!(
+            "its clean-up is pending ({error}): the next run or `contracts recover` completes it"
+        )
+    }))
 }
 
 /// Undoes what a promotion may have done before its commit point, from
@@ -468,7 +566,9 @@ fn restore(
     store: &dyn ObjectStore,
     warehouse: &dyn Warehouse,
     journal: &Journal,
+    held: &Lease<'_>,
 ) -> Result<(), String> {
+    held.check()?;
     for key in &journal.created {
         match store.delete(key) {
             Ok(()) | Err(StoreError::NotFound(_)) => {}
@@ -477,6 +577,7 @@ fn restore(
     }
     failpoint::hit("rollback:after-objects-deleted")?;
     for (index, state) in journal.tables.iter().enumerate() {
+        held.check()?;
         let table = checked(&state.table)?;
         match &state.backup {
             _ if !state.existed => warehouse.drop_table(&table).map_err(|e| e.to_string())?,
@@ -501,6 +602,7 @@ fn restore(
         }
     }
     failpoint::hit("rollback:after-tables-restored")?;
+    held.check()?;
     match &journal.previous {
         Some(previous) => store.put(LAST_PROMOTED, &to_json(previous)),
         None => match store.delete(LAST_PROMOTED) {
@@ -513,14 +615,16 @@ fn restore(
 }
 
 /// The end of a promotion, committed or rolled back: the journal archived
-/// under its run, the backups dropped, [`IN_PROGRESS`] deleted. Safe to
-/// run again after a crash half-way.
+/// under its run, the backups dropped, [`IN_PROGRESS`] deleted (by the
+/// lease, if it is still this holder's). Safe to run again after a crash
+/// half-way.
 fn close(
     store: &dyn ObjectStore,
     warehouse: &dyn Warehouse,
-    mut journal: Journal,
+    held: Lease<'_>,
     state: State,
 ) -> Result<(), String> {
+    let mut journal = held.journal();
     journal.state = state;
     let key = run_key(journal.run_id.as_str(), "promotion.json").map_err(|e| e.to_string())?;
     store
@@ -531,6 +635,7 @@ fn close(
         _ => "rollback:after-archive",
     })?;
     for backup in journal.tables.iter().filter_map(|t| t.backup.as_ref()) {
+        held.check()?;
         warehouse
             .drop_table(&checked(backup)?)
             .map_err(|e| format!("dropping the backup {backup}: {e}"))?;
@@ -539,10 +644,7 @@ fn close(
         State::Committed => "promote:after-backups-dropped",
         _ => "rollback:after-backups-dropped",
     })?;
-    match store.delete(IN_PROGRESS) {
-        Ok(()) | Err(StoreError::NotFound(_)) => Ok(()),
-        Err(error) => Err(error.to_string()),
-    }
+    held.release()
 }
 
 /// Each part of the staging partition `from` and its production key.
@@ -559,17 +661,6 @@ fn part_pairs(
             (source, format!("{}{file}", to.folder()))
         })
         .collect())
-}
-
-fn write_journal(store: &dyn ObjectStore, journal: &Journal) -> Result<(), String> {
-    store
-        .put_new(IN_PROGRESS, &to_json(journal))
-        .map_err(|error| match error {
-            StoreError::AlreadyExists(_) => {
-                "another promotion is in progress (promotion/in-progress.json exists)".to_string()
-            }
-            other => other.to_string(),
-        })
 }
 
 /// The backup `run` takes of `table`: `{table}__rollback_{run}`, the run id
