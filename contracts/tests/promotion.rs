@@ -14,7 +14,9 @@ use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use datacontract::pipeline::promote::{COMMIT_POINT, FAILPOINTS, IN_PROGRESS, ROLLBACK_FAILPOINTS};
+use datacontract::pipeline::promote::{
+    COMMIT_POINT, FAILPOINTS, IN_PROGRESS, LAST_PROMOTED, ROLLBACK_FAILPOINTS,
+};
 use datacontract::store::{GcsStore, ObjectStore};
 use sha2::{Digest, Sha256};
 
@@ -43,6 +45,8 @@ enum Setup {
 struct Production {
     objects: Vec<(String, Vec<u8>)>,
     tables: Vec<String>,
+    /// Which run the last-promoted pointer names.
+    pointer: Option<String>,
 }
 
 impl Setup {
@@ -214,12 +218,27 @@ impl Setup {
         Production {
             objects: self.objects(),
             tables,
+            pointer: self.pointer(),
         }
+    }
+
+    /// The run the last-promoted pointer names, if any.
+    fn pointer(&self) -> Option<String> {
+        let bytes = match self {
+            Setup::Local(dir) => std::fs::read(dir.join("data").join(LAST_PROMOTED)).ok()?,
+            Setup::Emulated { bucket, .. } => bucket.get(LAST_PROMOTED).ok()?,
+        };
+        let pointer: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        pointer["run_id"].as_str().map(str::to_string)
     }
 }
 
 /// Asserts `got` is `want`, showing the first difference only.
 fn assert_same(got: &Production, want: &Production, what: &str) {
+    assert_eq!(
+        got.pointer, want.pointer,
+        "{what}: the last-promoted pointer differs"
+    );
     let keys = |production: &Production| -> Vec<String> {
         production
             .objects
@@ -266,6 +285,8 @@ fn normalized(production: &Production) -> Production {
     Production {
         objects,
         tables: production.tables.clone(),
+        // Which run: the two promotions are different runs.
+        pointer: production.pointer.as_ref().map(|_| "a run".to_string()),
     }
 }
 
@@ -350,6 +371,10 @@ fn crash_and_recover(setup: &Setup, scenario: &Scenario, crash: &str, also: &str
         assert!(recovered.contains("completed"), "{crash}: {recovered}");
         let data = setup.production(true);
         assert_same(&normalized(&data), &scenario.after, crash);
+        assert_ne!(
+            now.pointer, scenario.before.pointer,
+            "{crash}: the pointer did not move"
+        );
         for object in &scenario.before.objects {
             assert!(
                 now.objects.contains(object),
@@ -362,7 +387,13 @@ fn crash_and_recover(setup: &Setup, scenario: &Scenario, crash: &str, also: &str
         assert_same(&now, &scenario.before, crash);
     }
     let backups = setup.backups_named();
-    assert!(!backups.is_empty(), "{crash}: no journal named a backup");
+    let planned = crash != "promote:after-claim";
+    assert_eq!(
+        !backups.is_empty(),
+        planned,
+        "{crash}: a journal named backups {backups:?} although its plan was {}",
+        if planned { "written" } else { "never written" }
+    );
     for backup in backups {
         assert!(
             !setup.table_exists(&backup),

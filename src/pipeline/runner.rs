@@ -183,6 +183,11 @@ impl Run<'_> {
     fn execute(&mut self, created_at: DateTime<Utc>) -> Result<Outcome, String> {
         let tables = Tables::of(self.pipeline, self.config)?;
         let (store, warehouse) = (self.store, self.warehouse);
+        // What production was when this run read it: a promotion after
+        // this point makes the run's history and drift stale. Read before
+        // looking for a promotion in progress: one that starts after it
+        // moves it.
+        let read_at = epoch(store)?;
         match recover(store, warehouse, self.config.promotion_lease)? {
             Recovery::RolledBack(run) => self.skip_stage(
                 "recover",
@@ -201,9 +206,6 @@ impl Run<'_> {
             }
             Recovery::Nothing => {}
         }
-        // What production was when this run read it: a promotion after
-        // this point makes the run's history and drift stale.
-        let read_at = epoch(store)?;
 
         let extract = self.stage("extract", |run, stage| {
             let bar = run.bar("extract");

@@ -281,16 +281,23 @@ impl ObjectStore for GcsStore {
             object: key.to_string(),
             ..Default::default()
         };
-        let object = self.call("stat", key, || self.client.get_object(&stat))?;
-        let request = GetObjectRequest {
-            generation: Some(object.generation),
-            ..stat
-        };
         let whole = Range::default();
-        let bytes = self.call("download", key, || {
-            self.client.download_object(&request, &whole)
-        })?;
-        Ok((bytes, Version(object.generation.to_string())))
+        // A writer may replace the object between the two calls: that
+        // generation is then gone, and the newer one is read instead.
+        loop {
+            let object = self.call("stat", key, || self.client.get_object(&stat))?;
+            let request = GetObjectRequest {
+                generation: Some(object.generation),
+                ..stat.clone()
+            };
+            match self.call("download", key, || {
+                self.client.download_object(&request, &whole)
+            }) {
+                Ok(bytes) => return Ok((bytes, Version(object.generation.to_string()))),
+                Err(StoreError::NotFound(_)) => continue,
+                Err(error) => return Err(error),
+            }
+        }
     }
 
     fn put_if(

@@ -178,11 +178,24 @@ fn write(
         return Err(format!("the promotion lost its lease: {lost}"));
     }
     journal.lease_until = Some(Utc::now() + duration);
-    match store.put_if(IN_PROGRESS, &to_json(&journal), Some(&state.version)) {
+    let bytes = to_json(&journal);
+    match store.put_if(IN_PROGRESS, &bytes, Some(&state.version)) {
         Ok(version) => {
             state.version = version;
             state.journal = journal;
             Ok(())
+        }
+        // The outcome is unknown (the store failed after its retries): if
+        // the write landed after all, it is ours, and its version is kept.
+        Err(error @ (StoreError::Remote { .. } | StoreError::Io { .. })) => {
+            match store.get_versioned(IN_PROGRESS) {
+                Ok((now, version)) if now == bytes => {
+                    state.version = version;
+                    state.journal = journal;
+                    Ok(())
+                }
+                _ => Err(format!("writing {IN_PROGRESS}: {error}")),
+            }
         }
         Err(StoreError::Changed(_) | StoreError::NotFound(_)) => {
             let lost = format!("{IN_PROGRESS} was taken over by another process");

@@ -11,18 +11,18 @@
 //!    already exist, from an earlier promotion of the same rows, are kept);
 //! 3. the production tables load the production partitions (a MERGE on the
 //!    dedup key, so no row is duplicated);
-//! 4. the last-promoted pointer moves to this run;
-//! 5. the journal is rewritten as committed: **the commit point**;
+//! 4. the journal is rewritten as committed: **the commit point**;
+//! 5. the last-promoted pointer moves to this run;
 //! 6. the journal is archived under the run, the backups are dropped, and
 //!    [`IN_PROGRESS`] is deleted.
 //!
 //! When a step before the commit point fails, the promotion rolls back:
 //! the objects it created are deleted, each table is restored from the
-//! backup the journal names (or dropped if it did not exist), the pointer
-//! is restored. When the process dies instead, the journal stays behind,
-//! and [`recover`] (which every run calls first, and `contracts recover`
-//! runs alone) finishes the job: a journal that never committed is rolled
-//! back, a committed one is completed (step 6). Either way production is
+//! backup the journal names (or dropped if it did not exist). When the
+//! process dies instead, the journal stays behind, and [`recover`] (which
+//! every run calls first, and `contracts recover` runs alone) finishes the
+//! job: a journal that never committed is rolled back, a committed one is
+//! completed (steps 5 and 6). Either way production is
 //! exactly as it was before the promotion, or exactly as the promotion
 //! left it: never a mix. A backup the journal does not name is never
 //! restored.
@@ -72,6 +72,7 @@ pub const DEFAULT_LEASE_SECONDS: i64 = 120;
 /// any of them up to [`COMMIT_POINT`] (exclusive) leaves a promotion that
 /// [`recover`] rolls back; from it on, one that [`recover`] completes.
 pub const FAILPOINTS: &[&str] = &[
+    "promote:after-claim",
     "promote:after-journal",
     "promote:after-first-backup",
     "promote:after-backups",
@@ -79,8 +80,8 @@ pub const FAILPOINTS: &[&str] = &[
     "promote:after-store-copy",
     "promote:after-first-load",
     "promote:after-warehouse-load",
-    "promote:after-pointer",
     COMMIT_POINT,
+    "promote:after-pointer",
     "promote:after-archive",
     "promote:after-backups-dropped",
 ];
@@ -159,6 +160,9 @@ struct Journal {
     tables: Vec<TableState>,
     /// The last-promoted pointer before this promotion.
     previous: Option<LastPromoted>,
+    /// The last-promoted pointer this promotion sets once committed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    promotes: Option<LastPromoted>,
     /// The holders this journal was taken over from, when a recovery took
     /// it from a dead one.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -212,6 +216,7 @@ pub fn promote(
             created: Vec::new(),
             tables: Vec::new(),
             previous: None,
+            promotes: None,
             taken_over_from: Vec::new(),
         };
         let held = match Lease::take(scope, store, claim, None, lease) {
@@ -223,6 +228,7 @@ pub fn promote(
             }
             Err(NotTaken::Store(error)) => return Err(format!("writing {IN_PROGRESS}: {error}")),
         };
+        failpoint::hit("promote:after-claim")?;
         let planned = unchanged_since(store, plan)
             .and_then(|()| plan_promotion(store, warehouse, plan))
             .and_then(|(tables, copies, previous)| {
@@ -231,6 +237,10 @@ pub fn promote(
                     journal.created = copies.iter().map(|(_, target)| target.clone()).collect();
                     journal.tables = tables;
                     journal.previous = previous;
+                    journal.promotes = Some(LastPromoted {
+                        run_id: plan.run_id.clone(),
+                        processed: plan.processed.to_string(),
+                    });
                 })?;
                 let started = serde_json::json!({
                     "run_id": plan.run_id,
@@ -255,7 +265,7 @@ pub fn promote(
         failpoint::hit("promote:after-journal")?;
         match apply(store, warehouse, plan, &held.journal(), &copies, &held) {
             Ok(loaded) => {
-                let cleanup_pending = commit(store, warehouse, plan, held)?;
+                let cleanup_pending = commit(store, warehouse, held)?;
                 Ok(Promoted {
                     objects: copies.into_iter().map(|(_, target)| target).collect(),
                     tables: loaded,
@@ -378,7 +388,12 @@ pub fn recover(
                 close(store, warehouse, held, State::Committed)?;
                 Ok(Recovery::Completed(run_id))
             }
-            State::Claimed | State::Started | State::RolledBack => {
+            State::Claimed => {
+                // Taken, never planned: nothing was touched.
+                close(store, warehouse, held, State::RolledBack)?;
+                Ok(Recovery::RolledBack(run_id))
+            }
+            State::Started | State::RolledBack => {
                 tracing::warn!(%run_id, "found an interrupted promotion; rolling it back");
                 restore(store, warehouse, &held.journal(), &held)?;
                 close(store, warehouse, held, State::RolledBack)?;
@@ -520,32 +535,20 @@ fn steps<T>(
     Ok(())
 }
 
-/// Steps 4 to 6: the pointer, the commit point, the clean-up. The commit
-/// point is the journal's write as committed: a compare-and-swap, so a
-/// holder that lost its lease can never commit. Once committed, the
+/// Steps 4 to 6: the commit point, then the pointer and the clean-up. The
+/// commit point is the journal's write as committed: a compare-and-swap,
+/// so a holder that lost its lease can never commit, and nothing visible
+/// to readers of the pointer moves before it. Once committed, the
 /// promotion stands: a clean-up that fails is reported, not undone.
 fn commit(
     store: &dyn ObjectStore,
     warehouse: &dyn Warehouse,
-    plan: &Plan<'_>,
     held: Lease<'_>,
 ) -> Result<Option<String>, String> {
-    let pointer = LastPromoted {
-        run_id: plan.run_id.clone(),
-        processed: plan.processed.to_string(),
-    };
-    let committed = held
-        .check()
-        .and_then(|()| {
-            store
-                .put(LAST_PROMOTED, &to_json(&pointer))
-                .map_err(|e| e.to_string())
-        })
-        .and_then(|()| failpoint::hit("promote:after-pointer"))
-        .and_then(|()| {
-            held.update(|journal| journal.state = State::Committed)
-                .map_err(|error| format!("committing the promotion: {error}"))
-        });
+    let committed = held.check().and_then(|()| {
+        held.update(|journal| journal.state = State::Committed)
+            .map_err(|error| format!("committing the promotion: {error}"))
+    });
     if let Err(error) = committed {
         // Not committed, or not known to be: undone, by this holder if the
         // journal is still its own, else by the journal's new owner.
@@ -603,21 +606,25 @@ fn restore(
     }
     failpoint::hit("rollback:after-tables-restored")?;
     held.check()?;
-    match &journal.previous {
-        Some(previous) => store.put(LAST_PROMOTED, &to_json(previous)),
-        None => match store.delete(LAST_PROMOTED) {
-            Err(StoreError::NotFound(_)) => Ok(()),
-            other => other,
-        },
+    // The pointer moves after the commit point: only a promotion of an
+    // earlier version moved it before, and only then is it put back.
+    if last_promoted(store)?.is_some_and(|pointer| pointer.run_id == journal.run_id) {
+        match &journal.previous {
+            Some(previous) => store.put(LAST_PROMOTED, &to_json(previous)),
+            None => match store.delete(LAST_PROMOTED) {
+                Err(StoreError::NotFound(_)) => Ok(()),
+                other => other,
+            },
+        }
+        .map_err(|e| e.to_string())?;
     }
-    .map_err(|e| e.to_string())?;
     failpoint::hit("rollback:after-pointer")
 }
 
-/// The end of a promotion, committed or rolled back: the journal archived
-/// under its run, the backups dropped, [`IN_PROGRESS`] deleted (by the
-/// lease, if it is still this holder's). Safe to run again after a crash
-/// half-way.
+/// The end of a promotion, committed or rolled back: the last-promoted
+/// pointer moved (when committed), the journal archived under its run, the
+/// backups dropped, [`IN_PROGRESS`] deleted (by the lease, if it is still
+/// this holder's). Safe to run again after a crash half-way.
 fn close(
     store: &dyn ObjectStore,
     warehouse: &dyn Warehouse,
@@ -626,6 +633,13 @@ fn close(
 ) -> Result<(), String> {
     let mut journal = held.journal();
     journal.state = state;
+    if let (State::Committed, Some(pointer)) = (state, &journal.promotes) {
+        held.check()?;
+        store
+            .put(LAST_PROMOTED, &to_json(pointer))
+            .map_err(|e| e.to_string())?;
+        failpoint::hit("promote:after-pointer")?;
+    }
     let key = run_key(journal.run_id.as_str(), "promotion.json").map_err(|e| e.to_string())?;
     store
         .put(&key, &to_json(&journal))
