@@ -1,0 +1,20 @@
+//! The `contracts` crate's integration tests, in one binary: each module
+//! was its own test target, and each linked Polars and DuckDB on its own.
+
+mod support;
+
+mod artifacts;
+mod binance;
+mod check_cli;
+mod cli;
+mod corpus;
+mod differential;
+mod entrypoint;
+mod fuzz;
+mod history;
+mod pipeline;
+mod promotion;
+mod query;
+mod secrets;
+mod validate_cli;
+mod warehouse_cli;

@@ -1,0 +1,471 @@
+//! The whole pipeline, through the `contracts` binary, on both setups: the
+//! local one (a folder and DuckDB) and the emulators (fake-gcs and
+//! bqemulator; run with scripts/test.sh, which starts them and sets
+//! DATACONTRACT_GCS_EMULATOR and BIGQUERY_EMULATOR_HOST; without them the
+//! emulator test fails).
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use crate::support::runs;
+
+use runs::{
+    Emulators, PROCESSED, RAW, borrowed, contracts, later_input, succeed, text, walk, workdir,
+};
+
+/// Every production object and the CSV of both production tables: what
+/// "production is exactly as it was" compares.
+fn production(dir: &Path) -> (Vec<(String, Vec<u8>)>, String) {
+    let mut tables = String::new();
+    for table in [RAW, PROCESSED] {
+        let sql = format!("SELECT * FROM production.{table} ORDER BY ALL");
+        let output = contracts(dir, &["query", &sql, "--format", "csv"], &[]);
+        assert!(output.status.success(), "{}", text(&output.stderr));
+        tables.push_str(&text(&output.stdout));
+    }
+    let mut objects = Vec::new();
+    for table in [RAW, PROCESSED] {
+        let folder = dir.join("data/production").join(table);
+        for entry in walk(&folder) {
+            objects.push((
+                entry.strip_prefix(dir).unwrap().display().to_string(),
+                std::fs::read(&entry).unwrap(),
+            ));
+        }
+    }
+    objects.sort();
+    (objects, tables)
+}
+
+/// Asserts that production is exactly `before`, showing only what differs.
+fn assert_production_unchanged(dir: &Path, before: &(Vec<(String, Vec<u8>)>, String)) {
+    let after = production(dir);
+    let keys =
+        |objects: &[(String, Vec<u8>)]| objects.iter().map(|(k, _)| k.clone()).collect::<Vec<_>>();
+    assert_eq!(keys(&after.0), keys(&before.0), "production objects");
+    assert!(after.0 == before.0, "a production object's bytes changed");
+    let (now, was): (Vec<&str>, Vec<&str>) =
+        (after.1.lines().collect(), before.1.lines().collect());
+    assert_eq!(now.len(), was.len(), "production rows");
+    for (now, was) in now.iter().zip(&was) {
+        assert_eq!(now, was, "a production row changed");
+    }
+}
+
+fn count(dir: &Path, table: &str) -> i64 {
+    let sql = format!("SELECT count(*) AS n FROM {table}");
+    let output = contracts(dir, &["query", &sql, "--format", "json"], &[]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let row: serde_json::Value = serde_json::from_str(text(&output.stdout).trim()).unwrap();
+    row["n"].as_i64().unwrap()
+}
+
+#[test]
+fn the_main_job_promotes_the_sample_and_reruns_add_no_row() {
+    let dir = workdir("main");
+    let summary = succeed(&dir, &["run"], &[]);
+    assert!(summary.contains("promoted to production"), "{summary}");
+    // Gate 1 reported the sample's defects with the contract's severities.
+    assert!(
+        summary.contains("dedup_key: warning failed on 1000 row(s)"),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("rule.high_ge_low: warning failed on 2 row(s)"),
+        "{summary}"
+    );
+    let report = summary
+        .lines()
+        .last()
+        .unwrap()
+        .strip_prefix("report: ")
+        .unwrap();
+    let html = std::fs::read_to_string(dir.join(report)).unwrap();
+    assert!(
+        html.contains("promoted to production") && html.contains("<svg"),
+        "{html}"
+    );
+    let json: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(dir.join(report).with_file_name("report.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(json["outcome"], "promoted");
+    assert_eq!(json["raw_validation"]["passed"], true);
+    let hours = json["reconciliation"][0].clone();
+    assert_eq!(
+        (hours["name"].as_str(), hours["passed"].as_bool()),
+        (Some("hours_preserved"), Some(true))
+    );
+    assert!(dir.join(report).with_file_name("report.md").exists());
+
+    let bars = count(&dir, &format!("production.{PROCESSED}"));
+    let raw = count(&dir, &format!("production.{RAW}"));
+    assert_eq!(bars, 24);
+    assert_eq!(
+        raw, 1435,
+        "one row per key: 1440 minutes less the 5-minute gap"
+    );
+    let before = production(&dir);
+
+    let again = contracts(&dir, &["run"], &[]);
+    assert!(again.status.success(), "{}", text(&again.stdout));
+    let summary = text(&again.stdout);
+    assert!(
+        summary.contains("the same rows were already landed"),
+        "{summary}"
+    );
+    assert!(summary.contains("0 object(s) copied"), "{summary}");
+    assert_eq!(count(&dir, &format!("production.{PROCESSED}")), bars);
+    assert_eq!(count(&dir, &format!("production.{RAW}")), raw);
+    // Staging keeps the extract as it arrived (the repeated page too),
+    // once, however often it is loaded.
+    assert_eq!(count(&dir, &format!("staging.{RAW}")), 1935);
+    let (objects, _) = production(&dir);
+    assert_eq!(objects, before.0, "no production object was added");
+    // The second run measured drift against the first.
+    let runs: Vec<PathBuf> = {
+        let mut runs: Vec<PathBuf> = std::fs::read_dir(dir.join("data/runs"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        runs.sort();
+        runs
+    };
+    let second: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(runs[1].join("report.json")).unwrap()).unwrap();
+    assert!(
+        second["drift"].as_array().is_some_and(|d| !d.is_empty()),
+        "{second}"
+    );
+    assert!(
+        second["drift"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|d| d["drifted"] == false)
+    );
+}
+
+/// Two raw klines as CSV; the second opens at `second_open`.
+fn klines_csv(second_open: &str) -> String {
+    format!(
+        "open_time,open,high,low,close,volume,close_time,quote_asset_volume,number_of_trades,taker_buy_base_asset_volume,taker_buy_quote_asset_volume,symbol,interval\n\
+         2024-03-01T00:00:00Z,62000,62010,61990,62005,1.5,2024-03-01T00:00:59.999Z,93000,10,0.5,31000,BTCUSDT,1m\n\
+         2024-03-01T00:01:00Z,{second_open},62010,61990,62005,1.5,2024-03-01T00:01:59.999Z,93000,10,0.5,31000,BTCUSDT,1m\n"
+    )
+}
+
+#[test]
+fn an_error_at_the_raw_gate_stops_the_run_and_keeps_the_raw_partition() {
+    let dir = workdir("gate");
+    let csv = dir.join("bad.csv");
+    std::fs::write(&csv, klines_csv("-5")).unwrap();
+    let output = contracts(
+        &dir,
+        &["run", "--source", "files", "--files", csv.to_str().unwrap()],
+        &[],
+    );
+    let summary = text(&output.stdout);
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "{summary}\n{}",
+        text(&output.stderr)
+    );
+    assert!(summary.contains("stopped at the raw gate"), "{summary}");
+    assert!(
+        summary.contains("open.range: error failed on 1 row(s)"),
+        "{summary}"
+    );
+    assert_eq!(
+        walk(&dir.join("data/staging").join(RAW)).len(),
+        1,
+        "the raw partition stays"
+    );
+    assert!(
+        walk(&dir.join("data/production")).is_empty(),
+        "nothing reached production"
+    );
+}
+
+#[test]
+fn an_error_at_the_processed_gate_stops_the_run_before_production() {
+    use datacontract::pipeline::config::Layers;
+    use datacontract::pipeline::{Environment, Outcome, RunOptions, run};
+    let dir = workdir("processed-gate");
+    let mut layers = Layers::load(&dir, None, &|_| None).unwrap();
+    let data = dir.join("data");
+    layers
+        .set_flag("data_dir", data.display().to_string())
+        .unwrap();
+    let duckdb = data.join("warehouse.duckdb");
+    layers
+        .set_flag("duckdb_path", duckdb.display().to_string())
+        .unwrap();
+    let config = layers.resolve().unwrap();
+    let environment = Environment::open(&config).unwrap();
+    let mut pipeline = datacontract_contracts::pipeline();
+    // A broken transform that loses the first hour.
+    pipeline.transform =
+        Box::new(|raw| Ok(datacontract_contracts::transform::transform(raw)?.slice(1, 1000)));
+    let output = run(
+        &pipeline,
+        &layers,
+        &config,
+        &environment,
+        RunOptions::default(),
+    );
+    assert_eq!(output.report.outcome, Outcome::StoppedAtProcessedGate);
+    let hours = &output.report.reconciliation[0];
+    assert_eq!(
+        (hours.name.as_str(), hours.passed),
+        ("hours_preserved", false)
+    );
+    assert_eq!((hours.input, hours.output), (24.0, 23.0));
+    assert!(!output.report.promotion.promoted);
+    assert!(
+        walk(&data.join("production")).is_empty(),
+        "nothing reached production"
+    );
+    assert_eq!(walk(&data.join("staging").join(PROCESSED)).len(), 1);
+}
+
+/// The raw validation of the first run of `contracts run` with `flags`,
+/// from its report.json.
+fn raw_validation_of_a_run(name: &str, flags: &[&str]) -> serde_json::Value {
+    let dir = workdir(name);
+    let summary = succeed(&dir, &[&["run"], flags].concat(), &[]);
+    let report = summary
+        .lines()
+        .last()
+        .unwrap()
+        .strip_prefix("report: ")
+        .unwrap();
+    let json = std::fs::read(dir.join(report).with_file_name("report.json")).unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&json).unwrap();
+    report["raw_validation"].clone()
+}
+
+#[test]
+fn the_gates_can_run_inside_the_warehouse() {
+    let pushed = raw_validation_of_a_run("pushdown", &["--validation", "warehouse"]);
+    let described = pushed["input"]["description"].as_str().unwrap();
+    assert!(
+        described.starts_with("DuckDB table staging.")
+            && described.contains("the rows of the partition created at"),
+        "{described}"
+    );
+    // The gate judged the rows as they arrived, the sample's repeated page
+    // included, and says what the gate in memory says of them: the same
+    // checks, failing rows and examples.
+    let in_memory = raw_validation_of_a_run("pushdown-polars", &[]);
+    let verdicts = |validation: &serde_json::Value| -> Vec<serde_json::Value> {
+        validation["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|check| check["kind"] != "schema")
+            .map(|check| {
+                serde_json::json!([
+                    check["id"],
+                    check["status"],
+                    check["failing_rows"],
+                    check["examples"]
+                ])
+            })
+            .collect()
+    };
+    assert_eq!(verdicts(&pushed), verdicts(&in_memory));
+    let dedup = pushed["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|check| check["id"] == "dedup_key")
+        .unwrap();
+    assert_eq!(dedup["failing_rows"], 1000, "{dedup}");
+    assert_eq!(pushed["passed"], true, "a warning only");
+}
+
+#[test]
+fn a_failed_promotion_leaves_production_exactly_as_it_was() {
+    let dir = workdir("failpoint");
+    assert!(contracts(&dir, &["run"], &[]).status.success());
+    let before = production(&dir);
+    let input = later_input(&dir, 1);
+    let run_input = [
+        "run",
+        "--source",
+        "files",
+        "--files",
+        input.to_str().unwrap(),
+    ];
+    let output = contracts(
+        &dir,
+        &run_input,
+        &[("DATACONTRACT_FAILPOINT", "promote:after-store-copy")],
+    );
+    let summary = text(&output.stdout);
+    assert_eq!(output.status.code(), Some(2), "{summary}");
+    assert!(
+        summary.contains("injected failure at promote:after-store-copy"),
+        "{summary}"
+    );
+    assert!(summary.contains("rolled back"), "{summary}");
+    assert_production_unchanged(&dir, &before);
+    // Without the failure, the same input promotes.
+    let output = contracts(&dir, &run_input, &[]);
+    assert!(output.status.success(), "{}", text(&output.stdout));
+    assert_eq!(count(&dir, &format!("production.{PROCESSED}")), 48);
+}
+
+#[test]
+fn a_promotion_killed_midway_is_rolled_back_before_anything_reads_production() {
+    let dir = workdir("kill");
+    assert!(contracts(&dir, &["run"], &[]).status.success());
+    let before = production(&dir);
+    let input = later_input(&dir, 1);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_contracts"))
+        .current_dir(&dir)
+        .args([
+            "run",
+            "--source",
+            "files",
+            "--files",
+            input.to_str().unwrap(),
+        ])
+        .env(
+            "DATACONTRACT_FAILPOINT",
+            "promote:after-warehouse-load:pause",
+        )
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = BufReader::new(child.stderr.take().unwrap());
+    for line in stderr.lines() {
+        if line
+            .unwrap()
+            .contains("failpoint promote:after-warehouse-load: pausing")
+        {
+            break;
+        }
+    }
+    // Mid-promotion: the new objects are copied and the tables loaded.
+    assert!(dir.join("data/promotion/in-progress.json").exists());
+    // While its holder lives, nothing rolls the promotion back, and no
+    // query reads the half-written production.
+    let sql = format!("SELECT count(*) AS n FROM production.{PROCESSED}");
+    let blocked = contracts(&dir, &["query", &sql], &[]);
+    assert!(!blocked.status.success());
+    assert!(contracts(&dir, &["recover"], &[]).status.code() != Some(0));
+    assert!(dir.join("data/promotion/in-progress.json").exists());
+    child.kill().unwrap();
+    child.wait().unwrap();
+    // A query says what to do; `contracts recover` does it.
+    let refused = contracts(&dir, &["query", &sql], &[]);
+    assert!(
+        text(&refused.stderr).contains("run `contracts recover`"),
+        "{}",
+        text(&refused.stderr)
+    );
+    let recovered = succeed(&dir, &["recover"], &[]);
+    assert!(recovered.contains("rolled back"), "{recovered}");
+    assert_production_unchanged(&dir, &before);
+    assert!(!dir.join("data/promotion/in-progress.json").exists());
+}
+
+#[test]
+fn the_pipeline_runs_on_the_emulators() {
+    let emulators = Emulators::from_env();
+    let dir = workdir("emulators");
+    let suffix = std::process::id().to_string();
+    let bucket = format!("pipeline-{suffix}");
+    let (staging, production) = (format!("staging_{suffix}"), format!("production_{suffix}"));
+    let env = emulators.env(&bucket, &staging, &production);
+    let env = borrowed(&env);
+    for _ in 0..2 {
+        let summary = succeed(&dir, &["run"], &env);
+        assert!(
+            summary.contains(&format!("report: gs://{bucket}/runs/")),
+            "{summary}"
+        );
+    }
+    let sql = format!("SELECT COUNT(*) AS n FROM `test-proj`.`{production}`.`{PROCESSED}`");
+    let output = contracts(&dir, &["query", &sql, "--format", "json"], &env);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert_eq!(text(&output.stdout).trim(), "{\"n\":24}");
+    let sql = format!("SELECT COUNT(*) AS n FROM `test-proj`.`{production}`.`{RAW}`");
+    let output = contracts(&dir, &["query", &sql, "--format", "json"], &env);
+    assert_eq!(
+        text(&output.stdout).trim(),
+        "{\"n\":1435}",
+        "{}",
+        text(&output.stderr)
+    );
+    // The deployed BigQuery tables match their contracts.
+    let lock = Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas");
+    let lock = lock.to_str().unwrap();
+    let check = [
+        "check",
+        "--dir",
+        lock,
+        "--warehouse",
+        "--bigquery-project",
+        "test-proj",
+    ];
+    let summary = succeed(
+        &dir,
+        &[&check[..], &["--dataset", &production]].concat(),
+        &env,
+    );
+    assert!(summary.ends_with(": ok\n"), "{summary}");
+    let missing = format!("{production}_missing");
+    let output = contracts(&dir, &[&check[..], &["--dataset", &missing]].concat(), &env);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(text(&output.stdout).contains("[warehouse/table_missing]"));
+}
+
+#[test]
+fn files_are_read_from_gcs_too() {
+    use datacontract::store::{GcsStore, ObjectStore};
+    let gcs = Emulators::from_env().gcs;
+    let dir = workdir("gcs-files");
+    let bucket = format!("files-{}", std::process::id());
+    let store = GcsStore::emulator(&bucket, &gcs).unwrap();
+    store.create_bucket().unwrap();
+    store
+        .put("input/klines.csv", klines_csv("62001").as_bytes())
+        .unwrap();
+    let uri = format!("gs://{bucket}/input/klines.csv");
+    let summary = succeed(
+        &dir,
+        &["run", "--source", "files", "--files", &uri],
+        &[("STORAGE_EMULATOR_HOST", gcs.as_str())],
+    );
+    assert!(
+        summary.contains(&format!("2 rows from 1 file(s): {uri}")),
+        "{summary}"
+    );
+    assert_eq!(count(&dir, &format!("production.{PROCESSED}")), 1);
+}
+
+#[test]
+fn invalid_configuration_names_the_key_and_its_origin() {
+    let dir = workdir("config");
+    let output = contracts(&dir, &["run"], &[("DATACONTRACT_LOAD_MODE", "sometimes")]);
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(
+        text(&output.stderr).trim(),
+        "error: invalid configuration: `load_mode` (from environment variable DATACONTRACT_LOAD_MODE): `sometimes` is not `append` or `truncate` (also called `write`)"
+    );
+}
+
+#[test]
+fn the_committed_sample_is_what_the_seeded_generator_makes() {
+    use datacontract_contracts::sample::{SAMPLE, SEED, generate};
+    assert!(
+        generate(SEED) == SAMPLE,
+        "regenerate it: see contracts/src/sample.rs"
+    );
+}

@@ -1,0 +1,15 @@
+//! The library's integration tests, in one binary: each module was its own
+//! test target, and each linked Polars and DuckDB on its own.
+
+mod support;
+
+mod bigquery_faults;
+mod cli;
+mod compat;
+mod derive;
+mod every_type;
+mod gcs_faults;
+mod properties;
+mod stores;
+mod validate;
+mod warehouses;

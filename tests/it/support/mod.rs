@@ -1,0 +1,4 @@
+//! Helpers the integration tests share.
+
+pub mod fault_proxy;
+pub mod trades;

@@ -1,0 +1,449 @@
+//! Every warehouse operation against both setups:
+//! - a local folder with DuckDB;
+//! - fake-gcs-server with bqemulator, where the BigQuery load job reads the
+//!   very Parquet the GCS store wrote.
+//!
+//! The emulators are started by scripts/test.sh, which sets
+//! DATACONTRACT_GCS_EMULATOR and BIGQUERY_EMULATOR_HOST; without them the
+//! emulator tests fail, naming the script.
+
+use crate::support::trades;
+
+use datacontract::DataContract;
+use datacontract::sql::{Dialect, Query, SqlValue, TableRef};
+use datacontract::store::{GcsStore, LocalStore, ObjectStore, write_partition};
+use datacontract::warehouse::{
+    BigQueryWarehouse, DuckDbWarehouse, LoadMode, Warehouse, WarehouseError, landing_contract,
+};
+use polars::prelude::*;
+use trades::{Trade, at, prices_by_id, trades};
+
+/// A warehouse, the store its partitions come from, and a fresh dataset.
+struct Setup {
+    warehouse: Box<dyn Warehouse>,
+    store: Box<dyn ObjectStore>,
+    dataset: String,
+}
+
+impl Setup {
+    fn table(&self, name: &str) -> TableRef {
+        TableRef::new(&self.dataset, name).unwrap()
+    }
+
+    fn query(&self, sql: &str) -> DataFrame {
+        let mut query = Query::new(self.warehouse.dialect());
+        query.sql = sql.to_string();
+        self.warehouse.query(&query).unwrap()
+    }
+}
+
+fn unique(name: &str) -> String {
+    format!("t{}_{name}", std::process::id())
+}
+
+fn local(name: &str) -> Setup {
+    let root = std::env::temp_dir().join(format!("datacontract-warehouse-{}", unique(name)));
+    let _ = std::fs::remove_dir_all(&root);
+    let store = LocalStore::new(root.join("data")).unwrap();
+    let warehouse = DuckDbWarehouse::open(&root.join("warehouse.duckdb")).unwrap();
+    Setup {
+        warehouse: Box::new(warehouse),
+        store: Box::new(store),
+        dataset: unique(name),
+    }
+}
+
+fn emulators(name: &str) -> Setup {
+    let gcs = std::env::var("DATACONTRACT_GCS_EMULATOR").expect(
+        "DATACONTRACT_GCS_EMULATOR is not set: run the tests with scripts/test.sh, which starts fake-gcs-server",
+    );
+    let bigquery = std::env::var("BIGQUERY_EMULATOR_HOST").expect(
+        "BIGQUERY_EMULATOR_HOST is not set: run the tests with scripts/test.sh, which starts bqemulator",
+    );
+    let bucket = unique(name).replace('_', "-");
+    let store = GcsStore::emulator(&bucket, &gcs).unwrap();
+    store.create_bucket().unwrap();
+    // Two rows a page, so every query result of more than two rows pages.
+    let warehouse = BigQueryWarehouse::emulator("test-proj", &format!("http://{bigquery}"))
+        .unwrap()
+        .with_page_size(2);
+    Setup {
+        warehouse: Box::new(warehouse),
+        store: Box::new(store),
+        dataset: unique(name),
+    }
+}
+
+fn datasets_and_tables_are_created_idempotently(setup: &Setup) {
+    let contract = Trade::contract();
+    let table = setup.table("trades");
+    setup.warehouse.ensure_dataset(&setup.dataset).unwrap();
+    setup.warehouse.ensure_dataset(&setup.dataset).unwrap();
+    let drift = setup.warehouse.drift(&table, &contract).unwrap();
+    assert!(!drift.table_exists);
+    assert_eq!(drift.missing.len(), 7, "{drift:?}");
+    setup.warehouse.create_table(&table, &contract).unwrap();
+    setup.warehouse.create_table(&table, &contract).unwrap();
+    let drift = setup.warehouse.drift(&table, &contract).unwrap();
+    assert!(drift.is_empty(), "{drift:?}");
+    assert!(setup.warehouse.ensure_dataset("no spaces allowed").is_err());
+}
+
+/// A landing table made before partitions numbered their rows gets the
+/// column, and then loads rows as they arrived into it.
+fn an_old_landing_table_gains_source_row_and_loads(setup: &Setup) {
+    let contract = Trade::contract();
+    let table = setup.table("old_landing");
+    setup.warehouse.ensure_dataset(&setup.dataset).unwrap();
+    // What an earlier version made: the landing columns without source_row.
+    let mut old = landing_contract(&contract).unwrap();
+    old.fields.pop();
+    setup.warehouse.create_table(&table, &old).unwrap();
+    let live = setup.warehouse.live_columns(&table).unwrap().unwrap();
+    assert!(!live.iter().any(|column| column.name == "source_row"));
+    setup.warehouse.ensure_source_row(&table).unwrap();
+    setup.warehouse.ensure_source_row(&table).unwrap();
+    let landing = landing_contract(&contract).unwrap();
+    let partition = write_partition(
+        setup.store.as_ref(),
+        &setup.dataset,
+        "old_landing",
+        at(1),
+        &trades(&[1, 1, 2], 3.0),
+    )
+    .unwrap();
+    setup
+        .warehouse
+        .load_partition(
+            &table,
+            &landing,
+            setup.store.as_ref(),
+            &partition,
+            LoadMode::Append,
+        )
+        .unwrap();
+    assert_eq!(
+        setup.warehouse.row_count(&table).unwrap(),
+        3,
+        "every row, as it arrived"
+    );
+}
+
+fn drift_lists_missing_extra_and_changed_columns(setup: &Setup) {
+    let dialect = setup.warehouse.dialect();
+    setup.warehouse.ensure_dataset(&setup.dataset).unwrap();
+    let table = setup.table("drifted");
+    let (text, int) = match dialect {
+        Dialect::BigQuery => ("STRING", "INT64"),
+        Dialect::DuckDb => ("VARCHAR", "BIGINT"),
+    };
+    let mut create = Query::new(dialect);
+    create.sql = format!(
+        "CREATE TABLE {} (trade_id {text}, symbol {text}, price {int}, surprise {int})",
+        table.quoted(dialect)
+    );
+    setup.warehouse.execute(&create).unwrap();
+    let drift = setup.warehouse.drift(&table, &Trade::contract()).unwrap();
+    let columns = |changes: &[datacontract::warehouse::ColumnChange]| -> Vec<String> {
+        changes.iter().map(|c| c.column.clone()).collect()
+    };
+    assert_eq!(
+        columns(&drift.missing),
+        ["traded_at", "note", "created_at", "updated_at"]
+    );
+    assert_eq!(columns(&drift.extra), ["surprise"]);
+    assert_eq!(columns(&drift.changed_type), ["trade_id", "price"]);
+    assert_eq!(
+        columns(&drift.changed_mode),
+        ["trade_id", "symbol", "price"]
+    );
+    assert_eq!(
+        drift.changed_type[0].expected.as_deref(),
+        Some("INT64 REQUIRED")
+    );
+    assert_eq!(
+        drift.changed_type[0].actual.as_deref(),
+        Some("STRING NULLABLE")
+    );
+}
+
+fn loads_keep_one_row_per_key_and_truncate_replaces(setup: &Setup) {
+    let contract = Trade::contract();
+    let table = setup.table("trades");
+    setup.warehouse.ensure_dataset(&setup.dataset).unwrap();
+    setup.warehouse.create_table(&table, &contract).unwrap();
+    let store = setup.store.as_ref();
+    // The first partition repeats key 2.
+    let first = write_partition(
+        store,
+        &setup.dataset,
+        "trades",
+        at(1),
+        &trades(&[1, 2, 2], 10.0),
+    )
+    .unwrap();
+    let loaded = setup
+        .warehouse
+        .load_partition(&table, &contract, store, &first, LoadMode::Append)
+        .unwrap();
+    assert_eq!((loaded.partition_rows, loaded.table_rows), (3, 2));
+    // The same partition again changes nothing.
+    let again = setup
+        .warehouse
+        .load_partition(&table, &contract, store, &first, LoadMode::Append)
+        .unwrap();
+    assert_eq!(again.table_rows, 2);
+    // An overlapping, newer partition updates key 2 and adds key 3.
+    let second = write_partition(
+        store,
+        &setup.dataset,
+        "trades",
+        at(2),
+        &trades(&[2, 3], 20.0),
+    )
+    .unwrap();
+    setup
+        .warehouse
+        .load_partition(&table, &contract, store, &second, LoadMode::Append)
+        .unwrap();
+    assert_eq!(
+        prices_by_id(setup.warehouse.as_ref(), &table),
+        [(1, 10.0), (2, 20.0), (3, 20.0)]
+    );
+    let created = setup.query(&format!(
+        "SELECT created_at, updated_at FROM {} ORDER BY trade_id",
+        table.quoted(setup.warehouse.dialect())
+    ));
+    let created_at = created.column("created_at").unwrap();
+    assert_eq!(
+        created_at.dtype(),
+        &DataType::Datetime(TimeUnit::Microseconds, Some(polars::prelude::TimeZone::UTC))
+    );
+    let micros: Vec<i64> = created_at
+        .datetime()
+        .unwrap()
+        .physical()
+        .into_no_null_iter()
+        .collect();
+    assert_eq!(micros, [at(1), at(2), at(2)].map(|t| t.timestamp_micros()));
+    assert_eq!(created.column("updated_at").unwrap().null_count(), 0);
+    // Truncate replaces every row with the partition's.
+    let replaced = setup
+        .warehouse
+        .load_partition(&table, &contract, store, &first, LoadMode::Truncate)
+        .unwrap();
+    assert_eq!(replaced.table_rows, 2);
+    assert_eq!(
+        prices_by_id(setup.warehouse.as_ref(), &table),
+        [(1, 10.0), (2, 10.0)]
+    );
+}
+
+fn copies_replace_the_target_as_a_whole(setup: &Setup) {
+    let contract = Trade::contract();
+    let staging = setup.table("staging_trades");
+    let production = setup.table("production_trades");
+    setup.warehouse.ensure_dataset(&setup.dataset).unwrap();
+    setup.warehouse.create_table(&staging, &contract).unwrap();
+    let store = setup.store.as_ref();
+    let partition = write_partition(
+        store,
+        &setup.dataset,
+        "staging_trades",
+        at(1),
+        &trades(&[1, 2, 3], 5.0),
+    )
+    .unwrap();
+    setup
+        .warehouse
+        .load_partition(&staging, &contract, store, &partition, LoadMode::Append)
+        .unwrap();
+    setup.warehouse.copy_table(&staging, &production).unwrap();
+    assert_eq!(prices_by_id(setup.warehouse.as_ref(), &production).len(), 3);
+    let newer = write_partition(
+        store,
+        &setup.dataset,
+        "staging_trades",
+        at(2),
+        &trades(&[7], 9.0),
+    )
+    .unwrap();
+    setup
+        .warehouse
+        .load_partition(&staging, &contract, store, &newer, LoadMode::Truncate)
+        .unwrap();
+    setup.warehouse.copy_table(&staging, &production).unwrap();
+    assert_eq!(
+        prices_by_id(setup.warehouse.as_ref(), &production),
+        [(7, 9.0)]
+    );
+    assert!(
+        setup
+            .warehouse
+            .drift(&production, &contract)
+            .unwrap()
+            .is_empty()
+    );
+    assert!(matches!(
+        setup
+            .warehouse
+            .copy_table(&setup.table("absent"), &production),
+        Err(WarehouseError::NoTable(_))
+    ));
+}
+
+fn queries_bind_parameters_and_page_through_results(setup: &Setup) {
+    let contract = Trade::contract();
+    let table = setup.table("trades");
+    setup.warehouse.ensure_dataset(&setup.dataset).unwrap();
+    setup.warehouse.create_table(&table, &contract).unwrap();
+    let store = setup.store.as_ref();
+    let partition = write_partition(
+        store,
+        &setup.dataset,
+        "trades",
+        at(1),
+        &trades(&[1, 2, 3, 4, 5], 1.5),
+    )
+    .unwrap();
+    setup
+        .warehouse
+        .load_partition(&table, &contract, store, &partition, LoadMode::Append)
+        .unwrap();
+    let dialect = setup.warehouse.dialect();
+    let mut query = Query::new(dialect);
+    let symbol = query.bind(SqlValue::String("BTCUSDT' OR '1'='1".into()));
+    query.sql = format!(
+        "SELECT COUNT(*) AS n FROM {} WHERE symbol = {symbol}",
+        table.quoted(dialect)
+    );
+    let injected = setup.warehouse.query(&query).unwrap();
+    assert_eq!(
+        injected
+            .column("n")
+            .unwrap()
+            .get(0)
+            .unwrap()
+            .extract::<i64>(),
+        Some(0)
+    );
+
+    let mut query = Query::new(dialect);
+    let from = query.bind(SqlValue::Int(2));
+    query.sql = format!(
+        "SELECT trade_id, traded_at, note FROM {} WHERE trade_id >= {from} ORDER BY trade_id",
+        table.quoted(dialect)
+    );
+    let frame = setup.warehouse.query(&query).unwrap();
+    assert_eq!(frame.height(), 4);
+    assert_eq!(
+        frame.column("traded_at").unwrap().dtype(),
+        &DataType::Datetime(TimeUnit::Microseconds, Some(polars::prelude::TimeZone::UTC))
+    );
+    let expected = trades(&[2, 3, 4, 5], 1.5)
+        .select(["trade_id", "traded_at", "note"])
+        .unwrap();
+    assert!(frame.equals_missing(&expected), "{frame}\n{expected}");
+
+    let mut broken = Query::new(dialect);
+    broken.sql = format!("SELECT no_such_column FROM {}", table.quoted(dialect));
+    let error = setup.warehouse.query(&broken).unwrap_err().to_string();
+    assert!(error.contains("no_such_column"), "{error}");
+}
+
+/// One test per operation and setup.
+macro_rules! on_both_setups {
+    ($($case:ident),*) => {
+        mod duckdb_local {
+            $(#[test]
+            fn $case() {
+                super::$case(&super::local(stringify!($case)));
+            })*
+        }
+        mod bigquery_emulator {
+            $(#[test]
+            fn $case() {
+                super::$case(&super::emulators(stringify!($case)));
+            })*
+        }
+    };
+}
+
+on_both_setups!(
+    datasets_and_tables_are_created_idempotently,
+    an_old_landing_table_gains_source_row_and_loads,
+    drift_lists_missing_extra_and_changed_columns,
+    loads_keep_one_row_per_key_and_truncate_replaces,
+    copies_replace_the_target_as_a_whole,
+    queries_bind_parameters_and_page_through_results
+);
+
+#[test]
+fn bigquery_errors_carry_the_job_id_and_the_servers_message() {
+    let setup = emulators("errors");
+    let mut broken = Query::new(Dialect::BigQuery);
+    broken.sql = "SELECT * FROM `nowhere`.`nothing`".into();
+    match setup.warehouse.query(&broken) {
+        Err(WarehouseError::Engine {
+            job_id, message, ..
+        }) => {
+            assert!(job_id.is_some(), "no job id: {message}");
+            assert!(message.contains("nowhere"), "{message}");
+        }
+        other => panic!("expected an engine error, got {other:?}"),
+    }
+}
+
+#[test]
+fn bigquery_dry_runs_refuse_every_statement_but_select() {
+    let setup = emulators("dry_run");
+    setup.warehouse.ensure_dataset(&setup.dataset).unwrap();
+    setup
+        .warehouse
+        .create_table(&setup.table("trades"), &Trade::contract())
+        .unwrap();
+    let statement = |sql: String| {
+        let mut query = Query::new(Dialect::BigQuery);
+        query.sql = sql;
+        query
+    };
+    let table = format!("`{}`.`trades`", setup.dataset);
+    setup
+        .warehouse
+        .check_reads_only(&statement(format!("SELECT COUNT(*) AS n FROM {table}")))
+        .unwrap();
+    for (sql, kind) in [
+        (format!("DELETE FROM {table} WHERE TRUE"), "DELETE"),
+        (format!("DROP TABLE {table}"), "DROP_TABLE"),
+        (
+            format!("INSERT INTO {table} (trade_id) VALUES (1)"),
+            "INSERT",
+        ),
+    ] {
+        let refused = setup
+            .warehouse
+            .check_reads_only(&statement(sql.clone()))
+            .unwrap_err()
+            .to_string();
+        assert!(refused.contains(kind), "{sql}: {refused}");
+    }
+    // The dry runs ran nothing.
+    assert!(
+        setup
+            .warehouse
+            .table_exists(&setup.table("trades"))
+            .unwrap()
+    );
+}
+
+#[test]
+fn hostile_table_names_never_reach_sql() {
+    assert!(TableRef::new("staging", "trades; DROP TABLE x").is_err());
+    assert!(TableRef::new("staging`", "trades").is_err());
+    assert!(
+        TableRef::new("staging", "trades")
+            .unwrap()
+            .in_project("evil`project")
+            .is_err()
+    );
+}
