@@ -146,7 +146,7 @@ pub struct CastProblem {
 /// with no safe cast, or a value that does not parse is a [`CastProblem`].
 pub fn cast_to_contract(frame: DataFrame, contract: &Contract) -> Result<DataFrame, CastProblem> {
     let conformance = conform(frame.schema(), contract, SchemaPolicy::Coerce);
-    if let Some(finding) = conformance.findings.first() {
+    if let Some(finding) = conformance.verdict.findings.first() {
         return Err(CastProblem {
             row: None,
             message: format!(

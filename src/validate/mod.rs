@@ -23,8 +23,9 @@
 //! fails `<column>.not_null`. A row rule fails only when it is FALSE. NaN
 //! and ±infinity fail a range check (no real number is infinite).
 
+mod driver;
+mod in_memory;
 mod outcome;
-mod run;
 pub(crate) mod schema;
 mod values;
 mod warehouse;
@@ -119,6 +120,15 @@ pub enum ValidationError {
     /// The input is damaged beyond reading (its reader panicked).
     #[error("{0}")]
     Damaged(String),
+    /// A check could not be judged: its engine returned no measurement for
+    /// it, or a bound in the contract cannot be compared. Never a pass.
+    #[error("check `{check}` cannot be judged: {problem}")]
+    Unmeasured {
+        /// The check's id.
+        check: String,
+        /// What is missing or wrong.
+        problem: String,
+    },
 }
 
 /// Validates `input` against `contract`: schema conformance, then every
@@ -147,7 +157,8 @@ pub fn validate(
     // Files are read as the checks run: a damaged page is found then, and
     // Polars' readers panic on some. That is the input's error, named.
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        run::run(frame, streaming, contract, options, &mut report)
+        let mut engine = in_memory::InMemory::new(frame, streaming);
+        driver::run(&mut engine, contract, options, &mut report)
     }))
     .map_err(|panic| {
         ValidationError::Damaged(format!(

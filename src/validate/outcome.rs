@@ -78,7 +78,9 @@ pub(super) fn conclude_rows(result: &mut CheckResult, failing: u64, rows: u64) {
     }
 }
 
-/// Concludes an expectation from the observed statistic.
+/// Concludes an expectation from the observed statistic. A bound that
+/// cannot be compared (text where a number is expected, a time that does
+/// not parse) is an error, never ignored.
 pub(super) fn conclude_statistic(
     result: &mut CheckResult,
     observed: &AnyValue,
@@ -86,9 +88,9 @@ pub(super) fn conclude_statistic(
     dtype: Option<&DataType>,
     min: Option<&Literal>,
     max: Option<&Literal>,
-) {
+) -> Result<(), String> {
     result.observed = Some(json_value(observed));
-    match within_bounds(observed, statistic, dtype, min, max) {
+    match within_bounds(observed, statistic, dtype, min, max)? {
         Some(true) => {}
         Some(false) => result.status = Status::Fail,
         None => {
@@ -96,6 +98,7 @@ pub(super) fn conclude_statistic(
             result.message = Some("no non-NULL values to measure".into());
         }
     }
+    Ok(())
 }
 
 /// Concludes freshness from the newest value and the reference time.
@@ -125,35 +128,41 @@ pub(super) fn conclude_freshness(
 }
 
 /// Whether an observed statistic lies within its bounds; `None` when there
-/// was nothing to measure (NULL or NaN).
+/// was nothing to measure (NULL or NaN); an error when a bound cannot be
+/// compared with it.
 fn within_bounds(
     observed: &AnyValue,
     statistic: &Statistic,
     dtype: Option<&DataType>,
     min: Option<&Literal>,
     max: Option<&Literal>,
-) -> Option<bool> {
-    let temporal = matches!(statistic, Statistic::Min | Statistic::Max)
-        && dtype.is_some_and(|d| d.is_temporal());
-    let as_number = |literal: &Literal| -> Option<f64> {
-        match literal {
-            Literal::Int(int) => Some(*int as f64),
-            Literal::Float(float) => Some(*float),
-            Literal::String(text) if temporal => literal_ticks(text, dtype?),
-            _ => None,
+) -> Result<Option<bool>, String> {
+    let temporal_dtype =
+        dtype.filter(|d| d.is_temporal() && matches!(statistic, Statistic::Min | Statistic::Max));
+    let as_number = |literal: &Literal| -> Result<f64, String> {
+        match (literal, temporal_dtype) {
+            (Literal::Int(int), _) => Ok(*int as f64),
+            (Literal::Float(float), _) => Ok(*float),
+            (Literal::String(text), Some(dtype)) => literal_ticks(text, dtype)
+                .ok_or_else(|| format!("the bound {literal} is not a valid {dtype}")),
+            (other, _) => Err(format!(
+                "the bound {other} is not a number, so {} cannot be compared with it",
+                statistic_name(statistic)
+            )),
         }
     };
-    let value = if temporal {
-        observed_ticks(observed)?
-    } else {
-        observed.extract::<f64>()?
+    let min = min.map(as_number).transpose()?;
+    let max = max.map(as_number).transpose()?;
+    let value = match temporal_dtype {
+        Some(_) => observed_ticks(observed),
+        None => observed.extract::<f64>(),
     };
-    if value.is_nan() {
-        return None;
-    }
-    let above_min = min.and_then(as_number).is_none_or(|min| value >= min);
-    let below_max = max.and_then(as_number).is_none_or(|max| value <= max);
-    Some(above_min && below_max)
+    let Some(value) = value.filter(|value| !value.is_nan()) else {
+        return Ok(None);
+    };
+    let above_min = min.is_none_or(|min| value >= min);
+    let below_max = max.is_none_or(|max| value <= max);
+    Ok(Some(above_min && below_max))
 }
 
 /// A temporal literal in the ticks `observed_ticks` uses (µs for DATETIME).

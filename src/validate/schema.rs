@@ -7,16 +7,16 @@ use std::collections::HashSet;
 use polars::prelude::*;
 
 use super::SchemaPolicy;
+use super::driver::SchemaVerdict;
 use crate::check::CheckKind;
 use crate::report::{CheckResult, Status};
 use crate::{Contract, Severity};
 
 /// What conformance found and what it asks of the data pass.
 pub struct Conformance {
-    /// One result per problem (missing, unexpected or mistyped column).
-    pub findings: Vec<CheckResult>,
-    /// Columns whose data checks must be skipped, with the reason.
-    pub unusable: Vec<(String, String)>,
+    /// The findings (missing, unexpected or mistyped columns) and the
+    /// columns whose data checks must be skipped.
+    pub verdict: SchemaVerdict,
     /// Casts that make coercible columns conform (policy `coerce`).
     pub casts: Vec<Coercion>,
 }
@@ -34,36 +34,24 @@ pub struct Coercion {
     pub description: String,
 }
 
-impl Conformance {
-    /// Why checks on `column` cannot run, if they cannot.
-    pub fn unusable_reason(&self, column: &str) -> Option<&str> {
-        let top = column.split('.').next().unwrap_or(column);
-        self.unusable
-            .iter()
-            .find(|(name, _)| name == top)
-            .map(|(_, reason)| reason.as_str())
-    }
-}
-
 /// Compares `actual` with the contract's Polars schema under `policy`.
 pub fn conform(actual: &Schema, contract: &Contract, policy: SchemaPolicy) -> Conformance {
     let expected = contract.polars_schema();
     let mut conformance = Conformance {
-        findings: Vec::new(),
-        unusable: Vec::new(),
+        verdict: SchemaVerdict::default(),
         casts: Vec::new(),
     };
     for (name, want) in expected.iter() {
         let name = name.to_string();
         let Some(have) = actual.get(&name) else {
             let reason = "the column is missing".to_string();
-            conformance.findings.push(finding(
+            conformance.verdict.findings.push(finding(
                 &name,
                 "missing",
                 format!("a column `{name}` of type {want}"),
                 &reason,
             ));
-            conformance.unusable.push((name, reason));
+            conformance.verdict.unusable.push((name, reason));
             continue;
         };
         if same_type(have, want) {
@@ -84,17 +72,20 @@ pub fn conform(actual: &Schema, contract: &Contract, policy: SchemaPolicy) -> Co
             (SchemaPolicy::Coerce, Some(cast)) => conformance.casts.push(cast),
             _ => {
                 let reason = format!("the column is {have}, not {want}");
-                conformance
-                    .findings
-                    .push(finding(&name, "dtype", want.to_string(), &reason));
-                conformance.unusable.push((name, reason));
+                conformance.verdict.findings.push(finding(
+                    &name,
+                    "dtype",
+                    want.to_string(),
+                    &reason,
+                ));
+                conformance.verdict.unusable.push((name, reason));
             }
         }
     }
     if policy == SchemaPolicy::Strict {
         let known: HashSet<&str> = expected.iter_names().map(|n| n.as_str()).collect();
         for name in actual.iter_names().filter(|n| !known.contains(n.as_str())) {
-            conformance.findings.push(finding(
+            conformance.verdict.findings.push(finding(
                 name,
                 "unexpected",
                 "no column outside the contract (schema policy strict)".into(),

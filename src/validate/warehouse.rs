@@ -1,5 +1,6 @@
-//! Validation pushed down into the warehouse: the same checks as in memory,
-//! compiled to SQL ([`crate::check::sql`]), so only aggregates leave it.
+//! Validation pushed down into the warehouse: the SQL [`Engine`]. The same
+//! checks as in memory, compiled to SQL ([`crate::check::sql`]), so only
+//! aggregates leave it.
 //!
 //! 1. The live table's schema is compared with the contract (drift): a
 //!    missing or mistyped column is a schema finding, and its checks are
@@ -22,48 +23,18 @@ use std::time::Instant;
 use chrono::{DateTime, Utc};
 use polars::prelude::*;
 
-use super::outcome::{
-    conclude_freshness, conclude_rows, conclude_statistic, dtype_at, planned_result, skipped,
+use super::driver::{
+    self, Check, Engine, Measure, Measured, Measurements, RowPredicates, SchemaVerdict,
 };
 use super::schema::finding;
 use super::values::json_value;
 use super::{Options, SchemaPolicy, ValidationError, elapsed_ms, new_report};
+use crate::check::RowTest;
 use crate::check::sql::{SqlCompiler, Window};
-use crate::check::{CheckKind, PlannedCheck, RowTest, Test, plan};
-use crate::report::{CheckResult, Example, Report, Status};
+use crate::report::{CheckResult, Example, Report};
 use crate::sql::{Query, SqlValue, TableRef};
 use crate::warehouse::{CREATED_AT, Drift, SOURCE_ROW, Warehouse, WarehouseError};
 use crate::{Contract, Statistic};
-
-/// A planned check and the SQL that measures it.
-struct Pushed {
-    result: CheckResult,
-    measure: Measure,
-}
-
-enum Measure {
-    /// Count the rows for which `failing` holds.
-    Rows {
-        failing: String,
-        first_of_key: Option<String>,
-        test: RowTest,
-    },
-    /// Compare an aggregate with bounds.
-    Statistic {
-        aggregate: String,
-        statistic: Statistic,
-        min: Option<crate::Literal>,
-        max: Option<crate::Literal>,
-        dtype: Option<DataType>,
-    },
-    /// Compare the newest value with the reference time.
-    Freshness {
-        aggregate: String,
-        max_age_seconds: u64,
-    },
-    /// Reported as skipped.
-    Skip,
-}
 
 /// Which rows of a warehouse table a validation reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -118,7 +89,6 @@ pub fn validate_in_warehouse(
     options: &Options,
 ) -> Result<Report, ValidationError> {
     let began = Instant::now();
-    let started = began;
     let described = match rows {
         Rows::All => format!("{} table {table}", warehouse.dialect().name()),
         Rows::Partition(created_at) => format!(
@@ -128,215 +98,310 @@ pub fn validate_in_warehouse(
         ),
     };
     let mut report = new_report(contract, described, Vec::new());
-    let live = warehouse
-        .live_columns(table)?
-        .ok_or_else(|| WarehouseError::NoTable(table.to_string()))?;
-    let drift = Drift::between(table, &warehouse.expected_columns(contract)?, &live);
-    let source = Source {
-        table,
-        rows,
-        numbered: live.iter().any(|column| column.name == SOURCE_ROW),
+    let mut engine = InWarehouse {
+        warehouse,
+        contract,
+        source: Source {
+            table,
+            rows,
+            numbered: false,
+        },
+        query: Query::new(warehouse.dialect()),
+        windows: Vec::new(),
     };
-    report
-        .checks
-        .extend(schema_findings(&drift, options.schema_policy));
-    report.timings.schema_ms = elapsed_ms(started);
-
-    let started = Instant::now();
-    let mut query = Query::new(warehouse.dialect());
-    let mut windows: Vec<Window> = Vec::new();
-    let mut pushed: Vec<Pushed> = Vec::new();
-    let expected_schema = contract.polars_schema();
-    for (index, check) in plan(contract).into_iter().enumerate() {
-        let mut compiler = SqlCompiler::new(contract, &mut query);
-        let (check, new_windows) = push_down(check, &drift, &mut compiler, &expected_schema, index);
-        windows.extend(new_windows);
-        pushed.push(check);
-    }
-    let mut outputs = vec!["COUNT(*) AS __rows".to_string()];
-    for (index, check) in pushed.iter().enumerate() {
-        match &check.measure {
-            Measure::Rows {
-                failing,
-                first_of_key,
-                ..
-            } => {
-                outputs.push(format!(
-                    "SUM(CASE WHEN {failing} THEN 1 ELSE 0 END) AS __f{index}"
-                ));
-                if let Some(first) = first_of_key {
-                    outputs.push(format!(
-                        "SUM(CASE WHEN {first} THEN 1 ELSE 0 END) AS __k{index}"
-                    ));
-                }
-            }
-            Measure::Statistic { aggregate, .. } | Measure::Freshness { aggregate, .. } => {
-                outputs.push(format!("{aggregate} AS __c{index}"));
-            }
-            Measure::Skip => {}
-        }
-    }
-    let from = source.sql(&mut query, &windows);
-    query.sql = format!("SELECT {} FROM {from}", outputs.join(", "));
-    let totals = warehouse.query(&query)?;
-    let value = |name: &str| -> Result<AnyValue<'static>, ValidationError> {
-        totals
-            .column(name)
-            .and_then(|column| column.get(0))
-            .map(|value| value.into_static())
-            .map_err(|error| missing_result(name, error).into())
-    };
-    // A sum over no rows is NULL: no failing row. Anything else that is
-    // not a count is an error, never a pass.
-    let count = |name: &str| -> Result<u64, ValidationError> {
-        match value(name)? {
-            AnyValue::Null => Ok(0),
-            other => other
-                .extract::<u64>()
-                .ok_or_else(|| missing_result(name, format!("`{other}` is not a count")).into()),
-        }
-    };
-    let rows = count("__rows")?;
-    report.input.rows = rows;
-    let reference = options.reference_time.unwrap_or_else(Utc::now);
-    for (index, check) in pushed.iter_mut().enumerate() {
-        let result = &mut check.result;
-        match &check.measure {
-            Measure::Skip => {}
-            Measure::Rows { first_of_key, .. } => {
-                conclude_rows(result, count(&format!("__f{index}"))?, rows);
-                if first_of_key.is_some() && result.status == Status::Fail {
-                    result.observed = Some(serde_json::json!({
-                        "duplicated_rows": result.failing_rows.unwrap_or(0),
-                        "duplicated_keys": count(&format!("__k{index}"))?,
-                    }));
-                }
-            }
-            Measure::Statistic {
-                statistic,
-                min,
-                max,
-                dtype,
-                ..
-            } => {
-                let observed = match statistic {
-                    Statistic::RowCount => AnyValue::Float64(rows as f64),
-                    _ => value(&format!("__c{index}"))?,
-                };
-                conclude_statistic(
-                    result,
-                    &observed,
-                    statistic,
-                    dtype.as_ref(),
-                    min.as_ref(),
-                    max.as_ref(),
-                );
-            }
-            Measure::Freshness {
-                max_age_seconds, ..
-            } => conclude_freshness(
-                result,
-                &value(&format!("__c{index}"))?,
-                *max_age_seconds,
-                reference,
-            ),
-        }
-    }
-    report.timings.checks_ms = elapsed_ms(started);
-
-    let started = Instant::now();
-    for check in pushed.iter_mut() {
-        fetch_examples(warehouse, &source, contract, check, options.max_examples)?;
-    }
-    report.timings.examples_ms = elapsed_ms(started);
-    report.checks.extend(pushed.into_iter().map(|p| p.result));
+    driver::run(&mut engine, contract, options, &mut report)?;
     report.conclude();
     report.timings.total_ms = elapsed_ms(began);
     Ok(report)
 }
 
-/// A column the aggregate query should have returned and did not.
-fn missing_result(column: &str, error: impl std::fmt::Display) -> WarehouseError {
-    WarehouseError::Result {
-        operation: "the checks' aggregate query".into(),
-        message: format!("no usable value in result column `{column}`: {error}"),
+/// A warehouse table's rows, and the aggregate query being compiled over
+/// them.
+struct InWarehouse<'a> {
+    warehouse: &'a dyn Warehouse,
+    contract: &'a Contract,
+    source: Source<'a>,
+    /// The aggregate query: its parameters, bound as checks compile.
+    query: Query,
+    /// The windows the compiled checks read.
+    windows: Vec<Window>,
+}
+
+impl InWarehouse<'_> {
+    fn result_error(&self, operation: String, error: impl std::fmt::Display) -> WarehouseError {
+        WarehouseError::Result {
+            operation,
+            message: error.to_string(),
+        }
     }
 }
 
-/// Compiles one planned check to SQL, or to a skip with the reason.
-fn push_down(
-    check: PlannedCheck,
-    drift: &Drift,
-    compiler: &mut SqlCompiler<'_>,
-    expected_schema: &Schema,
-    index: usize,
-) -> (Pushed, Vec<Window>) {
-    let result = planned_result(&check);
-    let skip = |result: CheckResult, reason: String| {
-        (
-            Pushed {
-                result: skipped(result, reason),
-                measure: Measure::Skip,
-            },
-            Vec::new(),
-        )
-    };
-    if let Some(reason) = result.columns.iter().find_map(|c| drift.unusable_reason(c)) {
-        return skip(result, format!("skipped: {reason}"));
+impl Engine for InWarehouse<'_> {
+    type Predicate = String;
+    type Aggregate = String;
+    const NAME: &'static str = "SQL";
+
+    fn conform(
+        &mut self,
+        contract: &Contract,
+        policy: SchemaPolicy,
+    ) -> Result<(SchemaVerdict, Vec<Check<Self>>), ValidationError> {
+        let table = self.source.table;
+        let live = self
+            .warehouse
+            .live_columns(table)?
+            .ok_or_else(|| WarehouseError::NoTable(table.to_string()))?;
+        let drift = Drift::between(table, &self.warehouse.expected_columns(contract)?, &live);
+        self.source.numbered = live.iter().any(|column| column.name == SOURCE_ROW);
+        Ok((verdict(&drift, policy), Vec::new()))
     }
-    let name = index.to_string();
-    let (measure, windows) = match check.test {
-        Test::Row(test) => match compiler.failure(&test, &name) {
-            Ok(sql) => (
-                Measure::Rows {
-                    failing: sql.failing,
-                    first_of_key: sql
-                        .first_of_key
-                        .filter(|_| check.kind == CheckKind::DedupKey),
-                    test,
-                },
-                sql.windows,
-            ),
-            Err(reason) => return skip(result, format!("cannot run in SQL: {reason}")),
-        },
-        Test::Statistic {
-            column,
-            statistic,
-            min,
-            max,
-        } => {
-            let (aggregate, windows) = match &column {
-                Some(column) => {
-                    let sql = compiler.statistic(&statistic, column, &name);
-                    (sql.aggregate, sql.windows)
+
+    fn row_test(
+        &mut self,
+        test: &RowTest,
+        dedup_key: bool,
+        name: &str,
+    ) -> Result<RowPredicates<String>, String> {
+        let sql = SqlCompiler::new(self.contract, &mut self.query).failure(test, name)?;
+        self.windows.extend(sql.windows);
+        Ok(RowPredicates {
+            failing: sql.failing,
+            first_of_key: sql.first_of_key.filter(|_| dedup_key),
+        })
+    }
+
+    fn statistic(&mut self, statistic: &Statistic, column: &str, name: &str) -> String {
+        let sql =
+            SqlCompiler::new(self.contract, &mut self.query).statistic(statistic, column, name);
+        self.windows.extend(sql.windows);
+        sql.aggregate
+    }
+
+    fn newest(&mut self, column: &str) -> String {
+        format!("MAX({})", self.query.dialect.column(column))
+    }
+
+    fn measure(&mut self, checks: &[Check<Self>]) -> Result<Measurements, ValidationError> {
+        let mut outputs = vec!["COUNT(*) AS __rows".to_string()];
+        for (index, check) in checks.iter().enumerate() {
+            match &check.measure {
+                Measure::Rows { predicates, .. } => {
+                    outputs.push(format!(
+                        "SUM(CASE WHEN {} THEN 1 ELSE 0 END) AS __f{index}",
+                        predicates.failing
+                    ));
+                    if let Some(first) = &predicates.first_of_key {
+                        outputs.push(format!(
+                            "SUM(CASE WHEN {first} THEN 1 ELSE 0 END) AS __k{index}"
+                        ));
+                    }
                 }
-                None => ("COUNT(*)".to_string(), Vec::new()),
-            };
-            let dtype = column.as_deref().and_then(|c| dtype_at(expected_schema, c));
-            (
                 Measure::Statistic {
-                    aggregate,
-                    statistic,
-                    min,
-                    max,
-                    dtype,
-                },
-                windows,
-            )
+                    aggregate: Some(aggregate),
+                    ..
+                }
+                | Measure::Freshness {
+                    newest: aggregate, ..
+                } => outputs.push(format!("{aggregate} AS __c{index}")),
+                Measure::Statistic {
+                    aggregate: None, ..
+                }
+                | Measure::Skip => {}
+            }
         }
-        Test::Freshness {
-            column,
-            max_age_seconds,
-        } => (
-            Measure::Freshness {
-                aggregate: format!("MAX({})", compiler.dialect().column(&column)),
-                max_age_seconds,
-            },
-            Vec::new(),
-        ),
-        Test::Unsupported { reason } => return skip(result, reason),
+        let dialect = self.query.dialect;
+        let mut query = std::mem::replace(&mut self.query, Query::new(dialect));
+        let from = self.source.sql(&mut query, &self.windows);
+        query.sql = format!("SELECT {} FROM {from}", outputs.join(", "));
+        let totals = self.warehouse.query(&query)?;
+        Ok(measurements(&totals, checks)?)
+    }
+
+    /// One query per check, with a LIMIT, selecting only the (top-level)
+    /// columns it reads: the first failing rows to arrive in a numbered
+    /// table, any in another.
+    fn examples(
+        &mut self,
+        checks: &[Check<Self>],
+        wanted: &[usize],
+        max: usize,
+    ) -> Result<Vec<Vec<Example>>, ValidationError> {
+        wanted
+            .iter()
+            .map(|&index| self.examples_of(&checks[index], max))
+            .collect()
+    }
+}
+
+impl InWarehouse<'_> {
+    fn examples_of(
+        &self,
+        check: &Check<Self>,
+        max: usize,
+    ) -> Result<Vec<Example>, ValidationError> {
+        let id = &check.result.id;
+        let Measure::Rows {
+            test: Some(test), ..
+        } = &check.measure
+        else {
+            return Err(ValidationError::Unmeasured {
+                check: id.clone(),
+                problem: "examples of a check with no row test".into(),
+            });
+        };
+        let dialect = self.warehouse.dialect();
+        let mut query = Query::new(dialect);
+        let sql = SqlCompiler::new(self.contract, &mut query)
+            .failure(test, "examples")
+            .map_err(|reason| WarehouseError::Contract {
+                contract: self.contract.name.clone(),
+                problem: reason,
+            })?;
+        let mut columns: Vec<String> = check
+            .shown
+            .iter()
+            .map(|(name, source)| format!("{} AS {}", dialect.quote(source), dialect.quote(name)))
+            .collect();
+        let from = self.source.sql(&mut query, &sql.windows);
+        let order = if self.source.numbered {
+            columns.push(format!("{} AS __row", dialect.quote(SOURCE_ROW)));
+            format!(
+                " ORDER BY {}, {}",
+                dialect.quote(CREATED_AT),
+                dialect.quote(SOURCE_ROW)
+            )
+        } else {
+            String::new()
+        };
+        if columns.is_empty() {
+            // A rule that reads no column: the rows are shown, empty.
+            columns.push("1 AS __one".into());
+        }
+        query.sql = format!(
+            "SELECT {} FROM {from} WHERE {}{order} LIMIT {max}",
+            columns.join(", "),
+            sql.failing
+        );
+        let rows = self.warehouse.query(&query)?;
+        let operation = || format!("examples of {id}");
+        let positions = match self.source.rows {
+            Rows::Partition(_) if self.source.numbered => Some(
+                rows.column("__row")
+                    .and_then(|column| column.cast(&DataType::UInt64))
+                    .map_err(|error| self.result_error(operation(), error))?,
+            ),
+            _ => None,
+        };
+        let mut examples = Vec::with_capacity(rows.height());
+        for row in 0..rows.height() {
+            let mut values = BTreeMap::new();
+            for (name, _) in &check.shown {
+                let value = rows
+                    .column(name)
+                    .and_then(|column| column.get(row).map(|v| json_value(&v)))
+                    .map_err(|error| self.result_error(operation(), error))?;
+                values.insert(name.clone(), value);
+            }
+            let position = positions
+                .as_ref()
+                .and_then(|column| column.get(row).ok())
+                .and_then(|value| value.extract::<u64>());
+            examples.push(Example {
+                row: position,
+                file: None,
+                line: None,
+                values,
+            });
+        }
+        Ok(examples)
+    }
+}
+
+/// Reads the aggregate query's one row: the row count, and per check its
+/// failing rows (`__f{i}`), distinct keys (`__k{i}`) or value (`__c{i}`).
+fn measurements(
+    totals: &DataFrame,
+    checks: &[Check<InWarehouse<'_>>],
+) -> Result<Measurements, WarehouseError> {
+    let missing = |column: &str, error: &dyn std::fmt::Display| WarehouseError::Result {
+        operation: "the checks' aggregate query".into(),
+        message: format!("no usable value in result column `{column}`: {error}"),
     };
-    (Pushed { result, measure }, windows)
+    let value = |column: &str| -> Result<AnyValue<'static>, WarehouseError> {
+        totals
+            .column(column)
+            .and_then(|values| values.get(0))
+            .map(|value| value.into_static())
+            .map_err(|error| missing(column, &error))
+    };
+    let rows = match value("__rows")? {
+        AnyValue::Null => None,
+        count => count.extract::<u64>(),
+    }
+    .ok_or_else(|| missing("__rows", &"not a count"))?;
+    // A sum over no rows is NULL: no failing row. Over rows, NULL or
+    // anything else that is not a count is an error, never a pass.
+    let count = |column: &str| -> Result<u64, WarehouseError> {
+        match value(column)? {
+            AnyValue::Null if rows == 0 => Ok(0),
+            other => other
+                .extract::<u64>()
+                .ok_or_else(|| missing(column, &format!("`{other}` is not a count"))),
+        }
+    };
+    let mut measured = Vec::with_capacity(checks.len());
+    for (index, check) in checks.iter().enumerate() {
+        measured.push(match &check.measure {
+            Measure::Rows { predicates, .. } => Measured::Rows {
+                failing: count(&format!("__f{index}"))?,
+                distinct_keys: match &predicates.first_of_key {
+                    Some(_) => Some(count(&format!("__k{index}"))?),
+                    None => None,
+                },
+            },
+            Measure::Statistic {
+                aggregate: Some(_), ..
+            }
+            | Measure::Freshness { .. } => Measured::Value(value(&format!("__c{index}"))?),
+            Measure::Statistic {
+                aggregate: None, ..
+            }
+            | Measure::Skip => Measured::Nothing,
+        });
+    }
+    Ok(Measurements {
+        rows,
+        checks: measured,
+    })
+}
+
+/// Drift as the schema step's verdict: its findings, and the top-level
+/// columns whose checks cannot run (missing, or of another type, at any
+/// depth).
+fn verdict(drift: &Drift, policy: SchemaPolicy) -> SchemaVerdict {
+    let top = |column: &str| column.split('.').next().unwrap_or(column).to_string();
+    let mut unusable = Vec::new();
+    for change in &drift.missing {
+        unusable.push((
+            top(&change.column),
+            format!("the table has no column `{}`", change.column),
+        ));
+    }
+    for change in &drift.changed_type {
+        unusable.push((
+            top(&change.column),
+            format!(
+                "column `{}` is {}, not {}",
+                change.column,
+                change.actual.as_deref().unwrap_or("?"),
+                change.expected.as_deref().unwrap_or("?")
+            ),
+        ));
+    }
+    SchemaVerdict {
+        findings: schema_findings(drift, policy),
+        unusable,
+    }
 }
 
 /// Drift as schema findings: missing and mistyped columns always, changed
@@ -389,91 +454,85 @@ fn schema_findings(drift: &Drift, policy: SchemaPolicy) -> Vec<CheckResult> {
     findings
 }
 
-/// Fetches up to `max_examples` failing rows of a failed row check, with
-/// the (top-level) columns it reads: the first to arrive in a numbered
-/// table, any in another.
-fn fetch_examples(
-    warehouse: &dyn Warehouse,
-    source: &Source<'_>,
-    contract: &Contract,
-    check: &mut Pushed,
-    max_examples: usize,
-) -> Result<(), ValidationError> {
-    let Measure::Rows { test, .. } = &check.measure else {
-        return Ok(());
-    };
-    if check.result.status != Status::Fail || max_examples == 0 {
-        return Ok(());
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::TableFieldSchema;
+
+    #[test]
+    fn a_column_missing_or_mistyped_at_any_depth_makes_its_top_level_column_unusable() {
+        let table = TableRef::new("staging", "t").unwrap();
+        let column =
+            |name: &str, field_type: &str| TableFieldSchema::new(name, field_type, "NULLABLE");
+        let mut record = column("r", "RECORD");
+        record.fields = Some(vec![column("a", "INT64")]);
+        let mut live_record = column("r", "RECORD");
+        live_record.fields = Some(vec![column("a", "STRING")]);
+        let expected = vec![column("price", "FLOAT64"), column("gone", "STRING"), record];
+        let live = vec![column("price", "FLOAT64"), live_record];
+        let verdict = verdict(
+            &Drift::between(&table, &expected, &live),
+            SchemaPolicy::Strict,
+        );
+        assert!(
+            verdict
+                .unusable_reason("r.b")
+                .unwrap()
+                .contains("`r.a` is STRING")
+        );
+        assert_eq!(
+            verdict.unusable_reason("gone"),
+            Some("the table has no column `gone`")
+        );
+        assert_eq!(verdict.unusable_reason("price"), None);
+        let ids: Vec<&str> = verdict.findings.iter().map(|f| f.id.as_str()).collect();
+        assert_eq!(ids, ["gone.missing", "r.a.dtype"]);
     }
-    let mut shown: Vec<String> = Vec::new();
-    for column in &check.result.columns {
-        let top = column.split('.').next().unwrap_or(column).to_string();
-        if !shown.contains(&top) {
-            shown.push(top);
+
+    fn row_check() -> Check<InWarehouse<'static>> {
+        Check {
+            result: super::super::outcome::skeleton(
+                "id.not_null".into(),
+                crate::check::CheckKind::NotNull,
+                vec!["id".into()],
+                crate::Severity::Error,
+                "not NULL".into(),
+            ),
+            measure: Measure::Rows {
+                test: None,
+                predicates: RowPredicates {
+                    failing: "id IS NULL".into(),
+                    first_of_key: None,
+                },
+            },
+            shown: Vec::new(),
         }
     }
-    if shown.is_empty() {
-        return Ok(());
+
+    #[test]
+    fn a_missing_or_null_count_over_rows_is_an_error_never_zero_failures() {
+        let checks = [row_check()];
+        let missing = df!("__rows" => [5i64]).unwrap();
+        let error = measurements(&missing, &checks).unwrap_err().to_string();
+        assert!(error.contains("`__f0`"), "{error}");
+        let null = df!("__rows" => [5i64], "__f0" => [None::<i64>]).unwrap();
+        let error = measurements(&null, &checks).unwrap_err().to_string();
+        assert!(
+            error.contains("`__f0`") && error.contains("not a count"),
+            "{error}"
+        );
+        let no_count = df!("__rows" => [None::<i64>], "__f0" => [None::<i64>]).unwrap();
+        assert!(measurements(&no_count, &checks).is_err());
+        // Over no rows a sum is NULL: nothing failed.
+        let empty = df!("__rows" => [0i64], "__f0" => [None::<i64>]).unwrap();
+        let measured = measurements(&empty, &checks).unwrap();
+        assert_eq!(measured.rows, 0);
+        assert_eq!(
+            measured.checks,
+            [Measured::Rows {
+                failing: 0,
+                distinct_keys: None
+            }]
+        );
     }
-    let dialect = warehouse.dialect();
-    let mut query = Query::new(dialect);
-    let sql = SqlCompiler::new(contract, &mut query)
-        .failure(test, "examples")
-        .map_err(|reason| WarehouseError::Contract {
-            contract: contract.name.clone(),
-            problem: reason,
-        })?;
-    let mut columns: Vec<String> = shown.iter().map(|c| dialect.quote(c)).collect();
-    let from = source.sql(&mut query, &sql.windows);
-    let order = if source.numbered {
-        columns.push(format!("{} AS __row", dialect.quote(SOURCE_ROW)));
-        format!(
-            " ORDER BY {}, {}",
-            dialect.quote(CREATED_AT),
-            dialect.quote(SOURCE_ROW)
-        )
-    } else {
-        String::new()
-    };
-    query.sql = format!(
-        "SELECT {} FROM {from} WHERE {}{order} LIMIT {max_examples}",
-        columns.join(", "),
-        sql.failing
-    );
-    let rows = warehouse.query(&query)?;
-    let positions = match source.rows {
-        Rows::Partition(_) if source.numbered => Some(
-            rows.column("__row")
-                .and_then(|column| column.cast(&DataType::UInt64))
-                .map_err(|error| WarehouseError::Result {
-                    operation: format!("examples of {}", check.result.id),
-                    message: error.to_string(),
-                })?,
-        ),
-        _ => None,
-    };
-    for row in 0..rows.height() {
-        let mut values = BTreeMap::new();
-        for name in &shown {
-            let value = rows
-                .column(name)
-                .and_then(|column| column.get(row).map(|v| json_value(&v)))
-                .map_err(|error| WarehouseError::Result {
-                    operation: format!("examples of {}", check.result.id),
-                    message: error.to_string(),
-                })?;
-            values.insert(name.clone(), value);
-        }
-        let position = positions
-            .as_ref()
-            .and_then(|column| column.get(row).ok())
-            .and_then(|value| value.extract::<u64>());
-        check.result.examples.push(Example {
-            row: position,
-            file: None,
-            line: None,
-            values,
-        });
-    }
-    Ok(())
 }

@@ -323,7 +323,11 @@ impl BigQueryWarehouse {
             ));
         }
         let mut outcome = QueryOutcome {
-            schema: response.schema.and_then(|s| s.fields).map(to_our_schema),
+            schema: response
+                .schema
+                .and_then(|s| s.fields)
+                .map(|fields| to_our_schema(operation, fields))
+                .transpose()?,
             rows: response.rows.unwrap_or_default(),
             affected: response
                 .num_dml_affected_rows
@@ -370,7 +374,8 @@ impl BigQueryWarehouse {
                     .schema
                     .clone()
                     .and_then(|s| s.fields)
-                    .map(to_our_schema);
+                    .map(|fields| to_our_schema(operation, fields))
+                    .transpose()?;
             }
             outcome.rows.extend(page.rows.unwrap_or_default());
             if let Some(affected) = page.num_dml_affected_rows.and_then(|n| n.parse().ok()) {
@@ -462,9 +467,14 @@ impl Warehouse for BigQueryWarehouse {
         &self,
         table: &TableRef,
     ) -> Result<Option<Vec<TableFieldSchema>>, WarehouseError> {
-        Ok(self
-            .get_table(table)?
-            .map(|found| to_our_schema(found.schema.fields.unwrap_or_default())))
+        self.get_table(table)?
+            .map(|found| {
+                to_our_schema(
+                    &format!("the schema of {table}"),
+                    found.schema.fields.unwrap_or_default(),
+                )
+            })
+            .transpose()
     }
 
     fn expected_columns(
@@ -693,13 +703,27 @@ fn float_text(value: f64) -> String {
     }
 }
 
-/// The client's schema in our terms (the same REST JSON, read as ours).
-fn to_our_schema<T: serde::Serialize>(fields: Vec<T>) -> Vec<TableFieldSchema> {
+/// The client's schema in our terms (the same REST JSON, read as ours). A
+/// field that cannot be read is an error naming it: dropped, it would show
+/// as a missing column.
+fn to_our_schema<T: serde::Serialize>(
+    operation: &str,
+    fields: Vec<T>,
+) -> Result<Vec<TableFieldSchema>, WarehouseError> {
     fields
         .iter()
-        .filter_map(|field| serde_json::to_value(field).ok())
-        .filter_map(|value| serde_json::from_value(value).ok())
-        .collect()
+        .enumerate()
+        .map(|(position, field)| {
+            let json = serde_json::to_value(field).map_err(|e| e.to_string())?;
+            let name = json["name"].as_str().unwrap_or("?").to_string();
+            serde_json::from_value(json)
+                .map_err(|error| format!("field {} (`{name}`): {error}", position + 1))
+        })
+        .collect::<Result<_, String>>()
+        .map_err(|message| WarehouseError::Result {
+            operation: operation.to_string(),
+            message: format!("a schema field cannot be read: {message}"),
+        })
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime, WarehouseError> {
@@ -832,5 +856,28 @@ fn job_error(operation: &str, job_id: &str, errors: &[ErrorProto]) -> WarehouseE
         operation: operation.to_string(),
         job_id: Some(job_id.to_string()),
         message,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_schema_field_that_cannot_be_read_is_an_error_naming_it_not_a_missing_column() {
+        let fields = vec![
+            json!({"name": "id", "type": "INT64", "mode": "REQUIRED"}),
+            json!({"name": "price", "type": ["FLOAT64"]}),
+        ];
+        let error = to_our_schema("the schema of s.t", fields)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("the schema of s.t") && error.contains("field 2 (`price`)"),
+            "{error}"
+        );
+        let read = to_our_schema("x", vec![json!({"name": "id", "type": "INT64"})]).unwrap();
+        assert_eq!(read[0].name, "id");
+        assert_eq!(read[0].field_type, "INT64");
     }
 }

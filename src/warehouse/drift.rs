@@ -75,29 +75,6 @@ impl Drift {
             && self.changed_type.is_empty()
             && self.changed_mode.is_empty()
     }
-
-    /// Why checks on the top-level column `column` cannot run against the
-    /// table, if they cannot (missing, or of another type).
-    pub fn unusable_reason(&self, column: &str) -> Option<String> {
-        let top = column.split('.').next().unwrap_or(column);
-        let concerns = |change: &&ColumnChange| {
-            change.column == top || change.column.starts_with(&format!("{top}."))
-        };
-        if !self.table_exists {
-            return Some(format!("table `{}` does not exist", self.table));
-        }
-        if let Some(change) = self.missing.iter().find(concerns) {
-            return Some(format!("the table has no column `{}`", change.column));
-        }
-        self.changed_type.iter().find(concerns).map(|change| {
-            format!(
-                "column `{}` is {}, not {}",
-                change.column,
-                change.actual.as_deref().unwrap_or("?"),
-                change.expected.as_deref().unwrap_or("?")
-            )
-        })
-    }
 }
 
 fn compare(
@@ -229,8 +206,6 @@ mod tests {
         assert_eq!(drift.changed_type.len(), 1);
         assert_eq!(drift.changed_type[0].column, "r.a");
         assert!(!drift.is_empty());
-        assert!(drift.unusable_reason("r.a").unwrap().contains("STRING"));
-        assert_eq!(drift.unusable_reason("price"), None);
         assert!(
             Drift::between(&table, &expected[..2], &live[..2])
                 .changed_type

@@ -578,3 +578,22 @@ fn a_record_of_the_wrong_shape_is_one_finding() {
         Status::Skipped
     );
 }
+
+#[test]
+fn a_bound_that_is_not_a_number_is_an_error_not_ignored() {
+    let mut contract = Flight::contract();
+    let delay = contract
+        .fields
+        .iter_mut()
+        .find(|field| field.name == "delay")
+        .unwrap();
+    delay.expectations[0].min = Some(datacontract::Literal::String("ten".into()));
+    let frame = flights(&[(1, 5, 100, "SFO", "LAX")]);
+    let error = validate(frame, &contract, &options())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("delay.mean") && error.contains("ten") && error.contains("not a number"),
+        "{error}"
+    );
+}

@@ -1,0 +1,393 @@
+//! The in-memory [`Engine`]: Polars. Every check is one expression of a
+//! single query over the frame (a boolean column per row check, `true` on
+//! failing rows, and a scalar per aggregate); the examples are a second,
+//! bounded query for the rows the first one flagged; the split filters the
+//! frame on the same predicates.
+
+use std::collections::{BTreeMap, HashMap};
+
+use polars::prelude::*;
+
+use super::driver::{Check, Engine, Measure, Measured, Measurements, RowPredicates, SchemaVerdict};
+use super::outcome::{dtype_at, skeleton};
+use super::schema::conform;
+use super::values::json_value;
+use super::{SchemaPolicy, ValidationError};
+use crate::check::polars::{column, failure, statistic};
+use crate::check::{CheckKind, RowTest};
+use crate::report::{Example, FAILED_CHECKS_COLUMN, Split};
+use crate::{Contract, Severity, Statistic};
+
+/// The column holding each row's index in the examples query.
+const ROW_INDEX: &str = "__datacontract_row";
+
+/// A frame (or a lazy scan) and what its single pass measured.
+pub(super) struct InMemory {
+    frame: LazyFrame,
+    /// Whether to run on the streaming engine (scans of files).
+    streaming: bool,
+    /// The frame's columns as they came, before any cast.
+    actual: Schema,
+    /// The contract's columns, in which bounds are compared.
+    expected: Schema,
+    /// The single pass: one flag column per row check, kept to find the
+    /// rows of the examples.
+    pass: Option<DataFrame>,
+}
+
+impl InMemory {
+    /// An engine over `frame`.
+    pub(super) fn new(frame: LazyFrame, streaming: bool) -> Self {
+        InMemory {
+            frame,
+            streaming,
+            actual: Schema::default(),
+            expected: Schema::default(),
+            pass: None,
+        }
+    }
+
+    fn collect(&self, frame: LazyFrame) -> PolarsResult<DataFrame> {
+        if self.streaming {
+            Ok(frame
+                .collect_with_engine(polars::prelude::Engine::Streaming)?
+                .unwrap_single())
+        } else {
+            frame.collect()
+        }
+    }
+
+    fn pass(&self) -> Result<&DataFrame, ValidationError> {
+        self.pass
+            .as_ref()
+            .ok_or_else(|| ValidationError::Unmeasured {
+                check: "every check".into(),
+                problem: "examples were asked for before the Polars pass ran".into(),
+            })
+    }
+}
+
+impl Engine for InMemory {
+    type Predicate = Expr;
+    type Aggregate = Expr;
+    const NAME: &'static str = "Polars";
+
+    fn conform(
+        &mut self,
+        contract: &Contract,
+        policy: SchemaPolicy,
+    ) -> Result<(SchemaVerdict, Vec<Check<Self>>), ValidationError> {
+        self.actual = (*self.frame.collect_schema()?).clone();
+        self.expected = contract.polars_schema();
+        let conformance = conform(&self.actual, contract, policy);
+        let mut parse_checks = Vec::new();
+        if !conformance.casts.is_empty() {
+            let casts = &conformance.casts;
+            let lost: Vec<Expr> = casts
+                .iter()
+                .map(|c| c.lost.clone().alias(lost_column(&c.column)))
+                .collect();
+            let raw: Vec<Expr> = casts
+                .iter()
+                .map(|c| col(c.column.as_str()).alias(raw_column(&c.column)))
+                .collect();
+            let cast: Vec<Expr> = casts.iter().map(|c| c.cast.clone()).collect();
+            self.frame = self
+                .frame
+                .clone()
+                .with_columns(lost)
+                .with_columns(raw)
+                .with_columns(cast);
+            for cast in casts {
+                parse_checks.push(Check {
+                    result: skeleton(
+                        format!("{}.parse", cast.column),
+                        CheckKind::Schema,
+                        vec![cast.column.clone()],
+                        Severity::Error,
+                        format!("every value parses ({})", cast.description),
+                    ),
+                    measure: Measure::Rows {
+                        test: None,
+                        predicates: RowPredicates {
+                            failing: col(lost_column(&cast.column)),
+                            first_of_key: None,
+                        },
+                    },
+                    // The text as it was read: the parsed value is NULL.
+                    shown: vec![(cast.column.clone(), raw_column(&cast.column))],
+                });
+            }
+        }
+        Ok((conformance.verdict, parse_checks))
+    }
+
+    fn row_test(
+        &mut self,
+        test: &RowTest,
+        dedup_key: bool,
+        _name: &str,
+    ) -> Result<RowPredicates<Expr>, String> {
+        let expected = &self.expected;
+        let failing = failure(test, &|path| dtype_at(expected, path)).map_err(|e| e.to_string())?;
+        let first_of_key = match test {
+            RowTest::Duplicated { columns } if dedup_key => {
+                Some(as_struct(columns.iter().map(|c| column(c)).collect()).is_first_distinct())
+            }
+            _ => None,
+        };
+        Ok(RowPredicates {
+            failing,
+            first_of_key,
+        })
+    }
+
+    fn statistic(&mut self, kind: &Statistic, path: &str, _name: &str) -> Expr {
+        statistic(kind, path)
+    }
+
+    fn newest(&mut self, path: &str) -> Expr {
+        column(path).max()
+    }
+
+    fn measure(&mut self, checks: &[Check<Self>]) -> Result<Measurements, ValidationError> {
+        let mut columns = vec![len().cast(DataType::UInt64).alias("__rows")];
+        for (index, check) in checks.iter().enumerate() {
+            match &check.measure {
+                Measure::Rows { predicates, .. } => {
+                    columns.push(predicates.failing.clone().alias(flag(index)));
+                    if let Some(first) = &predicates.first_of_key {
+                        columns.push(
+                            predicates
+                                .failing
+                                .clone()
+                                .and(first.clone())
+                                .sum()
+                                .cast(DataType::UInt64)
+                                .alias(keys(index)),
+                        );
+                    }
+                }
+                Measure::Statistic {
+                    aggregate: Some(aggregate),
+                    ..
+                }
+                | Measure::Freshness {
+                    newest: aggregate, ..
+                } => columns.push(aggregate.clone().alias(value(index))),
+                Measure::Statistic {
+                    aggregate: None, ..
+                }
+                | Measure::Skip => {}
+            }
+        }
+        let pass = self.collect(self.frame.clone().select(columns))?;
+        // Over no rows the pass has no row to hold its aggregates (its
+        // per-row flags are empty too): they read as NULL.
+        let scalar = |name: &str| -> PolarsResult<AnyValue<'static>> {
+            let column = pass.column(name)?;
+            Ok(match column.is_empty() {
+                true => AnyValue::Null,
+                false => column.get(0)?.into_static(),
+            })
+        };
+        let rows = match scalar("__rows")? {
+            AnyValue::Null => 0,
+            count => count.extract::<u64>().ok_or_else(
+                || polars_err!(ComputeError: "the validation pass returned no row count"),
+            )?,
+        };
+        let mut measured = Vec::with_capacity(checks.len());
+        for (index, check) in checks.iter().enumerate() {
+            measured.push(match &check.measure {
+                Measure::Rows { predicates, .. } => Measured::Rows {
+                    failing: pass.column(&flag(index))?.bool()?.sum().unwrap_or(0) as u64,
+                    distinct_keys: match &predicates.first_of_key {
+                        Some(_) => scalar(&keys(index))?.extract::<u64>(),
+                        None => None,
+                    },
+                },
+                Measure::Statistic {
+                    aggregate: Some(_), ..
+                }
+                | Measure::Freshness { .. } => Measured::Value(scalar(&value(index))?),
+                Measure::Statistic {
+                    aggregate: None, ..
+                }
+                | Measure::Skip => Measured::Nothing,
+            });
+        }
+        self.pass = Some(pass);
+        Ok(Measurements {
+            rows,
+            checks: measured,
+        })
+    }
+
+    fn examples(
+        &mut self,
+        checks: &[Check<Self>],
+        wanted: &[usize],
+        max: usize,
+    ) -> Result<Vec<Vec<Example>>, ValidationError> {
+        let pass = self.pass()?;
+        let mut rows_of: Vec<Vec<IdxSize>> = Vec::with_capacity(wanted.len());
+        for &index in wanted {
+            let failing = pass.column(&flag(index))?.bool()?;
+            rows_of.push(
+                failing
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, failed)| *failed == Some(true))
+                    .map(|(row, _)| row as IdxSize)
+                    .take(max)
+                    .collect(),
+            );
+        }
+        let mut all_rows: Vec<IdxSize> = rows_of.iter().flatten().copied().collect();
+        all_rows.sort_unstable();
+        all_rows.dedup();
+        if all_rows.is_empty() {
+            return Ok(vec![Vec::new(); wanted.len()]);
+        }
+        let mut sources: Vec<&str> = Vec::new();
+        for &index in wanted {
+            for (_, source) in &checks[index].shown {
+                if !sources.contains(&source.as_str()) {
+                    sources.push(source);
+                }
+            }
+        }
+        let mut selection: Vec<Expr> = vec![col(ROW_INDEX)];
+        selection.extend(sources.iter().map(|name| col(*name)));
+        let wanted_rows = Series::new("rows".into(), all_rows);
+        let fetched = self.collect(
+            self.frame
+                .clone()
+                .with_row_index(ROW_INDEX, None)
+                .filter(col(ROW_INDEX).is_in(lit(wanted_rows).implode(true), false))
+                .select(selection),
+        )?;
+        let positions: HashMap<IdxSize, usize> = fetched
+            .column(ROW_INDEX)?
+            .idx()?
+            .iter()
+            .enumerate()
+            .filter_map(|(position, row)| Some((row?, position)))
+            .collect();
+        let mut examples = Vec::with_capacity(wanted.len());
+        for (&index, rows) in wanted.iter().zip(rows_of) {
+            let check = &checks[index];
+            let mut shown = Vec::with_capacity(rows.len());
+            for row in rows {
+                let position = *positions.get(&row).ok_or_else(|| {
+                    polars_err!(ComputeError: "example row {row} of {} was not read back", check.result.id)
+                })?;
+                let mut values = BTreeMap::new();
+                for (name, source) in &check.shown {
+                    values.insert(
+                        name.clone(),
+                        json_value(&fetched.column(source)?.get(position)?),
+                    );
+                }
+                shown.push(Example {
+                    row: Some(row as u64),
+                    file: None,
+                    line: None,
+                    values,
+                });
+            }
+            examples.push(shown);
+        }
+        Ok(examples)
+    }
+
+    /// Rows failing an error-severity row check are quarantined, with the
+    /// ids of every row check they failed; the other rows are valid.
+    fn split(&mut self, checks: &[Check<Self>]) -> Result<Option<Split>, ValidationError> {
+        let row_checks: Vec<(&Check<Self>, &Expr)> = checks
+            .iter()
+            .filter_map(|check| match &check.measure {
+                Measure::Rows { predicates, .. } => Some((check, &predicates.failing)),
+                _ => None,
+            })
+            .collect();
+        let original: Vec<Expr> = self
+            .actual
+            .iter_names()
+            .map(|name| col(name.clone()))
+            .collect();
+        let flags: Vec<Expr> = row_checks
+            .iter()
+            .enumerate()
+            .map(|(i, (_, failing))| (*failing).clone().alias(format!("__s{i}")))
+            .collect();
+        let quarantine: Vec<Expr> = row_checks
+            .iter()
+            .enumerate()
+            .filter(|(_, (check, _))| check.result.severity == Severity::Error)
+            .map(|(i, _)| col(format!("__s{i}")))
+            .collect();
+        let failed_ids = if row_checks.is_empty() {
+            lit(Series::new_empty(
+                FAILED_CHECKS_COLUMN.into(),
+                &DataType::List(Box::new(DataType::String)),
+            ))
+        } else {
+            let ids: Vec<Expr> = row_checks
+                .iter()
+                .enumerate()
+                .map(|(i, (check, _))| {
+                    when(col(format!("__s{i}")))
+                        .then(lit(check.result.id.as_str()))
+                        .otherwise(lit(NULL).cast(DataType::String))
+                })
+                .collect();
+            concat_list(ids)?.list().drop_nulls()
+        };
+        let quarantined_flag = if quarantine.is_empty() {
+            lit(false)
+        } else {
+            any_horizontal(quarantine)?
+        };
+        let flagged = self
+            .frame
+            .clone()
+            .with_columns(flags)
+            .with_column(quarantined_flag.alias("__quarantined"));
+        let valid = self.collect(
+            flagged
+                .clone()
+                .filter(col("__quarantined").not())
+                .select(original.clone()),
+        )?;
+        let mut quarantined_columns = original;
+        quarantined_columns.push(failed_ids.alias(FAILED_CHECKS_COLUMN));
+        let quarantined = self.collect(
+            flagged
+                .filter(col("__quarantined"))
+                .select(quarantined_columns),
+        )?;
+        Ok(Some(Split { valid, quarantined }))
+    }
+}
+
+fn lost_column(column: &str) -> String {
+    format!("__datacontract_lost_{column}")
+}
+
+fn raw_column(column: &str) -> String {
+    format!("__datacontract_raw_{column}")
+}
+
+fn flag(index: usize) -> String {
+    format!("__f{index}")
+}
+
+fn keys(index: usize) -> String {
+    format!("__k{index}")
+}
+
+fn value(index: usize) -> String {
+    format!("__c{index}")
+}
