@@ -27,3 +27,18 @@ echo "== yamllint"
 
 echo "== manifests and workflows"
 "$venv/bin/python" scripts/check_manifests.py
+
+echo "== the image's binary has no failpoints"
+# The release build (the Dockerfile's) follows normal and build edges only;
+# the tests reach the feature through a dev-dependency. Both are checked, so
+# that the first check cannot pass by the feature having been renamed.
+release=$(cargo tree --locked -p datacontract-contracts -e normal,build,features --prefix none)
+tests=$(cargo tree --locked -p datacontract-contracts -e features --prefix none)
+if grep -q 'feature "failpoints"' <<<"$release"; then
+    echo "a release build of contracts would contain failpoints" >&2
+    exit 1
+fi
+if ! grep -q 'feature "failpoints"' <<<"$tests"; then
+    echo "the tests no longer build contracts with failpoints" >&2
+    exit 1
+fi

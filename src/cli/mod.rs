@@ -113,8 +113,8 @@ enum Command {
         #[arg(long)]
         output: Option<PathBuf>,
         /// How the files' columns must match the contract.
-        #[arg(long, value_enum, default_value_t = Policy::Coerce)]
-        schema_policy: Policy,
+        #[arg(long, value_enum, default_value_t = SchemaPolicy::Coerce)]
+        schema_policy: SchemaPolicy,
         /// At most this many failing example rows per check.
         #[arg(long, default_value_t = 10)]
         max_examples: usize,
@@ -180,17 +180,6 @@ enum ReportFormat {
     Junit,
 }
 
-/// The schema policies, as flags.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum Policy {
-    /// Exactly the contract's columns and types.
-    Strict,
-    /// The contract's columns and types; others are ignored.
-    AllowExtraColumns,
-    /// Safe casts first (CSV text parses as the contract's types).
-    Coerce,
-}
-
 /// The schema formats `contracts schema` prints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum SchemaFormat {
@@ -234,13 +223,16 @@ fn main_of(registry: &Registry, pipeline: Option<&Pipeline>) -> ExitCode {
 /// `0.1.0`, or `0.1.0 (commit 3f2a…)` when GIT_COMMIT_HASH was set at
 /// build or run time (the Docker image sets both).
 fn version_text() -> &'static str {
-    let code = crate::pipeline::report::CodeVersion::current();
-    let text = match code.commit {
-        Some(commit) => format!("{} (commit {commit})", code.version),
-        None => code.version,
-    };
-    // Once per process: clap wants a string that lives as long as it does.
-    Box::leak(text.into_boxed_str())
+    // Computed once per process (clap wants a string that lives as long as
+    // the command), however many times a downstream binary runs the CLI.
+    static TEXT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        let code = crate::pipeline::report::CodeVersion::current();
+        match code.commit {
+            Some(commit) => format!("{} (commit {commit})", code.version),
+            None => code.version,
+        }
+    });
+    TEXT.as_str()
 }
 
 /// Structured logs on standard error, filtered by `RUST_LOG` (default:
@@ -354,11 +346,7 @@ fn execute(
         } => {
             let contract = lookup(registry, &table)?;
             let options = Options {
-                schema_policy: match schema_policy {
-                    Policy::Strict => SchemaPolicy::Strict,
-                    Policy::AllowExtraColumns => SchemaPolicy::AllowExtraColumns,
-                    Policy::Coerce => SchemaPolicy::Coerce,
-                },
+                schema_policy,
                 max_examples,
                 ..Options::default()
             };

@@ -9,14 +9,25 @@
 //! - `crash`: the process kills itself with SIGKILL, as an OOM killer or a
 //!   node failure would: no destructor runs, nothing is flushed.
 //!
-//! Unset, a failpoint costs one environment lookup.
+//! Failpoints exist only in builds with the `failpoints` feature, which the
+//! tests enable (as a dev-dependency feature) and the release image does
+//! not: there `hit` is an empty function and the variable is ignored. In a
+//! build with them, an unset variable costs one environment lookup.
 
 /// The environment variable that names the failpoints to trigger.
 pub const VARIABLE: &str = "DATACONTRACT_FAILPOINT";
 /// The environment variable naming a file whose creation ends a pause.
 pub const RESUME_VARIABLE: &str = "DATACONTRACT_FAILPOINT_RESUME";
 
+/// Does nothing: this build has no failpoints.
+#[cfg(not(feature = "failpoints"))]
+#[inline(always)]
+pub fn hit(_point: &str) -> Result<(), String> {
+    Ok(())
+}
+
 /// Triggers `point` if [`VARIABLE`] names it.
+#[cfg(feature = "failpoints")]
 pub fn hit(point: &str) -> Result<(), String> {
     let Ok(wanted) = std::env::var(VARIABLE) else {
         return Ok(());

@@ -41,15 +41,16 @@ use crate::report::{ContractId, InputSummary, REPORT_FORMAT, Report, SourceFile,
 pub use values::json_value;
 pub use warehouse::{Rows, validate_in_warehouse};
 
-/// How the frame's columns must match the contract's.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// How the frame's columns must match the contract's (also the values of
+/// `contracts validate --schema-policy`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum SchemaPolicy {
     /// Exactly the contract's columns and dtypes.
     Strict,
     /// The contract's columns and dtypes; other columns are ignored.
     #[default]
     AllowExtraColumns,
-    /// Like `AllowExtraColumns`, and safe casts are made first: wider
+    /// The contract's columns, other columns ignored, after safe casts: wider
     /// integers and floats, other time units, and text that parses
     /// (RFC 3339 timestamps, ISO dates, decimals, numbers). A value that
     /// does not parse fails `<column>.parse` and is shown in its examples.
