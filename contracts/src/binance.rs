@@ -102,7 +102,7 @@ impl Pages {
     /// bars the transform aggregates into hours.
     fn new(config: &Config) -> Result<Self, ExtractError> {
         if config.interval != INTERVAL {
-            return Err(ExtractError(format!(
+            return Err(ExtractError::usage(format!(
                 "interval `{}`: this pipeline aggregates {INTERVAL} klines into hourly bars; set interval = \"{INTERVAL}\"",
                 config.interval
             )));
@@ -121,7 +121,7 @@ impl Pages {
         self.pages += 1;
         let rows: Vec<Value> = serde_json::from_slice(body).map_err(|error| {
             let start: String = String::from_utf8_lossy(body).chars().take(200).collect();
-            ExtractError(format!(
+            ExtractError::service(format!(
                 "{origin}: the body is not a JSON array of klines ({error}); it starts with {start:?}"
             ))
         })?;
@@ -144,8 +144,7 @@ impl Pages {
         description: String,
         details: Value,
     ) -> Result<Extract, ExtractError> {
-        let frame =
-            records_to_frame(&self.klines, contract).map_err(|e| ExtractError(e.to_string()))?;
+        let frame = records_to_frame(&self.klines, contract).map_err(ExtractError::input)?;
         Ok(Extract {
             frame,
             rejected: self.rejected,
@@ -166,8 +165,9 @@ impl Extractor for SampleExtractor {
         contract: &Contract,
         progress: &ProgressBar,
     ) -> Result<Extract, ExtractError> {
-        let pages: Vec<Value> = serde_json::from_str(crate::sample::SAMPLE)
-            .map_err(|error| ExtractError(format!("the bundled sample is not JSON: {error}")))?;
+        let pages: Vec<Value> = serde_json::from_str(crate::sample::SAMPLE).map_err(|error| {
+            ExtractError::input(format!("the bundled sample is not JSON: {error}"))
+        })?;
         let mut reader = Pages::new(config)?;
         progress.set_length(pages.len() as u64);
         for (index, page) in pages.iter().enumerate() {
@@ -201,12 +201,11 @@ impl Extractor for BinanceExtractor {
             end,
         } = &config.source
         else {
-            return Err(ExtractError(
-                "the Binance extractor needs source = \"binance\"".into(),
+            return Err(ExtractError::usage(
+                "the Binance extractor needs source = \"binance\"",
             ));
         };
-        let client =
-            HttpClient::new(self.policy.clone()).map_err(|e| ExtractError(e.to_string()))?;
+        let client = HttpClient::new(self.policy.clone()).map_err(ExtractError::service)?;
         let url = format!("{}/api/v3/klines", base_url.trim_end_matches('/'));
         let (first, last) = (start.timestamp_millis(), end.timestamp_millis() - 1);
         progress.set_length((last - first).max(0) as u64);
@@ -220,9 +219,7 @@ impl Extractor for BinanceExtractor {
                 ("endTime", last.to_string()),
                 ("limit", PAGE_LIMIT.to_string()),
             ];
-            let body = client
-                .get(&url, &query)
-                .map_err(|e| ExtractError(e.to_string()))?;
+            let body = client.get(&url, &query).map_err(ExtractError::service)?;
             let origin = format!("page {} (startTime={from})", reader.pages + 1);
             let rows = reader.read(&origin, &body)?;
             // The next page starts after the newest open time seen; an

@@ -80,7 +80,8 @@ pub fn check(registry: &Registry, args: &CheckArgs) -> Result<(String, ExitCode)
     };
     let mut report = check_lock(registry, &folder, &against)?;
     if args.warehouse {
-        let warehouse = flagged_warehouse(&args.duckdb, args.bigquery_project.as_deref())?;
+        let warehouse = flagged_warehouse(&args.duckdb, args.bigquery_project.as_deref())
+            .map_err(|error| error.to_string())?;
         report.extend(drift_findings(
             registry,
             warehouse.as_ref(),

@@ -33,6 +33,7 @@ use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use crate::pipeline::Pipeline;
 use crate::pipeline::config::WarehouseConfig;
 use crate::pipeline::environment::{Access, open_warehouse};
+use crate::pipeline::{FailureKind, RunError};
 use crate::schema::{DdlOptions, render_polars_schema};
 use crate::sql::TableRef;
 use crate::validate::{
@@ -43,8 +44,22 @@ use crate::{Contract, Registry, input};
 
 /// Exit code for data that fails its contract.
 pub const EXIT_FAILED: u8 = 1;
-/// Exit code for a usage error, an unknown table or an I/O failure.
+/// Exit code for a usage or input error: flags, settings, an unknown
+/// table, a file that cannot be read.
 pub const EXIT_USAGE: u8 = 2;
+/// Exit code for a service or infrastructure failure: the object store,
+/// the warehouse, the source's API, the disk, a signal, another run
+/// promoting. Running again later may succeed.
+pub const EXIT_SERVICE: u8 = 3;
+
+/// The exit code of a failure of `kind`: the one table from error kinds to
+/// exit codes (a failed gate, exit 1, is an outcome, not an error).
+pub fn exit_code(kind: FailureKind) -> ExitCode {
+    ExitCode::from(match kind {
+        FailureKind::Usage | FailureKind::Input => EXIT_USAGE,
+        FailureKind::Service => EXIT_SERVICE,
+    })
+}
 
 #[derive(Debug, Parser)]
 #[command(
@@ -290,13 +305,14 @@ where
     };
     match execute(registry, pipeline, cli.command, color).and_then(|(text, code)| {
         out.write_all(text.as_bytes())
-            .map_err(|error| format!("cannot write the output: {error}"))?;
+            .map_err(|error| RunError::service(format!("cannot write the output: {error}")))?;
         Ok(code)
     }) {
         Ok(code) => code,
-        Err(message) => {
+        Err(error) => {
+            let message = error.to_string();
             let _ = writeln!(err, "error: {}", crate::secrets::redact(&message));
-            ExitCode::from(EXIT_USAGE)
+            exit_code(error.kind())
         }
     }
 }
@@ -307,16 +323,20 @@ fn execute(
     pipeline: Option<&Pipeline>,
     command: Command,
     color: bool,
-) -> Result<(String, ExitCode), String> {
+) -> Result<(String, ExitCode), RunError> {
     let printed = |text: String| Ok((text, ExitCode::SUCCESS));
     let pipeline = || {
         pipeline.ok_or_else(|| {
-            "this binary serves no pipeline (build it with cli::main_with_pipeline)".to_string()
+            RunError::usage(
+                "this binary serves no pipeline (build it with cli::main_with_pipeline)",
+            )
         })
     };
     match command {
-        Command::Lock { dir } => check::lock(registry, &dir),
-        Command::Check(args) => check::check(registry, &args),
+        // The lock and its comparison are files in the repository (and
+        // git): a failure there is the call's or the checkout's.
+        Command::Lock { dir } => check::lock(registry, &dir).map_err(RunError::usage),
+        Command::Check(args) => check::check(registry, &args).map_err(RunError::usage),
         Command::Run { settings, quiet } => pipeline::run(pipeline()?, &settings, quiet),
         Command::Query {
             sql,
@@ -331,7 +351,10 @@ fn execute(
             pipeline::recover(&settings)
         }
         Command::List => printed(list(registry)),
-        Command::Schema { table, format } => printed(schema(lookup(registry, &table)?, format)),
+        Command::Schema { table, format } => printed(schema(
+            lookup(registry, &table).map_err(RunError::usage)?,
+            format,
+        )),
         Command::Validate {
             table,
             files,
@@ -344,7 +367,7 @@ fn execute(
             schema_policy,
             max_examples,
         } => {
-            let contract = lookup(registry, &table)?;
+            let contract = lookup(registry, &table).map_err(RunError::usage)?;
             let options = Options {
                 schema_policy,
                 max_examples,
@@ -352,23 +375,23 @@ fn execute(
             };
             let report = if warehouse {
                 let project = bigquery_project.as_deref();
-                let table = flagged_table(&dataset, &contract.name, project)?;
+                let table =
+                    flagged_table(&dataset, &contract.name, project).map_err(RunError::usage)?;
                 let warehouse = flagged_warehouse(&duckdb, project)?;
-                validate_in_warehouse(warehouse.as_ref(), &table, Rows::All, contract, &options)
-                    .map_err(|error| error.to_string())?
+                validate_in_warehouse(warehouse.as_ref(), &table, Rows::All, contract, &options)?
             } else {
-                let paths = expand_globs(&files)?;
-                let input = input::read_files(&paths).map_err(|error| error.to_string())?;
+                let paths = expand_globs(&files).map_err(RunError::usage)?;
+                let input = input::read_files(&paths).map_err(RunError::input)?;
                 // The files are read as the checks run: a damaged page is
                 // found then, and named by its file.
                 validate(input, contract, &options).map_err(|error| match error {
-                    ValidationError::Damaged(named) => named,
+                    ValidationError::Damaged(named) => RunError::input(named),
                     other => {
                         let names: Vec<String> = paths
                             .iter()
                             .map(|path| path.display().to_string())
                             .collect();
-                        format!("{}: {other}", names.join(", "))
+                        RunError::from(other).context(names.join(", "))
                     }
                 })?
             };
@@ -380,8 +403,9 @@ fn execute(
             };
             let text = match output {
                 Some(path) => {
-                    std::fs::write(&path, rendered)
-                        .map_err(|error| format!("cannot write {}: {error}", path.display()))?;
+                    std::fs::write(&path, rendered).map_err(|error| {
+                        RunError::usage(format!("cannot write {}: {error}", path.display()))
+                    })?;
                     format!(
                         "{}report written to {}\n",
                         report.render_text(color),
@@ -408,14 +432,14 @@ fn execute(
                 if_not_exists: true,
             };
             let contracts = match &table {
-                Some(table) => vec![lookup(registry, table)?],
+                Some(table) => vec![lookup(registry, table).map_err(RunError::usage)?],
                 None => registry.contracts().iter().collect(),
             };
             let statements = contracts
                 .into_iter()
                 .map(|contract| contract.ddl(&options).map(|ddl| format!("{ddl}\n")))
                 .collect::<Result<Vec<_>, _>>()
-                .map_err(|error| error.to_string())?;
+                .map_err(RunError::usage)?;
             printed(statements.join("\n"))
         }
     }
@@ -426,23 +450,23 @@ fn execute(
 fn flagged_warehouse(
     duckdb: &Path,
     bigquery_project: Option<&str>,
-) -> Result<Box<dyn Warehouse>, String> {
+) -> Result<Box<dyn Warehouse>, RunError> {
     let config = match bigquery_project {
         Some(project) => WarehouseConfig::BigQuery {
             project: project.to_string(),
             endpoint: None,
         },
         None if !duckdb.exists() => {
-            return Err(format!(
+            return Err(RunError::usage(format!(
                 "no DuckDB database at {} (pass --duckdb, or --bigquery-project for BigQuery)",
                 duckdb.display()
-            ));
+            )));
         }
         None => WarehouseConfig::DuckDb {
             path: duckdb.to_path_buf(),
         },
     };
-    open_warehouse(&config, Access::ReadOnly)
+    open_warehouse(&config, Access::ReadOnly).map_err(RunError::service)
 }
 
 /// The table `dataset.name`, in `project` when one is given.

@@ -7,12 +7,15 @@ use std::process::ExitCode;
 use clap::{Args, ValueEnum};
 use polars::prelude::*;
 
-use super::{EXIT_FAILED, EXIT_USAGE};
+use super::{EXIT_FAILED, exit_code};
 use crate::pipeline::config::{Config, Layers};
 use crate::pipeline::environment::{Access, open_store, open_warehouse};
 use crate::pipeline::promote::{Recovery, pending, recover as recover_promotion};
 use crate::pipeline::query::{query_production, refuse_pending};
-use crate::pipeline::{Environment, Outcome, Pipeline, RunOptions, run as run_pipeline, shutdown};
+use crate::pipeline::{
+    Environment, FailureKind, Outcome, Pipeline, RunError, RunOptions, run as run_pipeline,
+    shutdown,
+};
 
 /// The configuration flags: the top layer over defaults, `conf/{env}.toml`
 /// and environment variables.
@@ -82,10 +85,9 @@ pub struct SettingArgs {
 
 impl SettingArgs {
     /// Every layer, these flags on top.
-    fn layers(&self) -> Result<Layers, String> {
+    fn layers(&self) -> Result<Layers, RunError> {
         let vars = |name: &str| std::env::var(name).ok();
-        let mut layers =
-            Layers::load(&self.conf_dir, self.env.as_deref(), &vars).map_err(|e| e.to_string())?;
+        let mut layers = Layers::load(&self.conf_dir, self.env.as_deref(), &vars)?;
         let flags = [
             ("source", &self.source),
             ("start", &self.start),
@@ -108,17 +110,15 @@ impl SettingArgs {
         ];
         for (key, value) in flags {
             if let Some(value) = value {
-                layers
-                    .set_flag(key, value.clone())
-                    .map_err(|e| e.to_string())?;
+                layers.set_flag(key, value.clone())?;
             }
         }
         Ok(layers)
     }
 
-    fn resolve(&self) -> Result<(Layers, Config), String> {
+    fn resolve(&self) -> Result<(Layers, Config), RunError> {
         let layers = self.layers()?;
-        let config = layers.resolve().map_err(|e| e.to_string())?;
+        let config = layers.resolve()?;
         Ok((layers, config))
     }
 }
@@ -139,10 +139,11 @@ pub fn run(
     pipeline: &Pipeline,
     settings: &SettingArgs,
     quiet: bool,
-) -> Result<(String, ExitCode), String> {
+) -> Result<(String, ExitCode), RunError> {
     let (layers, config) = settings.resolve()?;
-    shutdown::install().map_err(|error| format!("cannot handle SIGTERM and SIGINT: {error}"))?;
-    let environment = Environment::open(&config)?;
+    shutdown::install()
+        .map_err(|error| RunError::service(format!("cannot handle SIGTERM and SIGINT: {error}")))?;
+    let environment = Environment::open(&config).map_err(RunError::service)?;
     let options = RunOptions {
         progress: !quiet && std::io::stderr().is_terminal(),
     };
@@ -150,7 +151,7 @@ pub fn run(
     let code = match output.report.outcome {
         Outcome::Promoted => ExitCode::SUCCESS,
         Outcome::StoppedAtRawGate | Outcome::StoppedAtProcessedGate => ExitCode::from(EXIT_FAILED),
-        Outcome::Failed => ExitCode::from(EXIT_USAGE),
+        Outcome::Failed => exit_code(output.report.failure.unwrap_or(FailureKind::Service)),
     };
     let summary = output.report.render_summary(&output.location);
     Ok((crate::secrets::redact(&summary).into_owned(), code))
@@ -163,25 +164,26 @@ pub fn query(
     sql: &str,
     format: RowFormat,
     settings: &SettingArgs,
-) -> Result<(String, ExitCode), String> {
+) -> Result<(String, ExitCode), RunError> {
     let layers = settings.layers()?;
-    let store = open_store(&layers.store().map_err(|e| e.to_string())?)?;
-    let lease = layers.promotion_lease().map_err(|e| e.to_string())?;
+    let store = open_store(&layers.store()?).map_err(RunError::service)?;
+    let lease = layers.promotion_lease()?;
     // Refused before the warehouse is even opened (an embedded one is
     // locked while a run writes it).
     refuse_pending(store.as_ref(), lease)?;
-    let warehouse_config = layers.warehouse().map_err(|e| e.to_string())?;
-    let warehouse = open_warehouse(&warehouse_config, Access::ReadOnly)?;
+    let warehouse_config = layers.warehouse()?;
+    let warehouse =
+        open_warehouse(&warehouse_config, Access::ReadOnly).map_err(RunError::service)?;
     let mut rows = query_production(store.as_ref(), warehouse.as_ref(), sql, lease)?;
     Ok((render_rows(&mut rows, format)?, ExitCode::SUCCESS))
 }
 
 /// `contracts recover`: finishes a promotion a dead process left behind
 /// (rolls it back, or completes it if it had committed).
-pub fn recover(settings: &SettingArgs) -> Result<(String, ExitCode), String> {
+pub fn recover(settings: &SettingArgs) -> Result<(String, ExitCode), RunError> {
     let layers = settings.layers()?;
-    let store = open_store(&layers.store().map_err(|e| e.to_string())?)?;
-    let lease = layers.promotion_lease().map_err(|e| e.to_string())?;
+    let store = open_store(&layers.store()?).map_err(RunError::service)?;
+    let lease = layers.promotion_lease()?;
     let in_progress = |run| {
         (
             format!(
@@ -190,15 +192,18 @@ pub fn recover(settings: &SettingArgs) -> Result<(String, ExitCode), String> {
             ExitCode::from(EXIT_FAILED),
         )
     };
-    match pending(store.as_ref(), lease)? {
+    match pending(store.as_ref(), lease).map_err(RunError::service)? {
         None => return Ok(("no promotion to recover\n".into(), ExitCode::SUCCESS)),
         Some((run, true)) => return Ok(in_progress(run)),
         Some((_, false)) => {}
     }
-    let warehouse_config = layers.warehouse().map_err(|e| e.to_string())?;
-    let warehouse = open_warehouse(&warehouse_config, Access::ReadWrite)?;
+    let warehouse_config = layers.warehouse()?;
+    let warehouse =
+        open_warehouse(&warehouse_config, Access::ReadWrite).map_err(RunError::service)?;
     Ok(
-        match recover_promotion(store.as_ref(), warehouse.as_ref(), lease)? {
+        match recover_promotion(store.as_ref(), warehouse.as_ref(), lease)
+            .map_err(RunError::service)?
+        {
             Recovery::Nothing => ("no promotion to recover\n".into(), ExitCode::SUCCESS),
             Recovery::RolledBack(run) => (
                 format!("rolled back the interrupted promotion of run {run}\n"),
@@ -213,7 +218,7 @@ pub fn recover(settings: &SettingArgs) -> Result<(String, ExitCode), String> {
     )
 }
 
-fn render_rows(rows: &mut DataFrame, format: RowFormat) -> Result<String, String> {
+fn render_rows(rows: &mut DataFrame, format: RowFormat) -> Result<String, RunError> {
     let mut bytes = Cursor::new(Vec::new());
     match format {
         // Polars shortens long tables (POLARS_FMT_MAX_ROWS sets how
@@ -222,11 +227,11 @@ fn render_rows(rows: &mut DataFrame, format: RowFormat) -> Result<String, String
         RowFormat::Csv => CsvWriter::new(&mut bytes)
             .include_header(true)
             .finish(rows)
-            .map_err(|e| e.to_string())?,
+            .map_err(RunError::input)?,
         RowFormat::Json => JsonWriter::new(&mut bytes)
             .with_json_format(JsonFormat::JsonLines)
             .finish(rows)
-            .map_err(|e| e.to_string())?,
+            .map_err(RunError::input)?,
     }
-    String::from_utf8(bytes.into_inner()).map_err(|e| e.to_string())
+    String::from_utf8(bytes.into_inner()).map_err(RunError::input)
 }

@@ -15,6 +15,7 @@
 
 pub mod config;
 pub mod environment;
+pub mod error;
 pub mod failpoint;
 mod frame;
 pub mod history;
@@ -35,6 +36,7 @@ use polars::prelude::{LazyFrame, PolarsResult};
 
 pub use config::{Config, ConfigError, Layers};
 pub use environment::Environment;
+pub use error::{FailureKind, RunError};
 pub use frame::{FrameError, records_to_frame};
 pub use history::History;
 pub use reconcile::{Comparison, Reconciliation};

@@ -16,6 +16,7 @@
 //!
 //! [`Access::ReadOnly`]: super::environment::Access::ReadOnly
 
+use super::error::{FailureKind, RunError};
 use std::ops::ControlFlow;
 
 use polars::prelude::DataFrame;
@@ -26,7 +27,7 @@ use sqlparser::parser::Parser;
 use super::promote::{epoch, pending};
 use crate::sql::{Dialect, Query};
 use crate::store::ObjectStore;
-use crate::warehouse::Warehouse;
+use crate::warehouse::{Warehouse, WarehouseError};
 
 /// How many times a query runs when promotions keep starting under it.
 const ATTEMPTS: usize = 3;
@@ -66,41 +67,49 @@ pub fn query_production(
     warehouse: &dyn Warehouse,
     sql: &str,
     lease: chrono::Duration,
-) -> Result<DataFrame, String> {
-    check_select(sql, warehouse.dialect())?;
+) -> Result<DataFrame, RunError> {
+    check_select(sql, warehouse.dialect()).map_err(RunError::usage)?;
     let mut query = Query::new(warehouse.dialect());
     query.sql = sql.to_string();
+    // The statement is the caller's: one the warehouse rejects (a syntax
+    // error, an unknown column, a file read DuckDB forbids) is a usage
+    // error, as a refused write is.
+    let statement_error = |error: WarehouseError| match error {
+        WarehouseError::Engine { .. } => RunError::caused_by(FailureKind::Usage, error),
+        other => other.into(),
+    };
     warehouse
         .check_reads_only(&query)
-        .map_err(|e| e.to_string())?;
+        .map_err(statement_error)?;
     for _ in 0..ATTEMPTS {
         // The epoch first: a promotion that starts after it is read moves
         // it, whether or not its journal is seen next.
-        let before = epoch(store)?;
+        let before = epoch(store).map_err(RunError::service)?;
         refuse_pending(store, lease)?;
-        let rows = warehouse.query(&query).map_err(|e| e.to_string())?;
+        let rows = warehouse.query(&query).map_err(statement_error)?;
         refuse_pending(store, lease)?;
-        if epoch(store)? == before {
+        if epoch(store).map_err(RunError::service)? == before {
             return Ok(rows);
         }
         tracing::info!("a promotion ran while the query read; reading again");
     }
-    Err(format!(
+    Err(RunError::service(format!(
         "promotions kept starting while the query read ({ATTEMPTS} tries); try again"
-    ))
+    )))
 }
 
 /// Fails, saying what to do, when a promotion is in progress or was
-/// interrupted.
-pub fn refuse_pending(store: &dyn ObjectStore, lease: chrono::Duration) -> Result<(), String> {
-    match pending(store, lease)? {
+/// interrupted (a service failure: it passes, or `contracts recover`
+/// repairs it).
+pub fn refuse_pending(store: &dyn ObjectStore, lease: chrono::Duration) -> Result<(), RunError> {
+    match pending(store, lease).map_err(RunError::service)? {
         None => Ok(()),
-        Some((run, true)) => Err(format!(
+        Some((run, true)) => Err(RunError::service(format!(
             "run {run} is promoting to production right now, so production may be half-written; query again when it has finished"
-        )),
-        Some((run, false)) => Err(format!(
+        ))),
+        Some((run, false)) => Err(RunError::service(format!(
             "run {run}'s promotion was interrupted, so production may be half-written; run `contracts recover` (or the next `contracts run`) to roll it back or complete it, then query again"
-        )),
+        ))),
     }
 }
 
@@ -232,7 +241,10 @@ mod tests {
                     assert_eq!(store.reads.load(Ordering::SeqCst), reads, "{moves} moves");
                 }
                 None => assert!(
-                    outcome.unwrap_err().contains("promotions kept starting"),
+                    outcome
+                        .unwrap_err()
+                        .to_string()
+                        .contains("promotions kept starting"),
                     "{moves} moves"
                 ),
             }

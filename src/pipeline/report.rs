@@ -157,6 +157,10 @@ pub struct RunReport {
     /// Why it failed, when it did.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// What kind of failure it was, when it failed: `usage`, `input` or
+    /// `service` (its exit code follows from it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure: Option<super::FailureKind>,
     /// The code that ran.
     pub code: CodeVersion,
     /// The environment, e.g. `local`.

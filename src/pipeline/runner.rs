@@ -8,6 +8,7 @@ use polars::prelude::*;
 
 use super::config::{Config, Layers, Source, ValidationEngine, WarehouseConfig};
 use super::environment::Environment;
+use super::error::RunError;
 use super::history::WithHistory;
 use super::landing::{Landed, land};
 use super::profile::{drift, profile};
@@ -52,17 +53,17 @@ struct Tables {
 }
 
 impl Tables {
-    fn of(pipeline: &Pipeline, config: &Config) -> Result<Self, String> {
+    fn of(pipeline: &Pipeline, config: &Config) -> Result<Self, RunError> {
         let raw = config.raw_table.as_deref().unwrap_or(&pipeline.raw.name);
         let processed = config
             .transformed_table
             .as_deref()
             .unwrap_or(&pipeline.processed.name);
-        let table = |dataset: &str, name: &str| -> Result<TableRef, String> {
-            let table = TableRef::new(dataset, name).map_err(|e| e.to_string())?;
+        let table = |dataset: &str, name: &str| -> Result<TableRef, RunError> {
+            let table = TableRef::new(dataset, name).map_err(RunError::usage)?;
             match &config.warehouse {
                 WarehouseConfig::BigQuery { project, .. } => {
-                    table.in_project(project).map_err(|e| e.to_string())
+                    table.in_project(project).map_err(RunError::usage)
                 }
                 WarehouseConfig::DuckDb { .. } => Ok(table),
             }
@@ -80,7 +81,7 @@ impl Tables {
     /// Refuses two roles for one table: the same dataset and table name,
     /// ignoring case (DuckDB folds it; so may a file system holding the
     /// store's folders).
-    fn distinct(&self) -> Result<(), String> {
+    fn distinct(&self) -> Result<(), RunError> {
         let roles = [
             ("the staging raw table", &self.staging_raw),
             ("the staging processed table", &self.staging_processed),
@@ -92,10 +93,10 @@ impl Tables {
         };
         for (index, (role, table)) in roles.iter().enumerate() {
             if let Some((other, _)) = roles[index + 1..].iter().find(|(_, t)| same(table, t)) {
-                return Err(format!(
+                return Err(RunError::usage(format!(
                     "invalid configuration: {role} and {other} are both `{table}` (names are compared ignoring case); \
                      set raw_table, transformed_table and the datasets so that every table has one role"
-                ));
+                )));
             }
         }
         Ok(())
@@ -133,6 +134,7 @@ pub fn run(
             finished_at: started_at,
             outcome: Outcome::Failed,
             error: None,
+            failure: None,
             code: CodeVersion::current(),
             environment: config.environment.clone(),
             configuration: layers.snapshot(),
@@ -159,7 +161,8 @@ pub fn run(
             tracing::error!(%error, "run failed");
             run.report.outcome = Outcome::Failed;
             run.report.promotion.reason = format!("not promoted: the run failed ({error})");
-            run.report.error = Some(error);
+            run.report.failure = Some(error.kind());
+            run.report.error = Some(error.to_string());
         }
     }
     run.report.finished_at = Utc::now();
@@ -180,15 +183,15 @@ struct Run<'a> {
 }
 
 impl Run<'_> {
-    fn execute(&mut self, created_at: DateTime<Utc>) -> Result<Outcome, String> {
+    fn execute(&mut self, created_at: DateTime<Utc>) -> Result<Outcome, RunError> {
         let tables = Tables::of(self.pipeline, self.config)?;
         let (store, warehouse) = (self.store, self.warehouse);
         // What production was when this run read it: a promotion after
         // this point makes the run's history and drift stale. Read before
         // looking for a promotion in progress: one that starts after it
         // moves it.
-        let read_at = epoch(store)?;
-        match recover(store, warehouse, self.config.promotion_lease)? {
+        let read_at = epoch(store).map_err(RunError::service)?;
+        match recover(store, warehouse, self.config.promotion_lease).map_err(RunError::service)? {
             Recovery::RolledBack(run) => self.skip_stage(
                 "recover",
                 StageStatus::Warn,
@@ -200,9 +203,9 @@ impl Run<'_> {
                 format!("completed the clean-up of run {run}'s committed promotion"),
             ),
             Recovery::InProgress(run) => {
-                return Err(format!(
+                return Err(RunError::service(format!(
                     "run {run} is promoting to production; this run stops before reading production (its history, its drift reference): run it again when that one has finished"
-                ));
+                )));
             }
             Recovery::Nothing => {}
         }
@@ -215,12 +218,12 @@ impl Run<'_> {
                     .pipeline
                     .sample
                     .as_deref()
-                    .ok_or("this pipeline bundles no sample")?,
+                    .ok_or_else(|| RunError::usage("this pipeline bundles no sample"))?,
                 Source::Binance { .. } => run
                     .pipeline
                     .api
                     .as_deref()
-                    .ok_or("this pipeline has no API extractor")?,
+                    .ok_or_else(|| RunError::usage("this pipeline has no API extractor"))?,
                 Source::Files(paths) => {
                     files = FilesExtractor {
                         files: paths.clone(),
@@ -228,9 +231,7 @@ impl Run<'_> {
                     &files
                 }
             };
-            let extract = extractor
-                .extract(run.config, &run.pipeline.raw, &bar)
-                .map_err(|e| e.to_string())?;
+            let extract = extractor.extract(run.config, &run.pipeline.raw, &bar)?;
             bar.finish_and_clear();
             stage.rows_out = Some(extract.frame.height() as u64);
             stage.summary = format!(
@@ -261,7 +262,7 @@ impl Run<'_> {
             self.put_run_file("rejected.ndjson", (lines.join("\n") + "\n").as_bytes())?;
         }
         let raw = extract.frame;
-        self.report.profiles.raw = profile(&raw).map_err(|e| e.to_string())?;
+        self.report.profiles.raw = profile(&raw).map_err(RunError::input)?;
 
         let raw_landed = self.stage("land_raw", |run, stage| {
             land_stage(run, stage, &tables.staging_raw, created_at, &raw)
@@ -302,12 +303,14 @@ impl Run<'_> {
 
         let (processed, input_of_output) = self.stage("transform", |run, stage| {
             let with_history = match &run.pipeline.history {
-                Some(history) => history.before(
-                    &raw,
-                    run.warehouse,
-                    &tables.production_raw,
-                    &run.pipeline.raw,
-                )?,
+                Some(history) => history
+                    .before(
+                        &raw,
+                        run.warehouse,
+                        &tables.production_raw,
+                        &run.pipeline.raw,
+                    )
+                    .map_err(RunError::service)?,
                 None => WithHistory {
                     input: raw.clone(),
                     from: None,
@@ -317,7 +320,7 @@ impl Run<'_> {
             stage.rows_in = Some(with_history.input.height() as u64);
             let mut output = (run.pipeline.transform)(with_history.input.clone().lazy())
                 .and_then(LazyFrame::collect)
-                .map_err(|e| format!("the transform failed: {e}"))?;
+                .map_err(|e| RunError::input(format!("the transform failed: {e}")))?;
             // With history, the output keeps only this run's periods, and
             // the expectations compare it with the rows they come from.
             let mut input_of_output = raw.clone();
@@ -337,7 +340,7 @@ impl Run<'_> {
             };
             Ok((output, input_of_output))
         })?;
-        self.report.profiles.processed = profile(&processed).map_err(|e| e.to_string())?;
+        self.report.profiles.processed = profile(&processed).map_err(RunError::input)?;
         let processed_landed = self.stage("land_processed", |run, stage| {
             land_stage(
                 run,
@@ -371,17 +374,17 @@ impl Run<'_> {
             for reconciliation in &run.pipeline.reconciliations {
                 let result = reconciliation
                     .check(&input_of_output, &processed)
-                    .map_err(|e| format!("expectation {}: {e}", reconciliation.name))?;
+                    .map_err(|e| RunError::input(format!("expectation {}: {e}", reconciliation.name)))?;
                 passed &= result.passed || result.severity == Severity::Warn;
                 run.report.reconciliation.push(result);
             }
             if let Some(rule) = &run.pipeline.processed.drift
-                && let Some(previous) = last_promoted(run.store)?
+                && let Some(previous) = last_promoted(run.store).map_err(RunError::service)?
             {
                 match read_promoted(run.store, &previous.processed)? {
                     Some(reference) => {
                         run.report.drift =
-                            drift(&reference, &processed, rule).map_err(|e| e.to_string())?;
+                            drift(&reference, &processed, rule).map_err(RunError::input)?;
                         run.report.drift_reference = Some(previous.run_id);
                         passed &= !run
                             .report
@@ -428,11 +431,11 @@ impl Run<'_> {
             return Ok(Outcome::StoppedAtProcessedGate);
         }
 
-        super::failpoint::hit("run:before-promote")?;
+        super::failpoint::hit("run:before-promote").map_err(RunError::service)?;
         self.stage("promote", |run, stage| {
             let to_production = |from: &PartitionKey, table: &TableRef| {
                 PartitionKey::new(&table.dataset, &table.table, from.created_at, 0)
-                    .map_err(|e| e.to_string())
+                    .map_err(RunError::usage)
             };
             let raw_target = to_production(&raw_landed.key, &tables.production_raw)?;
             let processed_target =
@@ -457,7 +460,7 @@ impl Run<'_> {
             let bar = run.bar("promote");
             let promoted = promote(run.store, run.warehouse, &plan, run.config.promotion_lease);
             bar.finish_and_clear();
-            let promoted = promoted?;
+            let promoted = promoted.map_err(RunError::service)?;
             if let Some(pending) = &promoted.cleanup_pending {
                 stage.status = StageStatus::Warn;
                 stage.details = serde_json::json!({ "cleanup_pending": pending });
@@ -491,12 +494,12 @@ impl Run<'_> {
     fn stage<T>(
         &mut self,
         name: &str,
-        body: impl FnOnce(&mut Self, &mut StageResult) -> Result<T, String>,
-    ) -> Result<T, String> {
+        body: impl FnOnce(&mut Self, &mut StageResult) -> Result<T, RunError>,
+    ) -> Result<T, RunError> {
         if shutdown::requested() {
-            return Err(format!(
+            return Err(RunError::service(format!(
                 "stopped by a signal (SIGTERM or SIGINT) before the stage `{name}`"
-            ));
+            )));
         }
         tracing::info!(stage = name, "stage started");
         let began = Instant::now();
@@ -514,7 +517,7 @@ impl Run<'_> {
         stage.duration_ms = began.elapsed().as_secs_f64() * 1000.0;
         if let Err(error) = &result {
             stage.status = StageStatus::Failed;
-            stage.summary = error.clone();
+            stage.summary = error.to_string();
         }
         tracing::info!(stage = name, status = ?stage.status, ms = stage.duration_ms, summary = %stage.summary, "stage finished");
         self.report.stages.push(stage);
@@ -552,9 +555,9 @@ impl Run<'_> {
         bar
     }
 
-    fn put_run_file(&self, file: &str, bytes: &[u8]) -> Result<String, String> {
-        let key = run_key(self.report.run_id.as_str(), file).map_err(|e| e.to_string())?;
-        self.store.put(&key, bytes).map_err(|e| e.to_string())?;
+    fn put_run_file(&self, file: &str, bytes: &[u8]) -> Result<String, RunError> {
+        let key = run_key(self.report.run_id.as_str(), file).map_err(RunError::usage)?;
+        self.store.put(&key, bytes)?;
         Ok(key)
     }
 
@@ -594,9 +597,8 @@ fn land_stage(
     table: &TableRef,
     created_at: DateTime<Utc>,
     frame: &DataFrame,
-) -> Result<Landed, String> {
-    let landed = land(run.store, &table.dataset, &table.table, created_at, frame)
-        .map_err(|e| e.to_string())?;
+) -> Result<Landed, RunError> {
+    let landed = land(run.store, &table.dataset, &table.table, created_at, frame)?;
     stage.rows_out = Some(frame.height() as u64);
     stage.summary = if landed.reused {
         format!(
@@ -620,7 +622,7 @@ fn load_stage(
     table: &TableRef,
     contract: &Contract,
     partition: &PartitionKey,
-) -> Result<(), String> {
+) -> Result<(), RunError> {
     let bar = run.bar("load");
     bar.set_message(table.to_string());
     // Staging is a landing table: every row as it arrived, NULLs and
@@ -638,7 +640,7 @@ fn load_stage(
                 run.config.load_mode,
             )
         })
-        .map_err(|e| format!("loading {table}: {e}"));
+        .map_err(|e| RunError::from(e).context(format_args!("loading {table}")));
     bar.finish_and_clear();
     let outcome = outcome?;
     stage.rows_in = Some(outcome.partition_rows);
@@ -659,7 +661,7 @@ fn gate_stage(
     table: &TableRef,
     partition: &PartitionKey,
     contract: &Contract,
-) -> Result<Report, String> {
+) -> Result<Report, RunError> {
     let options = Options {
         max_examples: run.config.max_examples,
         ..Options::default()
@@ -670,16 +672,15 @@ fn gate_stage(
             let rows = Rows::Partition(partition.created_at);
             validate_in_warehouse(run.warehouse, table, rows, contract, &options)
         }
-    }
-    .map_err(|e| e.to_string())?;
+    }?;
     // A gate that judged other rows than the run's (none, some, or more)
     // proves nothing about them: an error, never a pass.
     if report.input.rows != frame.height() as u64 {
-        return Err(format!(
+        return Err(RunError::service(format!(
             "the gate judged {} rows of {table}, and the run has {}: the staging table does not hold this run's rows (another run's truncate?)",
             report.input.rows,
             frame.height()
-        ));
+        )));
     }
     let s = &report.summary;
     stage.rows_in = Some(report.input.rows);
@@ -695,7 +696,7 @@ fn gate_stage(
 
 /// Checks that a transform's output has exactly the contract's columns,
 /// in order, in its dtypes.
-fn matches_contract(frame: &DataFrame, contract: &Contract) -> Result<(), String> {
+fn matches_contract(frame: &DataFrame, contract: &Contract) -> Result<(), RunError> {
     let expected = contract.polars_schema();
     let actual = frame.schema();
     let names = |schema: &Schema| {
@@ -705,30 +706,30 @@ fn matches_contract(frame: &DataFrame, contract: &Contract) -> Result<(), String
             .collect::<Vec<_>>()
     };
     if names(&expected) != names(actual) {
-        return Err(format!(
+        return Err(RunError::input(format!(
             "the transform's columns are [{}], the contract `{}` has [{}]",
             names(actual).join(", "),
             contract.name,
             names(&expected).join(", ")
-        ));
+        )));
     }
     for (name, want) in expected.iter() {
         let have = actual.get(name).expect("the names match");
         if have != want {
-            return Err(format!(
+            return Err(RunError::input(format!(
                 "the transform's column `{name}` is {have}, the contract `{}` says {want}",
                 contract.name
-            ));
+            )));
         }
     }
     Ok(())
 }
 
 /// The rows of `frame` whose `column` (a time) is at or after `from`.
-fn since(frame: &DataFrame, column: &str, from: DateTime<Utc>) -> Result<DataFrame, String> {
+fn since(frame: &DataFrame, column: &str, from: DateTime<Utc>) -> Result<DataFrame, RunError> {
     let dtype = frame
         .column(column)
-        .map_err(|e| format!("the history's time column: {e}"))?
+        .map_err(|e| RunError::input(format!("the history's time column: {e}")))?
         .dtype()
         .clone();
     let from = lit(from.timestamp_micros())
@@ -739,13 +740,13 @@ fn since(frame: &DataFrame, column: &str, from: DateTime<Utc>) -> Result<DataFra
         .lazy()
         .filter(col(column).gt_eq(from))
         .collect()
-        .map_err(|e| format!("keeping the run's own rows: {e}"))
+        .map_err(|e| RunError::input(format!("keeping the run's own rows: {e}")))
 }
 
 /// The processed rows production was last promoted with, or `None` when
 /// that partition is gone (drift is then skipped, with a warning).
-fn read_promoted(store: &dyn ObjectStore, key: &str) -> Result<Option<DataFrame>, String> {
-    let key = PartitionKey::parse(key).map_err(|e| e.to_string())?;
+fn read_promoted(store: &dyn ObjectStore, key: &str) -> Result<Option<DataFrame>, RunError> {
+    let key = PartitionKey::parse(key).map_err(RunError::service)?;
     match read_partition(store, &key.dataset, &key.table, Some(key.created_at)) {
         Ok(frame) => Ok(Some(frame)),
         Err(
@@ -754,6 +755,6 @@ fn read_promoted(store: &dyn ObjectStore, key: &str) -> Result<Option<DataFrame>
             tracing::warn!(partition = %key, "the last promoted partition is missing; drift is skipped");
             Ok(None)
         }
-        Err(error) => Err(format!("reading the last promoted partition: {error}")),
+        Err(error) => Err(RunError::from(error).context("reading the last promoted partition")),
     }
 }

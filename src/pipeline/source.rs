@@ -11,6 +11,7 @@ use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::config::Config;
+use super::error::FailureKind;
 use crate::Contract;
 use crate::store::ObjectStore;
 use crate::validate::SchemaPolicy;
@@ -40,10 +41,42 @@ pub struct Extract {
     pub details: serde_json::Value,
 }
 
-/// Why extraction failed.
+/// Why extraction failed, and whether the data or the source is to blame.
 #[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct ExtractError(pub String);
+#[error("{message}")]
+pub struct ExtractError {
+    /// Input (the data cannot be read), service (the source, the store or
+    /// the disk failed) or usage (the configuration cannot work).
+    pub kind: FailureKind,
+    /// What went wrong, naming the file, page or row.
+    pub message: String,
+}
+
+impl ExtractError {
+    /// Data that cannot be read: a malformed file, a value that does not fit.
+    pub fn input(message: impl std::fmt::Display) -> Self {
+        ExtractError {
+            kind: FailureKind::Input,
+            message: message.to_string(),
+        }
+    }
+
+    /// A source, store or disk that failed.
+    pub fn service(message: impl std::fmt::Display) -> Self {
+        ExtractError {
+            kind: FailureKind::Service,
+            message: message.to_string(),
+        }
+    }
+
+    /// A configuration the extractor cannot work with.
+    pub fn usage(message: impl std::fmt::Display) -> Self {
+        ExtractError {
+            kind: FailureKind::Usage,
+            message: message.to_string(),
+        }
+    }
+}
 
 /// A source of raw rows for one contract.
 pub trait Extractor {
@@ -73,8 +106,9 @@ impl Extractor for FilesExtractor {
         contract: &Contract,
         progress: &ProgressBar,
     ) -> Result<Extract, ExtractError> {
-        let scratch = tempfile::tempdir()
-            .map_err(|error| ExtractError(format!("cannot create a scratch folder: {error}")))?;
+        let scratch = tempfile::tempdir().map_err(|error| {
+            ExtractError::service(format!("cannot create a scratch folder: {error}"))
+        })?;
         let mut paths = Vec::new();
         progress.set_length(self.files.len() as u64);
         for (index, file) in self.files.iter().enumerate() {
@@ -85,12 +119,13 @@ impl Extractor for FilesExtractor {
             progress.inc(1);
         }
         let crate::validate::Input::Files { frame, files } =
-            crate::input::read_files(&paths).map_err(|error| ExtractError(error.to_string()))?
+            crate::input::read_files(&paths).map_err(ExtractError::input)?
         else {
             unreachable!("read_files returns files");
         };
-        let reading =
-            |error: String| ExtractError(format!("reading {}: {error}", self.files.join(", ")));
+        let reading = |error: String| {
+            ExtractError::input(format!("reading {}: {error}", self.files.join(", ")))
+        };
         // A damaged page is found as the frame is read: an error, or a
         // panic of its reader, either way this file's error.
         let frame = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| frame.collect()))
@@ -121,7 +156,7 @@ impl Extractor for FilesExtractor {
                 }
                 _ => self.files.join(", "),
             };
-            ExtractError(format!("{place}: {}", problem.message))
+            ExtractError::input(format!("{place}: {}", problem.message))
         })?;
         Ok(Extract {
             description: format!("{} file(s): {}", self.files.len(), self.files.join(", ")),
@@ -218,21 +253,22 @@ pub fn cast_to_contract(frame: DataFrame, contract: &Contract) -> Result<DataFra
 fn download(config: &Config, uri: &str, folder: &std::path::Path) -> Result<PathBuf, ExtractError> {
     let (bucket, key) = uri
         .split_once('/')
-        .ok_or_else(|| ExtractError(format!("gs://{uri} has no object key")))?;
+        .ok_or_else(|| ExtractError::usage(format!("gs://{uri} has no object key")))?;
     let endpoint = match &config.store {
         crate::pipeline::config::StoreConfig::Gcs { endpoint, .. } => endpoint.as_deref(),
         crate::pipeline::config::StoreConfig::Local { .. } => None,
     };
-    let store = super::environment::gcs_store(bucket, endpoint)
-        .map_err(|error| ExtractError(error.to_string()))?;
+    let store = super::environment::gcs_store(bucket, endpoint).map_err(ExtractError::service)?;
     let bytes = store
         .get(key)
-        .map_err(|error| ExtractError(format!("gs://{uri}: {error}")))?;
-    std::fs::create_dir_all(folder)
-        .map_err(|error| ExtractError(format!("cannot create {}: {error}", folder.display())))?;
+        .map_err(|error| ExtractError::service(format!("gs://{uri}: {error}")))?;
+    std::fs::create_dir_all(folder).map_err(|error| {
+        ExtractError::service(format!("cannot create {}: {error}", folder.display()))
+    })?;
     let name = key.rsplit('/').next().unwrap_or(key);
     let path = folder.join(name);
-    std::fs::write(&path, bytes)
-        .map_err(|error| ExtractError(format!("cannot write {}: {error}", path.display())))?;
+    std::fs::write(&path, bytes).map_err(|error| {
+        ExtractError::service(format!("cannot write {}: {error}", path.display()))
+    })?;
     Ok(path)
 }

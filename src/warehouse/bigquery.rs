@@ -637,11 +637,9 @@ impl Warehouse for BigQueryWarehouse {
             .and_then(|query| query.statement_type.clone());
         match kind.as_deref() {
             Some("SELECT") => Ok(()),
-            Some(other) => Err(WarehouseError::Engine {
-                engine: ENGINE,
+            Some(other) => Err(WarehouseError::Refused {
                 operation,
-                job_id: Some(job_id),
-                message: format!("a {other} statement; only SELECT reads production"),
+                reason: format!("a {other} statement; only SELECT reads production"),
             }),
             None => Err(WarehouseError::Result {
                 operation,

@@ -73,6 +73,15 @@ pub enum WarehouseError {
         /// What the engine said.
         message: String,
     },
+    /// The statement is not one this use allows (e.g. a write where only
+    /// reads are): the caller's mistake, not the engine's failure.
+    #[error("{operation} refused: {reason}")]
+    Refused {
+        /// What was asked.
+        operation: String,
+        /// Why it is refused.
+        reason: String,
+    },
     /// The table does not exist.
     #[error("table `{0}` does not exist")]
     NoTable(String),

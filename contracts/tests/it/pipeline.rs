@@ -306,7 +306,9 @@ fn a_failed_promotion_leaves_production_exactly_as_it_was() {
         &[("DATACONTRACT_FAILPOINT", "promote:after-store-copy")],
     );
     let summary = text(&output.stdout);
-    assert_eq!(output.status.code(), Some(2), "{summary}");
+    // A failed call to a service: exit 3, not the 2 of a usage or input
+    // error, so that a CronJob can tell the two apart.
+    assert_eq!(output.status.code(), Some(3), "{summary}");
     assert!(
         summary.contains("injected failure at promote:after-store-copy"),
         "{summary}"

@@ -1,0 +1,205 @@
+//! Why a run or a command failed, and what kind of failure it was. The kind
+//! decides the exit code (one table, in [`crate::cli`]), so that a CronJob
+//! can tell bad data (a gate failed: not an error) from a bad command or
+//! unreadable input (fix the call or the file) from a failed service
+//! (BigQuery is down: retry later).
+
+use std::error::Error;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use super::config::ConfigError;
+use super::source::ExtractError;
+use crate::store::{PartitionError, StoreError};
+use crate::validate::ValidationError;
+use crate::warehouse::WarehouseError;
+
+/// What kind of failure stopped a run or a command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FailureKind {
+    /// The command or its configuration is wrong: flags, settings, an
+    /// unknown table, a contract the warehouse cannot hold.
+    Usage,
+    /// The data cannot be read or used: a malformed file, a value that
+    /// does not fit its type, a transform that fails on it.
+    Input,
+    /// A service or the machine failed: the object store, the warehouse,
+    /// the source's API, the disk, a signal, another run promoting.
+    /// Running again later may succeed.
+    Service,
+}
+
+impl FailureKind {
+    /// The kind's name, as reports spell it.
+    pub fn name(self) -> &'static str {
+        match self {
+            FailureKind::Usage => "usage",
+            FailureKind::Input => "input",
+            FailureKind::Service => "service",
+        }
+    }
+}
+
+/// A failure with its kind, its message (contexts first, outermost
+/// first), and the error it came from.
+#[derive(Debug)]
+pub struct RunError {
+    kind: FailureKind,
+    message: String,
+    source: Option<Box<dyn Error + Send + Sync + 'static>>,
+}
+
+impl RunError {
+    /// A failure of `kind` described by `message`.
+    pub fn new(kind: FailureKind, message: impl fmt::Display) -> Self {
+        RunError {
+            kind,
+            message: message.to_string(),
+            source: None,
+        }
+    }
+
+    /// A wrong command or configuration.
+    pub fn usage(message: impl fmt::Display) -> Self {
+        RunError::new(FailureKind::Usage, message)
+    }
+
+    /// Data that cannot be read or used.
+    pub fn input(message: impl fmt::Display) -> Self {
+        RunError::new(FailureKind::Input, message)
+    }
+
+    /// A failed service or machine.
+    pub fn service(message: impl fmt::Display) -> Self {
+        RunError::new(FailureKind::Service, message)
+    }
+
+    /// A failure of `kind` caused by `source`, described as it describes
+    /// itself.
+    pub fn caused_by(kind: FailureKind, source: impl Error + Send + Sync + 'static) -> Self {
+        RunError {
+            kind,
+            message: source.to_string(),
+            source: Some(Box::new(source)),
+        }
+    }
+
+    /// The same failure, described within `context` (`loading t: …`).
+    pub fn context(mut self, context: impl fmt::Display) -> Self {
+        self.message = format!("{context}: {}", self.message);
+        self
+    }
+
+    /// What kind of failure it is.
+    pub fn kind(&self) -> FailureKind {
+        self.kind
+    }
+}
+
+impl fmt::Display for RunError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl Error for RunError {
+    fn source(&self) -> Option<&(dyn Error + 'static)> {
+        self.source
+            .as_deref()
+            .map(|source| source as &(dyn Error + 'static))
+    }
+}
+
+impl From<WarehouseError> for RunError {
+    fn from(error: WarehouseError) -> Self {
+        let kind = match &error {
+            WarehouseError::Contract { .. }
+            | WarehouseError::Identifier(_)
+            | WarehouseError::Refused { .. }
+            | WarehouseError::NoTable(_) => FailureKind::Usage,
+            _ => FailureKind::Service,
+        };
+        RunError::caused_by(kind, error)
+    }
+}
+
+impl From<StoreError> for RunError {
+    fn from(error: StoreError) -> Self {
+        let kind = match &error {
+            StoreError::InvalidKey { .. } => FailureKind::Usage,
+            _ => FailureKind::Service,
+        };
+        RunError::caused_by(kind, error)
+    }
+}
+
+impl From<PartitionError> for RunError {
+    fn from(error: PartitionError) -> Self {
+        match error {
+            PartitionError::Store(error) => error.into(),
+            PartitionError::Layout(_) => RunError::caused_by(FailureKind::Usage, error),
+            _ => RunError::caused_by(FailureKind::Input, error),
+        }
+    }
+}
+
+impl From<ValidationError> for RunError {
+    fn from(error: ValidationError) -> Self {
+        match error {
+            ValidationError::Warehouse(error) => error.into(),
+            ValidationError::Unmeasured { .. } => RunError::caused_by(FailureKind::Service, error),
+            ValidationError::Engine(_) | ValidationError::Damaged(_) => {
+                RunError::caused_by(FailureKind::Input, error)
+            }
+        }
+    }
+}
+
+impl From<ExtractError> for RunError {
+    fn from(error: ExtractError) -> Self {
+        RunError::new(error.kind, error.message)
+    }
+}
+
+impl From<ConfigError> for RunError {
+    fn from(error: ConfigError) -> Self {
+        RunError::caused_by(FailureKind::Usage, error)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_warehouse_failure_is_a_service_failure_and_a_contract_it_cannot_hold_is_usage() {
+        let down = WarehouseError::Result {
+            operation: "a query".into(),
+            message: "503".into(),
+        };
+        assert_eq!(RunError::from(down).kind(), FailureKind::Service);
+        let contract = WarehouseError::Contract {
+            contract: "t".into(),
+            problem: "a reserved column".into(),
+        };
+        let error = RunError::from(contract).context("loading s.t");
+        assert_eq!(error.kind(), FailureKind::Usage);
+        assert!(error.to_string().starts_with("loading s.t: "));
+        assert!(error.source().is_some());
+    }
+
+    #[test]
+    fn damaged_data_is_input_and_an_unmeasured_check_is_a_service_failure() {
+        let damaged = ValidationError::Damaged("f.parquet: damaged".into());
+        assert_eq!(RunError::from(damaged).kind(), FailureKind::Input);
+        let unmeasured = ValidationError::Unmeasured {
+            check: "dedup_key".into(),
+            problem: "no count".into(),
+        };
+        assert_eq!(RunError::from(unmeasured).kind(), FailureKind::Service);
+        let missing = StoreError::NotFound("k".into());
+        assert_eq!(RunError::from(missing).kind(), FailureKind::Service);
+    }
+}
