@@ -1,0 +1,290 @@
+//! The [`Warehouse`] operations on BigQuery: datasets, tables, loads,
+//! copies, queries and statements.
+
+use chrono::Utc;
+use gcp_bigquery_client::error::BQError;
+use gcp_bigquery_client::model::dataset::Dataset;
+use gcp_bigquery_client::model::job::Job;
+use polars::prelude::DataFrame;
+use serde_json::{Value, json};
+
+use crate::schema::TableFieldSchema;
+use crate::sql::{Dialect, Query, TableRef, check_dataset};
+use crate::store::ObjectStore;
+use crate::store::layout::PartitionKey;
+use crate::warehouse::bigquery_rows::rows_to_frame;
+use crate::warehouse::load::{finish_load, merge_statement};
+use crate::warehouse::{
+    LoadMode, LoadOutcome, Warehouse, WarehouseError, abbreviate, columns_with_metadata,
+    partition_parts,
+};
+use crate::{Contract, Partitioning};
+
+use super::BigQueryWarehouse;
+use super::errors::*;
+use super::jobs::*;
+
+impl Warehouse for BigQueryWarehouse {
+    fn dialect(&self) -> Dialect {
+        Dialect::BigQuery
+    }
+
+    fn ensure_dataset(&self, dataset: &str) -> Result<(), WarehouseError> {
+        check_dataset(dataset)?;
+        let operation = format!("create dataset {dataset}");
+        let engine_error = |error: BQError| engine_error(&operation, None, &error);
+        let found = self.call(&operation, || {
+            self.client.dataset().get(&self.project, dataset)
+        });
+        if settled(found, NOT_FOUND).map_err(engine_error)?.is_some() {
+            return Ok(());
+        }
+        let created = self.call(&operation, || {
+            self.client
+                .dataset()
+                .create(Dataset::new(&self.project, dataset))
+        });
+        settled(created, CONFLICT).map(drop).map_err(engine_error)
+    }
+
+    fn create_table(&self, table: &TableRef, contract: &Contract) -> Result<(), WarehouseError> {
+        if self.get_table(table)?.is_some() {
+            return Ok(());
+        }
+        let mut definition = json!({
+            "tableReference": self.table_reference(table),
+            "schema": { "fields": columns_with_metadata(contract)? },
+        });
+        if let Some(description) = &contract.description {
+            definition["description"] = json!(description);
+        }
+        match &contract.partitioning {
+            Some(Partitioning::Time {
+                column,
+                granularity,
+            }) => {
+                definition["timePartitioning"] =
+                    json!({ "type": granularity.name(), "field": column });
+            }
+            Some(Partitioning::IngestionTime { granularity }) => {
+                definition["timePartitioning"] = json!({ "type": granularity.name() });
+            }
+            Some(Partitioning::IntegerRange {
+                column,
+                start,
+                end,
+                interval,
+            }) => {
+                definition["rangePartitioning"] = json!({
+                    "field": column,
+                    "range": { "start": start.to_string(), "end": end.to_string(), "interval": interval.to_string() },
+                });
+            }
+            None => {}
+        }
+        if !contract.clustering.is_empty() {
+            definition["clustering"] = json!({ "fields": contract.clustering });
+        }
+        self.insert_table(definition, table)
+    }
+
+    fn live_columns(
+        &self,
+        table: &TableRef,
+    ) -> Result<Option<Vec<TableFieldSchema>>, WarehouseError> {
+        self.get_table(table)?
+            .map(|found| {
+                to_our_schema(
+                    &format!("the schema of {table}"),
+                    found.schema.fields.unwrap_or_default(),
+                )
+            })
+            .transpose()
+    }
+
+    fn expected_columns(
+        &self,
+        contract: &Contract,
+    ) -> Result<Vec<TableFieldSchema>, WarehouseError> {
+        columns_with_metadata(contract)
+    }
+
+    fn load_partition(
+        &self,
+        table: &TableRef,
+        contract: &Contract,
+        store: &dyn ObjectStore,
+        partition: &PartitionKey,
+        mode: LoadMode,
+    ) -> Result<LoadOutcome, WarehouseError> {
+        let uris = partition_parts(store, partition)?
+            .iter()
+            .map(|key| {
+                store.gcs_uri(key).ok_or_else(|| WarehouseError::Contract {
+                    contract: contract.name.clone(),
+                    problem: format!(
+                        "BigQuery loads partitions from GCS, and `{key}` is not in a GCS bucket"
+                    ),
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let nonce = Utc::now().timestamp_micros();
+        let staging = table.sibling(&format!("__load_{}_{nonce}", table.table))?;
+        self.insert_table(
+            json!({
+                "tableReference": self.table_reference(&staging),
+                "schema": { "fields": staging_columns(contract)? },
+            }),
+            &staging,
+        )?;
+        let loaded = self
+            .run_job(
+                &format!("load {} into {table}", partition.folder()),
+                json!({
+                    "load": {
+                        "sourceUris": uris,
+                        "sourceFormat": "PARQUET",
+                        "destinationTable": self.table_reference(&staging),
+                        "writeDisposition": "WRITE_TRUNCATE",
+                        "createDisposition": "CREATE_NEVER",
+                    }
+                }),
+            )
+            .and_then(|()| {
+                let partition_rows = self.row_count(&staging)?;
+                let merge = merge_statement(
+                    Dialect::BigQuery,
+                    contract,
+                    &staging,
+                    table,
+                    partition.created_at,
+                    Utc::now(),
+                    mode,
+                );
+                self.execute(&merge)?;
+                Ok(partition_rows)
+            });
+        finish_load(self, &staging, table, loaded)
+    }
+
+    fn drop_table(&self, table: &TableRef) -> Result<(), WarehouseError> {
+        let operation = format!("drop table {table}");
+        let dropped = self.call(&operation, || {
+            self.client
+                .table()
+                .delete(self.project_of(table), &table.dataset, &table.table)
+        });
+        settled(dropped, NOT_FOUND)
+            .map(drop)
+            .map_err(|error| engine_error(&operation, None, &error))
+    }
+
+    fn copy_table(&self, from: &TableRef, to: &TableRef) -> Result<(), WarehouseError> {
+        if self.get_table(from)?.is_none() {
+            return Err(WarehouseError::NoTable(from.to_string()));
+        }
+        self.run_job(
+            &format!("copy {from} to {to}"),
+            json!({
+                "copy": {
+                    "sourceTable": self.table_reference(from),
+                    "destinationTable": self.table_reference(to),
+                    "writeDisposition": "WRITE_TRUNCATE",
+                    "createDisposition": "CREATE_IF_NEEDED",
+                }
+            }),
+        )
+    }
+
+    fn query(&self, query: &Query) -> Result<DataFrame, WarehouseError> {
+        let outcome = self.run_query(query)?;
+        let schema = outcome.schema.unwrap_or_default();
+        let rows: Vec<Vec<Value>> = outcome
+            .rows
+            .into_iter()
+            .map(|row| {
+                row.columns
+                    .into_iter()
+                    .flatten()
+                    .map(|cell| cell.value.unwrap_or(Value::Null))
+                    .collect()
+            })
+            .collect();
+        rows_to_frame(&schema, &rows).map_err(|message| WarehouseError::Result {
+            operation: format!("query `{}`", abbreviate(&query.sql)),
+            message,
+        })
+    }
+
+    fn execute(&self, query: &Query) -> Result<u64, WarehouseError> {
+        Ok(self.run_query(query)?.affected)
+    }
+
+    /// Dry-runs the query (nothing runs, nothing is billed) and refuses
+    /// any statement type but SELECT.
+    fn check_reads_only(&self, query: &Query) -> Result<(), WarehouseError> {
+        let operation = format!("dry-run `{}`", abbreviate(&query.sql));
+        let job_id = unique_id();
+        let job: Job = serde_json::from_value(json!({
+            "jobReference": { "projectId": self.project, "jobId": job_id },
+            "configuration": {
+                "dryRun": true,
+                "query": {
+                    "query": query.sql,
+                    "useLegacySql": false,
+                    "parameterMode": "NAMED",
+                    "queryParameters": parameters(&query.params),
+                },
+            },
+        }))
+        .map_err(|error| WarehouseError::Result {
+            operation: operation.clone(),
+            message: error.to_string(),
+        })?;
+        let answered = self
+            .call(&operation, || {
+                self.client.job().insert(&self.project, job.clone())
+            })
+            .map_err(|error| engine_error(&operation, Some(&job_id), &error))?;
+        if let Some(error) = answered
+            .status
+            .as_ref()
+            .and_then(|s| s.error_result.clone())
+        {
+            return Err(job_error(&operation, &job_id, &[error]));
+        }
+        let kind = answered
+            .statistics
+            .as_ref()
+            .and_then(|statistics| statistics.query.as_ref())
+            .and_then(|query| query.statement_type.clone());
+        match kind.as_deref() {
+            Some("SELECT") => Ok(()),
+            Some(other) => Err(WarehouseError::Refused {
+                operation,
+                reason: format!("a {other} statement; only SELECT reads production"),
+            }),
+            None => Err(WarehouseError::Result {
+                operation,
+                message: "the dry run did not say what kind of statement this is".into(),
+            }),
+        }
+    }
+}
+
+/// The scratch table a partition is loaded into: the landing contract's
+/// columns (the contract's, all NULLABLE, then `source_row`: the Parquet
+/// part's own columns, in order) and a trailing NULLABLE STRING for the
+/// partition folder's `created_at=…` segment. BigQuery
+/// leaves that column NULL (the Parquet has no such field); bqemulator
+/// reads the folder as a Hive partition and fills it. The merge reads the
+/// contract's columns by name, so the column is never used.
+fn staging_columns(contract: &Contract) -> Result<Vec<TableFieldSchema>, WarehouseError> {
+    let mut columns = crate::warehouse::landing_contract(contract)?.bigquery_schema();
+    columns.push(TableFieldSchema::new(
+        crate::store::layout::PARTITION_FOLDER_KEY,
+        "STRING",
+        "NULLABLE",
+    ));
+    Ok(columns)
+}
