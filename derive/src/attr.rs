@@ -53,11 +53,61 @@ const COLUMN_KEYS: &str = "rename, skip, description, bigquery_type, severity, w
                            min, max, min_exclusive, max_exclusive, length, regex, one_of, unique, \
                            email, url, expect, policy_tags, sensitivity";
 
+/// The keys of one item's `#[contract(...)]` attributes seen so far, to
+/// refuse a key that holds one value given twice (the second would
+/// silently replace the first), in one attribute or across several.
+#[derive(Default)]
+struct Seen(Vec<String>);
+
+impl Seen {
+    /// Records `key`; an error at `meta` if it was given before.
+    fn once(&mut self, cx: &Ctxt, meta: &ParseNestedMeta, key: &str) {
+        if self.0.iter().any(|seen| seen == key) {
+            cx.error_spanned_by(
+                &meta.path,
+                format!(
+                    "`{key}` is given twice; give it once (the second would replace the first)"
+                ),
+            );
+        } else {
+            self.0.push(key.to_string());
+        }
+    }
+}
+
+/// The table keys that hold one value (`rule`, `warn` and `error` add).
+const SINGLE_TABLE_KEYS: [&str; 10] = [
+    "name",
+    "version",
+    "description",
+    "dedup_key",
+    "cluster_by",
+    "partition_by",
+    "severity",
+    "row_count",
+    "freshness",
+    "drift",
+];
+
+/// The column keys that hold one value (checks and expectations add).
+const SINGLE_COLUMN_KEYS: [&str; 7] = [
+    "rename",
+    "skip",
+    "description",
+    "bigquery_type",
+    "severity",
+    "policy_tags",
+    "sensitivity",
+];
+
 /// Reads every `#[contract(...)]` on the struct.
 pub fn table_attrs(cx: &Ctxt, attrs: &[Attribute]) -> TableAttrs {
     let mut table = TableAttrs::default();
+    let mut seen = Seen::default();
     for attr in attrs.iter().filter(|attr| attr.path().is_ident("contract")) {
-        if let Err(error) = attr.parse_nested_meta(|meta| table_item(cx, &meta, &mut table, None)) {
+        if let Err(error) =
+            attr.parse_nested_meta(|meta| table_item(cx, &meta, &mut table, &mut seen, None))
+        {
             cx.syn_error(error);
         }
     }
@@ -70,9 +120,13 @@ fn table_item(
     cx: &Ctxt,
     meta: &ParseNestedMeta,
     table: &mut TableAttrs,
+    seen: &mut Seen,
     group: Option<Severity>,
 ) -> syn::Result<()> {
     let key = key_of(meta);
+    if SINGLE_TABLE_KEYS.contains(&key.as_str()) {
+        seen.once(cx, meta, &key);
+    }
     match key.as_str() {
         "warn" | "error" if group.is_none() => {
             let level = if key == "warn" {
@@ -85,7 +139,7 @@ fn table_item(
                     key_of(&inner).as_str(),
                     "dedup_key" | "row_count" | "rule" | "freshness" | "drift"
                 ) {
-                    table_item(cx, &inner, table, Some(level))
+                    table_item(cx, &inner, table, seen, Some(level))
                 } else {
                     unknown(
                         cx,
@@ -129,9 +183,13 @@ fn table_item(
 /// Reads every `#[contract(...)]` on a field.
 pub fn column_attrs(cx: &Ctxt, attrs: &[Attribute]) -> ColumnAttrs {
     let mut column = ColumnAttrs::default();
+    let mut seen = Seen::default();
     for attr in attrs.iter().filter(|attr| attr.path().is_ident("contract")) {
         let parsed = attr.parse_nested_meta(|meta| {
             let key = key_of(&meta);
+            if SINGLE_COLUMN_KEYS.contains(&key.as_str()) {
+                seen.once(cx, &meta, &key);
+            }
             match key.as_str() {
                 "rename" => column.rename = Some(spanned_str(&meta)?),
                 "skip" => column.skip = true,

@@ -1,7 +1,11 @@
 //! Reads other crates' attributes so users annotate once: doc comments,
 //! serde's `rename`, `rename_all` and `skip`, and validator's `range`,
 //! `length`, `regex`, `email` and `url`. Keys this crate has no use for are
-//! skipped silently: they belong to serde and validator.
+//! skipped: they belong to serde and validator, except serde's that change
+//! the written row in ways a contract cannot describe (`flatten`, `with`,
+//! `serialize_with`, `getter`; `transparent`, `into`, `tag`, `untagged` and
+//! `remote` on the struct): those are errors naming the attribute.
+//! `skip_serializing` is read as `skip`: the column is never written.
 
 use syn::meta::ParseNestedMeta;
 use syn::spanned::Spanned as _;
@@ -43,15 +47,30 @@ pub fn doc_comment(attrs: &[Attribute]) -> Option<String> {
 pub struct SerdeField {
     pub rename: Option<Spanned<String>>,
     pub skip: bool,
+    /// Attributes that change how the field is written in a way the
+    /// contract cannot describe: an error unless the field is skipped.
+    pub unmodelled: Vec<(String, proc_macro2::Span)>,
 }
 
-/// Reads `#[serde(rename = …)]`, `#[serde(rename(serialize = …))]` and `#[serde(skip)]`.
+/// serde's field attributes that change the written row beyond a contract.
+const UNMODELLED_FIELD_KEYS: [&str; 4] = ["flatten", "with", "serialize_with", "getter"];
+/// serde's struct attributes that change the written row beyond a contract.
+const UNMODELLED_STRUCT_KEYS: [&str; 5] = ["transparent", "into", "tag", "untagged", "remote"];
+
+/// Reads `#[serde(rename = …)]`, `#[serde(rename(serialize = …))]`,
+/// `#[serde(skip)]` and `#[serde(skip_serializing)]`, and notes the
+/// attributes a contract cannot describe.
 pub fn serde_field(cx: &Ctxt, attrs: &[Attribute]) -> SerdeField {
     let mut field = SerdeField::default();
     for_each_serde_item(cx, attrs, |meta| {
-        match key_of(meta).as_str() {
+        let key = key_of(meta);
+        match key.as_str() {
             "rename" => field.rename = serialize_name(meta)?,
-            "skip" => field.skip = true,
+            "skip" | "skip_serializing" => field.skip = true,
+            _ if UNMODELLED_FIELD_KEYS.contains(&key.as_str()) => {
+                field.unmodelled.push((key, meta.path.span()));
+                skip_rest(meta)?;
+            }
             _ => skip_rest(meta)?,
         }
         Ok(())
@@ -59,17 +78,35 @@ pub fn serde_field(cx: &Ctxt, attrs: &[Attribute]) -> SerdeField {
     field
 }
 
-/// The rule of `#[serde(rename_all = …)]` on the struct, if any.
+/// The rule of `#[serde(rename_all = …)]` on the struct, if any. A struct
+/// attribute that changes the written row beyond a contract is an error.
 pub fn serde_rename_all(cx: &Ctxt, attrs: &[Attribute]) -> Option<Spanned<String>> {
     let mut rule = None;
     for_each_serde_item(cx, attrs, |meta| {
-        match key_of(meta).as_str() {
+        let key = key_of(meta);
+        match key.as_str() {
             "rename_all" => rule = serialize_name(meta)?,
+            _ if UNMODELLED_STRUCT_KEYS.contains(&key.as_str()) => {
+                cx.error_spanned_by(
+                    &meta.path,
+                    format!(
+                        "`#[serde({key})]` changes the written row in a way a contract cannot describe; a contract's struct is written as a plain record: remove it"
+                    ),
+                );
+                skip_rest(meta)?;
+            }
             _ => skip_rest(meta)?,
         }
         Ok(())
     });
     rule
+}
+
+/// Why `#[serde(key)]` cannot go with a contract.
+pub fn unmodelled(key: &str) -> String {
+    format!(
+        "`#[serde({key})]` changes the written row in a way a contract cannot describe; remove it, or skip the field (`#[contract(skip)]`)"
+    )
 }
 
 /// Applies a serde `rename_all` rule to a snake_case field name, as serde does.

@@ -82,6 +82,9 @@ fn column(cx: &Ctxt, field: &syn::Field, rename_all: Option<&str>) -> Option<Col
     if serde.skip || attrs.skip {
         return None;
     }
+    for (key, span) in &serde.unmodelled {
+        cx.error_at(*span, foreign::unmodelled(key));
+    }
     let rust_name = ident.unraw().to_string();
     let name = attrs
         .rename
