@@ -1,0 +1,429 @@
+//! One run of a pipeline, stage by stage, always ending with a report.
+
+use std::time::Instant;
+
+use chrono::{DateTime, Utc};
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::pipeline::config::{Config, Layers, WarehouseConfig};
+use crate::pipeline::environment::Environment;
+use crate::pipeline::error::RunError;
+use crate::pipeline::profile::profile;
+use crate::pipeline::promote::{Recovery, epoch, recover};
+use crate::pipeline::report::{
+    CodeVersion, Outcome, Profiles, Promotion, RunReport, StageResult, StageStatus,
+};
+use crate::pipeline::run_id::RunId;
+use crate::pipeline::{Pipeline, html, shutdown};
+use crate::sql::TableRef;
+use crate::store::ObjectStore;
+use crate::store::layout::run_key;
+
+mod stages;
+
+use stages::{
+    extract_stage, gate_processed_stage, gate_stage, land_stage, load_stage, promote_stage,
+    transform_stage,
+};
+
+/// At most this many rejected records are copied into the report itself.
+const REJECTED_IN_REPORT: usize = 20;
+
+/// How a run talks to the terminal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct RunOptions {
+    /// Draw progress bars on standard error (when it is a terminal).
+    pub progress: bool,
+}
+
+/// A finished run: its report and where the report was written.
+pub struct RunOutput {
+    /// The report.
+    pub report: RunReport,
+    /// Where `report.html` is, e.g. `data/runs/{run_id}/report.html`.
+    pub location: String,
+}
+
+/// The tables of one run.
+struct Tables {
+    staging_raw: TableRef,
+    staging_processed: TableRef,
+    production_raw: TableRef,
+    production_processed: TableRef,
+}
+
+impl Tables {
+    fn of(pipeline: &Pipeline, config: &Config) -> Result<Self, RunError> {
+        let raw = config.raw_table.as_deref().unwrap_or(&pipeline.raw.name);
+        let processed = config
+            .transformed_table
+            .as_deref()
+            .unwrap_or(&pipeline.processed.name);
+        let table = |dataset: &str, name: &str| -> Result<TableRef, RunError> {
+            let table = TableRef::new(dataset, name).map_err(RunError::usage)?;
+            match &config.warehouse {
+                WarehouseConfig::BigQuery { project, .. } => {
+                    table.in_project(project).map_err(RunError::usage)
+                }
+                WarehouseConfig::DuckDb { .. } => Ok(table),
+            }
+        };
+        let tables = Tables {
+            staging_raw: table(&config.staging_dataset, raw)?,
+            staging_processed: table(&config.staging_dataset, processed)?,
+            production_raw: table(&config.raw_dataset, raw)?,
+            production_processed: table(&config.transformed_dataset, processed)?,
+        };
+        tables.distinct()?;
+        Ok(tables)
+    }
+
+    /// Refuses two roles for one table: the same dataset and table name,
+    /// ignoring case (DuckDB folds it; so may a file system holding the
+    /// store's folders).
+    fn distinct(&self) -> Result<(), RunError> {
+        let roles = [
+            ("the staging raw table", &self.staging_raw),
+            ("the staging processed table", &self.staging_processed),
+            ("the production raw table", &self.production_raw),
+            ("the production processed table", &self.production_processed),
+        ];
+        let same = |a: &TableRef, b: &TableRef| {
+            a.dataset.eq_ignore_ascii_case(&b.dataset) && a.table.eq_ignore_ascii_case(&b.table)
+        };
+        for (index, (role, table)) in roles.iter().enumerate() {
+            if let Some((other, _)) = roles[index + 1..].iter().find(|(_, t)| same(table, t)) {
+                return Err(RunError::usage(format!(
+                    "invalid configuration: {role} and {other} are both `{table}` (names are compared ignoring case); \
+                     set raw_table, transformed_table and the datasets so that every table has one role"
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Runs `pipeline` once in `environment` and writes its report under
+/// `runs/{run_id}/` in the store. Never panics on bad data: every failure
+/// ends up in the report.
+pub fn run(
+    pipeline: &Pipeline,
+    layers: &Layers,
+    config: &Config,
+    environment: &Environment,
+    options: RunOptions,
+) -> RunOutput {
+    let started_at = Utc::now();
+    let run_id = RunId::new(started_at);
+    let _span = tracing::info_span!("run", %run_id, pipeline = %pipeline.name).entered();
+    let progress = MultiProgress::with_draw_target(if options.progress {
+        ProgressDrawTarget::stderr()
+    } else {
+        ProgressDrawTarget::hidden()
+    });
+    let mut run = Run {
+        pipeline,
+        config,
+        store: environment.store.as_ref(),
+        warehouse: environment.warehouse.as_ref(),
+        progress,
+        report: RunReport {
+            run_id: run_id.clone(),
+            pipeline: pipeline.name.clone(),
+            started_at,
+            finished_at: started_at,
+            outcome: Outcome::Failed,
+            error: None,
+            failure: None,
+            code: CodeVersion::current(),
+            environment: config.environment.clone(),
+            configuration: layers.snapshot(),
+            stages: Vec::new(),
+            raw_validation: None,
+            processed_validation: None,
+            reconciliation: Vec::new(),
+            drift: Vec::new(),
+            drift_reference: None,
+            profiles: Profiles::default(),
+            rejected_count: 0,
+            rejected: Vec::new(),
+            promotion: Promotion {
+                promoted: false,
+                reason: "not reached".into(),
+                ..Promotion::default()
+            },
+        },
+    };
+    let outcome = run.execute(started_at);
+    match outcome {
+        Ok(outcome) => run.report.outcome = outcome,
+        Err(error) => {
+            tracing::error!(%error, "run failed");
+            run.report.outcome = Outcome::Failed;
+            run.report.promotion.reason = format!("not promoted: the run failed ({error})");
+            run.report.failure = Some(error.kind());
+            run.report.error = Some(error.to_string());
+        }
+    }
+    run.report.finished_at = Utc::now();
+    let location = run.write_reports();
+    RunOutput {
+        report: run.report,
+        location,
+    }
+}
+
+struct Run<'a> {
+    pipeline: &'a Pipeline,
+    config: &'a Config,
+    store: &'a dyn ObjectStore,
+    warehouse: &'a dyn crate::warehouse::Warehouse,
+    progress: MultiProgress,
+    report: RunReport,
+}
+
+impl Run<'_> {
+    fn execute(&mut self, created_at: DateTime<Utc>) -> Result<Outcome, RunError> {
+        let tables = Tables::of(self.pipeline, self.config)?;
+        let (store, warehouse) = (self.store, self.warehouse);
+        // What production was when this run read it: a promotion after
+        // this point makes the run's history and drift stale. Read before
+        // looking for a promotion in progress: one that starts after it
+        // moves it.
+        let read_at = epoch(store).map_err(RunError::service)?;
+        match recover(store, warehouse, self.config.promotion_lease).map_err(RunError::service)? {
+            Recovery::RolledBack(run) => self.skip_stage(
+                "recover",
+                StageStatus::Warn,
+                format!("rolled back the interrupted promotion of run {run}"),
+            ),
+            Recovery::Completed(run) => self.skip_stage(
+                "recover",
+                StageStatus::Warn,
+                format!("completed the clean-up of run {run}'s committed promotion"),
+            ),
+            Recovery::InProgress(run) => {
+                return Err(RunError::service(format!(
+                    "run {run} is promoting to production; this run stops before reading production (its history, its drift reference): run it again when that one has finished"
+                )));
+            }
+            Recovery::Nothing => {}
+        }
+
+        let extract = self.stage("extract", extract_stage)?;
+        self.report.rejected_count = extract.rejected.len() as u64;
+        self.report.rejected = extract
+            .rejected
+            .iter()
+            .take(REJECTED_IN_REPORT)
+            .cloned()
+            .collect();
+        if !extract.rejected.is_empty() {
+            let lines: Vec<String> = extract
+                .rejected
+                .iter()
+                .map(|record| serde_json::to_string(record).expect("plain data"))
+                .collect();
+            self.put_run_file("rejected.ndjson", (lines.join("\n") + "\n").as_bytes())?;
+        }
+        let raw = extract.frame;
+        self.report.profiles.raw = profile(&raw).map_err(RunError::input)?;
+
+        let raw_landed = self.stage("land_raw", |run, stage, _| {
+            land_stage(run, stage, &tables.staging_raw, created_at, &raw)
+        })?;
+        self.stage("load_raw", |run, stage, bar| {
+            load_stage(
+                run,
+                stage,
+                bar,
+                &tables.staging_raw,
+                &run.pipeline.raw,
+                &raw_landed.key,
+            )
+        })?;
+        let raw_report = self.stage("gate_raw", |run, stage, _| {
+            gate_stage(
+                run,
+                stage,
+                &raw,
+                &tables.staging_raw,
+                &raw_landed.key,
+                &run.pipeline.raw,
+            )
+        })?;
+        let rejected = self.report.rejected_count;
+        let raw_passed = raw_report.passed && rejected == 0;
+        self.report.raw_validation = Some(raw_report);
+        if !raw_passed {
+            self.set_last_status(StageStatus::Failed);
+            self.report.promotion.reason = if rejected > 0 {
+                format!(
+                    "not promoted: {rejected} extracted record(s) were rejected; the raw partition stays in staging"
+                )
+            } else {
+                "not promoted: the raw data failed an error-severity check; the raw partition stays in staging".into()
+            };
+            return Ok(Outcome::StoppedAtRawGate);
+        }
+
+        let (processed, input_of_output) = self.stage("transform", |run, stage, _| {
+            transform_stage(run, stage, &tables, &raw)
+        })?;
+        self.report.profiles.processed = profile(&processed).map_err(RunError::input)?;
+        let processed_landed = self.stage("land_processed", |run, stage, _| {
+            land_stage(
+                run,
+                stage,
+                &tables.staging_processed,
+                created_at,
+                &processed,
+            )
+        })?;
+        self.stage("load_processed", |run, stage, bar| {
+            load_stage(
+                run,
+                stage,
+                bar,
+                &tables.staging_processed,
+                &run.pipeline.processed,
+                &processed_landed.key,
+            )
+        })?;
+
+        let processed_passed = self.stage("gate_processed", |run, stage, _| {
+            gate_processed_stage(
+                run,
+                stage,
+                &tables,
+                &processed,
+                &processed_landed,
+                &input_of_output,
+            )
+        })?;
+        if !processed_passed {
+            self.set_last_status(StageStatus::Failed);
+            self.report.promotion.reason =
+                "not promoted: the processed data failed an error-severity check or expectation"
+                    .into();
+            return Ok(Outcome::StoppedAtProcessedGate);
+        }
+
+        super::failpoint::hit("run:before-promote").map_err(RunError::service)?;
+        self.stage("promote", |run, stage, _| {
+            promote_stage(
+                run,
+                stage,
+                &tables,
+                &raw_landed,
+                &processed_landed,
+                read_at.clone(),
+            )
+        })?;
+        Ok(Outcome::Promoted)
+    }
+
+    /// Runs one stage: every stage has this shape, so its timing, its
+    /// record in the report, its log lines and its progress bar are written
+    /// here once. A stage does not start after SIGTERM or SIGINT.
+    fn stage<T>(
+        &mut self,
+        name: &str,
+        body: impl FnOnce(&mut Self, &mut StageResult, &ProgressBar) -> Result<T, RunError>,
+    ) -> Result<T, RunError> {
+        if shutdown::requested() {
+            return Err(RunError::service(format!(
+                "stopped by a signal (SIGTERM or SIGINT) before the stage `{name}`"
+            )));
+        }
+        tracing::info!(stage = name, "stage started");
+        let began = Instant::now();
+        let mut stage = StageResult {
+            name: name.into(),
+            status: StageStatus::Ok,
+            started_at: Utc::now(),
+            duration_ms: 0.0,
+            rows_in: None,
+            rows_out: None,
+            summary: String::new(),
+            details: serde_json::Value::Null,
+        };
+        let bar = self.bar(name);
+        let result = body(self, &mut stage, &bar);
+        bar.finish_and_clear();
+        stage.duration_ms = began.elapsed().as_secs_f64() * 1000.0;
+        if let Err(error) = &result {
+            stage.status = StageStatus::Failed;
+            stage.summary = error.to_string();
+        }
+        tracing::info!(stage = name, status = ?stage.status, ms = stage.duration_ms, summary = %stage.summary, "stage finished");
+        self.report.stages.push(stage);
+        result
+    }
+
+    fn skip_stage(&mut self, name: &str, status: StageStatus, summary: String) {
+        self.report.stages.push(StageResult {
+            name: name.into(),
+            status,
+            started_at: Utc::now(),
+            duration_ms: 0.0,
+            rows_in: None,
+            rows_out: None,
+            summary,
+            details: serde_json::Value::Null,
+        });
+    }
+
+    fn set_last_status(&mut self, status: StageStatus) {
+        if let Some(stage) = self.report.stages.last_mut() {
+            stage.status = status;
+        }
+    }
+
+    /// A spinner (or a bar, once an extractor sets a length) for a stage.
+    fn bar(&self, name: &str) -> ProgressBar {
+        let bar = self.progress.add(ProgressBar::new_spinner());
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} {prefix:>10} {wide_bar} {pos}/{len} {msg}")
+                .expect("a valid template"),
+        );
+        bar.set_prefix(name.to_string());
+        bar.enable_steady_tick(std::time::Duration::from_millis(120));
+        bar
+    }
+
+    fn put_run_file(&self, file: &str, bytes: &[u8]) -> Result<String, RunError> {
+        let key = run_key(self.report.run_id.as_str(), file).map_err(RunError::usage)?;
+        self.store.put(&key, bytes)?;
+        Ok(key)
+    }
+
+    /// Writes the report three ways, every secret redacted; returns where
+    /// the HTML page is.
+    fn write_reports(&mut self) -> String {
+        let files = [
+            ("report.json", self.report.to_json()),
+            ("report.md", self.report.render_markdown()),
+            ("report.html", html::render(&self.report)),
+        ]
+        .map(|(file, text)| (file, crate::secrets::redact(&text).into_owned()));
+        let mut location = String::new();
+        for (file, text) in files {
+            match self.put_run_file(file, text.as_bytes()) {
+                Ok(key) => {
+                    location = self
+                        .store
+                        .local_path(&key)
+                        .map(|path| path.display().to_string())
+                        .or_else(|| self.store.gcs_uri(&key))
+                        .unwrap_or(key);
+                }
+                Err(error) => {
+                    tracing::error!(%error, file, "cannot write the run report");
+                    location = format!("(not written: {error})");
+                }
+            }
+        }
+        location
+    }
+}
