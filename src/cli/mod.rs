@@ -16,9 +16,9 @@
 //! too, through [`main_with_pipeline`].
 //!
 //! Standard output carries the artifact alone, so it can be piped; errors
-//! go to standard error. Exit codes: 0 success, 1 the data failed its
-//! contract (or a run stopped at a gate), 2 usage or input error (or a run
-//! failed).
+//! go to standard error. Exit codes ([`exit_code`]): 0 success, 1 the data
+//! failed its contract (or a run stopped at a gate), 2 a usage or input
+//! error, 3 a service or infrastructure failure.
 
 mod check;
 mod pipeline;
@@ -151,8 +151,10 @@ enum Command {
     /// land and load processed, validate, promote. With no flags: offline,
     /// on the bundled sample, into ./data/ and ./data/warehouse.duckdb.
     ///
-    /// Exits 0 when the run promoted, 1 when it stopped at a gate, 2 when it
-    /// failed. The report is written under runs/{run_id}/ in the store.
+    /// Exits 0 when the run promoted, 1 when it stopped at a gate, 2 when the
+    /// call, the configuration or the input is wrong, 3 when a service failed
+    /// (run again later). The report is written under runs/{run_id}/ in the
+    /// store.
     Run {
         #[command(flatten)]
         settings: pipeline::SettingArgs,

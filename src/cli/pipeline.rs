@@ -4,11 +4,11 @@ use std::io::{Cursor, IsTerminal};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Args, ValueEnum};
+use clap::{Arg, ArgMatches, Args, FromArgMatches, ValueEnum};
 use polars::prelude::*;
 
 use super::{EXIT_FAILED, exit_code};
-use crate::pipeline::config::{Config, Layers};
+use crate::pipeline::config::{Config, Layers, SETTINGS};
 use crate::pipeline::environment::{Access, open_store, open_warehouse};
 use crate::pipeline::promote::{Recovery, pending, recover as recover_promotion};
 use crate::pipeline::query::{query_production, refuse_pending};
@@ -27,60 +27,60 @@ pub struct SettingArgs {
     /// The folder of the environment files.
     #[arg(long, default_value = "conf")]
     conf_dir: PathBuf,
-    /// Where raw rows come from: `sample`, `binance` or `files`.
-    #[arg(long)]
-    source: Option<String>,
-    /// The first open time to extract (a date or an RFC 3339 time).
-    #[arg(long)]
-    start: Option<String>,
-    /// The end of the range to extract (exclusive).
-    #[arg(long)]
-    end: Option<String>,
-    /// The symbol to extract, e.g. BTCUSDT.
-    #[arg(long)]
-    symbol: Option<String>,
-    /// The kline interval to extract, e.g. 1m.
-    #[arg(long)]
-    interval: Option<String>,
-    /// Binance's base URL.
-    #[arg(long)]
-    binance_url: Option<String>,
-    /// Files to read with `--source files` (comma-separated; local or gs://).
-    #[arg(long)]
-    files: Option<String>,
-    /// The object store: `local` or `gcs`.
-    #[arg(long)]
-    store: Option<String>,
-    /// The local store's folder.
-    #[arg(long)]
-    data_dir: Option<String>,
-    /// The GCS bucket (GCS_BUCKET_NAME).
-    #[arg(long)]
-    gcs_bucket: Option<String>,
-    /// The warehouse: `duckdb` or `bigquery`.
-    #[arg(long)]
-    warehouse: Option<String>,
-    /// The DuckDB database file.
-    #[arg(long)]
-    duckdb_path: Option<String>,
-    /// The BigQuery project (PROJECT_ID).
-    #[arg(long)]
-    project_id: Option<String>,
-    /// The staging dataset.
-    #[arg(long)]
-    staging_dataset: Option<String>,
-    /// The production dataset of the raw table (BIGQUERY_RAW_DATASET).
-    #[arg(long)]
-    raw_dataset: Option<String>,
-    /// The production dataset of the processed table (BIGQUERY_TRANSFORMED_DATASET).
-    #[arg(long)]
-    transformed_dataset: Option<String>,
-    /// How loads treat existing rows: `append` or `truncate`.
-    #[arg(long)]
-    load_mode: Option<String>,
-    /// Where the gates check: `polars` or `warehouse`.
-    #[arg(long)]
-    validation: Option<String>,
+    /// One flag per setting that has one ([`SETTINGS`]).
+    #[command(flatten)]
+    flags: SettingFlags,
+}
+
+/// The values of the setting flags given, by key: the flags are derived
+/// from [`SETTINGS`], each `--key-with-dashes` with its documentation.
+#[derive(Debug, Clone, Default)]
+pub struct SettingFlags(Vec<(&'static str, String)>);
+
+impl FromArgMatches for SettingFlags {
+    fn from_arg_matches(matches: &ArgMatches) -> Result<Self, clap::Error> {
+        let mut flags = SettingFlags::default();
+        flags.update_from_arg_matches(matches)?;
+        Ok(flags)
+    }
+
+    fn update_from_arg_matches(&mut self, matches: &ArgMatches) -> Result<(), clap::Error> {
+        for spec in SETTINGS.iter().filter(|spec| spec.flag) {
+            if let Some(value) = matches.get_one::<String>(spec.key) {
+                self.0.retain(|(key, _)| *key != spec.key);
+                self.0.push((spec.key, value.clone()));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl clap::Args for SettingFlags {
+    fn augment_args(command: clap::Command) -> clap::Command {
+        command.args(SETTINGS.iter().filter(|spec| spec.flag).map(|spec| {
+            let default = spec
+                .default
+                .map(|value| format!(" [default: {value}]"))
+                .unwrap_or_default();
+            Arg::new(spec.key)
+                .long(spec.flag_name())
+                .value_name(spec.key.to_ascii_uppercase())
+                .help(format!("{} ({}){default}", capitalised(spec.doc), spec.env))
+        }))
+    }
+
+    fn augment_args_for_update(command: clap::Command) -> clap::Command {
+        Self::augment_args(command)
+    }
+}
+
+/// `text` with its first letter in upper case.
+fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
 }
 
 impl SettingArgs {
@@ -88,30 +88,8 @@ impl SettingArgs {
     fn layers(&self) -> Result<Layers, RunError> {
         let vars = |name: &str| std::env::var(name).ok();
         let mut layers = Layers::load(&self.conf_dir, self.env.as_deref(), &vars)?;
-        let flags = [
-            ("source", &self.source),
-            ("start", &self.start),
-            ("end", &self.end),
-            ("symbol", &self.symbol),
-            ("interval", &self.interval),
-            ("binance_url", &self.binance_url),
-            ("files", &self.files),
-            ("store", &self.store),
-            ("data_dir", &self.data_dir),
-            ("gcs_bucket", &self.gcs_bucket),
-            ("warehouse", &self.warehouse),
-            ("duckdb_path", &self.duckdb_path),
-            ("project_id", &self.project_id),
-            ("staging_dataset", &self.staging_dataset),
-            ("raw_dataset", &self.raw_dataset),
-            ("transformed_dataset", &self.transformed_dataset),
-            ("load_mode", &self.load_mode),
-            ("validation", &self.validation),
-        ];
-        for (key, value) in flags {
-            if let Some(value) = value {
-                layers.set_flag(key, value.clone())?;
-            }
+        for (key, value) in &self.flags.0 {
+            layers.set_flag(key, value.clone())?;
         }
         Ok(layers)
     }
