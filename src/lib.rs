@@ -26,6 +26,8 @@
 //! schema and DDL, the JSON Schema of a row, and the Arrow and Polars
 //! schemas; [`cli`] is the `contracts` command, reusable by any crate.
 
+#![warn(missing_docs)]
+
 extern crate self as datacontract;
 
 pub mod check;

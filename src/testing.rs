@@ -1,4 +1,4 @@
-//! Property-testing support: a [proptest] strategy that generates frames
+//! Property-testing support: a [proptest](mod@proptest) strategy that generates frames
 //! satisfying any contract, and [`violate`], which breaks exactly one check.
 //!
 //! ```no_run

@@ -3,6 +3,8 @@
 //! the pipeline that moves klines from Binance (or the bundled sample)
 //! through both.
 
+#![warn(missing_docs)]
+
 pub mod binance;
 mod processed;
 mod raw;

@@ -1,4 +1,4 @@
-//! Raw 1-minute klines into hourly bars ([`ProcessedKline`]), with Polars'
+//! Raw 1-minute klines into hourly bars ([`crate::processed::ProcessedKline`]), with Polars'
 //! lazy API:
 //! 1. **Clean**: drop exact duplicates; keep the last-arrived kline per
 //!    (symbol, interval, open time); put a kline's high and low back around

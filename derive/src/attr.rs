@@ -1,5 +1,8 @@
 //! Parses `#[contract(...)]` on the struct and on its fields.
 //!
+//! (Long because the attribute language is: one small parser per key, each
+//! next to the ones it nests in; the checks across keys live in `check`.)
+//!
 //! A malformed item is recorded in the [`Ctxt`] and parsing goes on, so one
 //! build reports every mistake.
 

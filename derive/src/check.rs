@@ -1,6 +1,8 @@
 //! Checks across attributes, after parsing: names, keys, partitioning,
 //! clustering, rules and the fit of each check to its column's type. Every
 //! problem is recorded at the span of the tokens that caused it.
+//!
+//! (Long because there are many rules: one small function each.)
 
 use std::collections::HashMap;
 use std::ops::ControlFlow;

@@ -2,9 +2,11 @@
 //! emits the description of its table. Everything generated from that
 //! description (schemas, DDL, checks) is made by the `datacontract` library.
 //!
-//! The stages are kept apart, as in serde_derive: [`read`] (with [`attr`]
-//! and [`foreign`]) builds the [`ast`], [`check`] records every problem at
-//! its span, and [`expand`] emits code only for a struct without problems.
+//! The stages are kept apart, as in serde_derive: `read` (with `attr` and
+//! `foreign`) builds the `ast`, `check` records every problem at its span,
+//! and `expand` emits code only for a struct without problems.
+
+#![warn(missing_docs)]
 
 mod ast;
 mod attr;

@@ -178,7 +178,7 @@ pub enum RowTest {
 /// Every check of `contract`, in a stable order: not-null and value checks
 /// column by column, then the dedup key, the row rules, the expectations,
 /// the row count and freshness. Schema conformance is not planned here: it
-/// depends on the data (see [`crate::validate`]).
+/// depends on the data (see [`mod@crate::validate`]).
 pub fn plan(contract: &Contract) -> Vec<PlannedCheck> {
     let mut checks = Vec::new();
     for field in &contract.fields {

@@ -22,6 +22,7 @@
 
 mod check;
 mod pipeline;
+mod validate;
 
 use std::ffi::OsString;
 use std::io::{IsTerminal, Write};
@@ -36,11 +37,8 @@ use crate::pipeline::environment::{Access, open_warehouse};
 use crate::pipeline::{FailureKind, RunError};
 use crate::schema::{DdlOptions, render_polars_schema};
 use crate::sql::TableRef;
-use crate::validate::{
-    Options, Rows, SchemaPolicy, ValidationError, validate, validate_in_warehouse,
-};
 use crate::warehouse::Warehouse;
-use crate::{Contract, Registry, input};
+use crate::{Contract, Registry};
 
 /// Exit code for data that fails its contract.
 pub const EXIT_FAILED: u8 = 1;
@@ -101,39 +99,7 @@ enum Command {
     ///
     /// Exits 0 when the data passes, 1 when an error-severity check fails,
     /// 2 when the files or the table cannot be read.
-    Validate {
-        /// The table name (see `contracts list`).
-        table: String,
-        /// The files, read in order as one table; globs are expanded.
-        #[arg(required_unless_present = "warehouse", conflicts_with = "warehouse")]
-        files: Vec<String>,
-        /// Validate the warehouse table `<dataset>.<table>` instead of files:
-        /// DuckDB at --duckdb, or BigQuery with --bigquery-project.
-        #[arg(long)]
-        warehouse: bool,
-        /// The warehouse dataset (a schema in DuckDB) holding the table.
-        #[arg(long, default_value = "staging", requires = "warehouse")]
-        dataset: String,
-        /// The DuckDB database file.
-        #[arg(long, default_value = "data/warehouse.duckdb", requires = "warehouse")]
-        duckdb: PathBuf,
-        /// Validate in BigQuery, in this project (BIGQUERY_EMULATOR_HOST
-        /// selects an emulator).
-        #[arg(long, requires = "warehouse")]
-        bigquery_project: Option<String>,
-        /// How to render the report.
-        #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
-        format: ReportFormat,
-        /// Write the report here (and a text summary to stdout).
-        #[arg(long)]
-        output: Option<PathBuf>,
-        /// How the files' columns must match the contract.
-        #[arg(long, value_enum, default_value_t = SchemaPolicy::Coerce)]
-        schema_policy: SchemaPolicy,
-        /// At most this many failing example rows per check.
-        #[arg(long, default_value_t = 10)]
-        max_examples: usize,
-    },
+    Validate(validate::ValidateArgs),
     /// Write every contract's generated artifacts (BigQuery schema, DDL, JSON
     /// Schema, the canonical contract) under --dir/<table>/, to be committed.
     Lock {
@@ -182,19 +148,6 @@ enum Command {
         #[command(flatten)]
         settings: pipeline::SettingArgs,
     },
-}
-
-/// The renderings of a validation report.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum ReportFormat {
-    /// Human text, in colour on a terminal.
-    Text,
-    /// The report as JSON (its schema: `Report::json_schema`).
-    Json,
-    /// Markdown, for CI step summaries.
-    Markdown,
-    /// JUnit XML, one testcase per check.
-    Junit,
 }
 
 /// The schema formats `contracts schema` prints.
@@ -357,72 +310,7 @@ fn execute(
             lookup(registry, &table).map_err(RunError::usage)?,
             format,
         )),
-        Command::Validate {
-            table,
-            files,
-            warehouse,
-            dataset,
-            duckdb,
-            bigquery_project,
-            format,
-            output,
-            schema_policy,
-            max_examples,
-        } => {
-            let contract = lookup(registry, &table).map_err(RunError::usage)?;
-            let options = Options {
-                schema_policy,
-                max_examples,
-                ..Options::default()
-            };
-            let report = if warehouse {
-                let project = bigquery_project.as_deref();
-                let table =
-                    flagged_table(&dataset, &contract.name, project).map_err(RunError::usage)?;
-                let warehouse = flagged_warehouse(&duckdb, project)?;
-                validate_in_warehouse(warehouse.as_ref(), &table, Rows::All, contract, &options)?
-            } else {
-                let paths = expand_globs(&files).map_err(RunError::usage)?;
-                let input = input::read_files(&paths).map_err(RunError::input)?;
-                // The files are read as the checks run: a damaged page is
-                // found then, and named by its file.
-                validate(input, contract, &options).map_err(|error| match error {
-                    ValidationError::Damaged(named) => RunError::input(named),
-                    other => {
-                        let names: Vec<String> = paths
-                            .iter()
-                            .map(|path| path.display().to_string())
-                            .collect();
-                        RunError::from(other).context(names.join(", "))
-                    }
-                })?
-            };
-            let rendered = match format {
-                ReportFormat::Text => report.render_text(color),
-                ReportFormat::Json => format!("{}\n", pretty(&report)),
-                ReportFormat::Markdown => report.render_markdown(),
-                ReportFormat::Junit => report.render_junit(),
-            };
-            let text = match output {
-                Some(path) => {
-                    std::fs::write(&path, rendered).map_err(|error| {
-                        RunError::usage(format!("cannot write {}: {error}", path.display()))
-                    })?;
-                    format!(
-                        "{}report written to {}\n",
-                        report.render_text(color),
-                        path.display()
-                    )
-                }
-                None => rendered,
-            };
-            let code = if report.passed {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(EXIT_FAILED)
-            };
-            Ok((text, code))
-        }
+        Command::Validate(args) => validate::validate(registry, &args, color),
         Command::Ddl {
             table,
             project,
@@ -478,28 +366,6 @@ fn flagged_table(dataset: &str, name: &str, project: Option<&str>) -> Result<Tab
         Some(project) => table.in_project(project).map_err(|e| e.to_string()),
         None => Ok(table),
     }
-}
-
-/// The files the arguments name: each argument with `*`, `?` or `[` is a
-/// glob pattern and must match at least one file.
-fn expand_globs(arguments: &[String]) -> Result<Vec<PathBuf>, String> {
-    let mut files = Vec::new();
-    for argument in arguments {
-        if !argument.contains(['*', '?', '[']) {
-            files.push(PathBuf::from(argument));
-            continue;
-        }
-        let matches =
-            glob::glob(argument).map_err(|error| format!("bad pattern `{argument}`: {error}"))?;
-        let before = files.len();
-        for entry in matches {
-            files.push(entry.map_err(|error| error.to_string())?);
-        }
-        if files.len() == before {
-            return Err(format!("no file matches `{argument}`"));
-        }
-    }
-    Ok(files)
 }
 
 fn lookup<'r>(registry: &'r Registry, table: &str) -> Result<&'r Contract, String> {

@@ -1,5 +1,9 @@
 //! Promotion: staging to production, all or nothing.
 //!
+//! (Longer than most modules, on purpose: the protocol below, its steps, its
+//! commit point and its rollback are one argument, read top to bottom; its
+//! holder's identity and its lease live apart, in `holder` and `lease`.)
+//!
 //! A promotion takes its journal at [`IN_PROGRESS`] (a claim, before it
 //! plans), then writes its plan there before it touches production. The
 //! journal names everything the promotion will do: the
@@ -30,7 +34,7 @@
 //! The journal names its [`Holder`]; [`recover`] leaves a journal alone
 //! while its holder may be at work: on this machine, while that very
 //! process runs; seen from elsewhere, until its lease runs out. The holder
-//! renews the lease while it works ([`lease`]), so a holder that dies is
+//! renews the lease while it works (`lease`), so a holder that dies is
 //! recovered from within one lease period. A second promotion meanwhile
 //! fails with "in progress".
 //!

@@ -1,0 +1,158 @@
+//! `contracts validate`: files, or a warehouse table, against a table's
+//! contract.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, ValueEnum};
+
+use super::{EXIT_FAILED, flagged_table, flagged_warehouse, lookup, pretty};
+use crate::pipeline::RunError;
+use crate::validate::{
+    Options, Rows, SchemaPolicy, ValidationError, validate as validate_input, validate_in_warehouse,
+};
+use crate::{Registry, input};
+
+/// The arguments of `contracts validate`.
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// The table name (see `contracts list`).
+    table: String,
+    /// The files, read in order as one table; globs are expanded.
+    #[arg(required_unless_present = "warehouse", conflicts_with = "warehouse")]
+    files: Vec<String>,
+    /// Validate the warehouse table `<dataset>.<table>` instead of files:
+    /// DuckDB at --duckdb, or BigQuery with --bigquery-project.
+    #[arg(long)]
+    warehouse: bool,
+    /// The warehouse dataset (a schema in DuckDB) holding the table.
+    #[arg(long, default_value = "staging", requires = "warehouse")]
+    dataset: String,
+    /// The DuckDB database file.
+    #[arg(long, default_value = "data/warehouse.duckdb", requires = "warehouse")]
+    duckdb: PathBuf,
+    /// Validate in BigQuery, in this project (BIGQUERY_EMULATOR_HOST
+    /// selects an emulator).
+    #[arg(long, requires = "warehouse")]
+    bigquery_project: Option<String>,
+    /// How to render the report.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    format: ReportFormat,
+    /// Write the report here (and a text summary to stdout).
+    #[arg(long)]
+    output: Option<PathBuf>,
+    /// How the files' columns must match the contract.
+    #[arg(long, value_enum, default_value_t = SchemaPolicy::Coerce)]
+    schema_policy: SchemaPolicy,
+    /// At most this many failing example rows per check.
+    #[arg(long, default_value_t = 10)]
+    max_examples: usize,
+}
+
+/// The renderings of a validation report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// Human text, in colour on a terminal.
+    Text,
+    /// The report as JSON (its schema: `Report::json_schema`).
+    Json,
+    /// Markdown, for CI step summaries.
+    Markdown,
+    /// JUnit XML, one testcase per check.
+    Junit,
+}
+
+/// Validates the files (or the warehouse table) `args` name; the report,
+/// rendered, and exit 0 or 1 by whether the data passed.
+pub fn validate(
+    registry: &Registry,
+    args: &ValidateArgs,
+    color: bool,
+) -> Result<(String, ExitCode), RunError> {
+    let ValidateArgs {
+        table,
+        files,
+        warehouse,
+        dataset,
+        duckdb,
+        bigquery_project,
+        format,
+        output,
+        schema_policy,
+        max_examples,
+    } = args;
+    let contract = lookup(registry, table).map_err(RunError::usage)?;
+    let options = Options {
+        schema_policy: *schema_policy,
+        max_examples: *max_examples,
+        ..Options::default()
+    };
+    let report = if *warehouse {
+        let project = bigquery_project.as_deref();
+        let table = flagged_table(dataset, &contract.name, project).map_err(RunError::usage)?;
+        let warehouse = flagged_warehouse(duckdb, project)?;
+        validate_in_warehouse(warehouse.as_ref(), &table, Rows::All, contract, &options)?
+    } else {
+        let paths = expand_globs(files).map_err(RunError::usage)?;
+        let input = input::read_files(&paths).map_err(RunError::input)?;
+        // The files are read as the checks run: a damaged page is
+        // found then, and named by its file.
+        validate_input(input, contract, &options).map_err(|error| match error {
+            ValidationError::Damaged(named) => RunError::input(named),
+            other => {
+                let names: Vec<String> = paths
+                    .iter()
+                    .map(|path| path.display().to_string())
+                    .collect();
+                RunError::from(other).context(names.join(", "))
+            }
+        })?
+    };
+    let rendered = match format {
+        ReportFormat::Text => report.render_text(color),
+        ReportFormat::Json => format!("{}\n", pretty(&report)),
+        ReportFormat::Markdown => report.render_markdown(),
+        ReportFormat::Junit => report.render_junit(),
+    };
+    let text = match output {
+        Some(path) => {
+            std::fs::write(path, rendered).map_err(|error| {
+                RunError::usage(format!("cannot write {}: {error}", path.display()))
+            })?;
+            format!(
+                "{}report written to {}\n",
+                report.render_text(color),
+                path.display()
+            )
+        }
+        None => rendered,
+    };
+    let code = if report.passed {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_FAILED)
+    };
+    Ok((text, code))
+}
+
+/// The files the arguments name: each argument with `*`, `?` or `[` is a
+/// glob pattern and must match at least one file.
+fn expand_globs(arguments: &[String]) -> Result<Vec<PathBuf>, String> {
+    let mut files = Vec::new();
+    for argument in arguments {
+        if !argument.contains(['*', '?', '[']) {
+            files.push(PathBuf::from(argument));
+            continue;
+        }
+        let matches =
+            glob::glob(argument).map_err(|error| format!("bad pattern `{argument}`: {error}"))?;
+        let before = files.len();
+        for entry in matches {
+            files.push(entry.map_err(|error| error.to_string())?);
+        }
+        if files.len() == before {
+            return Err(format!("no file matches `{argument}`"));
+        }
+    }
+    Ok(files)
+}

@@ -1,0 +1,261 @@
+//! Every setting of the pipeline, declared once ([`SETTINGS`]), and the
+//! README's table rendered from it.
+
+/// One setting, declared once: everything else (the defaults layer, the
+/// environment variables read, the command-line flags of `contracts run`,
+/// `query` and `recover`, the snapshot's redaction and the README's table)
+/// is derived from this declaration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SettingSpec {
+    /// The key, in `conf/{env}.toml` and in reports.
+    pub key: &'static str,
+    /// The environment variable that sets it.
+    pub env: &'static str,
+    /// The built-in default, if any.
+    pub default: Option<&'static str>,
+    /// What the default is when it is not a fixed value (shown in the
+    /// README), e.g. "the raw contract's name".
+    pub default_doc: Option<&'static str>,
+    /// Whether a command-line flag (`--key-with-dashes`) sets it.
+    pub flag: bool,
+    /// Whether its value is redacted in reports.
+    pub secret: bool,
+    /// What it means, for `--help` and the README.
+    pub doc: &'static str,
+}
+
+impl SettingSpec {
+    /// The command-line flag's name, e.g. `binance-url`.
+    pub fn flag_name(&self) -> String {
+        self.key.replace('_', "-")
+    }
+}
+
+/// A setting with a flag and a built-in default.
+const fn setting(
+    key: &'static str,
+    env: &'static str,
+    default: Option<&'static str>,
+    doc: &'static str,
+) -> SettingSpec {
+    SettingSpec {
+        key,
+        env,
+        default,
+        default_doc: None,
+        flag: true,
+        secret: false,
+        doc,
+    }
+}
+
+/// Every setting. The GCP names are the ones existing deployments of this
+/// pipeline already set.
+pub const SETTINGS: &[SettingSpec] = &[
+    setting(
+        "source",
+        "DATACONTRACT_SOURCE",
+        Some("sample"),
+        "where raw rows come from: `sample`, `binance` or `files`",
+    ),
+    setting(
+        "symbol",
+        "DATACONTRACT_SYMBOL",
+        Some("BTCUSDT"),
+        "the symbol Binance is asked for",
+    ),
+    setting(
+        "interval",
+        "DATACONTRACT_INTERVAL",
+        Some("1m"),
+        "the kline interval Binance is asked for",
+    ),
+    setting(
+        "start",
+        "DATACONTRACT_START",
+        None,
+        "the first open time to extract from Binance (a date or RFC 3339)",
+    ),
+    setting(
+        "end",
+        "DATACONTRACT_END",
+        None,
+        "the end of the Binance range (a date or RFC 3339; exclusive)",
+    ),
+    setting(
+        "binance_url",
+        "DATACONTRACT_BINANCE_URL",
+        Some("https://api.binance.com"),
+        "Binance's base URL",
+    ),
+    setting(
+        "files",
+        "DATACONTRACT_FILES",
+        None,
+        "comma-separated files for `source = files` (local paths or `gs://`)",
+    ),
+    setting(
+        "store",
+        "DATACONTRACT_STORE",
+        Some("local"),
+        "the object store: `local` or `gcs`",
+    ),
+    setting(
+        "data_dir",
+        "DATACONTRACT_DATA_DIR",
+        Some("data"),
+        "the local store's folder",
+    ),
+    setting(
+        "gcs_bucket",
+        "GCS_BUCKET_NAME",
+        None,
+        "the bucket (`STORAGE_EMULATOR_HOST` selects an emulator)",
+    ),
+    SettingSpec {
+        flag: false,
+        ..setting(
+            "gcs_project",
+            "GCS_BUCKET_PROJECT_NAME",
+            None,
+            "the bucket's project, recorded in the report",
+        )
+    },
+    SettingSpec {
+        flag: false,
+        ..setting(
+            "gcs_endpoint",
+            "DATACONTRACT_GCS_ENDPOINT",
+            None,
+            "another endpoint of the GCS JSON API (a Private Service Connect endpoint): the same credentials, another host; `https://`, or `http://` to this machine only",
+        )
+    },
+    setting(
+        "warehouse",
+        "DATACONTRACT_WAREHOUSE",
+        Some("duckdb"),
+        "the warehouse: `duckdb` or `bigquery`",
+    ),
+    setting(
+        "duckdb_path",
+        "DATACONTRACT_DUCKDB_PATH",
+        Some("data/warehouse.duckdb"),
+        "the embedded database",
+    ),
+    setting(
+        "project_id",
+        "PROJECT_ID",
+        None,
+        "the BigQuery project (`BIGQUERY_EMULATOR_HOST` selects an emulator)",
+    ),
+    SettingSpec {
+        flag: false,
+        ..setting(
+            "bigquery_endpoint",
+            "DATACONTRACT_BIGQUERY_ENDPOINT",
+            None,
+            "another endpoint of the BigQuery REST API (a Private Service Connect endpoint): the same credentials, another host; `https://`, or `http://` to this machine only",
+        )
+    },
+    SettingSpec {
+        flag: false,
+        secret: true,
+        ..setting(
+            "credentials",
+            "GOOGLE_APPLICATION_CREDENTIALS",
+            None,
+            "the service-account key file (Application Default Credentials when unset); only from the environment, where Google's clients read it; redacted in reports",
+        )
+    },
+    setting(
+        "staging_dataset",
+        "DATACONTRACT_STAGING_DATASET",
+        Some("staging"),
+        "the dataset of the staging tables and store folders",
+    ),
+    setting(
+        "raw_dataset",
+        "BIGQUERY_RAW_DATASET",
+        Some("production"),
+        "the production dataset of the raw table",
+    ),
+    SettingSpec {
+        flag: false,
+        default_doc: Some("the raw contract's name"),
+        ..setting(
+            "raw_table",
+            "BIGQUERY_RAW_TABLE_NAME",
+            None,
+            "the raw table's name",
+        )
+    },
+    setting(
+        "transformed_dataset",
+        "BIGQUERY_TRANSFORMED_DATASET",
+        Some("production"),
+        "the production dataset of the processed table",
+    ),
+    SettingSpec {
+        flag: false,
+        default_doc: Some("the processed contract's name"),
+        ..setting(
+            "transformed_table",
+            "BIGQUERY_TRANSFORMED_TABLE_NAME",
+            None,
+            "the processed table's name",
+        )
+    },
+    setting(
+        "load_mode",
+        "DATACONTRACT_LOAD_MODE",
+        Some("append"),
+        "how loads treat existing rows: `append` or `truncate` (`write`)",
+    ),
+    setting(
+        "validation",
+        "DATACONTRACT_VALIDATION",
+        Some("polars"),
+        "where the gates check: in `polars`, or pushed down into the `warehouse`",
+    ),
+    SettingSpec {
+        flag: false,
+        ..setting(
+            "max_examples",
+            "DATACONTRACT_MAX_EXAMPLES",
+            Some("10"),
+            "failing rows kept per check",
+        )
+    },
+    SettingSpec {
+        flag: false,
+        ..setting(
+            "promotion_lease_seconds",
+            "DATACONTRACT_PROMOTION_LEASE_SECONDS",
+            Some("120"),
+            "how long a promotion holds production without renewing its lease: a crashed promotion is recovered from within this time",
+        )
+    },
+];
+
+/// The settings as the README's Markdown table: one row per setting.
+pub fn settings_table() -> String {
+    let mut table = String::from(
+        "| key | environment variable | flag | default | meaning |\n|---|---|---|---|---|\n",
+    );
+    for spec in SETTINGS {
+        let flag = match spec.flag {
+            true => format!("`--{}`", spec.flag_name()),
+            false => "—".into(),
+        };
+        let default = match (spec.default, spec.default_doc) {
+            (Some(value), _) => format!("`{value}`"),
+            (None, Some(doc)) => doc.to_string(),
+            (None, None) => "—".into(),
+        };
+        table.push_str(&format!(
+            "| `{}` | `{}` | {flag} | {default} | {} |\n",
+            spec.key, spec.env, spec.doc
+        ));
+    }
+    table
+}
