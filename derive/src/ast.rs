@@ -158,12 +158,13 @@ pub enum TypeOverride {
 
 /// A per-value check with the severity it was declared under.
 pub struct Check {
-    pub kind: CheckKind,
+    pub kind: ValueCheck,
     pub severity: Option<Severity>,
     pub span: Span,
 }
 
-pub enum CheckKind {
+/// What a per-value check tests (the library's `ConstraintKind`, as written).
+pub enum ValueCheck {
     Min(Bound),
     Max(Bound),
     Length { min: Option<u64>, max: Option<u64> },

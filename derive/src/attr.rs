@@ -14,8 +14,8 @@ use syn::spanned::Spanned as _;
 use syn::{Attribute, Expr, ExprLit, ExprUnary, Ident, Lit, LitStr, Token, UnOp};
 
 use crate::ast::{
-    Bound, Check, CheckKind, DriftSpec, Expect, FreshnessSpec, Granularity, Partition, RegexSource,
-    Rule, Severity, Spanned, Statistic, TypeOverride, Value,
+    Bound, Check, DriftSpec, Expect, FreshnessSpec, Granularity, Partition, RegexSource, Rule,
+    Severity, Spanned, Statistic, TypeOverride, Value, ValueCheck,
 };
 use crate::ctxt::Ctxt;
 
@@ -246,19 +246,19 @@ fn value_check(
 ) -> syn::Result<bool> {
     let span = meta.path.span();
     let kind = match key_of(meta).as_str() {
-        "min" => CheckKind::Min(Bound {
+        "min" => ValueCheck::Min(Bound {
             value: value(cx, meta)?.value,
             inclusive: true,
         }),
-        "max" => CheckKind::Max(Bound {
+        "max" => ValueCheck::Max(Bound {
             value: value(cx, meta)?.value,
             inclusive: true,
         }),
-        "min_exclusive" => CheckKind::Min(Bound {
+        "min_exclusive" => ValueCheck::Min(Bound {
             value: value(cx, meta)?.value,
             inclusive: false,
         }),
-        "max_exclusive" => CheckKind::Max(Bound {
+        "max_exclusive" => ValueCheck::Max(Bound {
             value: value(cx, meta)?.value,
             inclusive: false,
         }),
@@ -283,9 +283,9 @@ fn value_check(
                 }
                 Ok(())
             })?;
-            CheckKind::Length { min, max }
+            ValueCheck::Length { min, max }
         }
-        "regex" => CheckKind::Regex(RegexSource::Literal(lit_str(meta)?)),
+        "regex" => ValueCheck::Regex(RegexSource::Literal(lit_str(meta)?)),
         "one_of" => {
             let content;
             syn::parenthesized!(content in meta.input);
@@ -294,11 +294,11 @@ fn value_check(
                 .iter()
                 .filter_map(|expr| expr_value(cx, expr))
                 .collect();
-            CheckKind::OneOf(values)
+            ValueCheck::OneOf(values)
         }
-        "unique" => CheckKind::Unique,
-        "email" => CheckKind::Email,
-        "url" => CheckKind::Url,
+        "unique" => ValueCheck::Unique,
+        "email" => ValueCheck::Email,
+        "url" => ValueCheck::Url,
         _ => return Ok(false),
     };
     checks.push(Check {

@@ -11,8 +11,8 @@ use syn::Ident;
 use syn::ext::IdentExt;
 
 use crate::ast::{
-    Bound, Check, CheckKind, Column, Expect, Granularity, Partition, RegexSource, Statistic, Table,
-    TypeOverride, Value,
+    Bound, Check, Column, Expect, Granularity, Partition, RegexSource, Statistic, Table,
+    TypeOverride, Value, ValueCheck,
 };
 use crate::ctxt::Ctxt;
 use crate::naming;
@@ -386,30 +386,30 @@ fn same_type_name(scalar: Scalar, name: &str) -> bool {
 
 fn value_check(cx: &Ctxt, check: &Check, scalar: Scalar, mode: Mode) {
     let problem = match &check.kind {
-        CheckKind::Min(bound) | CheckKind::Max(bound) => bound_problem(&bound.value, scalar),
-        CheckKind::Length {
+        ValueCheck::Min(bound) | ValueCheck::Max(bound) => bound_problem(&bound.value, scalar),
+        ValueCheck::Length {
             min: Some(min),
             max: Some(max),
         } if min > max => Some(format!("length min ({min}) is greater than max ({max})")),
-        CheckKind::Length { .. } if scalar != Scalar::String && mode != Mode::Repeated => {
+        ValueCheck::Length { .. } if scalar != Scalar::String && mode != Mode::Repeated => {
             Some("length applies to STRING columns and arrays".into())
         }
-        CheckKind::Length { .. } => None,
-        CheckKind::Regex(source) => match (scalar, source) {
+        ValueCheck::Length { .. } => None,
+        ValueCheck::Regex(source) => match (scalar, source) {
             (Scalar::String, RegexSource::Literal(lit)) => regex::Regex::new(&lit.value())
                 .err()
                 .map(|error| format!("invalid regex: {error}")),
             (Scalar::String, RegexSource::Path(_)) => None,
             _ => Some("regex applies to STRING columns".into()),
         },
-        CheckKind::Email | CheckKind::Url if scalar != Scalar::String => {
+        ValueCheck::Email | ValueCheck::Url if scalar != Scalar::String => {
             Some("email and url apply to STRING columns".into())
         }
-        CheckKind::Email | CheckKind::Url => None,
-        CheckKind::OneOf(values) if values.is_empty() => {
+        ValueCheck::Email | ValueCheck::Url => None,
+        ValueCheck::OneOf(values) if values.is_empty() => {
             Some("one_of needs at least one value".into())
         }
-        CheckKind::OneOf(values) => values
+        ValueCheck::OneOf(values) => values
             .iter()
             .find(|value| !literal_fits(value, scalar))
             .map(|value| {
@@ -418,15 +418,15 @@ fn value_check(cx: &Ctxt, check: &Check, scalar: Scalar, mode: Mode) {
                     scalar.sql_name()
                 )
             }),
-        CheckKind::Unique
+        ValueCheck::Unique
             if mode == Mode::Repeated || matches!(scalar, Scalar::Record | Scalar::Json) =>
         {
             Some("unique applies to scalar columns".into())
         }
-        CheckKind::Unique => None,
+        ValueCheck::Unique => None,
     };
     let span = match &check.kind {
-        CheckKind::Regex(RegexSource::Literal(lit)) => lit.span(),
+        ValueCheck::Regex(RegexSource::Literal(lit)) => lit.span(),
         _ => check.span,
     };
     if let Some(problem) = problem {
@@ -500,8 +500,8 @@ fn temporal_literal_problem(text: &str, scalar: Scalar) -> Option<String> {
 fn bounds_order(cx: &Ctxt, checks: &[Check]) {
     let first = |want_min: bool| {
         checks.iter().find_map(|check| match &check.kind {
-            CheckKind::Min(bound) if want_min => Some((bound, check)),
-            CheckKind::Max(bound) if !want_min => Some((bound, check)),
+            ValueCheck::Min(bound) if want_min => Some((bound, check)),
+            ValueCheck::Max(bound) if !want_min => Some((bound, check)),
             _ => None,
         })
     };

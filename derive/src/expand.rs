@@ -7,8 +7,8 @@ use syn::Ident;
 use syn::spanned::Spanned as _;
 
 use crate::ast::{
-    Bound, CheckKind, Column, Expect, Granularity, Partition, RegexSource, Severity, Statistic,
-    Table, TypeOverride, Value,
+    Bound, Column, Expect, Granularity, Partition, RegexSource, Severity, Statistic, Table,
+    TypeOverride, Value, ValueCheck,
 };
 use crate::check::effective_scalar;
 use crate::naming;
@@ -226,8 +226,8 @@ fn constraints(column: &Column, fallback: Severity) -> Vec<TokenStream> {
     for check in &column.attrs.checks {
         let level = check.severity.unwrap_or(fallback);
         let kind = match &check.kind {
-            CheckKind::Min(bound) | CheckKind::Max(bound) => {
-                let is_min = matches!(check.kind, CheckKind::Min(_));
+            ValueCheck::Min(bound) | ValueCheck::Max(bound) => {
+                let is_min = matches!(check.kind, ValueCheck::Min(_));
                 match ranges.iter_mut().find(|(s, _, _)| *s == level) {
                     Some((_, min, _)) if is_min => *min = Some(bound),
                     Some((_, _, max)) => *max = Some(bound),
@@ -236,25 +236,25 @@ fn constraints(column: &Column, fallback: Severity) -> Vec<TokenStream> {
                 }
                 continue;
             }
-            CheckKind::Length { min, max } => {
+            ValueCheck::Length { min, max } => {
                 let (min, max) = (option(*min), option(*max));
                 quote!(Length { min: #min, max: #max })
             }
-            CheckKind::Regex(RegexSource::Literal(pattern)) => {
+            ValueCheck::Regex(RegexSource::Literal(pattern)) => {
                 quote!(Regex { pattern: #pattern.to_string() })
             }
-            CheckKind::Regex(RegexSource::Path(path)) => {
+            ValueCheck::Regex(RegexSource::Path(path)) => {
                 quote!(Regex { pattern: ::std::string::ToString::to_string((#path).as_str()) })
             }
-            CheckKind::OneOf(values) => {
+            ValueCheck::OneOf(values) => {
                 let values = values.iter().map(literal);
                 quote!(OneOf {
                     values: ::std::vec![#(#values),*]
                 })
             }
-            CheckKind::Unique => quote!(Unique),
-            CheckKind::Email => quote!(Email),
-            CheckKind::Url => quote!(Url),
+            ValueCheck::Unique => quote!(Unique),
+            ValueCheck::Email => quote!(Email),
+            ValueCheck::Url => quote!(Url),
         };
         others.push(constraint(kind, level));
     }

@@ -11,7 +11,7 @@ use syn::meta::ParseNestedMeta;
 use syn::spanned::Spanned as _;
 use syn::{Attribute, Expr, ExprLit, Lit, LitStr, Meta, Token};
 
-use crate::ast::{Bound, Check, CheckKind, RegexSource, Spanned, Value};
+use crate::ast::{Bound, Check, RegexSource, Spanned, Value, ValueCheck};
 use crate::attr::{expr_value, key_of, skip_value};
 use crate::ctxt::Ctxt;
 
@@ -204,9 +204,9 @@ pub fn validator_checks(cx: &Ctxt, attrs: &[Attribute]) -> Vec<Check> {
                     let value = runtime_or_literal(cx, &inner.value()?.parse()?);
                     let bound = Bound { value, inclusive };
                     push(if is_min {
-                        CheckKind::Min(bound)
+                        ValueCheck::Min(bound)
                     } else {
-                        CheckKind::Max(bound)
+                        ValueCheck::Max(bound)
                     });
                     Ok(())
                 })?,
@@ -228,7 +228,7 @@ pub fn validator_checks(cx: &Ctxt, attrs: &[Attribute]) -> Vec<Check> {
                         }
                         Ok(())
                     })?;
-                    push(CheckKind::Length { min, max });
+                    push(ValueCheck::Length { min, max });
                 }
                 "regex" => meta.parse_nested_meta(|inner| {
                     if !inner.path.is_ident("path") {
@@ -242,15 +242,15 @@ pub fn validator_checks(cx: &Ctxt, attrs: &[Attribute]) -> Vec<Check> {
                         }) => text.parse::<Expr>()?,
                         _ => expr,
                     };
-                    push(CheckKind::Regex(RegexSource::Path(path)));
+                    push(ValueCheck::Regex(RegexSource::Path(path)));
                     Ok(())
                 })?,
                 "email" => {
-                    push(CheckKind::Email);
+                    push(ValueCheck::Email);
                     skip_rest(&meta)?;
                 }
                 "url" => {
-                    push(CheckKind::Url);
+                    push(ValueCheck::Url);
                     skip_rest(&meta)?;
                 }
                 _ => skip_rest(&meta)?,

@@ -33,7 +33,7 @@ use crate::check::RowTest;
 use crate::check::sql::{SqlCompiler, Window};
 use crate::report::{CheckResult, Example, Report};
 use crate::sql::{Query, SqlValue, TableRef};
-use crate::warehouse::{CREATED_AT, Drift, SOURCE_ROW, Warehouse, WarehouseError};
+use crate::warehouse::{CREATED_AT, SOURCE_ROW, SchemaDrift, Warehouse, WarehouseError};
 use crate::{Contract, Statistic};
 
 /// Which rows of a warehouse table a validation reads.
@@ -151,7 +151,7 @@ impl Engine for InWarehouse<'_> {
             .warehouse
             .live_columns(table)?
             .ok_or_else(|| WarehouseError::NoTable(table.to_string()))?;
-        let drift = Drift::between(table, &self.warehouse.expected_columns(contract)?, &live);
+        let drift = SchemaDrift::between(table, &self.warehouse.expected_columns(contract)?, &live);
         self.source.numbered = live.iter().any(|column| column.name == SOURCE_ROW);
         Ok((verdict(&drift, policy), Vec::new()))
     }
@@ -378,7 +378,7 @@ fn measurements(
 /// Drift as the schema step's verdict: its findings, and the top-level
 /// columns whose checks cannot run (missing, or of another type, at any
 /// depth).
-fn verdict(drift: &Drift, policy: SchemaPolicy) -> SchemaVerdict {
+fn verdict(drift: &SchemaDrift, policy: SchemaPolicy) -> SchemaVerdict {
     let top = |column: &str| column.split('.').next().unwrap_or(column).to_string();
     let mut unusable = Vec::new();
     for change in &drift.missing {
@@ -408,7 +408,7 @@ fn verdict(drift: &Drift, policy: SchemaPolicy) -> SchemaVerdict {
 /// modes unless the table merely allows NULL where the contract does not
 /// (a landing table does; `<column>.not_null` judges the data), extra
 /// columns under the strict policy.
-fn schema_findings(drift: &Drift, policy: SchemaPolicy) -> Vec<CheckResult> {
+fn schema_findings(drift: &SchemaDrift, policy: SchemaPolicy) -> Vec<CheckResult> {
     let mut findings = Vec::new();
     for change in &drift.missing {
         findings.push(finding(
@@ -471,7 +471,7 @@ mod tests {
         let expected = vec![column("price", "FLOAT64"), column("gone", "STRING"), record];
         let live = vec![column("price", "FLOAT64"), live_record];
         let verdict = verdict(
-            &Drift::between(&table, &expected, &live),
+            &SchemaDrift::between(&table, &expected, &live),
             SchemaPolicy::Strict,
         );
         assert!(

@@ -9,7 +9,7 @@ use crate::sql::TableRef;
 /// How a live table differs from its contract. Nested columns are named by
 /// dotted paths (`record.field`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
-pub struct Drift {
+pub struct SchemaDrift {
     /// The table compared.
     pub table: String,
     /// Whether the table exists at all.
@@ -38,17 +38,17 @@ pub struct ColumnChange {
     pub allows_null: bool,
 }
 
-impl Drift {
+impl SchemaDrift {
     /// The drift of a table that does not exist: every column is missing.
     pub fn no_table(table: &TableRef, expected: &[TableFieldSchema]) -> Self {
-        Drift {
+        SchemaDrift {
             table: table.to_string(),
             table_exists: false,
             missing: expected
                 .iter()
                 .map(|column| change(&column.name, Some(column), None))
                 .collect(),
-            ..Drift::default()
+            ..SchemaDrift::default()
         }
     }
 
@@ -58,10 +58,10 @@ impl Drift {
         expected: &[TableFieldSchema],
         live: &[TableFieldSchema],
     ) -> Self {
-        let mut drift = Drift {
+        let mut drift = SchemaDrift {
             table: table.to_string(),
             table_exists: true,
-            ..Drift::default()
+            ..SchemaDrift::default()
         };
         compare(&mut drift, "", expected, live);
         drift
@@ -78,7 +78,7 @@ impl Drift {
 }
 
 fn compare(
-    drift: &mut Drift,
+    drift: &mut SchemaDrift,
     prefix: &str,
     expected: &[TableFieldSchema],
     live: &[TableFieldSchema],
@@ -193,7 +193,7 @@ mod tests {
             column("surprise", "BOOL", "NULLABLE"),
             live_record,
         ];
-        let drift = Drift::between(&table, &expected, &live);
+        let drift = SchemaDrift::between(&table, &expected, &live);
         assert_eq!(drift.missing[0].column, "gone");
         assert_eq!(drift.extra[0].column, "surprise");
         assert_eq!(drift.changed_mode[0].column, "id");
@@ -207,7 +207,7 @@ mod tests {
         assert_eq!(drift.changed_type[0].column, "r.a");
         assert!(!drift.is_empty());
         assert!(
-            Drift::between(&table, &expected[..2], &live[..2])
+            SchemaDrift::between(&table, &expected[..2], &live[..2])
                 .changed_type
                 .is_empty()
         );

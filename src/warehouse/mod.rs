@@ -29,7 +29,7 @@ use polars::prelude::DataFrame;
 
 #[cfg(feature = "bigquery")]
 pub use bigquery::{BigQueryWarehouse, EMULATOR_HOST_VARIABLE};
-pub use drift::{ColumnChange, Drift};
+pub use drift::{ColumnChange, SchemaDrift};
 #[cfg(feature = "duckdb")]
 pub use duckdb::DuckDbWarehouse;
 pub use load::{LoadMode, LoadOutcome};
@@ -128,11 +128,11 @@ pub trait Warehouse {
     ) -> Result<Vec<TableFieldSchema>, WarehouseError>;
 
     /// How the live table differs from its contract.
-    fn drift(&self, table: &TableRef, contract: &Contract) -> Result<Drift, WarehouseError> {
+    fn drift(&self, table: &TableRef, contract: &Contract) -> Result<SchemaDrift, WarehouseError> {
         let expected = self.expected_columns(contract)?;
         Ok(match self.live_columns(table)? {
-            None => Drift::no_table(table, &expected),
-            Some(live) => Drift::between(table, &expected, &live),
+            None => SchemaDrift::no_table(table, &expected),
+            Some(live) => SchemaDrift::between(table, &expected, &live),
         })
     }
 
