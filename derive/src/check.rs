@@ -10,12 +10,14 @@ use std::ops::ControlFlow;
 use syn::Ident;
 use syn::ext::IdentExt;
 
-use crate::ast::{
-    Bound, Check, Column, Expect, Granularity, Partition, RegexSource, Statistic, Table,
+use datacontract_model::{Sensitivity, naming};
+
+use crate::ast::{Column, Table};
+use crate::attr::{
+    Bound, Check, Expect, Literal, Partition, RegexSource, Statistic, TimeGranularity,
     TypeOverride, Value, ValueCheck,
 };
 use crate::ctxt::Ctxt;
-use crate::naming;
 use crate::ty::{Mode, Scalar};
 
 /// BigQuery clusters on at most this many columns.
@@ -64,8 +66,7 @@ pub fn check(cx: &Ctxt, table: &Table) {
             expectation(cx, expect, Some(scalar));
         }
         if let Some(sensitivity) = &column.attrs.sensitivity
-            && !["public", "internal", "confidential", "restricted"]
-                .contains(&sensitivity.value.as_str())
+            && Sensitivity::from_name(&sensitivity.value).is_none()
         {
             cx.error_at(
                 sensitivity.span,
@@ -199,7 +200,7 @@ fn partitioning(cx: &Ctxt, table: &Table) {
                         scalar.sql_name()
                     ),
                 );
-            } else if scalar == Scalar::Date && granularity.value == Granularity::Hour {
+            } else if scalar == Scalar::Date && granularity.value == TimeGranularity::Hour {
                 cx.error_at(
                     span,
                     "a DATE column cannot be partitioned by hour; use day, month or year",
@@ -438,9 +439,11 @@ fn value_check(cx: &Ctxt, check: &Check, scalar: Scalar, mode: Mode) {
 fn bound_problem(value: &Value, scalar: Scalar) -> Option<String> {
     let fits = match value {
         Value::Runtime(_) => return None,
-        Value::Int(_) | Value::Float(_) => scalar.is_numeric(),
-        Value::Str(text) if scalar.is_temporal() => return temporal_literal_problem(text, scalar),
-        Value::Str(_) | Value::Bool(_) => false,
+        Value::Const(Literal::Int(_)) | Value::Const(Literal::Float(_)) => scalar.is_numeric(),
+        Value::Const(Literal::String(text)) if scalar.is_temporal() => {
+            return temporal_literal_problem(text, scalar);
+        }
+        Value::Const(Literal::String(_)) | Value::Const(Literal::Bool(_)) => false,
     };
     (!fits).then(|| {
         if scalar.is_numeric() || scalar.is_temporal() {
@@ -460,13 +463,13 @@ fn bound_problem(value: &Value, scalar: Scalar) -> Option<String> {
 
 fn literal_fits(value: &Value, scalar: Scalar) -> bool {
     match value {
-        Value::Int(_) => scalar.is_numeric(),
-        Value::Float(_) => matches!(scalar, Scalar::Float | Scalar::Decimal),
-        Value::Str(text) if scalar.is_temporal() => {
+        Value::Const(Literal::Int(_)) => scalar.is_numeric(),
+        Value::Const(Literal::Float(_)) => matches!(scalar, Scalar::Float | Scalar::Decimal),
+        Value::Const(Literal::String(text)) if scalar.is_temporal() => {
             temporal_literal_problem(text, scalar).is_none()
         }
-        Value::Str(_) => scalar == Scalar::String,
-        Value::Bool(_) => scalar == Scalar::Bool,
+        Value::Const(Literal::String(_)) => scalar == Scalar::String,
+        Value::Const(Literal::Bool(_)) => scalar == Scalar::Bool,
         Value::Runtime(_) => true,
     }
 }
@@ -517,7 +520,7 @@ fn bounds_order(cx: &Ctxt, checks: &[Check]) {
 
 fn empty_range(min: &Bound, max: &Bound) -> bool {
     let order = match (&min.value, &max.value) {
-        (Value::Str(a), Value::Str(b)) => a.partial_cmp(b),
+        (Value::Const(Literal::String(a)), Value::Const(Literal::String(b))) => a.partial_cmp(b),
         (a, b) => a
             .as_f64()
             .zip(b.as_f64())
@@ -534,7 +537,7 @@ fn empty_range(min: &Bound, max: &Bound) -> bool {
 fn expectation(cx: &Ctxt, expect: &Expect, scalar: Option<Scalar>) {
     let numeric_only = matches!(
         expect.statistic,
-        Statistic::Mean | Statistic::Stddev | Statistic::Sum | Statistic::Quantile(_)
+        Statistic::Mean | Statistic::Stddev | Statistic::Sum | Statistic::Quantile { .. }
     );
     if let Some(scalar) = scalar {
         if numeric_only && !scalar.is_numeric() {
@@ -563,7 +566,7 @@ fn expectation(cx: &Ctxt, expect: &Expect, scalar: Option<Scalar>) {
     for value in bounds.into_iter().flatten() {
         let fits = match expect.statistic {
             Statistic::NullFraction => value.as_f64().is_some_and(|v| (0.0..=1.0).contains(&v)),
-            _ if count_like => matches!(value, Value::Int(v) if *v >= 0),
+            _ if count_like => matches!(value, Value::Const(Literal::Int(v)) if *v >= 0),
             Statistic::Min | Statistic::Max => {
                 scalar.is_none_or(|scalar| literal_fits(value, scalar))
             }

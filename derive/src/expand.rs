@@ -6,13 +6,16 @@ use quote::{quote, quote_spanned};
 use syn::Ident;
 use syn::spanned::Spanned as _;
 
-use crate::ast::{
-    Bound, Column, Expect, Granularity, Partition, RegexSource, Severity, Statistic, Table,
-    TypeOverride, Value, ValueCheck,
+use datacontract_model::naming;
+use datacontract_model::tokens::{option, scalar_type_tokens};
+use datacontract_model::{LogicalType, Sensitivity};
+
+use crate::ast::{Column, Table};
+use crate::attr::{
+    Bound, Expect, Partition, RegexSource, Severity, TypeOverride, Value, ValueCheck,
 };
 use crate::check::effective_scalar;
-use crate::naming;
-use crate::ty::{Mode, Scalar};
+use crate::ty::Scalar;
 
 /// The `impl DataContract` block, and a compile-time depth assertion per
 /// RECORD column.
@@ -29,7 +32,7 @@ pub fn expand(table: &Table) -> TokenStream {
             .dedup_key
             .iter()
             .map(|key| string(column_name(table, key)));
-        let level = severity(table.dedup_severity.unwrap_or(table.severity));
+        let level = table.dedup_severity.unwrap_or(table.severity);
         quote!(::std::option::Option::Some(::datacontract::DedupKey {
             columns: ::std::vec![#(#columns),*],
             severity: #level,
@@ -46,11 +49,11 @@ pub fn expand(table: &Table) -> TokenStream {
         }
         None => quote!(::std::option::Option::None),
     };
-    let default_severity = severity(table.severity);
+    let default_severity = table.severity;
     let rules = table.rules.iter().map(|rule| {
         let sql = rule.sql.value();
         let name = string(&rule.name.clone().unwrap_or_else(|| naming::rule_name(&sql)));
-        let level = severity(rule.severity.unwrap_or(table.severity));
+        let level = rule.severity.unwrap_or(table.severity);
         quote!(::datacontract::RowRule { name: #name, sql: #sql.to_string(), severity: #level })
     });
     let table_expectations = table
@@ -60,7 +63,7 @@ pub fn expand(table: &Table) -> TokenStream {
     let freshness = option(table.freshness.as_ref().map(|freshness| {
         let column = string(column_name(table, &freshness.column));
         let max_age_seconds = freshness.max_age_seconds;
-        let level = severity(freshness.severity.unwrap_or(table.severity));
+        let level = freshness.severity.unwrap_or(table.severity);
         quote!(::datacontract::Freshness {
             column: #column,
             max_age_seconds: #max_age_seconds,
@@ -78,7 +81,7 @@ pub fn expand(table: &Table) -> TokenStream {
             threshold(drift.ks),
             threshold(drift.category_share),
         );
-        let level = severity(drift.severity.unwrap_or(table.severity));
+        let level = drift.severity.unwrap_or(table.severity);
         quote!(::datacontract::DriftRule {
             columns: ::std::vec![#(#columns),*],
             max_psi: #psi,
@@ -137,11 +140,7 @@ fn field(table: &Table, column: &Column) -> TokenStream {
         .expect("checked: every column has a type");
     let name = &column.name.value;
     let logical_type = logical_type(column);
-    let mode = match column_type.mode {
-        Mode::Required => quote!(Required),
-        Mode::Nullable => quote!(Nullable),
-        Mode::Repeated => quote!(Repeated),
-    };
+    let mode = column_type.mode;
     let description = option_string(column.description.as_deref());
     let null_array_allowed = column_type.null_array_allowed;
     let fallback = column.attrs.severity.unwrap_or(table.severity);
@@ -152,18 +151,15 @@ fn field(table: &Table, column: &Column) -> TokenStream {
         .iter()
         .map(|expect| expectation(expect, fallback));
     let policy_tags = column.attrs.policy_tags.iter().map(|tag| string(tag));
-    let sensitivity = match &column.attrs.sensitivity {
-        Some(level) => {
-            let variant = Ident::new(&capitalize(&level.value), level.span);
-            quote!(::std::option::Option::Some(::datacontract::Sensitivity::#variant))
-        }
-        None => quote!(::std::option::Option::None),
-    };
+    let sensitivity =
+        option(column.attrs.sensitivity.as_ref().map(|level| {
+            Sensitivity::from_name(&level.value).expect("checked: a known sensitivity")
+        }));
     quote! {
         ::datacontract::Field {
             name: #name.to_string(),
             logical_type: #logical_type,
-            mode: ::datacontract::Mode::#mode,
+            mode: #mode,
             description: #description,
             null_array_allowed: #null_array_allowed,
             constraints: ::std::vec![#(#constraints),*],
@@ -179,35 +175,12 @@ fn logical_type(column: &Column) -> TokenStream {
         .column_type
         .as_ref()
         .expect("checked: every column has a type");
-    let decimal = |variant: TokenStream, precision: Option<u8>, scale: Option<u8>| {
-        let precision = option(precision);
-        let scale = option(scale);
-        quote!(::datacontract::LogicalType::#variant { precision: #precision, scale: #scale })
-    };
     let scalar = effective_scalar(column).expect("checked: every column has a type");
-    let variant = match scalar {
-        Scalar::Bool => quote!(Bool),
-        Scalar::Int => quote!(Int64),
-        Scalar::Float => quote!(Float64),
-        Scalar::String => quote!(String),
-        Scalar::Bytes => quote!(Bytes),
-        Scalar::Date => quote!(Date),
-        Scalar::Time => quote!(Time),
-        Scalar::DateTime => quote!(DateTime),
-        Scalar::Timestamp => quote!(Timestamp),
-        Scalar::Json => quote!(Json),
-        Scalar::Decimal | Scalar::WideInt => {
-            return match column.attrs.type_override.as_ref().map(|o| &o.value) {
-                Some(TypeOverride::BigNumeric { precision, scale }) => {
-                    decimal(quote!(BigNumeric), *precision, *scale)
-                }
-                Some(TypeOverride::Numeric { precision, scale }) => {
-                    decimal(quote!(Numeric), *precision, *scale)
-                }
-                _ => decimal(quote!(Numeric), None, None),
-            };
-        }
-        Scalar::Record => {
+    let logical_type = match (
+        scalar,
+        column.attrs.type_override.as_ref().map(|o| &o.value),
+    ) {
+        (Scalar::Record, _) => {
             let record = &column_type.element;
             return quote_spanned! {record.span()=>
                 ::datacontract::LogicalType::Record {
@@ -215,8 +188,28 @@ fn logical_type(column: &Column) -> TokenStream {
                 }
             };
         }
+        (
+            Scalar::Decimal | Scalar::WideInt,
+            Some(TypeOverride::BigNumeric { precision, scale }),
+        ) => LogicalType::BigNumeric {
+            precision: *precision,
+            scale: *scale,
+        },
+        (Scalar::Decimal | Scalar::WideInt, Some(TypeOverride::Numeric { precision, scale })) => {
+            LogicalType::Numeric {
+                precision: *precision,
+                scale: *scale,
+            }
+        }
+        (Scalar::Decimal | Scalar::WideInt, _) => LogicalType::Numeric {
+            precision: None,
+            scale: None,
+        },
+        (scalar, _) => scalar
+            .logical_type()
+            .expect("every other scalar has a column type"),
     };
-    quote!(::datacontract::LogicalType::#variant)
+    scalar_type_tokens(&logical_type).expect("not a RECORD")
 }
 
 /// The column's checks; `min` and `max` of one severity become one range.
@@ -270,7 +263,6 @@ fn constraints(column: &Column, fallback: Severity) -> Vec<TokenStream> {
 }
 
 fn constraint(kind: TokenStream, level: Severity) -> TokenStream {
-    let level = severity(level);
     quote!(::datacontract::Constraint { kind: ::datacontract::ConstraintKind::#kind, severity: #level })
 }
 
@@ -285,17 +277,7 @@ fn option_bound(bound: Option<&Bound>) -> TokenStream {
 }
 
 fn expectation(expect: &Expect, fallback: Severity) -> TokenStream {
-    let statistic = match expect.statistic {
-        Statistic::RowCount => quote!(RowCount),
-        Statistic::Mean => quote!(Mean),
-        Statistic::Stddev => quote!(Stddev),
-        Statistic::Min => quote!(Min),
-        Statistic::Max => quote!(Max),
-        Statistic::Sum => quote!(Sum),
-        Statistic::Quantile(q) => quote!(Quantile { q: #q }),
-        Statistic::NullFraction => quote!(NullFraction),
-        Statistic::DistinctCount => quote!(DistinctCount),
-    };
+    let statistic = &expect.statistic;
     let option_literal = |value: &Option<Value>| match value {
         Some(value) => {
             let value = literal(value);
@@ -304,10 +286,10 @@ fn expectation(expect: &Expect, fallback: Severity) -> TokenStream {
         None => quote!(::std::option::Option::None),
     };
     let (min, max) = (option_literal(&expect.min), option_literal(&expect.max));
-    let level = severity(expect.severity.unwrap_or(fallback));
+    let level = expect.severity.unwrap_or(fallback);
     quote! {
         ::datacontract::Expectation {
-            statistic: ::datacontract::Statistic::#statistic,
+            statistic: #statistic,
             min: #min,
             max: #max,
             severity: #level,
@@ -322,11 +304,11 @@ fn partitioning(table: &Table, partition: &Partition) -> TokenStream {
             granularity,
         } => {
             let column = string(column_name(table, column));
-            let granularity = time_granularity(granularity.value);
+            let granularity = granularity.value;
             quote!(::datacontract::Partitioning::Time { column: #column, granularity: #granularity })
         }
         Partition::IngestionTime { granularity } => {
-            let granularity = time_granularity(*granularity);
+            let granularity = *granularity;
             quote!(::datacontract::Partitioning::IngestionTime { granularity: #granularity })
         }
         Partition::Range {
@@ -345,16 +327,6 @@ fn partitioning(table: &Table, partition: &Partition) -> TokenStream {
     }
 }
 
-fn time_granularity(granularity: Granularity) -> TokenStream {
-    let variant = match granularity {
-        Granularity::Hour => quote!(Hour),
-        Granularity::Day => quote!(Day),
-        Granularity::Month => quote!(Month),
-        Granularity::Year => quote!(Year),
-    };
-    quote!(::datacontract::TimeGranularity::#variant)
-}
-
 /// The stored name of the column an attribute refers to (checked to exist).
 fn column_name<'t>(table: &'t Table, ident: &Ident) -> &'t str {
     let column = table.column(ident).expect("checked: key columns exist");
@@ -363,18 +335,8 @@ fn column_name<'t>(table: &'t Table, ident: &Ident) -> &'t str {
 
 fn literal(value: &Value) -> TokenStream {
     match value {
-        Value::Bool(flag) => quote!(::datacontract::Literal::Bool(#flag)),
-        Value::Int(int) => quote!(::datacontract::Literal::Int(#int)),
-        Value::Float(float) => quote!(::datacontract::Literal::Float(#float)),
-        Value::Str(text) => quote!(::datacontract::Literal::String(#text.to_string())),
+        Value::Const(constant) => quote!(#constant),
         Value::Runtime(expr) => quote!(::datacontract::Literal::from(#expr)),
-    }
-}
-
-fn severity(level: Severity) -> TokenStream {
-    match level {
-        Severity::Error => quote!(::datacontract::Severity::Error),
-        Severity::Warn => quote!(::datacontract::Severity::Warn),
     }
 }
 
@@ -384,20 +346,4 @@ fn string(text: &str) -> TokenStream {
 
 fn option_string(text: Option<&str>) -> TokenStream {
     option(text.map(string))
-}
-
-/// `Some(value)` or `None`, spelled out for generated code.
-fn option<T: quote::ToTokens>(value: Option<T>) -> TokenStream {
-    match value {
-        Some(value) => quote!(::std::option::Option::Some(#value)),
-        None => quote!(::std::option::Option::None),
-    }
-}
-
-fn capitalize(word: &str) -> String {
-    let mut chars = word.chars();
-    chars
-        .next()
-        .map(|first| first.to_uppercase().chain(chars).collect())
-        .unwrap_or_default()
 }

@@ -11,8 +11,9 @@ use syn::meta::ParseNestedMeta;
 use syn::spanned::Spanned as _;
 use syn::{Attribute, Expr, ExprLit, Lit, LitStr, Meta, Token};
 
-use crate::ast::{Bound, Check, RegexSource, Spanned, Value, ValueCheck};
-use crate::attr::{expr_value, key_of, skip_value};
+use crate::attr::{
+    Bound, Check, Literal, RegexSource, Spanned, Value, ValueCheck, expr_value, key_of, skip_value,
+};
 use crate::ctxt::Ctxt;
 
 /// The doc comment, one string, or `None` when there is none.
@@ -269,7 +270,7 @@ fn runtime_or_literal(cx: &Ctxt, expr: &Expr) -> Value {
     let literal = matches!(expr, Expr::Lit(_))
         || matches!(expr, Expr::Unary(unary) if matches!(*unary.expr, Expr::Lit(_)));
     if literal {
-        expr_value(cx, expr).unwrap_or(Value::Int(0))
+        expr_value(cx, expr).unwrap_or(Value::Const(Literal::Int(0)))
     } else {
         Value::Runtime(Box::new(expr.clone()))
     }

@@ -2,9 +2,13 @@
 //! emits the description of its table. Everything generated from that
 //! description (schemas, DDL, checks) is made by the `datacontract` library.
 //!
-//! The stages are kept apart, as in serde_derive: `read` (with `attr` and
-//! `foreign`) builds the `ast`, `check` records every problem at its span,
-//! and `expand` emits code only for a struct without problems.
+//! The stages are kept apart, as in serde_derive: `attr` (with `foreign`
+//! for validator's and serde's attributes) parses attribute values, `read`
+//! builds the `ast` (a table and its columns) from them, `check` records
+//! every problem at its span in the `Ctxt`, and `expand` emits code only for
+//! a struct without problems. The vocabulary (severities, statistics, modes,
+//! the type table, BigQuery's naming rules) is `datacontract-model`'s, the
+//! same crate the library re-exports.
 
 #![warn(missing_docs)]
 
@@ -16,10 +20,6 @@ mod expand;
 mod foreign;
 mod read;
 mod ty;
-
-#[path = "../../src/contract/naming.rs"]
-#[allow(dead_code)]
-mod naming;
 
 use proc_macro::TokenStream;
 use syn::{DeriveInput, parse_macro_input};

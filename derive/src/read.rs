@@ -4,7 +4,8 @@ use heck::ToSnakeCase;
 use syn::ext::IdentExt;
 use syn::{Data, DataStruct, DeriveInput, Fields};
 
-use crate::ast::{Column, Severity, Spanned, Table};
+use crate::ast::{Column, Table};
+use crate::attr::{Severity, Spanned};
 use crate::ctxt::Ctxt;
 use crate::{attr, foreign, ty};
 

@@ -1,74 +1,13 @@
-//! Maps a field's Rust type to a column type and mode, by its syntax.
+//! Maps a field's Rust type to a column type and mode, by its syntax and
+//! the model's type table ([`datacontract_model::rust_types`]).
 //!
-//! The macro sees tokens, not resolved types, so a type is recognised by the
-//! last segment of its path (`chrono::NaiveDate` and `NaiveDate` alike). Any
-//! other plain path is taken for a nested struct that derives `DataContract`;
-//! the compiler then checks that it does.
+//! Any plain path the table does not list is taken for a nested struct that
+//! derives `DataContract`; the compiler then checks that it does.
 
+pub use datacontract_model::Mode;
+pub use datacontract_model::rust_types::Scalar;
+use datacontract_model::rust_types::UNSUPPORTED_RUST_TYPES;
 use syn::{GenericArgument, PathArguments, Type};
-
-/// The kind of value one element of a column holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Scalar {
-    Bool,
-    /// An integer that fits INT64.
-    Int,
-    /// `u64`, `i128`, `u128`, `usize`, `isize`: only as NUMERIC/BIGNUMERIC.
-    WideInt,
-    Float,
-    String,
-    Bytes,
-    Date,
-    Time,
-    DateTime,
-    Timestamp,
-    Decimal,
-    Json,
-    Record,
-}
-
-impl Scalar {
-    pub fn is_numeric(self) -> bool {
-        matches!(
-            self,
-            Scalar::Int | Scalar::WideInt | Scalar::Float | Scalar::Decimal
-        )
-    }
-
-    pub fn is_temporal(self) -> bool {
-        matches!(
-            self,
-            Scalar::Date | Scalar::Time | Scalar::DateTime | Scalar::Timestamp
-        )
-    }
-
-    /// The GoogleSQL name, for messages.
-    pub fn sql_name(self) -> &'static str {
-        match self {
-            Scalar::Bool => "BOOL",
-            Scalar::Int => "INT64",
-            Scalar::WideInt => "a wide integer",
-            Scalar::Float => "FLOAT64",
-            Scalar::String => "STRING",
-            Scalar::Bytes => "BYTES",
-            Scalar::Date => "DATE",
-            Scalar::Time => "TIME",
-            Scalar::DateTime => "DATETIME",
-            Scalar::Timestamp => "TIMESTAMP",
-            Scalar::Decimal => "NUMERIC",
-            Scalar::Json => "JSON",
-            Scalar::Record => "RECORD",
-        }
-    }
-}
-
-/// REQUIRED, NULLABLE or REPEATED.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
-    Required,
-    Nullable,
-    Repeated,
-}
 
 /// What a field's Rust type becomes.
 #[derive(Debug, Clone)]
@@ -158,36 +97,24 @@ fn scalar(ty: &Type) -> Result<Scalar, syn::Error> {
     }
     let segment = path.path.segments.last().expect("a path has a segment");
     let name = segment.ident.to_string();
-    let scalar = match name.as_str() {
-        "bool" => Scalar::Bool,
-        "i8" | "i16" | "i32" | "i64" | "u8" | "u16" | "u32" => Scalar::Int,
-        "u64" | "i128" | "u128" | "usize" | "isize" => Scalar::WideInt,
-        "f32" | "f64" => Scalar::Float,
-        "String" | "char" => Scalar::String,
-        "NaiveDate" => Scalar::Date,
-        "NaiveTime" => Scalar::Time,
-        "NaiveDateTime" => Scalar::DateTime,
-        "DateTime" => Scalar::Timestamp,
-        "Decimal" => Scalar::Decimal,
-        "Value" => Scalar::Json,
-        "HashMap" | "BTreeMap" | "IndexMap" | "HashSet" | "BTreeSet" | "Box" | "Rc" | "Arc"
-        | "Cow" | "str" | "Duration" | "Uuid" => {
-            return Err(unsupported(
-                ty,
-                &format!(
-                    "`{name}` has no BigQuery column type; use one of the types in the mapping table"
-                ),
-            ));
-        }
-        _ if !matches!(segment.arguments, PathArguments::None) => {
-            return Err(unsupported(
-                ty,
-                "generic types other than `Option`, `Vec` and `DateTime` are not supported",
-            ));
-        }
-        _ => Scalar::Record,
-    };
-    Ok(scalar)
+    if let Some(scalar) = Scalar::of_rust_type(&name) {
+        return Ok(scalar);
+    }
+    if UNSUPPORTED_RUST_TYPES.contains(&name.as_str()) {
+        return Err(unsupported(
+            ty,
+            &format!(
+                "`{name}` has no BigQuery column type; use one of the types in the mapping table"
+            ),
+        ));
+    }
+    if !matches!(segment.arguments, PathArguments::None) {
+        return Err(unsupported(
+            ty,
+            "generic types other than `Option`, `Vec` and `DateTime` are not supported",
+        ));
+    }
+    Ok(Scalar::Record)
 }
 
 fn unsupported(ty: &Type, why: &str) -> syn::Error {

@@ -6,9 +6,8 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 /// What a failed check does to a run.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, schemars::JsonSchema,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     /// Stops the run; the data is not promoted.
@@ -76,7 +75,7 @@ pub struct Constraint {
 }
 
 /// The kinds of per-value checks. A NULL passes every one of them; whether a
-/// column may hold NULL is its [`Mode`](super::Mode).
+/// column may hold NULL is its [`Mode`](crate::Mode).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "check", rename_all = "snake_case")]
 pub enum ConstraintKind {

@@ -13,10 +13,13 @@ use syn::punctuated::Punctuated;
 use syn::spanned::Spanned as _;
 use syn::{Attribute, Expr, ExprLit, ExprUnary, Ident, Lit, LitStr, Token, UnOp};
 
-use crate::ast::{
-    Bound, Check, DriftSpec, Expect, FreshnessSpec, Granularity, Partition, RegexSource, Rule,
-    Severity, Spanned, Statistic, TypeOverride, Value, ValueCheck,
+mod value;
+
+pub use value::{
+    Bound, Check, DriftSpec, Expect, FreshnessSpec, Literal, Partition, RegexSource, Rule,
+    Severity, Spanned, Statistic, TimeGranularity, TypeOverride, Value, ValueCheck,
 };
+
 use crate::ctxt::Ctxt;
 
 /// The table-level attributes, as written.
@@ -311,6 +314,7 @@ fn value_check(
 
 /// Parses `name(min = …, max = …, q = …, severity = "…")` of one statistic.
 fn expectation(cx: &Ctxt, meta: &ParseNestedMeta, statistic: Statistic) -> syn::Result<Expect> {
+    let is_quantile = matches!(statistic, Statistic::Quantile { .. });
     let mut expect = Expect {
         statistic,
         min: None,
@@ -323,11 +327,11 @@ fn expectation(cx: &Ctxt, meta: &ParseNestedMeta, statistic: Statistic) -> syn::
             "min" => expect.min = Some(value(cx, &inner)?.value),
             "max" => expect.max = Some(value(cx, &inner)?.value),
             "severity" => expect.severity = severity(cx, &lit_str(&inner)?),
-            "q" if matches!(statistic, Statistic::Quantile(_)) => {
+            "q" if is_quantile => {
                 let q = value(cx, &inner)?;
                 match q.value.as_f64() {
                     Some(q) if (0.0..=1.0).contains(&q) => {
-                        expect.statistic = Statistic::Quantile(q)
+                        expect.statistic = Statistic::Quantile { q }
                     }
                     _ => cx.error_at(q.span, "a quantile's `q` must be a number between 0 and 1"),
                 }
@@ -344,7 +348,7 @@ fn expectation(cx: &Ctxt, meta: &ParseNestedMeta, statistic: Statistic) -> syn::
     if expect.min.is_none() && expect.max.is_none() {
         cx.error_at(expect.span, "an expectation needs `min`, `max` or both");
     }
-    if matches!(expect.statistic, Statistic::Quantile(q) if q.is_nan()) {
+    if matches!(expect.statistic, Statistic::Quantile { q } if q.is_nan()) {
         cx.error_at(
             expect.span,
             "a quantile expectation needs `q = …` between 0 and 1",
@@ -360,7 +364,7 @@ fn statistic(meta: &ParseNestedMeta) -> syn::Result<Option<Statistic>> {
         "min" => Statistic::Min,
         "max" => Statistic::Max,
         "sum" => Statistic::Sum,
-        "quantile" => Statistic::Quantile(f64::NAN),
+        "quantile" => Statistic::Quantile { q: f64::NAN },
         "null_fraction" => Statistic::NullFraction,
         "distinct_count" => Statistic::DistinctCount,
         _ => return Ok(None),
@@ -399,7 +403,7 @@ fn partition(cx: &Ctxt, meta: &ParseNestedMeta) -> syn::Result<Option<Partition>
                     _ => return Err(arg.error("expected the column, then start, end and interval")),
                 };
                 match value(cx, &arg)?.value {
-                    Value::Int(bound) => bounds[slot] = Some(bound),
+                    Value::Const(Literal::Int(bound)) => bounds[slot] = Some(bound),
                     _ => cx.error_spanned_by(&arg.path, "range partition bounds are integers"),
                 }
                 Ok(())
@@ -530,12 +534,12 @@ fn age_seconds(text: &str) -> Option<u64> {
         .filter(|age| *age > 0)
 }
 
-fn granularity(name: &str) -> Option<Granularity> {
+fn granularity(name: &str) -> Option<TimeGranularity> {
     Some(match name {
-        "hour" => Granularity::Hour,
-        "day" => Granularity::Day,
-        "month" => Granularity::Month,
-        "year" => Granularity::Year,
+        "hour" => TimeGranularity::Hour,
+        "day" => TimeGranularity::Day,
+        "month" => TimeGranularity::Month,
+        "year" => TimeGranularity::Year,
         _ => return None,
     })
 }
@@ -732,7 +736,7 @@ fn lit_strs(meta: &ParseNestedMeta) -> syn::Result<Vec<LitStr>> {
 pub fn value(cx: &Ctxt, meta: &ParseNestedMeta) -> syn::Result<Spanned<Value>> {
     let expr: Expr = meta.value()?.parse()?;
     let span = expr.span();
-    let value = expr_value(cx, &expr).unwrap_or(Value::Int(0));
+    let value = expr_value(cx, &expr).unwrap_or(Value::Const(Literal::Int(0)));
     Ok(Spanned { value, span })
 }
 
@@ -753,12 +757,12 @@ pub fn expr_value(cx: &Ctxt, expr: &Expr) -> Option<Value> {
     let value = match lit {
         Lit::Int(int) => int
             .base10_parse::<i64>()
-            .map(|v| Value::Int(if negative { -v } else { v })),
+            .map(|v| Value::Const(Literal::Int(if negative { -v } else { v }))),
         Lit::Float(float) => float
             .base10_parse::<f64>()
-            .map(|v| Value::Float(if negative { -v } else { v })),
-        Lit::Str(text) if !negative => Ok(Value::Str(text.value())),
-        Lit::Bool(flag) if !negative => Ok(Value::Bool(flag.value)),
+            .map(|v| Value::Const(Literal::Float(if negative { -v } else { v }))),
+        Lit::Str(text) if !negative => Ok(Value::Const(Literal::String(text.value()))),
+        Lit::Bool(flag) if !negative => Ok(Value::Const(Literal::Bool(flag.value))),
         _ => return literal_expected(cx, expr),
     };
     value.map_err(|error| cx.syn_error(error)).ok()

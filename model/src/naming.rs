@@ -1,9 +1,8 @@
 //! BigQuery's naming rules for columns, tables, datasets and projects, and the
 //! stable id of a row rule.
 //!
-//! This file has no dependencies so that the derive macro can compile the very
-//! same rules (it includes this file by path) and reject a bad name at compile
-//! time, while the library applies them at run time to names that come from
+//! The derive macro applies these very rules to reject a bad name at compile
+//! time; the library applies them at run time to names that come from
 //! configuration.
 
 /// The longest column name BigQuery accepts.

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::Field;
+use crate::Field;
 
 /// What a column holds, in BigQuery's vocabulary.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -140,4 +140,31 @@ pub enum Sensitivity {
     Confidential,
     /// The most guarded class: credentials, health, payment data.
     Restricted,
+}
+
+impl Sensitivity {
+    /// Every level, least guarded first.
+    pub const ALL: [Sensitivity; 4] = [
+        Sensitivity::Public,
+        Sensitivity::Internal,
+        Sensitivity::Confidential,
+        Sensitivity::Restricted,
+    ];
+
+    /// The level's name as contracts write it: `public`, `internal`, …
+    pub fn name(self) -> &'static str {
+        match self {
+            Sensitivity::Public => "public",
+            Sensitivity::Internal => "internal",
+            Sensitivity::Confidential => "confidential",
+            Sensitivity::Restricted => "restricted",
+        }
+    }
+
+    /// The level named `name`, if any.
+    pub fn from_name(name: &str) -> Option<Sensitivity> {
+        Sensitivity::ALL
+            .into_iter()
+            .find(|level| level.name() == name)
+    }
 }

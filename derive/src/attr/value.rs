@@ -1,0 +1,131 @@
+//! The values `#[contract(...)]` and validator's attributes can hold, as
+//! written, with the spans errors point at. Plain data: the parsers in this
+//! module's parent fill them, and nothing here knows the table they sit on.
+
+use proc_macro2::Span;
+use syn::{Expr, Ident, LitStr};
+
+pub use datacontract_model::{Literal, Severity, Statistic, TimeGranularity};
+
+/// A bound or allowed value written in an attribute.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    /// A constant, known and checked at compile time.
+    Const(Literal),
+    /// validator's bound written as an expression (`min = MIN_PRICE`):
+    /// evaluated at run time, not checked at compile time.
+    Runtime(Box<Expr>),
+}
+
+impl Value {
+    pub fn as_f64(&self) -> Option<f64> {
+        match self {
+            Value::Const(Literal::Int(value)) => Some(*value as f64),
+            Value::Const(Literal::Float(value)) => Some(*value),
+            _ => None,
+        }
+    }
+}
+
+/// A value with the span of the tokens it came from.
+#[derive(Debug, Clone)]
+pub struct Spanned<T> {
+    pub value: T,
+    pub span: Span,
+}
+
+/// `drift(psi = 0.25, ks = 0.3, category_share = 0.1, columns(a, b))`.
+pub struct DriftSpec {
+    pub columns: Vec<Ident>,
+    pub psi: Option<f64>,
+    pub ks: Option<f64>,
+    pub category_share: Option<f64>,
+    pub severity: Option<Severity>,
+}
+
+/// `freshness(column, max_age = "26h")`.
+pub struct FreshnessSpec {
+    pub column: Ident,
+    pub max_age_seconds: u64,
+    pub severity: Option<Severity>,
+}
+
+/// `partition_by(...)`.
+pub enum Partition {
+    Time {
+        column: Ident,
+        granularity: Spanned<TimeGranularity>,
+    },
+    IngestionTime {
+        granularity: TimeGranularity,
+    },
+    Range {
+        column: Ident,
+        start: i64,
+        end: i64,
+        interval: i64,
+    },
+}
+
+/// `rule("sql")` or `rule(name = ..., sql = ..., severity = ...)`.
+pub struct Rule {
+    pub sql: LitStr,
+    pub name: Option<String>,
+    pub severity: Option<Severity>,
+}
+
+/// `bigquery_type = "NUMERIC(38, 9)"` and the like.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TypeOverride {
+    Numeric {
+        precision: Option<u8>,
+        scale: Option<u8>,
+    },
+    BigNumeric {
+        precision: Option<u8>,
+        scale: Option<u8>,
+    },
+    Json,
+    /// Any other type name: allowed only when it is the inferred type.
+    Same(String),
+}
+
+/// A per-value check with the severity it was declared under.
+pub struct Check {
+    pub kind: ValueCheck,
+    pub severity: Option<Severity>,
+    pub span: Span,
+}
+
+/// What a per-value check tests (the library's `ConstraintKind`, as written).
+pub enum ValueCheck {
+    Min(Bound),
+    Max(Bound),
+    Length { min: Option<u64>, max: Option<u64> },
+    Regex(RegexSource),
+    OneOf(Vec<Value>),
+    Unique,
+    Email,
+    Url,
+}
+
+#[derive(Debug, Clone)]
+pub struct Bound {
+    pub value: Value,
+    pub inclusive: bool,
+}
+
+pub enum RegexSource {
+    Literal(LitStr),
+    /// validator's `regex(path = *RE)`: the pattern is read at run time.
+    Path(Expr),
+}
+
+/// A statistical expectation with its bounds.
+pub struct Expect {
+    pub statistic: Statistic,
+    pub min: Option<Value>,
+    pub max: Option<Value>,
+    pub severity: Option<Severity>,
+    pub span: Span,
+}
