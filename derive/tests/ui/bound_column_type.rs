@@ -1,0 +1,9 @@
+use datacontract::DataContract;
+
+#[derive(DataContract)]
+struct T {
+    #[contract(min = 0)]
+    a: String,
+}
+
+fn main() {}

@@ -1,0 +1,8 @@
+use datacontract::DataContract;
+
+#[derive(DataContract)]
+struct T<V> {
+    a: V,
+}
+
+fn main() {}

@@ -1,0 +1,8 @@
+use datacontract::DataContract;
+
+#[derive(DataContract)]
+enum T {
+    A,
+}
+
+fn main() {}

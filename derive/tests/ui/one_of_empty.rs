@@ -1,0 +1,9 @@
+use datacontract::DataContract;
+
+#[derive(DataContract)]
+struct T {
+    #[contract(one_of())]
+    a: String,
+}
+
+fn main() {}

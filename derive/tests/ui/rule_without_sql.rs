@@ -1,0 +1,9 @@
+use datacontract::DataContract;
+
+#[derive(DataContract)]
+#[contract(rule(name = "positive"))]
+struct T {
+    a: i64,
+}
+
+fn main() {}

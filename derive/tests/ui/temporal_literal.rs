@@ -1,0 +1,9 @@
+use datacontract::DataContract;
+
+#[derive(DataContract)]
+struct T {
+    #[contract(min = "31/01/2001")]
+    day: chrono::NaiveDate,
+}
+
+fn main() {}

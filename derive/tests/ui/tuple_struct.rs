@@ -1,0 +1,6 @@
+use datacontract::DataContract;
+
+#[derive(DataContract)]
+struct T(i64);
+
+fn main() {}

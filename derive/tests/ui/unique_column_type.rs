@@ -1,0 +1,9 @@
+use datacontract::DataContract;
+
+#[derive(DataContract)]
+struct T {
+    #[contract(unique)]
+    tags: Vec<String>,
+}
+
+fn main() {}
