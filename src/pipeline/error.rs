@@ -13,7 +13,7 @@ use super::config::ConfigError;
 use super::source::ExtractError;
 use crate::store::{PartitionError, StoreError};
 use crate::validate::ValidationError;
-use crate::warehouse::WarehouseError;
+use crate::warehouse::{Blame, WarehouseError};
 
 /// What kind of failure stopped a run or a command.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -118,7 +118,11 @@ impl From<WarehouseError> for RunError {
             WarehouseError::Contract { .. }
             | WarehouseError::Identifier(_)
             | WarehouseError::Refused { .. }
-            | WarehouseError::NoTable(_) => FailureKind::Usage,
+            | WarehouseError::NoTable(_)
+            | WarehouseError::Engine {
+                blame: Blame::Statement,
+                ..
+            } => FailureKind::Usage,
             _ => FailureKind::Service,
         };
         RunError::caused_by(kind, error)

@@ -16,7 +16,7 @@
 //!
 //! [`Access::ReadOnly`]: super::environment::Access::ReadOnly
 
-use super::error::{FailureKind, RunError};
+use super::error::RunError;
 use std::ops::ControlFlow;
 
 use polars::prelude::DataFrame;
@@ -27,7 +27,7 @@ use sqlparser::parser::Parser;
 use super::promote::{epoch, pending};
 use crate::sql::{Dialect, Query};
 use crate::store::ObjectStore;
-use crate::warehouse::{Warehouse, WarehouseError};
+use crate::warehouse::Warehouse;
 
 /// How many times a query runs when promotions keep starting under it.
 const ATTEMPTS: usize = 3;
@@ -71,22 +71,16 @@ pub fn query_production(
     check_select(sql, warehouse.dialect()).map_err(RunError::usage)?;
     let mut query = Query::new(warehouse.dialect());
     query.sql = sql.to_string();
-    // The statement is the caller's: one the warehouse rejects (a syntax
-    // error, an unknown column, a file read DuckDB forbids) is a usage
-    // error, as a refused write is.
-    let statement_error = |error: WarehouseError| match error {
-        WarehouseError::Engine { .. } => RunError::caused_by(FailureKind::Usage, error),
-        other => other.into(),
-    };
-    warehouse
-        .check_reads_only(&query)
-        .map_err(statement_error)?;
+    // A statement the warehouse rejects (a syntax error, an unknown column,
+    // a file read DuckDB forbids) is a usage error, as a refused write is;
+    // a warehouse that fails or cannot be reached is a service error.
+    warehouse.check_reads_only(&query)?;
     for _ in 0..ATTEMPTS {
         // The epoch first: a promotion that starts after it is read moves
         // it, whether or not its journal is seen next.
         let before = epoch(store).map_err(RunError::service)?;
         refuse_pending(store, lease)?;
-        let rows = warehouse.query(&query).map_err(statement_error)?;
+        let rows = warehouse.query(&query)?;
         refuse_pending(store, lease)?;
         if epoch(store).map_err(RunError::service)? == before {
             return Ok(rows);

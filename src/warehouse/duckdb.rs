@@ -16,7 +16,7 @@ use super::arrow_bridge::{batch_to_frame, empty_frame, stack};
 use super::duckdb_types::{column_definition, expected_column, live_column};
 use super::load::{finish_load, merge_statement};
 use super::{
-    LoadMode, LoadOutcome, Warehouse, WarehouseError, abbreviate, columns_with_metadata,
+    Blame, LoadMode, LoadOutcome, Warehouse, WarehouseError, abbreviate, columns_with_metadata,
     partition_parts,
 };
 use crate::Contract;
@@ -344,11 +344,32 @@ fn value(value: &SqlValue) -> Value {
 }
 
 fn engine_error(operation: String, error: impl std::fmt::Display) -> WarehouseError {
+    let message = error.to_string();
     WarehouseError::Engine {
         engine: ENGINE,
         operation,
         job_id: None,
-        message: error.to_string(),
+        blame: blame(&message),
+        message,
+    }
+}
+
+/// DuckDB names the class of an error first (`Parser Error: …`); the
+/// classes that judge the statement itself are its author's to fix.
+fn blame(message: &str) -> Blame {
+    const STATEMENT_ERRORS: [&str; 4] = [
+        "Parser Error",
+        "Binder Error",
+        "Catalog Error",
+        "Permission Error",
+    ];
+    if STATEMENT_ERRORS
+        .iter()
+        .any(|class| message.starts_with(class))
+    {
+        Blame::Statement
+    } else {
+        Blame::Service
     }
 }
 

@@ -47,6 +47,19 @@ pub const CREATED_AT: &str = "created_at";
 /// The metadata column holding when a row was last loaded.
 pub const UPDATED_AT: &str = "updated_at";
 
+/// Who is at fault when an engine fails an operation: what separates "fix
+/// the SQL" (exit 2) from "the warehouse is down" (exit 3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Blame {
+    /// The engine rejected the statement itself: a syntax error, a name it
+    /// does not know, an access it forbids. Running it again cannot help;
+    /// whoever wrote it (a user's query, a contract's row rule) must fix it.
+    Statement,
+    /// The engine or the way to it failed: unreachable, refusing service,
+    /// out of time or quota, or an error no statement explains.
+    Service,
+}
+
 /// Why a warehouse operation failed.
 #[derive(Debug, thiserror::Error)]
 pub enum WarehouseError {
@@ -72,6 +85,8 @@ pub enum WarehouseError {
         job_id: Option<String>,
         /// What the engine said.
         message: String,
+        /// Whether the statement or the engine is at fault.
+        blame: Blame,
     },
     /// The statement is not one this use allows (e.g. a write where only
     /// reads are): the caller's mistake, not the engine's failure.

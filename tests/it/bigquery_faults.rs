@@ -16,7 +16,7 @@ use datacontract::DataContract;
 use datacontract::retry::RetryPolicy;
 use datacontract::sql::{Dialect, Query, TableRef};
 use datacontract::store::{GcsStore, write_partition};
-use datacontract::warehouse::{BigQueryWarehouse, LoadMode, Warehouse, WarehouseError};
+use datacontract::warehouse::{BigQueryWarehouse, Blame, LoadMode, Warehouse, WarehouseError};
 use fault_proxy::{Fault, Proxy, Rule, Seen, rule};
 use trades::{Trade, at, prices_by_id, trades};
 
@@ -235,4 +235,22 @@ fn a_lasting_failure_ends_after_the_policy_s_attempts_and_a_bad_query_at_once() 
         1,
         "a query BigQuery rejects is not worth another try"
     );
+}
+
+#[test]
+fn a_warehouse_that_keeps_failing_is_blamed_on_the_service() {
+    let rules = vec![Rule {
+        times: usize::MAX,
+        ..rule("POST", "/queries", Fault::Unavailable)
+    }];
+    let setup = setup("blamed", 2, rules);
+    let mut query = Query::new(Dialect::BigQuery);
+    query.sql = "SELECT 1 AS one".into();
+    match setup.warehouse.query(&query) {
+        Err(WarehouseError::Engine { blame, message, .. }) => {
+            assert_eq!(blame, Blame::Service, "{message}");
+            assert!(message.contains("HTTP 503"), "{message}");
+        }
+        other => panic!("expected an engine error, got {other:?}"),
+    }
 }

@@ -13,7 +13,8 @@ use datacontract::DataContract;
 use datacontract::sql::{Dialect, Query, SqlValue, TableRef};
 use datacontract::store::{GcsStore, LocalStore, ObjectStore, write_partition};
 use datacontract::warehouse::{
-    BigQueryWarehouse, DuckDbWarehouse, LoadMode, Warehouse, WarehouseError, landing_contract,
+    BigQueryWarehouse, Blame, DuckDbWarehouse, LoadMode, Warehouse, WarehouseError,
+    landing_contract,
 };
 use polars::prelude::*;
 use trades::{Trade, at, prices_by_id, trades};
@@ -351,6 +352,31 @@ fn queries_bind_parameters_and_page_through_results(setup: &Setup) {
     assert!(error.contains("no_such_column"), "{error}");
 }
 
+/// A statement the engine rejects is the statement's fault, so a CronJob
+/// can tell a bad query (exit 2) from a warehouse that is down (exit 3).
+fn rejected_statements_are_blamed_on_the_statement(setup: &Setup) {
+    let table = setup.table("trades");
+    setup.warehouse.ensure_dataset(&setup.dataset).unwrap();
+    setup
+        .warehouse
+        .create_table(&table, &Trade::contract())
+        .unwrap();
+    let dialect = setup.warehouse.dialect();
+    for sql in [
+        format!("SELECT FROM WHERE {}", table.quoted(dialect)),
+        format!("SELECT no_such_column FROM {}", table.quoted(dialect)),
+    ] {
+        let mut query = Query::new(dialect);
+        query.sql = sql.clone();
+        match setup.warehouse.query(&query) {
+            Err(WarehouseError::Engine { blame, message, .. }) => {
+                assert_eq!(blame, Blame::Statement, "{sql}: {message}")
+            }
+            other => panic!("{sql}: expected an engine error, got {other:?}"),
+        }
+    }
+}
+
 /// One test per operation and setup.
 macro_rules! on_both_setups {
     ($($case:ident),*) => {
@@ -375,7 +401,8 @@ on_both_setups!(
     drift_lists_missing_extra_and_changed_columns,
     loads_keep_one_row_per_key_and_truncate_replaces,
     copies_replace_the_target_as_a_whole,
-    queries_bind_parameters_and_page_through_results
+    queries_bind_parameters_and_page_through_results,
+    rejected_statements_are_blamed_on_the_statement
 );
 
 #[test]

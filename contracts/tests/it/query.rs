@@ -107,6 +107,45 @@ fn the_production_configuration_queries_without_a_range() {
     assert_eq!(rows, "one\n1\n");
 }
 
+/// A CronJob tells "fix the query" from "BigQuery is down": a statement
+/// the warehouse rejects is exit 2, a warehouse it cannot reach exit 3.
+#[test]
+fn a_rejected_query_is_usage_and_an_unreachable_warehouse_a_service_failure() {
+    let emulators = Emulators::from_env();
+    let dir = workdir("query-blame");
+    let conf = dir.join("conf");
+    std::fs::create_dir_all(&conf).unwrap();
+    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("../conf/production.toml");
+    std::fs::copy(shipped, conf.join("production.toml")).unwrap();
+    // A port nothing listens on: bound, then closed.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .to_string();
+    let suffix = std::process::id();
+    for (bigquery, sql, code) in [
+        (&emulators.bigquery, "SELECT no_such_column", 2),
+        (&closed, "SELECT 1 AS one", 3),
+    ] {
+        let env = [
+            ("DATACONTRACT_ENV", "production".to_string()),
+            ("STORAGE_EMULATOR_HOST", emulators.gcs.clone()),
+            ("BIGQUERY_EMULATOR_HOST", bigquery.clone()),
+            ("GCS_BUCKET_NAME", format!("query-blame-{suffix}")),
+            ("PROJECT_ID", "test-proj".to_string()),
+        ];
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let output = contracts(&dir, &["query", sql], &env);
+        assert_eq!(
+            output.status.code(),
+            Some(code),
+            "{sql} against {bigquery}: {}",
+            text(&output.stderr)
+        );
+    }
+}
+
 #[test]
 fn staging_that_aliases_production_is_refused() {
     let dir = workdir("aliasing");

@@ -6,7 +6,7 @@ use std::fmt;
 use gcp_bigquery_client::error::BQError;
 use gcp_bigquery_client::model::error_proto::ErrorProto;
 
-use crate::warehouse::WarehouseError;
+use crate::warehouse::{Blame, WarehouseError};
 
 use super::{ENGINE, JOB_TIMEOUT};
 
@@ -104,6 +104,7 @@ pub(super) fn not_done(operation: &str, job_id: &str) -> WarehouseError {
         operation: operation.to_string(),
         job_id: Some(job_id.to_string()),
         message: format!("not done after {} s", JOB_TIMEOUT.as_secs()),
+        blame: Blame::Service,
     }
 }
 
@@ -112,17 +113,19 @@ pub(super) fn engine_error(
     job_id: Option<&str>,
     error: &BQError,
 ) -> WarehouseError {
-    let message = match error {
-        BQError::ResponseError { error } => {
-            format!("HTTP {}: {}", error.error.code, error.error.message)
-        }
-        other => other.to_string(),
+    let (message, blame) = match error {
+        BQError::ResponseError { error } => (
+            format!("HTTP {}: {}", error.error.code, error.error.message),
+            blame(error.error.errors.iter().filter_map(|e| e.get("reason"))),
+        ),
+        other => (other.to_string(), Blame::Service),
     };
     WarehouseError::Engine {
         engine: ENGINE,
         operation: operation.to_string(),
         job_id: job_id.map(str::to_string),
         message,
+        blame,
     }
 }
 
@@ -141,5 +144,16 @@ pub(super) fn job_error(operation: &str, job_id: &str, errors: &[ErrorProto]) ->
         operation: operation.to_string(),
         job_id: Some(job_id.to_string()),
         message,
+        blame: blame(errors.iter().filter_map(|error| error.reason.as_ref())),
+    }
+}
+
+/// BigQuery's `invalidQuery` reason judges the statement itself (its
+/// syntax, a name it cannot resolve); every other reason is the service's.
+fn blame<'r>(mut reasons: impl Iterator<Item = &'r String>) -> Blame {
+    if reasons.any(|reason| reason == "invalidQuery") {
+        Blame::Statement
+    } else {
+        Blame::Service
     }
 }

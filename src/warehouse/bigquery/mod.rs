@@ -33,7 +33,7 @@ use gcp_bigquery_client::error::BQError;
 
 use crate::retry::RetryPolicy;
 use crate::sql::{TableRef, check_project};
-use crate::warehouse::WarehouseError;
+use crate::warehouse::{Blame, WarehouseError};
 use errors::engine_error;
 
 const ENGINE: &str = "BigQuery";
@@ -168,5 +168,6 @@ fn runtime() -> Result<tokio::runtime::Runtime, WarehouseError> {
             operation: "start the client's runtime".into(),
             job_id: None,
             message: error.to_string(),
+            blame: Blame::Service,
         })
 }
