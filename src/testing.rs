@@ -34,7 +34,7 @@ use polars::prelude::*;
 use proptest::prelude::*;
 use proptest::strategy::BoxedStrategy;
 
-use crate::check::polars::temporal_ticks;
+use crate::check::polars_expr::temporal_ticks;
 use crate::check::{EMAIL_PATTERN, URL_PATTERN};
 use crate::{Bound, ConstraintKind, Contract, Field, Literal, LogicalType, Mode};
 

@@ -7,9 +7,9 @@
 //! and a [`Test`]: a row predicate (a row fails when it holds), a statistic
 //! between bounds, or freshness.
 
-pub mod polars;
+pub mod polars_expr;
 pub mod rule;
-pub mod sql;
+pub mod sql_expr;
 
 use serde::{Deserialize, Serialize};
 

@@ -196,7 +196,7 @@ fn version_text() -> &'static str {
     // Computed once per process (clap wants a string that lives as long as
     // the command), however many times a downstream binary runs the CLI.
     static TEXT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-        let code = crate::pipeline::report::CodeVersion::current();
+        let code = crate::pipeline::run_report::CodeVersion::current();
         match code.commit {
             Some(commit) => format!("{} (commit {commit})", code.version),
             None => code.version,

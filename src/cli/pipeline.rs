@@ -170,7 +170,7 @@ pub fn recover(settings: &SettingArgs) -> Result<(String, ExitCode), RunError> {
             ExitCode::from(EXIT_FAILED),
         )
     };
-    match pending(store.as_ref(), lease).map_err(RunError::service)? {
+    match pending(store.as_ref(), lease)? {
         None => return Ok(("no promotion to recover\n".into(), ExitCode::SUCCESS)),
         Some((run, true)) => return Ok(in_progress(run)),
         Some((_, false)) => {}

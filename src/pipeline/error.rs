@@ -10,6 +10,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use super::config::ConfigError;
+use super::promote::PromoteError;
 use super::source::ExtractError;
 use crate::store::{PartitionError, StoreError};
 use crate::validate::ValidationError;
@@ -114,18 +115,32 @@ impl Error for RunError {
 
 impl From<WarehouseError> for RunError {
     fn from(error: WarehouseError) -> Self {
-        let kind = match &error {
-            WarehouseError::Contract { .. }
-            | WarehouseError::Identifier(_)
-            | WarehouseError::Refused { .. }
-            | WarehouseError::NoTable(_)
-            | WarehouseError::Engine {
-                blame: Blame::Statement,
-                ..
-            } => FailureKind::Usage,
-            _ => FailureKind::Service,
-        };
+        RunError::caused_by(warehouse_kind(&error), error)
+    }
+}
+
+/// A promotion fails as its warehouse failed, when it did; any other
+/// failure of it (the store, the lease, another promotion) is the service's.
+impl From<PromoteError> for RunError {
+    fn from(error: PromoteError) -> Self {
+        let kind = error
+            .warehouse_error()
+            .map_or(FailureKind::Service, warehouse_kind);
         RunError::caused_by(kind, error)
+    }
+}
+
+fn warehouse_kind(error: &WarehouseError) -> FailureKind {
+    match error {
+        WarehouseError::Contract { .. }
+        | WarehouseError::Identifier(_)
+        | WarehouseError::Refused { .. }
+        | WarehouseError::NoTable(_)
+        | WarehouseError::Engine {
+            blame: Blame::Statement,
+            ..
+        } => FailureKind::Usage,
+        _ => FailureKind::Service,
     }
 }
 
@@ -205,5 +220,42 @@ mod tests {
         assert_eq!(RunError::from(unmeasured).kind(), FailureKind::Service);
         let missing = StoreError::NotFound("k".into());
         assert_eq!(RunError::from(missing).kind(), FailureKind::Service);
+    }
+
+    #[test]
+    fn a_promotion_fails_as_its_warehouse_failed_and_keeps_the_chain() {
+        let rejected = WarehouseError::Engine {
+            engine: "BigQuery",
+            operation: "a MERGE".into(),
+            job_id: None,
+            message: "invalidQuery: Unrecognized name".into(),
+            blame: Blame::Statement,
+        };
+        let failed = PromoteError::Failed {
+            failure: Box::new(PromoteError::Warehouse {
+                step: "loading p.t".into(),
+                source: rejected,
+            }),
+            aftermath: crate::pipeline::promote::Aftermath::RolledBack,
+        };
+        assert_eq!(
+            failed.to_string(),
+            "loading p.t: BigQuery a MERGE failed: invalidQuery: Unrecognized name \
+             (production was rolled back and is unchanged)"
+        );
+        let error = RunError::from(failed);
+        assert_eq!(error.kind(), FailureKind::Usage);
+        let promote = error.source().expect("the promotion's error");
+        let load = promote.source().expect("the step's error");
+        assert!(load.source().is_some(), "the warehouse's error");
+        let store = PromoteError::Store {
+            step: "writing promotion/epoch.json".into(),
+            source: StoreError::NotFound("k".into()),
+        };
+        assert_eq!(RunError::from(store).kind(), FailureKind::Service);
+        assert_eq!(
+            RunError::from(PromoteError::InProgress).kind(),
+            FailureKind::Service
+        );
     }
 }

@@ -6,7 +6,7 @@
 use std::fmt::Write as _;
 
 use super::profile::ColumnProfile;
-use super::report::{Outcome, RunReport, StageStatus};
+use super::run_report::{Outcome, RunReport, StageStatus};
 use crate::Severity;
 use crate::report::{Report, Status, escape_markup as escape};
 

@@ -78,11 +78,11 @@ pub fn query_production(
     for _ in 0..ATTEMPTS {
         // The epoch first: a promotion that starts after it is read moves
         // it, whether or not its journal is seen next.
-        let before = epoch(store).map_err(RunError::service)?;
+        let before = epoch(store)?;
         refuse_pending(store, lease)?;
         let rows = warehouse.query(&query)?;
         refuse_pending(store, lease)?;
-        if epoch(store).map_err(RunError::service)? == before {
+        if epoch(store)? == before {
             return Ok(rows);
         }
         tracing::info!("a promotion ran while the query read; reading again");
@@ -96,7 +96,7 @@ pub fn query_production(
 /// interrupted (a service failure: it passes, or `contracts recover`
 /// repairs it).
 pub fn refuse_pending(store: &dyn ObjectStore, lease: chrono::Duration) -> Result<(), RunError> {
-    match pending(store, lease).map_err(RunError::service)? {
+    match pending(store, lease)? {
         None => Ok(()),
         Some((run, true)) => Err(RunError::service(format!(
             "run {run} is promoting to production right now, so production may be half-written; query again when it has finished"

@@ -15,7 +15,7 @@ use super::error::FailureKind;
 use crate::Contract;
 use crate::store::ObjectStore;
 use crate::validate::SchemaPolicy;
-use crate::validate::schema::conform;
+use crate::validate::conformance::conform;
 
 /// One record that did not make it into the frame, kept whole with why.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

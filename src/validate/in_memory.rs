@@ -8,12 +8,13 @@ use std::collections::{BTreeMap, HashMap};
 
 use polars::prelude::*;
 
-use super::driver::{Check, Engine, Measure, Measured, Measurements, RowPredicates, SchemaVerdict};
+use super::conformance::conform;
+use super::driver::{Check, Engine, Measure, Measurements, RowPredicates, SchemaVerdict};
 use super::outcome::{dtype_at, skeleton};
-use super::schema::conform;
+use super::pass::{self, Output};
 use super::values::json_value;
 use super::{SchemaPolicy, ValidationError};
-use crate::check::polars::{column, failure, statistic};
+use crate::check::polars_expr::{column, failure, statistic};
 use crate::check::{CheckKind, RowTest};
 use crate::report::{Example, FAILED_CHECKS_COLUMN, Split};
 use crate::{Contract, Severity, Statistic};
@@ -151,73 +152,49 @@ impl Engine for InMemory {
     }
 
     fn measure(&mut self, checks: &[Check<Self>]) -> Result<Measurements, ValidationError> {
-        let mut columns = vec![len().cast(DataType::UInt64).alias("__rows")];
-        for (index, check) in checks.iter().enumerate() {
-            match &check.measure {
-                Measure::Rows { predicates, .. } => {
-                    columns.push(predicates.failing.clone().alias(flag(index)));
-                    if let Some(first) = &predicates.first_of_key {
-                        columns.push(
-                            predicates
-                                .failing
-                                .clone()
-                                .and(first.clone())
-                                .sum()
-                                .cast(DataType::UInt64)
-                                .alias(keys(index)),
-                        );
-                    }
+        let outputs = pass::outputs(checks);
+        let mut columns = vec![len().cast(DataType::UInt64).alias(pass::ROWS)];
+        for (name, output) in &outputs {
+            columns.push(
+                match output {
+                    // Per row: examples and the split read the flags again.
+                    Output::Failing(failing) => (*failing).clone(),
+                    Output::FirstOfKey { failing, first } => (*failing)
+                        .clone()
+                        .and((*first).clone())
+                        .sum()
+                        .cast(DataType::UInt64),
+                    Output::Value(aggregate) => (*aggregate).clone(),
                 }
-                Measure::Statistic {
-                    aggregate: Some(aggregate),
-                    ..
-                }
-                | Measure::Freshness {
-                    newest: aggregate, ..
-                } => columns.push(aggregate.clone().alias(value(index))),
-                Measure::Statistic {
-                    aggregate: None, ..
-                }
-                | Measure::Skip => {}
-            }
+                .alias(name.as_str()),
+            );
         }
-        let pass = self.collect(self.frame.clone().select(columns))?;
+        let flags: Vec<&String> = outputs
+            .iter()
+            .filter(|(_, output)| matches!(output, Output::Failing(_)))
+            .map(|(name, _)| name)
+            .collect();
+        let result = self.collect(self.frame.clone().select(columns))?;
         // Over no rows the pass has no row to hold its aggregates (its
         // per-row flags are empty too): they read as NULL.
-        let scalar = |name: &str| -> PolarsResult<AnyValue<'static>> {
-            let column = pass.column(name)?;
-            Ok(match column.is_empty() {
-                true => AnyValue::Null,
-                false => column.get(0)?.into_static(),
+        let read = |name: &str| -> Result<AnyValue<'static>, ValidationError> {
+            let column = result.column(name)?;
+            Ok(if flags.iter().any(|flag| *flag == name) {
+                AnyValue::UInt64(column.bool()?.sum().unwrap_or(0) as u64)
+            } else if column.is_empty() {
+                AnyValue::Null
+            } else {
+                column.get(0)?.into_static()
             })
         };
-        let rows = match scalar("__rows")? {
+        let rows = match read(pass::ROWS)? {
             AnyValue::Null => 0,
             count => count.extract::<u64>().ok_or_else(
                 || polars_err!(ComputeError: "the validation pass returned no row count"),
             )?,
         };
-        let mut measured = Vec::with_capacity(checks.len());
-        for (index, check) in checks.iter().enumerate() {
-            measured.push(match &check.measure {
-                Measure::Rows { predicates, .. } => Measured::Rows {
-                    failing: pass.column(&flag(index))?.bool()?.sum().unwrap_or(0) as u64,
-                    distinct_keys: match &predicates.first_of_key {
-                        Some(_) => scalar(&keys(index))?.extract::<u64>(),
-                        None => None,
-                    },
-                },
-                Measure::Statistic {
-                    aggregate: Some(_), ..
-                }
-                | Measure::Freshness { .. } => Measured::Value(scalar(&value(index))?),
-                Measure::Statistic {
-                    aggregate: None, ..
-                }
-                | Measure::Skip => Measured::Nothing,
-            });
-        }
-        self.pass = Some(pass);
+        let measured = pass::read(checks, rows, read)?;
+        self.pass = Some(result);
         Ok(Measurements {
             rows,
             checks: measured,
@@ -230,10 +207,10 @@ impl Engine for InMemory {
         wanted: &[usize],
         max: usize,
     ) -> Result<Vec<Vec<Example>>, ValidationError> {
-        let pass = self.pass()?;
+        let measured = self.pass()?;
         let mut rows_of: Vec<Vec<IdxSize>> = Vec::with_capacity(wanted.len());
         for &index in wanted {
-            let failing = pass.column(&flag(index))?.bool()?;
+            let failing = measured.column(&pass::failing(index))?.bool()?;
             rows_of.push(
                 failing
                     .iter()
@@ -378,16 +355,4 @@ fn lost_column(column: &str) -> String {
 
 fn raw_column(column: &str) -> String {
     format!("__datacontract_raw_{column}")
-}
-
-fn flag(index: usize) -> String {
-    format!("__f{index}")
-}
-
-fn keys(index: usize) -> String {
-    format!("__k{index}")
-}
-
-fn value(index: usize) -> String {
-    format!("__c{index}")
 }

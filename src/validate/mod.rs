@@ -23,10 +23,11 @@
 //! fails `<column>.not_null`. A row rule fails only when it is FALSE. NaN
 //! and ±infinity fail a range check (no real number is infinite).
 
+pub(crate) mod conformance;
 mod driver;
 mod in_memory;
 mod outcome;
-pub(crate) mod schema;
+mod pass;
 mod values;
 mod warehouse;
 

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use polars::prelude::*;
 
 use super::values::{date, json_value, micros, micros_f64};
-use crate::check::polars::temporal_ticks;
+use crate::check::polars_expr::temporal_ticks;
 use crate::check::{CheckKind, PlannedCheck, RowTest, Test, statistic_name};
 use crate::report::{CheckResult, Status};
 use crate::{Literal, Severity, Statistic};

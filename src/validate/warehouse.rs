@@ -1,5 +1,5 @@
 //! Validation pushed down into the warehouse: the SQL [`Engine`]. The same
-//! checks as in memory, compiled to SQL ([`crate::check::sql`]), so only
+//! checks as in memory, compiled to SQL ([`crate::check::sql_expr`]), so only
 //! aggregates leave it.
 //!
 //! 1. The live table's schema is compared with the contract (drift): a
@@ -23,14 +23,13 @@ use std::time::Instant;
 use chrono::{DateTime, Utc};
 use polars::prelude::*;
 
-use super::driver::{
-    self, Check, Engine, Measure, Measured, Measurements, RowPredicates, SchemaVerdict,
-};
-use super::schema::finding;
+use super::conformance::finding;
+use super::driver::{self, Check, Engine, Measure, Measurements, RowPredicates, SchemaVerdict};
+use super::pass::{self, Output};
 use super::values::json_value;
 use super::{Options, SchemaPolicy, ValidationError, elapsed_ms, new_report};
 use crate::check::RowTest;
-use crate::check::sql::{SqlCompiler, Window};
+use crate::check::sql_expr::{SqlCompiler, Window};
 use crate::report::{CheckResult, Example, Report};
 use crate::sql::{Query, SqlValue, TableRef};
 use crate::warehouse::{CREATED_AT, SOURCE_ROW, SchemaDrift, Warehouse, WarehouseError};
@@ -127,15 +126,6 @@ struct InWarehouse<'a> {
     windows: Vec<Window>,
 }
 
-impl InWarehouse<'_> {
-    fn result_error(&self, operation: String, error: impl std::fmt::Display) -> WarehouseError {
-        WarehouseError::Result {
-            operation,
-            message: error.to_string(),
-        }
-    }
-}
-
 impl Engine for InWarehouse<'_> {
     type Predicate = String;
     type Aggregate = String;
@@ -182,39 +172,24 @@ impl Engine for InWarehouse<'_> {
     }
 
     fn measure(&mut self, checks: &[Check<Self>]) -> Result<Measurements, ValidationError> {
-        let mut outputs = vec!["COUNT(*) AS __rows".to_string()];
-        for (index, check) in checks.iter().enumerate() {
-            match &check.measure {
-                Measure::Rows { predicates, .. } => {
-                    outputs.push(format!(
-                        "SUM(CASE WHEN {} THEN 1 ELSE 0 END) AS __f{index}",
-                        predicates.failing
-                    ));
-                    if let Some(first) = &predicates.first_of_key {
-                        outputs.push(format!(
-                            "SUM(CASE WHEN {first} THEN 1 ELSE 0 END) AS __k{index}"
-                        ));
-                    }
+        let mut outputs = vec![format!("COUNT(*) AS {}", pass::ROWS)];
+        for (name, output) in pass::outputs(checks) {
+            outputs.push(match output {
+                Output::Failing(failing) => {
+                    format!("SUM(CASE WHEN {failing} THEN 1 ELSE 0 END) AS {name}")
                 }
-                Measure::Statistic {
-                    aggregate: Some(aggregate),
-                    ..
+                Output::FirstOfKey { first, .. } => {
+                    format!("SUM(CASE WHEN {first} THEN 1 ELSE 0 END) AS {name}")
                 }
-                | Measure::Freshness {
-                    newest: aggregate, ..
-                } => outputs.push(format!("{aggregate} AS __c{index}")),
-                Measure::Statistic {
-                    aggregate: None, ..
-                }
-                | Measure::Skip => {}
-            }
+                Output::Value(aggregate) => format!("{aggregate} AS {name}"),
+            });
         }
         let dialect = self.query.dialect;
         let mut query = std::mem::replace(&mut self.query, Query::new(dialect));
         let from = self.source.sql(&mut query, &self.windows);
         query.sql = format!("SELECT {} FROM {from}", outputs.join(", "));
         let totals = self.warehouse.query(&query)?;
-        Ok(measurements(&totals, checks)?)
+        measurements(&totals, checks)
     }
 
     /// One query per check, with a LIMIT, selecting only the (top-level)
@@ -288,7 +263,7 @@ impl InWarehouse<'_> {
             Rows::Partition(_) if self.source.numbered => Some(
                 rows.column("__row")
                     .and_then(|column| column.cast(&DataType::UInt64))
-                    .map_err(|error| self.result_error(operation(), error))?,
+                    .map_err(|error| result_error(operation(), error))?,
             ),
             _ => None,
         };
@@ -299,7 +274,7 @@ impl InWarehouse<'_> {
                 let value = rows
                     .column(name)
                     .and_then(|column| column.get(row).map(|v| json_value(&v)))
-                    .map_err(|error| self.result_error(operation(), error))?;
+                    .map_err(|error| result_error(operation(), error))?;
                 values.insert(name.clone(), value);
             }
             let position = positions
@@ -317,61 +292,39 @@ impl InWarehouse<'_> {
     }
 }
 
-/// Reads the aggregate query's one row: the row count, and per check its
-/// failing rows (`__f{i}`), distinct keys (`__k{i}`) or value (`__c{i}`).
+/// An example's rows that could not be read back.
+fn result_error(operation: String, error: impl std::fmt::Display) -> WarehouseError {
+    WarehouseError::Result {
+        operation,
+        message: error.to_string(),
+    }
+}
+
+/// Reads the aggregate query's one row: the row count, then per check
+/// what the pass layout names.
 fn measurements(
     totals: &DataFrame,
     checks: &[Check<InWarehouse<'_>>],
-) -> Result<Measurements, WarehouseError> {
+) -> Result<Measurements, ValidationError> {
     let missing = |column: &str, error: &dyn std::fmt::Display| WarehouseError::Result {
         operation: "the checks' aggregate query".into(),
         message: format!("no usable value in result column `{column}`: {error}"),
     };
-    let value = |column: &str| -> Result<AnyValue<'static>, WarehouseError> {
-        totals
+    let value = |column: &str| -> Result<AnyValue<'static>, ValidationError> {
+        Ok(totals
             .column(column)
             .and_then(|values| values.get(0))
             .map(|value| value.into_static())
-            .map_err(|error| missing(column, &error))
+            .map_err(|error| missing(column, &error))?)
     };
-    let rows = match value("__rows")? {
+    let rows = match value(pass::ROWS)? {
         AnyValue::Null => None,
         count => count.extract::<u64>(),
     }
-    .ok_or_else(|| missing("__rows", &"not a count"))?;
-    // A sum over no rows is NULL: no failing row. Over rows, NULL or
-    // anything else that is not a count is an error, never a pass.
-    let count = |column: &str| -> Result<u64, WarehouseError> {
-        match value(column)? {
-            AnyValue::Null if rows == 0 => Ok(0),
-            other => other
-                .extract::<u64>()
-                .ok_or_else(|| missing(column, &format!("`{other}` is not a count"))),
-        }
-    };
-    let mut measured = Vec::with_capacity(checks.len());
-    for (index, check) in checks.iter().enumerate() {
-        measured.push(match &check.measure {
-            Measure::Rows { predicates, .. } => Measured::Rows {
-                failing: count(&format!("__f{index}"))?,
-                distinct_keys: match &predicates.first_of_key {
-                    Some(_) => Some(count(&format!("__k{index}"))?),
-                    None => None,
-                },
-            },
-            Measure::Statistic {
-                aggregate: Some(_), ..
-            }
-            | Measure::Freshness { .. } => Measured::Value(value(&format!("__c{index}"))?),
-            Measure::Statistic {
-                aggregate: None, ..
-            }
-            | Measure::Skip => Measured::Nothing,
-        });
-    }
+    .ok_or_else(|| missing(pass::ROWS, &"not a count"))?;
     Ok(Measurements {
         rows,
-        checks: measured,
+        checks: pass::read(checks, rows, value)?,
     })
 }
 
@@ -458,6 +411,7 @@ fn schema_findings(drift: &SchemaDrift, policy: SchemaPolicy) -> Vec<CheckResult
 mod tests {
     use super::*;
     use crate::schema::TableFieldSchema;
+    use crate::validate::driver::Measured;
 
     #[test]
     fn a_column_missing_or_mistyped_at_any_depth_makes_its_top_level_column_unusable() {

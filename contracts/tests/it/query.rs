@@ -2,7 +2,7 @@
 //! that would alias staging and production is refused; a missing drift
 //! reference is a warning, repaired by the next promotion.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::support::runs;
 
@@ -86,24 +86,38 @@ fn files_are_out_of_reach_of_a_query() {
     }
 }
 
-#[test]
-fn the_production_configuration_queries_without_a_range() {
+/// A folder with the shipped production configuration, and the
+/// environment that points it at the GCS emulator, bucket `bucket`, and
+/// the BigQuery at `bigquery`.
+fn production(name: &str, bigquery: &str) -> (PathBuf, Vec<(&'static str, String)>) {
     let emulators = Emulators::from_env();
-    let dir = workdir("query-production");
+    let dir = workdir(name);
     let conf = dir.join("conf");
     std::fs::create_dir_all(&conf).unwrap();
     let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("../conf/production.toml");
     std::fs::copy(shipped, conf.join("production.toml")).unwrap();
-    let suffix = std::process::id();
-    let env = [
+    let env = vec![
         ("DATACONTRACT_ENV", "production".to_string()),
         ("STORAGE_EMULATOR_HOST", emulators.gcs.clone()),
-        ("BIGQUERY_EMULATOR_HOST", emulators.bigquery.clone()),
-        ("GCS_BUCKET_NAME", format!("query-{suffix}")),
+        ("BIGQUERY_EMULATOR_HOST", bigquery.to_string()),
+        ("GCS_BUCKET_NAME", format!("{name}-{}", std::process::id())),
         ("PROJECT_ID", "test-proj".to_string()),
     ];
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let rows = succeed(&dir, &["query", "SELECT 1 AS one", "--format", "csv"], &env);
+    (dir, env)
+}
+
+fn borrowed<'e>(env: &'e [(&'static str, String)]) -> Vec<(&'static str, &'e str)> {
+    env.iter().map(|(k, v)| (*k, v.as_str())).collect()
+}
+
+#[test]
+fn the_production_configuration_queries_without_a_range() {
+    let (dir, env) = production("query", &Emulators::from_env().bigquery);
+    let rows = succeed(
+        &dir,
+        &["query", "SELECT 1 AS one", "--format", "csv"],
+        &borrowed(&env),
+    );
     assert_eq!(rows, "one\n1\n");
 }
 
@@ -111,32 +125,18 @@ fn the_production_configuration_queries_without_a_range() {
 /// the warehouse rejects is exit 2, a warehouse it cannot reach exit 3.
 #[test]
 fn a_rejected_query_is_usage_and_an_unreachable_warehouse_a_service_failure() {
-    let emulators = Emulators::from_env();
-    let dir = workdir("query-blame");
-    let conf = dir.join("conf");
-    std::fs::create_dir_all(&conf).unwrap();
-    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("../conf/production.toml");
-    std::fs::copy(shipped, conf.join("production.toml")).unwrap();
     // A port nothing listens on: bound, then closed.
     let closed = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
         .to_string();
-    let suffix = std::process::id();
     for (bigquery, sql, code) in [
-        (&emulators.bigquery, "SELECT no_such_column", 2),
-        (&closed, "SELECT 1 AS one", 3),
+        (Emulators::from_env().bigquery, "SELECT no_such_column", 2),
+        (closed, "SELECT 1 AS one", 3),
     ] {
-        let env = [
-            ("DATACONTRACT_ENV", "production".to_string()),
-            ("STORAGE_EMULATOR_HOST", emulators.gcs.clone()),
-            ("BIGQUERY_EMULATOR_HOST", bigquery.clone()),
-            ("GCS_BUCKET_NAME", format!("query-blame-{suffix}")),
-            ("PROJECT_ID", "test-proj".to_string()),
-        ];
-        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        let output = contracts(&dir, &["query", sql], &env);
+        let (dir, env) = production("query-blame", &bigquery);
+        let output = contracts(&dir, &["query", sql], &borrowed(&env));
         assert_eq!(
             output.status.code(),
             Some(code),

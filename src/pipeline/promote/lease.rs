@@ -18,7 +18,7 @@ use std::thread::{Scope, ScopedJoinHandle};
 
 use chrono::Utc;
 
-use super::{IN_PROGRESS, Journal, to_json};
+use super::{IN_PROGRESS, Journal, PromoteError, to_json};
 use crate::store::{ObjectStore, StoreError, Version};
 
 /// What the renewing thread and the work share.
@@ -27,8 +27,8 @@ struct State {
     journal: Journal,
     /// Its version in the store.
     version: Version,
-    /// Why the lease is lost, once it is.
-    lost: Option<String>,
+    /// Whether another process took the journal over.
+    lost: bool,
     /// Set when the work is done with the lease.
     stopped: bool,
 }
@@ -78,7 +78,7 @@ impl<'scope> Lease<'scope> {
             Mutex::new(State {
                 journal,
                 version,
-                lost: None,
+                lost: false,
                 stopped: false,
             }),
             Condvar::new(),
@@ -95,16 +95,14 @@ impl<'scope> Lease<'scope> {
 
     /// Fails when the work must not take another step: the lease is lost,
     /// or about to run out unrenewed.
-    pub fn check(&self) -> Result<(), String> {
+    pub fn check(&self) -> Result<(), PromoteError> {
         let state = lock(&self.shared.0);
-        if let Some(lost) = &state.lost {
-            return Err(format!("the promotion lost its lease: {lost}"));
+        if state.lost {
+            return Err(PromoteError::LeaseLost);
         }
         let held_until = state.journal.lease_until.unwrap_or_else(Utc::now);
         if Utc::now() + self.duration / 4 > held_until {
-            return Err(format!(
-                "the promotion could not renew its lease (it ends at {held_until}); stopping before another process may take over"
-            ));
+            return Err(PromoteError::LeaseEnding(held_until));
         }
         Ok(())
     }
@@ -116,7 +114,7 @@ impl<'scope> Lease<'scope> {
 
     /// Changes the journal and writes it, with a fresh lease end; fails
     /// (and the lease is lost) when another process has taken it over.
-    pub fn update(&self, change: impl FnOnce(&mut Journal)) -> Result<(), String> {
+    pub fn update(&self, change: impl FnOnce(&mut Journal)) -> Result<(), PromoteError> {
         let mut state = lock(&self.shared.0);
         let mut journal = state.journal.clone();
         change(&mut journal);
@@ -126,10 +124,10 @@ impl<'scope> Lease<'scope> {
     /// Stops renewing and deletes the journal: the end of the promotion.
     /// The journal is already archived; when another process has taken it
     /// over meanwhile, that process ends it.
-    pub fn release(mut self) -> Result<(), String> {
+    pub fn release(mut self) -> Result<(), PromoteError> {
         self.halt();
         let state = lock(&self.shared.0);
-        if state.lost.is_some() {
+        if state.lost {
             return Ok(());
         }
         match self.store.delete_if(IN_PROGRESS, &state.version) {
@@ -140,7 +138,10 @@ impl<'scope> Lease<'scope> {
                 );
                 Ok(())
             }
-            Err(error) => Err(format!("deleting {IN_PROGRESS}: {error}")),
+            Err(error) => Err(PromoteError::store(
+                format!("deleting {IN_PROGRESS}"),
+                error,
+            )),
         }
     }
 
@@ -173,9 +174,9 @@ fn write(
     state: &mut State,
     mut journal: Journal,
     duration: chrono::Duration,
-) -> Result<(), String> {
-    if let Some(lost) = &state.lost {
-        return Err(format!("the promotion lost its lease: {lost}"));
+) -> Result<(), PromoteError> {
+    if state.lost {
+        return Err(PromoteError::LeaseLost);
     }
     journal.lease_until = Some(Utc::now() + duration);
     let bytes = to_json(&journal);
@@ -194,15 +195,14 @@ fn write(
                     state.journal = journal;
                     Ok(())
                 }
-                _ => Err(format!("writing {IN_PROGRESS}: {error}")),
+                _ => Err(PromoteError::store(format!("writing {IN_PROGRESS}"), error)),
             }
         }
         Err(StoreError::Changed(_) | StoreError::NotFound(_)) => {
-            let lost = format!("{IN_PROGRESS} was taken over by another process");
-            state.lost = Some(lost.clone());
-            Err(format!("the promotion lost its lease: {lost}"))
+            state.lost = true;
+            Err(PromoteError::LeaseLost)
         }
-        Err(error) => Err(format!("writing {IN_PROGRESS}: {error}")),
+        Err(error) => Err(PromoteError::store(format!("writing {IN_PROGRESS}"), error)),
     }
 }
 
@@ -224,7 +224,7 @@ fn renew(store: &dyn ObjectStore, duration: chrono::Duration, shared: &(Mutex<St
                 .unwrap_or_else(|poisoned| poisoned.into_inner())
                 .0;
         }
-        if state.stopped || state.lost.is_some() {
+        if state.stopped || state.lost {
             return;
         }
         let journal = state.journal.clone();

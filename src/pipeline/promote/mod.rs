@@ -44,12 +44,14 @@
 //! whose journal was taken over can neither commit nor undo: it stops, and
 //! the journal's new owner finishes.
 
+mod error;
 mod holder;
 mod lease;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+pub use error::{Aftermath, PromoteError};
 pub use holder::Holder;
 use lease::{Lease, NotTaken};
 
@@ -207,7 +209,7 @@ pub fn promote(
     warehouse: &dyn Warehouse,
     plan: &Plan<'_>,
     lease: chrono::Duration,
-) -> Result<Promoted, String> {
+) -> Result<Promoted, PromoteError> {
     recover(store, warehouse, lease)?;
     std::thread::scope(|scope| {
         // The journal is taken first, and the plan made under it: no other
@@ -225,14 +227,12 @@ pub fn promote(
         };
         let held = match Lease::take(scope, store, claim, None, lease) {
             Ok(held) => held,
-            Err(NotTaken::Held) => {
-                return Err(format!(
-                    "another promotion is in progress ({IN_PROGRESS} exists)"
-                ));
+            Err(NotTaken::Held) => return Err(PromoteError::InProgress),
+            Err(NotTaken::Store(error)) => {
+                return Err(PromoteError::store(format!("writing {IN_PROGRESS}"), error));
             }
-            Err(NotTaken::Store(error)) => return Err(format!("writing {IN_PROGRESS}: {error}")),
         };
-        failpoint::hit("promote:after-claim")?;
+        failpoint("promote:after-claim")?;
         let planned = unchanged_since(store, plan)
             .and_then(|()| plan_promotion(store, warehouse, plan))
             .and_then(|(tables, copies, previous)| {
@@ -252,7 +252,7 @@ pub fn promote(
                 });
                 store
                     .put(EPOCH, &to_json(&started))
-                    .map_err(|error| format!("writing {EPOCH}: {error}"))?;
+                    .map_err(|error| PromoteError::store(format!("writing {EPOCH}"), error))?;
                 Ok(copies)
             });
         let copies = match planned {
@@ -262,11 +262,14 @@ pub fn promote(
             Err(error) => {
                 return Err(match held.release() {
                     Ok(()) => error,
-                    Err(release) => format!("{error}; and {release}"),
+                    Err(release) => PromoteError::Failed {
+                        failure: Box::new(error),
+                        aftermath: Aftermath::NotReleased(Box::new(release)),
+                    },
                 });
             }
         };
-        failpoint::hit("promote:after-journal")?;
+        failpoint("promote:after-journal")?;
         match apply(store, warehouse, plan, &held.journal(), &copies, &held) {
             Ok(loaded) => {
                 let cleanup_pending = commit(store, warehouse, held)?;
@@ -282,14 +285,11 @@ pub fn promote(
 }
 
 /// Fails when a promotion started since the run read production.
-fn unchanged_since(store: &dyn ObjectStore, plan: &Plan<'_>) -> Result<(), String> {
+fn unchanged_since(store: &dyn ObjectStore, plan: &Plan<'_>) -> Result<(), PromoteError> {
     if epoch(store)? == plan.read_at {
         return Ok(());
     }
-    Err(format!(
-        "another promotion ran while run {} ran, so the production history and drift reference it read may be stale; run it again",
-        plan.run_id
-    ))
+    Err(PromoteError::Stale(plan.run_id.clone()))
 }
 
 /// What the promotion will do: each production table with the backup it
@@ -300,10 +300,12 @@ fn plan_promotion(
     store: &dyn ObjectStore,
     warehouse: &dyn Warehouse,
     plan: &Plan<'_>,
-) -> Result<(Vec<TableState>, Vec<(String, String)>, Option<LastPromoted>), String> {
+) -> Result<(Vec<TableState>, Vec<(String, String)>, Option<LastPromoted>), PromoteError> {
     let mut tables = Vec::new();
     for (table, _, _) in &plan.loads {
-        let existed = warehouse.table_exists(table).map_err(|e| e.to_string())?;
+        let existed = warehouse
+            .table_exists(table)
+            .map_err(|e| PromoteError::warehouse(format!("looking up {table}"), e))?;
         tables.push(TableState {
             table: table.clone(),
             existed,
@@ -315,7 +317,10 @@ fn plan_promotion(
     let mut copies = Vec::new();
     for (from, to) in &plan.partitions {
         for (source, target) in part_pairs(store, from, to)? {
-            if !store.exists(&target).map_err(|e| e.to_string())? {
+            let exists = store
+                .exists(&target)
+                .map_err(|e| PromoteError::store(format!("looking up {target}"), e))?;
+            if !exists {
                 copies.push((source, target));
             }
         }
@@ -330,21 +335,23 @@ fn undo(
     store: &dyn ObjectStore,
     warehouse: &dyn Warehouse,
     held: Lease<'_>,
-    error: String,
-) -> String {
+    error: PromoteError,
+) -> PromoteError {
     tracing::error!(%error, "promotion failed; rolling back");
     // Proves the journal is still ours (and renews it) before anything is
     // undone; the journal must say not committed before any undoing.
-    if let Err(lost) = held.update(|journal| journal.state = State::Started) {
-        return format!(
-            "{error}; {lost}: nothing more was done here, and whoever holds {IN_PROGRESS} finishes the promotion (run `contracts recover`)"
-        );
-    }
-    match restore(store, warehouse, &held.journal(), &held)
-        .and_then(|()| close(store, warehouse, held, State::RolledBack))
-    {
-        Ok(()) => format!("{error} (production was rolled back and is unchanged)"),
-        Err(rollback) => format!("{error}; and the rollback failed too: {rollback}"),
+    let aftermath = match held.update(|journal| journal.state = State::Started) {
+        Err(lost) => Aftermath::LeftToOwner(Box::new(lost)),
+        Ok(()) => match restore(store, warehouse, &held.journal(), &held)
+            .and_then(|()| close(store, warehouse, held, State::RolledBack))
+        {
+            Ok(()) => Aftermath::RolledBack,
+            Err(rollback) => Aftermath::RollbackFailed(Box::new(rollback)),
+        },
+    };
+    PromoteError::Failed {
+        failure: Box::new(error),
+        aftermath,
     }
 }
 
@@ -357,11 +364,11 @@ pub fn recover(
     store: &dyn ObjectStore,
     warehouse: &dyn Warehouse,
     lease: chrono::Duration,
-) -> Result<Recovery, String> {
+) -> Result<Recovery, PromoteError> {
     let (journal, version) = match store.get_versioned(IN_PROGRESS) {
         Ok((bytes, version)) => (parse_journal(&bytes)?, version),
         Err(StoreError::NotFound(_)) => return Ok(Recovery::Nothing),
-        Err(error) => return Err(error.to_string()),
+        Err(error) => return Err(PromoteError::store(format!("reading {IN_PROGRESS}"), error)),
     };
     let run_id = journal.run_id.clone();
     if journal
@@ -384,7 +391,12 @@ pub fn recover(
         let held = match Lease::take(scope, store, taken, Some(&version), lease) {
             Ok(held) => held,
             Err(NotTaken::Held) => return Ok(Recovery::InProgress(run_id)),
-            Err(NotTaken::Store(error)) => return Err(error.to_string()),
+            Err(NotTaken::Store(error)) => {
+                return Err(PromoteError::store(
+                    format!("taking over {IN_PROGRESS}"),
+                    error,
+                ));
+            }
         };
         match journal.state {
             State::Committed => {
@@ -412,7 +424,7 @@ pub fn recover(
 pub fn pending(
     store: &dyn ObjectStore,
     lease: chrono::Duration,
-) -> Result<Option<(RunId, bool)>, String> {
+) -> Result<Option<(RunId, bool)>, PromoteError> {
     Ok(read_journal(store)?.map(|journal| {
         let alive = journal
             .holder
@@ -422,37 +434,54 @@ pub fn pending(
 }
 
 /// Which run production was last promoted from.
-pub fn last_promoted(store: &dyn ObjectStore) -> Result<Option<LastPromoted>, String> {
+pub fn last_promoted(store: &dyn ObjectStore) -> Result<Option<LastPromoted>, PromoteError> {
     match store.get(LAST_PROMOTED) {
-        Ok(bytes) => serde_json::from_slice(&bytes)
-            .map(Some)
-            .map_err(|error| format!("{LAST_PROMOTED} is not readable: {error}")),
+        Ok(bytes) => {
+            serde_json::from_slice(&bytes)
+                .map(Some)
+                .map_err(|source| PromoteError::Damaged {
+                    record: LAST_PROMOTED,
+                    what: "readable",
+                    source,
+                })
+        }
         Err(StoreError::NotFound(_)) => Ok(None),
-        Err(error) => Err(error.to_string()),
+        Err(error) => Err(PromoteError::store(
+            format!("reading {LAST_PROMOTED}"),
+            error,
+        )),
     }
 }
 
 /// The promotion epoch ([`EPOCH`]): it changes whenever a promotion
 /// starts.
-pub fn epoch(store: &dyn ObjectStore) -> Result<Option<Vec<u8>>, String> {
+pub fn epoch(store: &dyn ObjectStore) -> Result<Option<Vec<u8>>, PromoteError> {
     match store.get(EPOCH) {
         Ok(bytes) => Ok(Some(bytes)),
         Err(StoreError::NotFound(_)) => Ok(None),
-        Err(error) => Err(error.to_string()),
+        Err(error) => Err(PromoteError::store(format!("reading {EPOCH}"), error)),
     }
 }
 
-fn read_journal(store: &dyn ObjectStore) -> Result<Option<Journal>, String> {
+fn read_journal(store: &dyn ObjectStore) -> Result<Option<Journal>, PromoteError> {
     match store.get(IN_PROGRESS) {
         Ok(bytes) => parse_journal(&bytes).map(Some),
         Err(StoreError::NotFound(_)) => Ok(None),
-        Err(error) => Err(error.to_string()),
+        Err(error) => Err(PromoteError::store(format!("reading {IN_PROGRESS}"), error)),
     }
 }
 
-fn parse_journal(bytes: &[u8]) -> Result<Journal, String> {
-    serde_json::from_slice(bytes)
-        .map_err(|error| format!("{IN_PROGRESS} is not a promotion journal: {error}"))
+fn parse_journal(bytes: &[u8]) -> Result<Journal, PromoteError> {
+    serde_json::from_slice(bytes).map_err(|source| PromoteError::Damaged {
+        record: IN_PROGRESS,
+        what: "a promotion journal",
+        source,
+    })
+}
+
+/// Passes the failpoint `point` (see [`failpoint`](super::failpoint)).
+fn failpoint(point: &str) -> Result<(), PromoteError> {
+    failpoint::hit(point).map_err(PromoteError::Failpoint)
 }
 
 /// Steps 1 to 3: backups, objects, tables; each step only while the lease
@@ -464,15 +493,16 @@ fn apply(
     journal: &Journal,
     copies: &[(String, String)],
     lease: &Lease<'_>,
-) -> Result<Vec<(String, u64)>, String> {
+) -> Result<Vec<(String, u64)>, PromoteError> {
     for state in &journal.tables {
         // Earlier versions named every backup `{table}__rollback`; such a
         // table is never restored now, so it only takes room.
         let legacy = state
             .table
-            .sibling(&format!("{}__rollback", state.table.table))
-            .map_err(|e| e.to_string())?;
-        warehouse.drop_table(&legacy).map_err(|e| e.to_string())?;
+            .sibling(&format!("{}__rollback", state.table.table))?;
+        warehouse
+            .drop_table(&legacy)
+            .map_err(|e| PromoteError::warehouse(format!("dropping the old backup {legacy}"), e))?;
     }
     let backups = journal
         .tables
@@ -485,10 +515,10 @@ fn apply(
         |(table, backup)| {
             warehouse
                 .copy_table(table, backup)
-                .map_err(|e| format!("backing up {table}: {e}"))
+                .map_err(|e| PromoteError::warehouse(format!("backing up {table}"), e))
         },
     )?;
-    failpoint::hit("promote:after-backups")?;
+    failpoint("promote:after-backups")?;
     steps(
         lease,
         copies,
@@ -496,10 +526,10 @@ fn apply(
         |(source, target)| {
             store
                 .copy(source, target)
-                .map_err(|e| format!("copying {source} to {target}: {e}"))
+                .map_err(|e| PromoteError::store(format!("copying {source} to {target}"), e))
         },
     )?;
-    failpoint::hit("promote:after-store-copy")?;
+    failpoint("promote:after-store-copy")?;
     let mut loaded = Vec::new();
     steps(
         lease,
@@ -513,10 +543,10 @@ fn apply(
                     warehouse.load_partition(table, contract, store, partition, LoadMode::Append)
                 })
                 .map(|outcome| loaded.push((table.to_string(), outcome.table_rows)))
-                .map_err(|e| format!("loading {table}: {e}"))
+                .map_err(|e| PromoteError::warehouse(format!("loading {table}"), e))
         },
     )?;
-    failpoint::hit("promote:after-warehouse-load")?;
+    failpoint("promote:after-warehouse-load")?;
     lease.check()?;
     Ok(loaded)
 }
@@ -527,13 +557,13 @@ fn steps<T>(
     lease: &Lease<'_>,
     items: impl IntoIterator<Item = T>,
     after_first: &str,
-    mut step: impl FnMut(T) -> Result<(), String>,
-) -> Result<(), String> {
+    mut step: impl FnMut(T) -> Result<(), PromoteError>,
+) -> Result<(), PromoteError> {
     for (index, item) in items.into_iter().enumerate() {
         lease.check()?;
         step(item)?;
         if index == 0 {
-            failpoint::hit(after_first)?;
+            failpoint(after_first)?;
         }
     }
     Ok(())
@@ -548,18 +578,17 @@ fn commit(
     store: &dyn ObjectStore,
     warehouse: &dyn Warehouse,
     held: Lease<'_>,
-) -> Result<Option<String>, String> {
-    let committed = held.check().and_then(|()| {
-        held.update(|journal| journal.state = State::Committed)
-            .map_err(|error| format!("committing the promotion: {error}"))
-    });
+) -> Result<Option<String>, PromoteError> {
+    let committed = held
+        .check()
+        .and_then(|()| held.update(|journal| journal.state = State::Committed));
     if let Err(error) = committed {
         // Not committed, or not known to be: undone, by this holder if the
         // journal is still its own, else by the journal's new owner.
         return Err(undo(store, warehouse, held, error));
     }
     let closed =
-        failpoint::hit(COMMIT_POINT).and_then(|()| close(store, warehouse, held, State::Committed));
+        failpoint(COMMIT_POINT).and_then(|()| close(store, warehouse, held, State::Committed));
     Ok(closed.err().map(|error| {
         format!(
             "its clean-up is pending ({error}): the next run or `contracts recover` completes it"
@@ -574,28 +603,33 @@ fn restore(
     warehouse: &dyn Warehouse,
     journal: &Journal,
     held: &Lease<'_>,
-) -> Result<(), String> {
+) -> Result<(), PromoteError> {
     held.check()?;
     for key in &journal.created {
         match store.delete(key) {
             Ok(()) | Err(StoreError::NotFound(_)) => {}
-            Err(error) => return Err(format!("deleting {key}: {error}")),
+            Err(error) => return Err(PromoteError::store(format!("deleting {key}"), error)),
         }
     }
-    failpoint::hit("rollback:after-objects-deleted")?;
+    failpoint("rollback:after-objects-deleted")?;
     for (index, state) in journal.tables.iter().enumerate() {
         held.check()?;
         let table = checked(&state.table)?;
         match &state.backup {
-            _ if !state.existed => warehouse.drop_table(&table).map_err(|e| e.to_string())?,
+            _ if !state.existed => warehouse
+                .drop_table(&table)
+                .map_err(|e| PromoteError::warehouse(format!("dropping {table}"), e))?,
             Some(backup) => {
                 let backup = checked(backup)?;
                 // Backups are taken before anything else: a named backup
                 // that was never taken means the table was never touched.
-                if warehouse.table_exists(&backup).map_err(|e| e.to_string())? {
+                let taken = warehouse
+                    .table_exists(&backup)
+                    .map_err(|e| PromoteError::warehouse(format!("looking up {backup}"), e))?;
+                if taken {
                     warehouse
                         .copy_table(&backup, &table)
-                        .map_err(|e| format!("restoring {table}: {e}"))?;
+                        .map_err(|e| PromoteError::warehouse(format!("restoring {table}"), e))?;
                 }
             }
             None => tracing::warn!(
@@ -605,10 +639,10 @@ fn restore(
             ),
         }
         if index == 0 {
-            failpoint::hit("rollback:after-first-table")?;
+            failpoint("rollback:after-first-table")?;
         }
     }
-    failpoint::hit("rollback:after-tables-restored")?;
+    failpoint("rollback:after-tables-restored")?;
     held.check()?;
     // The pointer moves after the commit point: only a promotion of an
     // earlier version moved it before, and only then is it put back.
@@ -620,9 +654,9 @@ fn restore(
                 other => other,
             },
         }
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| PromoteError::store(format!("restoring {LAST_PROMOTED}"), e))?;
     }
-    failpoint::hit("rollback:after-pointer")
+    failpoint("rollback:after-pointer")
 }
 
 /// The end of a promotion, committed or rolled back: the last-promoted
@@ -634,21 +668,21 @@ fn close(
     warehouse: &dyn Warehouse,
     held: Lease<'_>,
     state: State,
-) -> Result<(), String> {
+) -> Result<(), PromoteError> {
     let mut journal = held.journal();
     journal.state = state;
     if let (State::Committed, Some(pointer)) = (state, &journal.promotes) {
         held.check()?;
         store
             .put(LAST_PROMOTED, &to_json(pointer))
-            .map_err(|e| e.to_string())?;
-        failpoint::hit("promote:after-pointer")?;
+            .map_err(|e| PromoteError::store(format!("writing {LAST_PROMOTED}"), e))?;
+        failpoint("promote:after-pointer")?;
     }
-    let key = run_key(journal.run_id.as_str(), "promotion.json").map_err(|e| e.to_string())?;
+    let key = run_key(journal.run_id.as_str(), "promotion.json")?;
     store
         .put(&key, &to_json(&journal))
-        .map_err(|e| e.to_string())?;
-    failpoint::hit(match state {
+        .map_err(|e| PromoteError::store(format!("archiving the journal at {key}"), e))?;
+    failpoint(match state {
         State::Committed => "promote:after-archive",
         _ => "rollback:after-archive",
     })?;
@@ -656,9 +690,9 @@ fn close(
         held.check()?;
         warehouse
             .drop_table(&checked(backup)?)
-            .map_err(|e| format!("dropping the backup {backup}: {e}"))?;
+            .map_err(|e| PromoteError::warehouse(format!("dropping the backup {backup}"), e))?;
     }
-    failpoint::hit(match state {
+    failpoint(match state {
         State::Committed => "promote:after-backups-dropped",
         _ => "rollback:after-backups-dropped",
     })?;
@@ -670,8 +704,9 @@ fn part_pairs(
     store: &dyn ObjectStore,
     from: &PartitionKey,
     to: &PartitionKey,
-) -> Result<Vec<(String, String)>, String> {
-    let parts = crate::warehouse::partition_parts(store, from).map_err(|e| e.to_string())?;
+) -> Result<Vec<(String, String)>, PromoteError> {
+    let parts = crate::warehouse::partition_parts(store, from)
+        .map_err(|e| PromoteError::warehouse(format!("listing the parts of {from}"), e))?;
     Ok(parts
         .into_iter()
         .map(|source| {
@@ -683,20 +718,18 @@ fn part_pairs(
 
 /// The backup `run` takes of `table`: `{table}__rollback_{run}`, the run id
 /// in lowercase with `_` for `-`.
-fn backup_of(table: &TableRef, run: &RunId) -> Result<TableRef, String> {
+fn backup_of(table: &TableRef, run: &RunId) -> Result<TableRef, PromoteError> {
     let run = run.as_str().to_ascii_lowercase().replace('-', "_");
-    table
-        .sibling(&format!("{}__rollback_{run}", table.table))
-        .map_err(|e| e.to_string())
+    Ok(table.sibling(&format!("{}__rollback_{run}", table.table))?)
 }
 
 /// A table read back from a journal, validated again before it enters SQL.
-fn checked(table: &TableRef) -> Result<TableRef, String> {
-    let valid = TableRef::new(&table.dataset, &table.table).map_err(|e| e.to_string())?;
-    match &table.project {
-        Some(project) => valid.in_project(project).map_err(|e| e.to_string()),
-        None => Ok(valid),
-    }
+fn checked(table: &TableRef) -> Result<TableRef, PromoteError> {
+    let valid = TableRef::new(&table.dataset, &table.table)?;
+    Ok(match &table.project {
+        Some(project) => valid.in_project(project)?,
+        None => valid,
+    })
 }
 
 fn to_json(value: &impl Serialize) -> Vec<u8> {

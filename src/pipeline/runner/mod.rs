@@ -10,10 +10,10 @@ use crate::pipeline::environment::Environment;
 use crate::pipeline::error::RunError;
 use crate::pipeline::profile::profile;
 use crate::pipeline::promote::{Recovery, epoch, recover};
-use crate::pipeline::report::{
+use crate::pipeline::run_id::RunId;
+use crate::pipeline::run_report::{
     CodeVersion, Outcome, Profiles, Promotion, RunReport, StageResult, StageStatus,
 };
-use crate::pipeline::run_id::RunId;
 use crate::pipeline::{Pipeline, html, shutdown};
 use crate::sql::TableRef;
 use crate::store::ObjectStore;
@@ -190,8 +190,8 @@ impl Run<'_> {
         // this point makes the run's history and drift stale. Read before
         // looking for a promotion in progress: one that starts after it
         // moves it.
-        let read_at = epoch(store).map_err(RunError::service)?;
-        match recover(store, warehouse, self.config.promotion_lease).map_err(RunError::service)? {
+        let read_at = epoch(store)?;
+        match recover(store, warehouse, self.config.promotion_lease)? {
             Recovery::RolledBack(run) => self.skip_stage(
                 "recover",
                 StageStatus::Warn,

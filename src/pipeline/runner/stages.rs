@@ -12,7 +12,7 @@ use crate::pipeline::history::WithHistory;
 use crate::pipeline::landing::{Landed, land};
 use crate::pipeline::profile::drift;
 use crate::pipeline::promote::{Plan, last_promoted, promote};
-use crate::pipeline::report::{Promotion, StageResult, StageStatus};
+use crate::pipeline::run_report::{Promotion, StageResult, StageStatus};
 use crate::pipeline::source::{Extract, Extractor, FilesExtractor};
 use crate::sql::TableRef;
 use crate::store::layout::PartitionKey;
@@ -309,7 +309,7 @@ pub(super) fn gate_processed_stage(
         run.report.reconciliation.push(result);
     }
     if let Some(rule) = &run.pipeline.processed.drift
-        && let Some(previous) = last_promoted(run.store).map_err(RunError::service)?
+        && let Some(previous) = last_promoted(run.store)?
     {
         match read_promoted(run.store, &previous.processed)? {
             Some(reference) => {
@@ -385,7 +385,7 @@ pub(super) fn promote_stage(
         read_at: read_at.clone(),
     };
     let promoted = promote(run.store, run.warehouse, &plan, run.config.promotion_lease);
-    let promoted = promoted.map_err(RunError::service)?;
+    let promoted = promoted?;
     if let Some(pending) = &promoted.cleanup_pending {
         stage.status = StageStatus::Warn;
         stage.details = serde_json::json!({ "cleanup_pending": pending });
