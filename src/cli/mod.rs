@@ -356,7 +356,7 @@ fn flagged_warehouse(
             path: duckdb.to_path_buf(),
         },
     };
-    open_warehouse(&config, Access::ReadOnly).map_err(RunError::service)
+    open_warehouse(&config, Access::ReadOnly)
 }
 
 /// The table `dataset.name`, in `project` when one is given.

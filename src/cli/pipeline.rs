@@ -121,7 +121,7 @@ pub fn run(
     let (layers, config) = settings.resolve()?;
     shutdown::install()
         .map_err(|error| RunError::service(format!("cannot handle SIGTERM and SIGINT: {error}")))?;
-    let environment = Environment::open(&config).map_err(RunError::service)?;
+    let environment = Environment::open(&config)?;
     let options = RunOptions {
         progress: !quiet && std::io::stderr().is_terminal(),
     };
@@ -144,14 +144,13 @@ pub fn query(
     settings: &SettingArgs,
 ) -> Result<(String, ExitCode), RunError> {
     let layers = settings.layers()?;
-    let store = open_store(&layers.store()?).map_err(RunError::service)?;
+    let store = open_store(&layers.store()?)?;
     let lease = layers.promotion_lease()?;
     // Refused before the warehouse is even opened (an embedded one is
     // locked while a run writes it).
     refuse_pending(store.as_ref(), lease)?;
     let warehouse_config = layers.warehouse()?;
-    let warehouse =
-        open_warehouse(&warehouse_config, Access::ReadOnly).map_err(RunError::service)?;
+    let warehouse = open_warehouse(&warehouse_config, Access::ReadOnly)?;
     let mut rows = query_production(store.as_ref(), warehouse.as_ref(), sql, lease)?;
     Ok((render_rows(&mut rows, format)?, ExitCode::SUCCESS))
 }
@@ -160,7 +159,7 @@ pub fn query(
 /// (rolls it back, or completes it if it had committed).
 pub fn recover(settings: &SettingArgs) -> Result<(String, ExitCode), RunError> {
     let layers = settings.layers()?;
-    let store = open_store(&layers.store()?).map_err(RunError::service)?;
+    let store = open_store(&layers.store()?)?;
     let lease = layers.promotion_lease()?;
     let in_progress = |run| {
         (
@@ -176,8 +175,7 @@ pub fn recover(settings: &SettingArgs) -> Result<(String, ExitCode), RunError> {
         Some((_, false)) => {}
     }
     let warehouse_config = layers.warehouse()?;
-    let warehouse =
-        open_warehouse(&warehouse_config, Access::ReadWrite).map_err(RunError::service)?;
+    let warehouse = open_warehouse(&warehouse_config, Access::ReadWrite)?;
     Ok(
         match recover_promotion(store.as_ref(), warehouse.as_ref(), lease)
             .map_err(RunError::service)?

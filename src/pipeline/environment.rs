@@ -1,6 +1,9 @@
-//! The store and the warehouse a configuration names, opened.
+//! The store and the warehouse a configuration names, opened. A failure
+//! keeps its kind: a disk or service that fails is a service failure, an
+//! engine this build lacks a usage error.
 
 use super::config::{Config, StoreConfig, WarehouseConfig};
+use super::error::{FailureKind, RunError};
 use crate::store::{GcsStore, LocalStore, ObjectStore, StoreError};
 use crate::warehouse::Warehouse;
 
@@ -30,7 +33,7 @@ pub enum Access {
 
 impl Environment {
     /// Opens the store and the warehouse `config` names, to write.
-    pub fn open(config: &Config) -> Result<Self, String> {
+    pub fn open(config: &Config) -> Result<Self, RunError> {
         Ok(Environment {
             store: open_store(&config.store)?,
             warehouse: open_warehouse(&config.warehouse, Access::ReadWrite)?,
@@ -39,16 +42,15 @@ impl Environment {
 }
 
 /// The object store `config` names.
-pub fn open_store(config: &StoreConfig) -> Result<Box<dyn ObjectStore>, String> {
+pub fn open_store(config: &StoreConfig) -> Result<Box<dyn ObjectStore>, RunError> {
     Ok(match config {
         StoreConfig::Local { root } => {
-            std::fs::create_dir_all(root)
-                .map_err(|error| format!("cannot create {}: {error}", root.display()))?;
-            Box::new(LocalStore::new(root).map_err(|e| e.to_string())?)
+            create_folder(root)?;
+            Box::new(LocalStore::new(root)?)
         }
         StoreConfig::Gcs {
             bucket, endpoint, ..
-        } => Box::new(gcs_store(bucket, endpoint.as_deref()).map_err(|e| e.to_string())?),
+        } => Box::new(gcs_store(bucket, endpoint.as_deref())?),
     })
 }
 
@@ -56,7 +58,7 @@ pub fn open_store(config: &StoreConfig) -> Result<Box<dyn ObjectStore>, String> 
 pub fn open_warehouse(
     config: &WarehouseConfig,
     access: Access,
-) -> Result<Box<dyn Warehouse>, String> {
+) -> Result<Box<dyn Warehouse>, RunError> {
     match config {
         WarehouseConfig::DuckDb { path } => open_duckdb(path, access),
         WarehouseConfig::BigQuery { project, endpoint } => {
@@ -66,39 +68,50 @@ pub fn open_warehouse(
 }
 
 #[cfg(feature = "duckdb")]
-fn open_duckdb(path: &std::path::Path, access: Access) -> Result<Box<dyn Warehouse>, String> {
+fn open_duckdb(path: &std::path::Path, access: Access) -> Result<Box<dyn Warehouse>, RunError> {
     use crate::warehouse::DuckDbWarehouse;
     let warehouse = match access {
         Access::ReadWrite => {
             if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-                std::fs::create_dir_all(parent)
-                    .map_err(|error| format!("cannot create {}: {error}", parent.display()))?;
+                create_folder(parent)?;
             }
             DuckDbWarehouse::open(path)
         }
         Access::ReadOnly => DuckDbWarehouse::open_read_only(path),
     };
-    Ok(Box::new(warehouse.map_err(|e| e.to_string())?))
+    Ok(Box::new(warehouse?))
 }
 
 #[cfg(not(feature = "duckdb"))]
-fn open_duckdb(_path: &std::path::Path, _access: Access) -> Result<Box<dyn Warehouse>, String> {
-    Err("this build has no DuckDB support (feature `duckdb`)".into())
+fn open_duckdb(_path: &std::path::Path, _access: Access) -> Result<Box<dyn Warehouse>, RunError> {
+    Err(RunError::usage(
+        "this build has no DuckDB support (feature `duckdb`)",
+    ))
 }
 
 #[cfg(feature = "bigquery")]
-fn open_bigquery(project: &str, endpoint: Option<&str>) -> Result<Box<dyn Warehouse>, String> {
+fn open_bigquery(project: &str, endpoint: Option<&str>) -> Result<Box<dyn Warehouse>, RunError> {
     use crate::warehouse::BigQueryWarehouse;
     let warehouse = match endpoint {
         Some(endpoint) => BigQueryWarehouse::connect_at(project, endpoint),
         None => BigQueryWarehouse::from_env(project),
     };
-    Ok(Box::new(warehouse.map_err(|e| e.to_string())?))
+    Ok(Box::new(warehouse?))
 }
 
 #[cfg(not(feature = "bigquery"))]
-fn open_bigquery(_project: &str, _endpoint: Option<&str>) -> Result<Box<dyn Warehouse>, String> {
-    Err("this build has no BigQuery support (feature `bigquery`)".into())
+fn open_bigquery(_project: &str, _endpoint: Option<&str>) -> Result<Box<dyn Warehouse>, RunError> {
+    Err(RunError::usage(
+        "this build has no BigQuery support (feature `bigquery`)",
+    ))
+}
+
+/// Creates `folder` and its parents, if missing.
+fn create_folder(folder: &std::path::Path) -> Result<(), RunError> {
+    std::fs::create_dir_all(folder).map_err(|error| {
+        RunError::caused_by(FailureKind::Service, error)
+            .context(format!("cannot create {}", folder.display()))
+    })
 }
 
 /// The bucket at `endpoint` with credentials, when one is given; else on

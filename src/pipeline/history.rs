@@ -12,6 +12,7 @@
 use chrono::{DateTime, Utc};
 use polars::prelude::*;
 
+use super::error::{FailureKind, RunError};
 use super::source::cast_to_contract;
 use crate::Contract;
 use crate::sql::{Query, SqlValue, TableRef};
@@ -53,7 +54,7 @@ impl History {
         warehouse: &dyn Warehouse,
         table: &TableRef,
         contract: &Contract,
-    ) -> Result<WithHistory, String> {
+    ) -> Result<WithHistory, RunError> {
         let Some(first) = earliest(raw, &self.raw_time)? else {
             return Ok(WithHistory {
                 input: raw.clone(),
@@ -62,7 +63,10 @@ impl History {
             });
         };
         let from = round_down(first, self.period)?;
-        if !warehouse.table_exists(table).map_err(|e| e.to_string())? {
+        let exists = warehouse
+            .table_exists(table)
+            .map_err(|e| RunError::from(e).context(format!("looking up {table}")))?;
+        if !exists {
             return Ok(WithHistory {
                 input: raw.clone(),
                 from: Some(from),
@@ -89,14 +93,16 @@ impl History {
         );
         let earlier = warehouse
             .query(&query)
-            .map_err(|e| format!("reading the history from {table}: {e}"))?;
-        let earlier = cast_to_contract(earlier, contract)
-            .map_err(|problem| format!("the history in {table}: {}", problem.message))?;
+            .map_err(|e| RunError::from(e).context(format!("reading the history from {table}")))?;
+        let earlier = cast_to_contract(earlier, contract).map_err(|problem| {
+            RunError::service(format!("the history in {table}: {}", problem.message))
+        })?;
         let history_rows = earlier.height();
         let mut input = earlier;
-        input
-            .vstack_mut(raw)
-            .map_err(|e| format!("putting the history before the run's rows: {e}"))?;
+        input.vstack_mut(raw).map_err(|e| {
+            RunError::caused_by(FailureKind::Service, e)
+                .context("putting the history before the run's rows")
+        })?;
         Ok(WithHistory {
             input,
             from: Some(from),
@@ -106,14 +112,16 @@ impl History {
 }
 
 /// The earliest time in `column`, if any row has one.
-fn earliest(frame: &DataFrame, column: &str) -> Result<Option<DateTime<Utc>>, String> {
-    let values = frame
-        .column(column)
-        .map_err(|e| format!("the history's time column: {e}"))?;
+fn earliest(frame: &DataFrame, column: &str) -> Result<Option<DateTime<Utc>>, RunError> {
+    let values = frame.column(column).map_err(|e| {
+        RunError::caused_by(FailureKind::Usage, e).context("the history's time column")
+    })?;
     let micros = values
         .cast(&DataType::Datetime(TimeUnit::Microseconds, None))
         .and_then(|c| c.min_reduce())
-        .map_err(|e| format!("the earliest `{column}`: {e}"))?;
+        .map_err(|e| {
+            RunError::caused_by(FailureKind::Input, e).context(format!("the earliest `{column}`"))
+        })?;
     Ok(match micros.value() {
         AnyValue::Datetime(ticks, _, _) | AnyValue::DatetimeOwned(ticks, _, _) => {
             DateTime::from_timestamp_micros(*ticks)
@@ -123,14 +131,14 @@ fn earliest(frame: &DataFrame, column: &str) -> Result<Option<DateTime<Utc>>, St
 }
 
 /// `time` rounded down to a whole `period` since the epoch.
-fn round_down(time: DateTime<Utc>, period: chrono::Duration) -> Result<DateTime<Utc>, String> {
+fn round_down(time: DateTime<Utc>, period: chrono::Duration) -> Result<DateTime<Utc>, RunError> {
     let period = period
         .num_microseconds()
         .filter(|micros| *micros > 0)
-        .ok_or("the history's period must be positive")?;
+        .ok_or_else(|| RunError::usage("the history's period must be positive"))?;
     let micros = time.timestamp_micros();
     DateTime::from_timestamp_micros(micros - micros.rem_euclid(period))
-        .ok_or_else(|| format!("{time} cannot be rounded down"))
+        .ok_or_else(|| RunError::input(format!("{time} cannot be rounded down")))
 }
 
 #[cfg(test)]

@@ -242,14 +242,12 @@ pub(super) fn transform_stage(
     raw: &DataFrame,
 ) -> Result<(DataFrame, DataFrame), RunError> {
     let with_history = match &run.pipeline.history {
-        Some(history) => history
-            .before(
-                raw,
-                run.warehouse,
-                &tables.production_raw,
-                &run.pipeline.raw,
-            )
-            .map_err(RunError::service)?,
+        Some(history) => history.before(
+            raw,
+            run.warehouse,
+            &tables.production_raw,
+            &run.pipeline.raw,
+        )?,
         None => WithHistory {
             input: raw.clone(),
             from: None,
