@@ -21,6 +21,8 @@ use crate::{Contract, Severity, Statistic};
 
 /// The column holding each row's index in the examples query.
 const ROW_INDEX: &str = "__datacontract_row";
+/// The column marking the rows a count is taken among.
+const FLAGGED: &str = "__datacontract_flagged";
 
 /// A frame (or a lazy scan) and what its single pass measured.
 pub(super) struct InMemory {
@@ -56,6 +58,36 @@ impl InMemory {
         } else {
             frame.collect()
         }
+    }
+
+    /// The rows where `predicate` holds among those the pass flagged in
+    /// its column `flags` (none read when no row is flagged).
+    fn count_among(
+        &self,
+        pass: &DataFrame,
+        flags: &str,
+        predicate: &Expr,
+    ) -> Result<u64, ValidationError> {
+        let flagged = pass.column(flags)?.bool()?;
+        if flagged.sum().unwrap_or(0) == 0 {
+            return Ok(0);
+        }
+        let mask = flagged.clone().into_series().with_name(FLAGGED.into());
+        let counted = self.collect(
+            self.frame
+                .clone()
+                .with_column(lit(mask))
+                .filter(col(FLAGGED))
+                .select([predicate
+                    .clone()
+                    .sum()
+                    .cast(DataType::UInt64)
+                    .alias(FLAGGED)]),
+        )?;
+        let count = counted.column(FLAGGED)?.get(0)?;
+        Ok(count.extract::<u64>().ok_or_else(
+            || polars_err!(ComputeError: "counting among the rows of `{flags}` gave `{count}`"),
+        )?)
     }
 
     fn pass(&self) -> Result<&DataFrame, ValidationError> {
@@ -151,33 +183,44 @@ impl Engine for InMemory {
         column(path).max()
     }
 
+    /// One `select` of every output but the duplicated keys' counts; then,
+    /// for a key with failing rows, its distinct keys counted over those
+    /// rows alone, so the key is hashed once over every row, not twice.
     fn measure(&mut self, checks: &[Check<Self>]) -> Result<Measurements, ValidationError> {
         let outputs = pass::outputs(checks);
         let mut columns = vec![len().cast(DataType::UInt64).alias(pass::ROWS)];
         for (name, output) in &outputs {
-            columns.push(
-                match output {
-                    // Per row: examples and the split read the flags again.
-                    Output::Failing(failing) => (*failing).clone(),
-                    Output::FirstOfKey { failing, first } => (*failing)
-                        .clone()
-                        .and((*first).clone())
-                        .sum()
-                        .cast(DataType::UInt64),
-                    Output::Value(aggregate) => (*aggregate).clone(),
-                }
-                .alias(name.as_str()),
-            );
+            match output {
+                // Per row: examples and the split read the flags again.
+                Output::Failing(failing) => columns.push((*failing).clone().alias(name.as_str())),
+                Output::Value(aggregate) => columns.push((*aggregate).clone().alias(name.as_str())),
+                Output::FirstOfKey { .. } => {}
+            }
+        }
+        let result = self.collect(self.frame.clone().select(columns))?;
+        let mut key_counts = HashMap::new();
+        for (name, output) in &outputs {
+            if let Output::FirstOfKey {
+                failing_output,
+                first,
+                ..
+            } = output
+            {
+                let count = self.count_among(&result, failing_output, first)?;
+                key_counts.insert(name.as_str(), count);
+            }
         }
         let flags: Vec<&String> = outputs
             .iter()
             .filter(|(_, output)| matches!(output, Output::Failing(_)))
             .map(|(name, _)| name)
             .collect();
-        let result = self.collect(self.frame.clone().select(columns))?;
         // Over no rows the pass has no row to hold its aggregates (its
         // per-row flags are empty too): they read as NULL.
         let read = |name: &str| -> Result<AnyValue<'static>, ValidationError> {
+            if let Some(count) = key_counts.get(name) {
+                return Ok(AnyValue::UInt64(*count));
+            }
             let column = result.column(name)?;
             Ok(if flags.iter().any(|flag| *flag == name) {
                 AnyValue::UInt64(column.bool()?.sum().unwrap_or(0) as u64)

@@ -21,10 +21,12 @@ pub(crate) enum Output<'c, E: Engine + ?Sized> {
     /// count (in a warehouse).
     Failing(&'c E::Predicate),
     /// The count of failing rows that are the first of their key: the
-    /// duplicated keys.
+    /// duplicated keys. An engine counts them over every row (in a
+    /// warehouse, `first` is true only on failing rows) or over the
+    /// failing rows alone (in memory).
     FirstOfKey {
-        /// True on failing rows.
-        failing: &'c E::Predicate,
+        /// The name of the output holding the failing rows.
+        failing_output: String,
         /// True on the first row of each key.
         first: &'c E::Predicate,
     },
@@ -41,8 +43,11 @@ pub(crate) fn outputs<E: Engine + ?Sized>(checks: &[Check<E>]) -> Vec<(String, O
             Measure::Rows { predicates, .. } => {
                 outputs.push((failing(index), Output::Failing(&predicates.failing)));
                 if let Some(first) = &predicates.first_of_key {
-                    let failing = &predicates.failing;
-                    outputs.push((keys(index), Output::FirstOfKey { failing, first }));
+                    let output = Output::FirstOfKey {
+                        failing_output: failing(index),
+                        first,
+                    };
+                    outputs.push((keys(index), output));
                 }
             }
             Measure::Statistic {
