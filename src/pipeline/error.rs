@@ -119,14 +119,21 @@ impl From<WarehouseError> for RunError {
     }
 }
 
-/// A promotion fails as its warehouse failed, when it did; any other
-/// failure of it (the store, the lease, another promotion) is the service's.
 impl From<PromoteError> for RunError {
     fn from(error: PromoteError) -> Self {
-        let kind = error
-            .warehouse_error()
-            .map_or(FailureKind::Service, warehouse_kind);
-        RunError::caused_by(kind, error)
+        RunError::caused_by(promote_kind(&error), error)
+    }
+}
+
+/// A promotion fails as its store or warehouse failed, when one did (the
+/// failure itself, not what followed it); any other failure of it (the
+/// lease, another promotion, a damaged journal) is the service's.
+fn promote_kind(error: &PromoteError) -> FailureKind {
+    match error {
+        PromoteError::Store { source, .. } => store_kind(source),
+        PromoteError::Warehouse { source, .. } => warehouse_kind(source),
+        PromoteError::Failed { failure, .. } => promote_kind(failure),
+        _ => FailureKind::Service,
     }
 }
 
@@ -146,11 +153,14 @@ fn warehouse_kind(error: &WarehouseError) -> FailureKind {
 
 impl From<StoreError> for RunError {
     fn from(error: StoreError) -> Self {
-        let kind = match &error {
-            StoreError::InvalidKey { .. } => FailureKind::Usage,
-            _ => FailureKind::Service,
-        };
-        RunError::caused_by(kind, error)
+        RunError::caused_by(store_kind(&error), error)
+    }
+}
+
+fn store_kind(error: &StoreError) -> FailureKind {
+    match error {
+        StoreError::InvalidKey { .. } => FailureKind::Usage,
+        _ => FailureKind::Service,
     }
 }
 
@@ -257,5 +267,16 @@ mod tests {
             RunError::from(PromoteError::InProgress).kind(),
             FailureKind::Service
         );
+        let bad_key = PromoteError::Failed {
+            failure: Box::new(PromoteError::Store {
+                step: "copying a part".into(),
+                source: StoreError::InvalidKey {
+                    key: "../x".into(),
+                    reason: "has a `..` segment",
+                },
+            }),
+            aftermath: crate::pipeline::promote::Aftermath::RolledBack,
+        };
+        assert_eq!(RunError::from(bad_key).kind(), FailureKind::Usage);
     }
 }

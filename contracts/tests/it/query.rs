@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 
 use crate::support::runs;
 
-use runs::{Emulators, PROCESSED, contracts, later_input, run_on, succeed, text, walk, workdir};
+use runs::{
+    Emulators, PROCESSED, borrowed, contracts, later_input, run_on, succeed, text, walk, workdir,
+};
 
 fn count(dir: &Path, table: &str) -> String {
     succeed(
@@ -89,25 +91,24 @@ fn files_are_out_of_reach_of_a_query() {
 /// A folder with the shipped production configuration, and the
 /// environment that points it at the GCS emulator, bucket `bucket`, and
 /// the BigQuery at `bigquery`.
-fn production(name: &str, bigquery: &str) -> (PathBuf, Vec<(&'static str, String)>) {
+fn production(name: &str, bigquery: &str) -> (PathBuf, Vec<(String, String)>) {
     let emulators = Emulators::from_env();
     let dir = workdir(name);
     let conf = dir.join("conf");
     std::fs::create_dir_all(&conf).unwrap();
     let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("../conf/production.toml");
     std::fs::copy(shipped, conf.join("production.toml")).unwrap();
-    let env = vec![
+    let env = [
         ("DATACONTRACT_ENV", "production".to_string()),
         ("STORAGE_EMULATOR_HOST", emulators.gcs.clone()),
         ("BIGQUERY_EMULATOR_HOST", bigquery.to_string()),
         ("GCS_BUCKET_NAME", format!("{name}-{}", std::process::id())),
         ("PROJECT_ID", "test-proj".to_string()),
     ];
-    (dir, env)
-}
-
-fn borrowed<'e>(env: &'e [(&'static str, String)]) -> Vec<(&'static str, &'e str)> {
-    env.iter().map(|(k, v)| (*k, v.as_str())).collect()
+    (
+        dir,
+        env.map(|(key, value)| (key.to_string(), value)).to_vec(),
+    )
 }
 
 #[test]

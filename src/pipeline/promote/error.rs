@@ -123,16 +123,6 @@ impl PromoteError {
             source,
         }
     }
-
-    /// The warehouse's error, when the warehouse failed (before whatever
-    /// followed): the exit code follows its kind.
-    pub fn warehouse_error(&self) -> Option<&WarehouseError> {
-        match self {
-            PromoteError::Warehouse { source, .. } => Some(source),
-            PromoteError::Failed { failure, .. } => failure.warehouse_error(),
-            _ => None,
-        }
-    }
 }
 
 impl From<IdentifierError> for PromoteError {
