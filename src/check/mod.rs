@@ -120,17 +120,19 @@ pub enum Test {
     },
 }
 
-/// A per-row failure condition. NULL never fails a value check: whether a
-/// column may hold NULL is checked by [`RowTest::Null`] alone.
+/// A per-row test, named after the constraint it checks (as the check's
+/// [`CheckKind`] is); a row fails it when it breaks the constraint. NULL
+/// never fails a value check: whether a column may hold NULL is checked by
+/// [`RowTest::NotNull`] alone.
 #[derive(Debug, Clone, PartialEq)]
 pub enum RowTest {
-    /// The value is NULL.
-    Null {
+    /// Fails when the value is NULL.
+    NotNull {
         /// The column.
         column: String,
     },
-    /// The value lies outside the bounds, or is NaN or infinite.
-    OutOfRange {
+    /// Fails when the value lies outside the bounds, or is NaN or infinite.
+    Range {
         /// The column.
         column: String,
         /// Lower bound.
@@ -138,7 +140,7 @@ pub enum RowTest {
         /// Upper bound.
         max: Option<Bound>,
     },
-    /// The length lies outside the bounds.
+    /// Fails when the length lies outside the bounds.
     Length {
         /// The column.
         column: String,
@@ -149,27 +151,28 @@ pub enum RowTest {
         /// Greatest length.
         max: Option<u64>,
     },
-    /// The value contains no match of the pattern.
-    NoMatch {
+    /// Fails when the value contains no match of the pattern.
+    Regex {
         /// The column.
         column: String,
         /// The pattern.
         pattern: String,
     },
-    /// The value is not one of the allowed ones.
-    NotOneOf {
+    /// Fails when the value is not one of the allowed ones.
+    OneOf {
         /// The column.
         column: String,
         /// The allowed values.
         values: Vec<Literal>,
     },
-    /// Another row holds the same (non-NULL) value, or the same key.
-    Duplicated {
+    /// Fails when another row holds the same (non-NULL) value, or the
+    /// same key.
+    Unique {
         /// One column (unique) or the key's columns (dedup key).
         columns: Vec<String>,
     },
-    /// The SQL boolean expression is FALSE (TRUE and NULL pass).
-    RuleFalse {
+    /// Fails when the SQL boolean expression is FALSE (TRUE and NULL pass).
+    Rule {
         /// The expression.
         sql: String,
     },
@@ -190,7 +193,7 @@ pub fn plan(contract: &Contract) -> Vec<PlannedCheck> {
             kind: CheckKind::DedupKey,
             columns: key.columns.clone(),
             severity: key.severity,
-            test: Test::Row(RowTest::Duplicated {
+            test: Test::Row(RowTest::Unique {
                 columns: key.columns.clone(),
             }),
         });
@@ -203,7 +206,7 @@ pub fn plan(contract: &Contract) -> Vec<PlannedCheck> {
             // it fails and reports why.
             columns: rule::columns(&rule.sql).unwrap_or_default(),
             severity: rule.severity,
-            test: Test::Row(RowTest::RuleFalse {
+            test: Test::Row(RowTest::Rule {
                 sql: rule.sql.clone(),
             }),
         });
@@ -271,7 +274,7 @@ fn plan_field(checks: &mut Vec<PlannedCheck>, field: &Field, prefix: &str, in_ar
             test: if in_array {
                 element_checks_unsupported()
             } else {
-                Test::Row(RowTest::Null {
+                Test::Row(RowTest::NotNull {
                     column: column.clone(),
                 })
             },
@@ -316,7 +319,7 @@ fn check_kind(constraint: &ConstraintKind) -> CheckKind {
 fn row_test(constraint: &ConstraintKind, column: &str, array: bool) -> RowTest {
     let column = column.to_string();
     match constraint {
-        ConstraintKind::Range { min, max } => RowTest::OutOfRange {
+        ConstraintKind::Range { min, max } => RowTest::Range {
             column,
             min: min.clone(),
             max: max.clone(),
@@ -327,23 +330,23 @@ fn row_test(constraint: &ConstraintKind, column: &str, array: bool) -> RowTest {
             min: *min,
             max: *max,
         },
-        ConstraintKind::Regex { pattern } => RowTest::NoMatch {
+        ConstraintKind::Regex { pattern } => RowTest::Regex {
             column,
             pattern: pattern.clone(),
         },
-        ConstraintKind::Email => RowTest::NoMatch {
+        ConstraintKind::Email => RowTest::Regex {
             column,
             pattern: EMAIL_PATTERN.into(),
         },
-        ConstraintKind::Url => RowTest::NoMatch {
+        ConstraintKind::Url => RowTest::Regex {
             column,
             pattern: URL_PATTERN.into(),
         },
-        ConstraintKind::OneOf { values } => RowTest::NotOneOf {
+        ConstraintKind::OneOf { values } => RowTest::OneOf {
             column,
             values: values.clone(),
         },
-        ConstraintKind::Unique => RowTest::Duplicated {
+        ConstraintKind::Unique => RowTest::Unique {
             columns: vec![column],
         },
     }

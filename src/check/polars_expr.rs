@@ -24,8 +24,8 @@ pub fn column(path: &str) -> Expr {
 /// contract dtype (bounds are compared in it).
 pub fn failure(test: &RowTest, dtype_of: &dyn Fn(&str) -> Option<DataType>) -> PolarsResult<Expr> {
     let expr = match test {
-        RowTest::Null { column: path } => column(path).is_null(),
-        RowTest::OutOfRange {
+        RowTest::NotNull { column: path } => column(path).is_null(),
+        RowTest::Range {
             column: path,
             min,
             max,
@@ -48,14 +48,14 @@ pub fn failure(test: &RowTest, dtype_of: &dyn Fn(&str) -> Option<DataType>) -> P
             let too_long = max.map(|max| length.gt(lit(max)));
             any_of([too_short, too_long])
         }
-        RowTest::NoMatch {
+        RowTest::Regex {
             column: path,
             pattern,
         } => column(path)
             .str()
             .contains(lit(pattern.as_str()), true)
             .not(),
-        RowTest::NotOneOf {
+        RowTest::OneOf {
             column: path,
             values,
         } => {
@@ -63,13 +63,13 @@ pub fn failure(test: &RowTest, dtype_of: &dyn Fn(&str) -> Option<DataType>) -> P
             let allowed = literal_series(values, &dtype)?;
             column(path).is_in(lit(allowed).implode(true), false).not()
         }
-        RowTest::Duplicated { columns } => match columns.as_slice() {
+        RowTest::Unique { columns } => match columns.as_slice() {
             [single] => column(single)
                 .is_duplicated()
                 .and(column(single).is_not_null()),
             several => as_struct(several.iter().map(|c| column(c)).collect()).is_duplicated(),
         },
-        RowTest::RuleFalse { sql } => {
+        RowTest::Rule { sql } => {
             let portable = rule::portable(sql).map_err(|e| PolarsError::ComputeError(e.into()))?;
             polars::sql::sql_expr(portable)?.not()
         }

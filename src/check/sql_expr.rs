@@ -69,8 +69,8 @@ impl<'a> SqlCompiler<'a> {
         let mut windows = Vec::new();
         let mut first_of_key = None;
         let failing = match test {
-            RowTest::Null { column } => format!("{} IS NULL", dialect.column(column)),
-            RowTest::OutOfRange { column, min, max } => {
+            RowTest::NotNull { column } => format!("{} IS NULL", dialect.column(column)),
+            RowTest::Range { column, min, max } => {
                 self.out_of_range(column, min.as_ref(), max.as_ref())?
             }
             RowTest::Length {
@@ -97,7 +97,7 @@ impl<'a> SqlCompiler<'a> {
                 }
                 any_of(conditions)
             }
-            RowTest::NoMatch { column, pattern } => {
+            RowTest::Regex { column, pattern } => {
                 let pattern = self.query.bind(SqlValue::String(pattern.clone()));
                 let column = dialect.column(column);
                 match dialect {
@@ -105,7 +105,7 @@ impl<'a> SqlCompiler<'a> {
                     Dialect::DuckDb => format!("NOT regexp_matches({column}, {pattern})"),
                 }
             }
-            RowTest::NotOneOf { column, values } => {
+            RowTest::OneOf { column, values } => {
                 let field = self.field(column)?;
                 let allowed = values
                     .iter()
@@ -113,7 +113,7 @@ impl<'a> SqlCompiler<'a> {
                     .collect::<Result<Vec<_>, _>>()?;
                 format!("{} NOT IN ({})", dialect.column(column), allowed.join(", "))
             }
-            RowTest::Duplicated { columns } => {
+            RowTest::Unique { columns } => {
                 let key: Vec<String> = columns.iter().map(|c| dialect.column(c)).collect();
                 let key = key.join(", ");
                 let count = format!("__dup_{name}");
@@ -133,7 +133,7 @@ impl<'a> SqlCompiler<'a> {
                 first_of_key = Some(never_null(&format!("{failing} AND {ordinal} = 1")));
                 failing
             }
-            RowTest::RuleFalse { sql } => format!("NOT ({})", rule::portable(sql)?),
+            RowTest::Rule { sql } => format!("NOT ({})", rule::portable(sql)?),
         };
         Ok(RowSql {
             failing: never_null(&failing),
@@ -400,7 +400,7 @@ mod tests {
         plan(contract)
             .into_iter()
             .find_map(|check| match check.test {
-                Test::Row(test @ RowTest::OutOfRange { .. }) => Some(test),
+                Test::Row(test @ RowTest::Range { .. }) => Some(test),
                 _ => None,
             })
             .unwrap()

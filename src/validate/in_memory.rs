@@ -164,7 +164,7 @@ impl Engine for InMemory {
         let expected = &self.expected;
         let failing = failure(test, &|path| dtype_at(expected, path)).map_err(|e| e.to_string())?;
         let first_of_key = match test {
-            RowTest::Duplicated { columns } if dedup_key => {
+            RowTest::Unique { columns } if dedup_key => {
                 Some(as_struct(columns.iter().map(|c| column(c)).collect()).is_first_distinct())
             }
             _ => None,

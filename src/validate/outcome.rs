@@ -206,8 +206,8 @@ fn instant(value: &AnyValue) -> Option<DateTime<Utc>> {
 /// The expected outcome of a check, in words.
 pub(super) fn expected(test: &Test) -> String {
     match test {
-        Test::Row(RowTest::Null { .. }) => "not NULL".into(),
-        Test::Row(RowTest::OutOfRange { min, max, .. }) => {
+        Test::Row(RowTest::NotNull { .. }) => "not NULL".into(),
+        Test::Row(RowTest::Range { min, max, .. }) => {
             let min = min
                 .as_ref()
                 .map(|b| format!("{} {}", if b.inclusive { ">=" } else { ">" }, b.value));
@@ -232,18 +232,16 @@ pub(super) fn expected(test: &Test) -> String {
                     .join(" and ")
             }
         },
-        Test::Row(RowTest::NoMatch { pattern, .. }) => format!("matches {pattern}"),
-        Test::Row(RowTest::NotOneOf { values, .. }) => {
+        Test::Row(RowTest::Regex { pattern, .. }) => format!("matches {pattern}"),
+        Test::Row(RowTest::OneOf { values, .. }) => {
             let values: Vec<String> = values.iter().map(ToString::to_string).collect();
             format!("one of {}", values.join(", "))
         }
-        Test::Row(RowTest::Duplicated { columns }) if columns.len() == 1 => {
-            "no repeated value".into()
-        }
-        Test::Row(RowTest::Duplicated { columns }) => {
+        Test::Row(RowTest::Unique { columns }) if columns.len() == 1 => "no repeated value".into(),
+        Test::Row(RowTest::Unique { columns }) => {
             format!("one row per ({})", columns.join(", "))
         }
-        Test::Row(RowTest::RuleFalse { sql }) => sql.clone(),
+        Test::Row(RowTest::Rule { sql }) => sql.clone(),
         Test::Statistic {
             statistic,
             min,
