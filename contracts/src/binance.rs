@@ -5,12 +5,17 @@
 //! strings. serde reads it into [`RawKline`]; validator then checks the
 //! record. A record that fails either is rejected with its page, row and
 //! reason, and counted in the run report; it never enters the frame.
+//!
+//! The two sources declare their settings here, beside the code that reads
+//! them: [`SAMPLE_SETTINGS`] and [`BINANCE_SETTINGS`].
 
 use chrono::{DateTime, Utc};
 use datacontract::Contract;
-use datacontract::pipeline::config::{Config, Source};
+use datacontract::pipeline::config::{Config, ConfigError, Layers, SettingSpec, setting};
 use datacontract::pipeline::http::{HttpClient, HttpPolicy};
-use datacontract::pipeline::{Extract, ExtractError, Extractor, Rejected, records_to_frame};
+use datacontract::pipeline::{
+    Extract, ExtractError, Extractor, Rejected, Source, records_to_frame,
+};
 use indicatif::ProgressBar;
 use rust_decimal::Decimal;
 use serde::Deserialize;
@@ -24,6 +29,83 @@ use crate::RawKline;
 pub const PAGE_LIMIT: usize = 1000;
 /// The kline interval the pipeline reads.
 pub const INTERVAL: &str = "1m";
+
+/// The settings of which klines are read, whichever the source.
+const SYMBOL: SettingSpec = setting(
+    "symbol",
+    "DATACONTRACT_SYMBOL",
+    Some("BTCUSDT"),
+    "the symbol Binance is asked for",
+);
+const INTERVAL_SETTING: SettingSpec = setting(
+    "interval",
+    "DATACONTRACT_INTERVAL",
+    Some(INTERVAL),
+    "the kline interval Binance is asked for",
+);
+
+/// The settings of `source = "sample"`.
+pub const SAMPLE_SETTINGS: &[SettingSpec] = &[SYMBOL, INTERVAL_SETTING];
+
+/// The settings of `source = "binance"`.
+pub const BINANCE_SETTINGS: &[SettingSpec] = &[
+    SYMBOL,
+    INTERVAL_SETTING,
+    setting(
+        "start",
+        "DATACONTRACT_START",
+        None,
+        "the first open time to extract from Binance (a date or RFC 3339)",
+    ),
+    setting(
+        "end",
+        "DATACONTRACT_END",
+        None,
+        "the end of the Binance range (a date or RFC 3339; exclusive)",
+    ),
+    setting(
+        "binance_url",
+        "DATACONTRACT_BINANCE_URL",
+        Some("https://api.binance.com"),
+        "Binance's base URL",
+    ),
+];
+
+/// Which klines are read: a symbol, at the one interval the transform
+/// aggregates.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Klines {
+    symbol: String,
+    interval: String,
+}
+
+impl Klines {
+    /// The symbol and interval `layers` hold: a Binance symbol (5 to 20 of
+    /// A-Z and 0-9), and `1m`, the bars the transform aggregates into hours.
+    fn configure(layers: &Layers) -> Result<Self, ConfigError> {
+        let symbol = layers.required("symbol")?.value.clone();
+        if !(5..=20).contains(&symbol.len())
+            || !symbol
+                .chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+        {
+            return Err(layers.invalid(
+                "symbol",
+                format!("`{symbol}` is not a Binance symbol (5 to 20 of A-Z and 0-9)"),
+            ));
+        }
+        let interval = layers.required("interval")?.value.clone();
+        if interval != INTERVAL {
+            return Err(layers.invalid(
+                "interval",
+                format!(
+                    "`{interval}`: this pipeline aggregates {INTERVAL} klines into hourly bars; set interval = \"{INTERVAL}\""
+                ),
+            ));
+        }
+        Ok(Klines { symbol, interval })
+    }
+}
 
 /// One kline as Binance sends it, in its 12 positions: open time, open,
 /// high, low, close, volume, close time, quote volume, trades, taker buy
@@ -89,31 +171,22 @@ impl RawKline {
 }
 
 /// Pages of kline arrays into a frame, rejecting records one by one.
-struct Pages {
-    symbol: String,
-    interval: String,
-    klines: Vec<RawKline>,
+struct Pages<'a> {
+    klines: &'a Klines,
+    rows: Vec<RawKline>,
     rejected: Vec<Rejected>,
     pages: usize,
 }
 
-impl Pages {
-    /// A reader for the configured symbol; the interval must be `1m`, the
-    /// bars the transform aggregates into hours.
-    fn new(config: &Config) -> Result<Self, ExtractError> {
-        if config.interval != INTERVAL {
-            return Err(ExtractError::usage(format!(
-                "interval `{}`: this pipeline aggregates {INTERVAL} klines into hourly bars; set interval = \"{INTERVAL}\"",
-                config.interval
-            )));
-        }
-        Ok(Pages {
-            symbol: config.symbol.clone(),
-            interval: config.interval.clone(),
-            klines: Vec::new(),
+impl<'a> Pages<'a> {
+    /// A reader of `klines`.
+    fn new(klines: &'a Klines) -> Self {
+        Pages {
+            klines,
+            rows: Vec::new(),
             rejected: Vec::new(),
             pages: 0,
-        })
+        }
     }
 
     /// Reads one page (a JSON array of kline arrays); returns its rows.
@@ -126,8 +199,8 @@ impl Pages {
             ))
         })?;
         for (index, row) in rows.iter().enumerate() {
-            match RawKline::from_binance(row, &self.symbol, &self.interval) {
-                Ok(kline) => self.klines.push(kline),
+            match RawKline::from_binance(row, &self.klines.symbol, &self.klines.interval) {
+                Ok(kline) => self.rows.push(kline),
                 Err(reason) => self.rejected.push(Rejected {
                     location: format!("{origin}, row {}", index + 1),
                     reason,
@@ -144,7 +217,7 @@ impl Pages {
         description: String,
         details: Value,
     ) -> Result<Extract, ExtractError> {
-        let frame = records_to_frame(&self.klines, contract).map_err(ExtractError::input)?;
+        let frame = records_to_frame(&self.rows, contract).map_err(ExtractError::input)?;
         Ok(Extract {
             frame,
             rejected: self.rejected,
@@ -154,21 +227,42 @@ impl Pages {
     }
 }
 
-/// The bundled sample: pages of synthetic klines in Binance's format (see
-/// [`crate::sample`]).
-pub struct SampleExtractor;
+/// `source = "sample"`: the bundled pages of synthetic klines in Binance's
+/// format (see [`crate::sample`]).
+pub struct SampleSource;
+
+impl Source for SampleSource {
+    fn name(&self) -> &'static str {
+        "sample"
+    }
+
+    fn settings(&self) -> &'static [SettingSpec] {
+        SAMPLE_SETTINGS
+    }
+
+    fn configure(&self, layers: &Layers) -> Result<Box<dyn Extractor>, ConfigError> {
+        Ok(Box::new(SampleExtractor {
+            klines: Klines::configure(layers)?,
+        }))
+    }
+}
+
+/// The bundled sample, read as the configured symbol's klines.
+struct SampleExtractor {
+    klines: Klines,
+}
 
 impl Extractor for SampleExtractor {
     fn extract(
         &self,
-        config: &Config,
+        _config: &Config,
         contract: &Contract,
         progress: &ProgressBar,
     ) -> Result<Extract, ExtractError> {
         let pages: Vec<Value> = serde_json::from_str(crate::sample::SAMPLE).map_err(|error| {
             ExtractError::input(format!("the bundled sample is not JSON: {error}"))
         })?;
-        let mut reader = Pages::new(config)?;
+        let mut reader = Pages::new(&self.klines);
         progress.set_length(pages.len() as u64);
         for (index, page) in pages.iter().enumerate() {
             let body = serde_json::to_vec(page).expect("a JSON value serializes");
@@ -182,39 +276,68 @@ impl Extractor for SampleExtractor {
     }
 }
 
-/// Binance's klines endpoint, paged through the configured time range.
-pub struct BinanceExtractor {
+/// `source = "binance"`: Binance's klines endpoint, paged through the
+/// configured time range.
+pub struct BinanceSource {
     /// Retry and pacing rules.
     pub policy: HttpPolicy,
+}
+
+impl Source for BinanceSource {
+    fn name(&self) -> &'static str {
+        "binance"
+    }
+
+    fn settings(&self) -> &'static [SettingSpec] {
+        BINANCE_SETTINGS
+    }
+
+    fn configure(&self, layers: &Layers) -> Result<Box<dyn Extractor>, ConfigError> {
+        let klines = Klines::configure(layers)?;
+        let (start, end) = (layers.time("start")?, layers.time("end")?);
+        if start >= end {
+            return Err(layers.invalid("end", format!("{end} is not after the start {start}")));
+        }
+        Ok(Box::new(BinanceExtractor {
+            policy: self.policy.clone(),
+            base_url: layers.required("binance_url")?.value.clone(),
+            start,
+            end,
+            klines,
+        }))
+    }
+}
+
+/// Binance's klines endpoint, configured.
+struct BinanceExtractor {
+    policy: HttpPolicy,
+    /// The API's base URL, e.g. `https://api.binance.com`.
+    base_url: String,
+    /// The first open time asked for (inclusive).
+    start: DateTime<Utc>,
+    /// The end of the range (exclusive).
+    end: DateTime<Utc>,
+    klines: Klines,
 }
 
 impl Extractor for BinanceExtractor {
     fn extract(
         &self,
-        config: &Config,
+        _config: &Config,
         contract: &Contract,
         progress: &ProgressBar,
     ) -> Result<Extract, ExtractError> {
-        let Source::Binance {
-            base_url,
-            start,
-            end,
-        } = &config.source
-        else {
-            return Err(ExtractError::usage(
-                "the Binance extractor needs source = \"binance\"",
-            ));
-        };
+        let (start, end, klines) = (&self.start, &self.end, &self.klines);
         let client = HttpClient::new(self.policy.clone()).map_err(ExtractError::service)?;
-        let url = format!("{}/api/v3/klines", base_url.trim_end_matches('/'));
+        let url = format!("{}/api/v3/klines", self.base_url.trim_end_matches('/'));
         let (first, last) = (start.timestamp_millis(), end.timestamp_millis() - 1);
         progress.set_length((last - first).max(0) as u64);
-        let mut reader = Pages::new(config)?;
+        let mut reader = Pages::new(klines);
         let mut from = first;
         while from <= last {
             let query = [
-                ("symbol", config.symbol.clone()),
-                ("interval", config.interval.clone()),
+                ("symbol", klines.symbol.clone()),
+                ("interval", klines.interval.clone()),
                 ("startTime", from.to_string()),
                 ("endTime", last.to_string()),
                 ("limit", PAGE_LIMIT.to_string()),
@@ -242,7 +365,7 @@ impl Extractor for BinanceExtractor {
         let stats = client.stats();
         let description = format!(
             "Binance {} {} from {start} to {end}, {} page(s)",
-            config.symbol, config.interval, reader.pages
+            klines.symbol, klines.interval, reader.pages
         );
         let details = serde_json::json!({ "url": url, "pages": reader.pages, "http": stats });
         reader.finish(contract, description, details)

@@ -29,14 +29,16 @@ pub fn pipeline() -> Pipeline {
     pipeline_with(HttpPolicy::default())
 }
 
-/// The klines pipeline, with the HTTP rules its Binance extractor follows.
+/// The klines pipeline, with the HTTP rules its Binance source follows.
 pub fn pipeline_with(policy: HttpPolicy) -> Pipeline {
     Pipeline {
         name: "binance_btcusdt_spot".into(),
         raw: RawKline::contract(),
         processed: ProcessedKline::contract(),
-        sample: Some(Box::new(binance::SampleExtractor)),
-        api: Some(Box::new(binance::BinanceExtractor { policy })),
+        sources: vec![
+            Box::new(binance::SampleSource),
+            Box::new(binance::BinanceSource { policy }),
+        ],
         transform: Box::new(transform::transform),
         reconciliations: vec![hours_preserved(), volume_preserved()],
         // Returns, volatility and outliers look 24 bars back: an hourly run

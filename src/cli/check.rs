@@ -7,6 +7,7 @@ use clap::{Args, ValueEnum};
 
 use super::{EXIT_FAILED, flagged_table, flagged_warehouse};
 use crate::compat::{Area, Committed, Finding, Level, check_lock, write_lock};
+use crate::pipeline::{FailureKind, RunError};
 use crate::validate::{Options, SchemaPolicy, validate};
 use crate::warehouse::{ColumnChange, Warehouse};
 use crate::{Registry, input};
@@ -59,7 +60,7 @@ pub enum CheckFormat {
 }
 
 /// `contracts lock`: writes the artifacts; lists the files.
-pub fn lock(registry: &Registry, dir: &Path) -> Result<(String, ExitCode), String> {
+pub fn lock(registry: &Registry, dir: &Path) -> Result<(String, ExitCode), RunError> {
     let written = write_lock(dir, registry)?;
     let lines: Vec<String> = written
         .iter()
@@ -68,8 +69,11 @@ pub fn lock(registry: &Registry, dir: &Path) -> Result<(String, ExitCode), Strin
     Ok((lines.concat(), ExitCode::SUCCESS))
 }
 
-/// `contracts check`: exits 1 when any finding is an error.
-pub fn check(registry: &Registry, args: &CheckArgs) -> Result<(String, ExitCode), String> {
+/// `contracts check`: exits 1 when any finding is an error. A call that
+/// cannot work (an unknown table, a ref that is no commit) is a usage
+/// error, unreadable sample data an input error, a disk, git or warehouse
+/// that fails a service error: each keeps its exit code.
+pub fn check(registry: &Registry, args: &CheckArgs) -> Result<(String, ExitCode), RunError> {
     let folder = Committed::Folder(args.dir.clone());
     let against = match &args.against {
         Some(reference) => Committed::GitRef {
@@ -80,8 +84,7 @@ pub fn check(registry: &Registry, args: &CheckArgs) -> Result<(String, ExitCode)
     };
     let mut report = check_lock(registry, &folder, &against)?;
     if args.warehouse {
-        let warehouse = flagged_warehouse(&args.duckdb, args.bigquery_project.as_deref())
-            .map_err(|error| error.to_string())?;
+        let warehouse = flagged_warehouse(&args.duckdb, args.bigquery_project.as_deref())?;
         report.extend(drift_findings(
             registry,
             warehouse.as_ref(),
@@ -111,13 +114,11 @@ fn drift_findings(
     warehouse: &dyn Warehouse,
     dataset: &str,
     project: Option<&str>,
-) -> Result<Vec<Finding>, String> {
+) -> Result<Vec<Finding>, RunError> {
     let mut findings = Vec::new();
     for contract in registry.contracts() {
         let table = flagged_table(dataset, &contract.name, project)?;
-        let drift = warehouse
-            .drift(&table, contract)
-            .map_err(|e| e.to_string())?;
+        let drift = warehouse.drift(&table, contract)?;
         let finding = |column: Option<&ColumnChange>, rule: &str, message: String| Finding {
             table: contract.name.clone(),
             column: column.map(|c| c.column.clone()),
@@ -173,17 +174,18 @@ fn drift_findings(
     Ok(findings)
 }
 
-fn data_findings(registry: &Registry, pair: &str) -> Result<Vec<Finding>, String> {
+fn data_findings(registry: &Registry, pair: &str) -> Result<Vec<Finding>, RunError> {
     let (table, file) = pair
         .split_once('=')
-        .ok_or_else(|| format!("--data `{pair}`: write <table>=<file>"))?;
+        .ok_or_else(|| RunError::usage(format!("--data `{pair}`: write <table>=<file>")))?;
     let contract = super::lookup(registry, table)?;
-    let input = input::read_files(&[PathBuf::from(file)]).map_err(|e| e.to_string())?;
+    let input = input::read_files(&[PathBuf::from(file)])
+        .map_err(|error| RunError::caused_by(FailureKind::Input, error))?;
     let options = Options {
         schema_policy: SchemaPolicy::Coerce,
         ..Options::default()
     };
-    let report = validate(input, contract, &options).map_err(|e| e.to_string())?;
+    let report = validate(input, contract, &options)?;
     Ok(report
         .errors()
         .map(|check| Finding {

@@ -111,7 +111,8 @@ enum Command {
     /// the lock (or a git ref), and optionally warehouse drift and sample data.
     ///
     /// Exits 0 when nothing fails, 1 when a finding is an error, 2 on a usage
-    /// or I/O error.
+    /// or input error (a ref that is no commit, a committed file that is not
+    /// a contract), 3 when the disk, git or the warehouse fails.
     Check(check::CheckArgs),
     /// Run the pipeline once: extract, land and load raw, validate, transform,
     /// land and load processed, validate, promote. With no flags: offline,
@@ -241,8 +242,11 @@ where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
-    let parsed = Cli::command()
-        .version(version_text())
+    let mut command = Cli::command().version(version_text());
+    if let Some(pipeline) = pipeline {
+        command = pipeline::with_source_flags(command, pipeline);
+    }
+    let parsed = command
         .try_get_matches_from(args)
         .and_then(|matches| Cli::from_arg_matches(&matches));
     let cli = match parsed {
@@ -290,26 +294,17 @@ fn execute(
     match command {
         // The lock and its comparison are files in the repository (and
         // git): a failure there is the call's or the checkout's.
-        Command::Lock { dir } => check::lock(registry, &dir).map_err(RunError::usage),
-        Command::Check(args) => check::check(registry, &args).map_err(RunError::usage),
+        Command::Lock { dir } => check::lock(registry, &dir),
+        Command::Check(args) => check::check(registry, &args),
         Command::Run { settings, quiet } => pipeline::run(pipeline()?, &settings, quiet),
         Command::Query {
             sql,
             format,
             settings,
-        } => {
-            pipeline()?;
-            pipeline::query(&sql, format, &settings)
-        }
-        Command::Recover { settings } => {
-            pipeline()?;
-            pipeline::recover(&settings)
-        }
+        } => pipeline::query(pipeline()?, &sql, format, &settings),
+        Command::Recover { settings } => pipeline::recover(pipeline()?, &settings),
         Command::List => printed(list(registry)),
-        Command::Schema { table, format } => printed(schema(
-            lookup(registry, &table).map_err(RunError::usage)?,
-            format,
-        )),
+        Command::Schema { table, format } => printed(schema(lookup(registry, &table)?, format)),
         Command::Validate(args) => validate::validate(registry, &args, color),
         Command::Ddl {
             table,
@@ -322,7 +317,7 @@ fn execute(
                 if_not_exists: true,
             };
             let contracts = match &table {
-                Some(table) => vec![lookup(registry, table).map_err(RunError::usage)?],
+                Some(table) => vec![lookup(registry, table)?],
                 None => registry.contracts().iter().collect(),
             };
             let statements = contracts
@@ -359,30 +354,32 @@ fn flagged_warehouse(
     open_warehouse(&config, Access::ReadOnly)
 }
 
-/// The table `dataset.name`, in `project` when one is given.
-fn flagged_table(dataset: &str, name: &str, project: Option<&str>) -> Result<TableRef, String> {
-    let table = TableRef::new(dataset, name).map_err(|e| e.to_string())?;
+/// The table `dataset.name`, in `project` when one is given; a name that
+/// is not an identifier is the call's mistake.
+fn flagged_table(dataset: &str, name: &str, project: Option<&str>) -> Result<TableRef, RunError> {
+    let table = TableRef::new(dataset, name).map_err(RunError::usage)?;
     match project {
-        Some(project) => table.in_project(project).map_err(|e| e.to_string()),
+        Some(project) => table.in_project(project).map_err(RunError::usage),
         None => Ok(table),
     }
 }
 
-fn lookup<'r>(registry: &'r Registry, table: &str) -> Result<&'r Contract, String> {
+/// The contract of `table`, or a usage error listing the known tables.
+fn lookup<'r>(registry: &'r Registry, table: &str) -> Result<&'r Contract, RunError> {
     registry.get(table).ok_or_else(|| {
         let known: Vec<_> = registry
             .contracts()
             .iter()
             .map(|c| c.name.as_str())
             .collect();
-        format!(
+        RunError::usage(format!(
             "no contract for table `{table}`; known tables: {} (see `contracts list`)",
             if known.is_empty() {
                 "none".to_string()
             } else {
                 known.join(", ")
             }
-        )
+        ))
     })
 }
 

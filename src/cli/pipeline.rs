@@ -4,11 +4,11 @@ use std::io::{Cursor, IsTerminal};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Arg, ArgMatches, Args, FromArgMatches, ValueEnum};
+use clap::{Arg, ArgGroup, ArgMatches, Args, Command, FromArgMatches, Id, ValueEnum};
 use polars::prelude::*;
 
 use super::{EXIT_FAILED, exit_code};
-use crate::pipeline::config::{Config, Layers, SETTINGS};
+use crate::pipeline::config::{Catalogue, Layers, SETTINGS, SettingSpec};
 use crate::pipeline::environment::{Access, open_store, open_warehouse};
 use crate::pipeline::promote::{Recovery, pending, recover as recover_promotion};
 use crate::pipeline::query::{query_production, refuse_pending};
@@ -27,15 +27,21 @@ pub struct SettingArgs {
     /// The folder of the environment files.
     #[arg(long, default_value = "conf")]
     conf_dir: PathBuf,
-    /// One flag per setting that has one ([`SETTINGS`]).
+    /// One flag per general setting that has one ([`SETTINGS`]); `run`
+    /// also has its pipeline's sources' ([`with_source_flags`]).
     #[command(flatten)]
     flags: SettingFlags,
 }
 
+/// The group every setting flag belongs to: parsing reads the flags given
+/// from it, whichever declaration they came from.
+const SETTING_FLAGS: &str = "settings";
+
 /// The values of the setting flags given, by key: the flags are derived
-/// from [`SETTINGS`], each `--key-with-dashes` with its documentation.
+/// from the settings' declarations, each `--key-with-dashes` with its
+/// documentation.
 #[derive(Debug, Clone, Default)]
-pub struct SettingFlags(Vec<(&'static str, String)>);
+pub struct SettingFlags(Vec<(String, String)>);
 
 impl FromArgMatches for SettingFlags {
     fn from_arg_matches(matches: &ArgMatches) -> Result<Self, clap::Error> {
@@ -45,10 +51,17 @@ impl FromArgMatches for SettingFlags {
     }
 
     fn update_from_arg_matches(&mut self, matches: &ArgMatches) -> Result<(), clap::Error> {
-        for spec in SETTINGS.iter().filter(|spec| spec.flag) {
-            if let Some(value) = matches.get_one::<String>(spec.key) {
-                self.0.retain(|(key, _)| *key != spec.key);
-                self.0.push((spec.key, value.clone()));
+        let given = matches
+            .try_get_many::<Id>(SETTING_FLAGS)
+            .ok()
+            .flatten()
+            .into_iter()
+            .flatten();
+        for id in given {
+            let key = id.as_str();
+            if let Some(value) = matches.get_one::<String>(key) {
+                self.0.retain(|(known, _)| known != key);
+                self.0.push((key.to_string(), value.clone()));
             }
         }
         Ok(())
@@ -56,22 +69,58 @@ impl FromArgMatches for SettingFlags {
 }
 
 impl clap::Args for SettingFlags {
-    fn augment_args(command: clap::Command) -> clap::Command {
-        command.args(SETTINGS.iter().filter(|spec| spec.flag).map(|spec| {
-            let default = spec
-                .default
-                .map(|value| format!(" [default: {value}]"))
-                .unwrap_or_default();
-            Arg::new(spec.key)
-                .long(spec.flag_name())
-                .value_name(spec.key.to_ascii_uppercase())
-                .help(format!("{} ({}){default}", capitalised(spec.doc), spec.env))
-        }))
+    fn augment_args(command: Command) -> Command {
+        command
+            .group(ArgGroup::new(SETTING_FLAGS).multiple(true))
+            .args(SETTINGS.iter().filter(|spec| spec.flag).map(flag))
     }
 
-    fn augment_args_for_update(command: clap::Command) -> clap::Command {
+    fn augment_args_for_update(command: Command) -> Command {
         Self::augment_args(command)
     }
+}
+
+/// The flag of `spec`, in the group of setting flags.
+fn flag(spec: &SettingSpec) -> Arg {
+    Arg::new(spec.key)
+        .long(spec.flag_name())
+        .value_name(spec.key.to_ascii_uppercase())
+        .group(SETTING_FLAGS)
+        .help(help(spec, spec.doc))
+}
+
+/// The help of `spec`'s flag, saying `doc`: its variable and its default.
+fn help(spec: &SettingSpec, doc: &str) -> String {
+    let default = spec
+        .default
+        .map(|value| format!(" [default: {value}]"))
+        .unwrap_or_default();
+    format!("{} ({}){default}", capitalised(doc), spec.env)
+}
+
+/// `run` (a subcommand of `command`) with a flag for every setting of
+/// `pipeline`'s sources, and `--source`'s help naming them.
+pub(super) fn with_source_flags(command: Command, pipeline: &Pipeline) -> Command {
+    let catalogue = pipeline.catalogue();
+    let names: Vec<String> = pipeline
+        .sources()
+        .map(|source| format!("`{}`", source.name()))
+        .collect();
+    let source_doc = format!("where raw rows come from: {}", names.join(", "));
+    let source_help = catalogue
+        .get("source")
+        .map(|spec| help(spec, &source_doc))
+        .unwrap_or(source_doc);
+    command.mut_subcommand("run", |run| {
+        run.args(
+            catalogue
+                .source_specs()
+                .iter()
+                .filter(|spec| spec.flag)
+                .map(flag),
+        )
+        .mut_arg("source", |source| source.help(source_help))
+    })
 }
 
 /// `text` with its first letter in upper case.
@@ -84,20 +133,14 @@ fn capitalised(text: &str) -> String {
 }
 
 impl SettingArgs {
-    /// Every layer, these flags on top.
-    fn layers(&self) -> Result<Layers, RunError> {
+    /// Every layer of the settings `catalogue` declares, these flags on top.
+    fn layers(&self, catalogue: &Catalogue) -> Result<Layers, RunError> {
         let vars = |name: &str| std::env::var(name).ok();
-        let mut layers = Layers::load(&self.conf_dir, self.env.as_deref(), &vars)?;
+        let mut layers = Layers::load(catalogue, &self.conf_dir, self.env.as_deref(), &vars)?;
         for (key, value) in &self.flags.0 {
             layers.set_flag(key, value.clone())?;
         }
         Ok(layers)
-    }
-
-    fn resolve(&self) -> Result<(Layers, Config), RunError> {
-        let layers = self.layers()?;
-        let config = layers.resolve()?;
-        Ok((layers, config))
     }
 }
 
@@ -118,7 +161,10 @@ pub fn run(
     settings: &SettingArgs,
     quiet: bool,
 ) -> Result<(String, ExitCode), RunError> {
-    let (layers, config) = settings.resolve()?;
+    let layers = settings.layers(&pipeline.catalogue())?;
+    let config = layers.resolve()?;
+    // The source's own settings are checked before anything is opened.
+    pipeline.extractor(&layers)?;
     shutdown::install()
         .map_err(|error| RunError::service(format!("cannot handle SIGTERM and SIGINT: {error}")))?;
     let environment = Environment::open(&config)?;
@@ -139,11 +185,12 @@ pub fn run(
 /// production warehouse when no promotion is in progress or interrupted
 /// ([`query_production`]).
 pub fn query(
+    pipeline: &Pipeline,
     sql: &str,
     format: RowFormat,
     settings: &SettingArgs,
 ) -> Result<(String, ExitCode), RunError> {
-    let layers = settings.layers()?;
+    let layers = settings.layers(&pipeline.catalogue())?;
     let store = open_store(&layers.store()?)?;
     let lease = layers.promotion_lease()?;
     // Refused before the warehouse is even opened (an embedded one is
@@ -157,8 +204,11 @@ pub fn query(
 
 /// `contracts recover`: finishes a promotion a dead process left behind
 /// (rolls it back, or completes it if it had committed).
-pub fn recover(settings: &SettingArgs) -> Result<(String, ExitCode), RunError> {
-    let layers = settings.layers()?;
+pub fn recover(
+    pipeline: &Pipeline,
+    settings: &SettingArgs,
+) -> Result<(String, ExitCode), RunError> {
+    let layers = settings.layers(&pipeline.catalogue())?;
     let store = open_store(&layers.store()?)?;
     let lease = layers.promotion_lease()?;
     let in_progress = |run| {

@@ -81,7 +81,7 @@ pub fn validate(
         schema_policy,
         max_examples,
     } = args;
-    let contract = lookup(registry, table).map_err(RunError::usage)?;
+    let contract = lookup(registry, table)?;
     let options = Options {
         schema_policy: *schema_policy,
         max_examples: *max_examples,
@@ -89,7 +89,7 @@ pub fn validate(
     };
     let report = if *warehouse {
         let project = bigquery_project.as_deref();
-        let table = flagged_table(dataset, &contract.name, project).map_err(RunError::usage)?;
+        let table = flagged_table(dataset, &contract.name, project)?;
         let warehouse = flagged_warehouse(duckdb, project)?;
         validate_in_warehouse(warehouse.as_ref(), &table, Rows::All, contract, &options)?
     } else {

@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use super::LockError;
 use crate::schema::DdlOptions;
 use crate::{Contract, Registry};
 
@@ -12,13 +13,16 @@ use crate::{Contract, Registry};
 pub const CONTRACT_FILE: &str = "contract.json";
 
 /// A contract's artifacts: (file name, content), in a fixed order.
-pub fn artifacts(contract: &Contract) -> Result<Vec<(&'static str, String)>, String> {
+pub fn artifacts(contract: &Contract) -> Result<Vec<(&'static str, String)>, LockError> {
     let ddl = contract
         .ddl(&DdlOptions {
             if_not_exists: true,
             ..DdlOptions::default()
         })
-        .map_err(|error| format!("{}: {error}", contract.name))?;
+        .map_err(|error| LockError::Artifact {
+            table: contract.name.clone(),
+            message: error.to_string(),
+        })?;
     Ok(vec![
         (
             "bigquery.json",
@@ -32,16 +36,24 @@ pub fn artifacts(contract: &Contract) -> Result<Vec<(&'static str, String)>, Str
 
 /// Writes every contract's artifacts under `dir/<table>/`; returns the
 /// files written.
-pub fn write_lock(dir: &Path, registry: &Registry) -> Result<Vec<PathBuf>, String> {
+pub fn write_lock(dir: &Path, registry: &Registry) -> Result<Vec<PathBuf>, LockError> {
     let mut written = Vec::new();
     for contract in registry.contracts() {
         let folder = dir.join(&contract.name);
-        std::fs::create_dir_all(&folder)
-            .map_err(|error| format!("cannot create {}: {error}", folder.display()))?;
+        std::fs::create_dir_all(&folder).map_err(|source| LockError::Io {
+            action: "create",
+            path: folder.clone(),
+            source,
+        })?;
         for (file, text) in artifacts(contract)? {
             let path = folder.join(file);
-            std::fs::write(&path, text)
-                .map_err(|error| format!("cannot write {}: {error}", path.display()))?;
+            if let Err(source) = std::fs::write(&path, text) {
+                return Err(LockError::Io {
+                    action: "write",
+                    path,
+                    source,
+                });
+            }
             written.push(path);
         }
     }
@@ -64,14 +76,18 @@ pub enum Committed {
 
 impl Committed {
     /// The committed `file` of `table`, or `None` when there is none.
-    pub fn read(&self, table: &str, file: &str) -> Result<Option<String>, String> {
+    pub fn read(&self, table: &str, file: &str) -> Result<Option<String>, LockError> {
         match self {
             Committed::Folder(folder) => {
                 let path = folder.join(table).join(file);
                 match std::fs::read_to_string(&path) {
                     Ok(text) => Ok(Some(text)),
                     Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
-                    Err(error) => Err(format!("cannot read {}: {error}", path.display())),
+                    Err(source) => Err(LockError::Io {
+                        action: "read",
+                        path,
+                        source,
+                    }),
                 }
             }
             Committed::GitRef { reference, folder } => {
@@ -81,10 +97,10 @@ impl Committed {
                 }
                 let output = git(&["cat-file", "blob", &spec])?;
                 if !output.status.success() {
-                    return Err(format!(
+                    return Err(LockError::Git(format!(
                         "git cat-file blob {spec}: {}",
                         String::from_utf8_lossy(&output.stderr).trim()
-                    ));
+                    )));
                 }
                 Ok(Some(String::from_utf8_lossy(&output.stdout).into_owned()))
             }
@@ -92,7 +108,7 @@ impl Committed {
     }
 
     /// The tables that have a committed folder.
-    pub fn tables(&self) -> Result<Vec<String>, String> {
+    pub fn tables(&self) -> Result<Vec<String>, LockError> {
         let mut tables = match self {
             Committed::Folder(folder) => match std::fs::read_dir(folder) {
                 Ok(entries) => entries
@@ -101,7 +117,13 @@ impl Committed {
                     .map(|entry| entry.file_name().to_string_lossy().into_owned())
                     .collect(),
                 Err(error) if error.kind() == std::io::ErrorKind::NotFound => Vec::new(),
-                Err(error) => return Err(format!("cannot read {}: {error}", folder.display())),
+                Err(source) => {
+                    return Err(LockError::Io {
+                        action: "read",
+                        path: folder.clone(),
+                        source,
+                    });
+                }
             },
             Committed::GitRef { reference, folder } => {
                 let spec = git_spec(reference, folder)?;
@@ -111,10 +133,10 @@ impl Committed {
                 }
                 let output = git(&["ls-tree", "-z", &spec])?;
                 if !output.status.success() {
-                    return Err(format!(
+                    return Err(LockError::Git(format!(
                         "git ls-tree {spec}: {}",
                         String::from_utf8_lossy(&output.stderr).trim()
-                    ));
+                    )));
                 }
                 // `mode type hash\tname`, NUL-terminated: the folders only.
                 String::from_utf8_lossy(&output.stdout)
@@ -142,15 +164,15 @@ impl Committed {
 
 /// `ref:./path`, for a ref that cannot pass for an option and a path
 /// relative to the current directory.
-fn git_spec(reference: &str, path: &Path) -> Result<String, String> {
+fn git_spec(reference: &str, path: &Path) -> Result<String, LockError> {
     if reference.is_empty() || reference.starts_with('-') || reference.contains(':') {
-        return Err(format!("`{reference}` is not a git ref"));
+        return Err(LockError::Usage(format!("`{reference}` is not a git ref")));
     }
     if path.is_absolute() {
-        return Err(format!(
+        return Err(LockError::Usage(format!(
             "--against reads the lock folder at a git ref, so it must be relative to the current directory, not {}",
             path.display()
-        ));
+        )));
     }
     Ok(format!("{reference}:./{}", path.display()))
 }
@@ -158,7 +180,7 @@ fn git_spec(reference: &str, path: &Path) -> Result<String, String> {
 /// The type of the object `spec` names (`blob`, `tree`), or `None` when
 /// there is none at that path; an error when `reference` is no commit.
 /// Decided by exit codes, whatever language git speaks.
-fn object_type(reference: &str, spec: &str) -> Result<Option<String>, String> {
+fn object_type(reference: &str, spec: &str) -> Result<Option<String>, LockError> {
     let commit = format!("{reference}^{{commit}}");
     let verified = git(&[
         "rev-parse",
@@ -168,7 +190,9 @@ fn object_type(reference: &str, spec: &str) -> Result<Option<String>, String> {
         &commit,
     ])?;
     if !verified.status.success() {
-        return Err(format!("`{reference}` is not a commit in this repository"));
+        return Err(LockError::Usage(format!(
+            "`{reference}` is not a commit in this repository"
+        )));
     }
     let output = git(&["cat-file", "-t", spec])?;
     Ok(output
@@ -177,12 +201,12 @@ fn object_type(reference: &str, spec: &str) -> Result<Option<String>, String> {
         .then(|| String::from_utf8_lossy(&output.stdout).trim().to_string()))
 }
 
-fn git(args: &[&str]) -> Result<std::process::Output, String> {
+fn git(args: &[&str]) -> Result<std::process::Output, LockError> {
     Command::new("git")
         .args(args)
         .env("LC_ALL", "C")
         .output()
-        .map_err(|error| format!("cannot run git: {error}"))
+        .map_err(|error| LockError::Git(format!("cannot run git: {error}")))
 }
 
 /// Pretty JSON with a final newline.

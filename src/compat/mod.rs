@@ -9,6 +9,7 @@
 //! them as text, JSON, JUnit XML and Markdown.
 
 pub mod changes;
+mod error;
 pub mod lock;
 mod render;
 
@@ -16,6 +17,7 @@ use serde::Serialize;
 use similar::TextDiff;
 
 pub use changes::{Change, Impact};
+pub use error::LockError;
 pub use lock::{Committed, artifacts, write_lock};
 
 use crate::{Contract, Registry};
@@ -102,7 +104,7 @@ pub fn check_lock(
     registry: &Registry,
     folder: &Committed,
     against: &Committed,
-) -> Result<CheckReport, String> {
+) -> Result<CheckReport, LockError> {
     let mut report = CheckReport {
         tables: registry
             .contracts()
@@ -139,7 +141,7 @@ pub fn check_lock(
     Ok(report)
 }
 
-fn stale_artifacts(contract: &Contract, folder: &Committed) -> Result<Vec<Finding>, String> {
+fn stale_artifacts(contract: &Contract, folder: &Committed) -> Result<Vec<Finding>, LockError> {
     let mut findings = Vec::new();
     for (file, generated) in artifacts(contract)? {
         let committed = folder.read(&contract.name, file)?;
@@ -176,7 +178,7 @@ fn stale_artifacts(contract: &Contract, folder: &Committed) -> Result<Vec<Findin
     Ok(findings)
 }
 
-fn compatibility(contract: &Contract, against: &Committed) -> Result<Vec<Finding>, String> {
+fn compatibility(contract: &Contract, against: &Committed) -> Result<Vec<Finding>, LockError> {
     let Some(text) = against.read(&contract.name, lock::CONTRACT_FILE)? else {
         return Ok(vec![Finding {
             table: contract.name.clone(),
@@ -192,14 +194,16 @@ fn compatibility(contract: &Contract, against: &Committed) -> Result<Vec<Finding
             diff: None,
         }]);
     };
-    let committed: Contract = serde_json::from_str(&text).map_err(|error| {
-        format!(
-            "{}/{}/{}: not a contract: {error}",
-            against.describe(),
-            contract.name,
-            lock::CONTRACT_FILE
-        )
-    })?;
+    let committed: Contract =
+        serde_json::from_str(&text).map_err(|source| LockError::NotAContract {
+            path: format!(
+                "{}/{}/{}",
+                against.describe(),
+                contract.name,
+                lock::CONTRACT_FILE
+            ),
+            source,
+        })?;
     Ok(changes::changes(&committed, contract)
         .into_iter()
         .map(|change| Finding {

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use super::config::ConfigError;
 use super::promote::PromoteError;
 use super::source::ExtractError;
+use crate::compat::LockError;
 use crate::store::{PartitionError, StoreError};
 use crate::validate::ValidationError;
 use crate::warehouse::{Blame, WarehouseError};
@@ -189,6 +190,12 @@ impl From<ValidationError> for RunError {
 impl From<ExtractError> for RunError {
     fn from(error: ExtractError) -> Self {
         RunError::new(error.kind, error.message)
+    }
+}
+
+impl From<LockError> for RunError {
+    fn from(error: LockError) -> Self {
+        RunError::caused_by(error.kind(), error)
     }
 }
 

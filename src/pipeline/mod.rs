@@ -3,7 +3,7 @@
 //! run.
 //!
 //! A [`Pipeline`] names its two contracts (raw and processed), its
-//! extractors, its transform (Polars, lazy) and its input-relative
+//! sources, its transform (Polars, lazy) and its input-relative
 //! expectations; [`run`] executes it in an [`Environment`] opened from a
 //! layered [`config`]. Staging and production are datasets of one store
 //! and one warehouse: partitions land under `{dataset}/{table}/created_at=…/`
@@ -34,7 +34,7 @@ pub mod source;
 
 use polars::prelude::{LazyFrame, PolarsResult};
 
-pub use config::{Config, ConfigError, Layers};
+pub use config::{Catalogue, Config, ConfigError, Layers};
 pub use environment::Environment;
 pub use error::{FailureKind, RunError};
 pub use frame::{FrameError, records_to_frame};
@@ -43,9 +43,12 @@ pub use reconcile::{Comparison, Reconciliation};
 pub use run_id::RunId;
 pub use run_report::{Outcome, RunReport};
 pub use runner::{RunOptions, RunOutput, run};
-pub use source::{Extract, ExtractError, Extractor, Rejected};
+pub use source::{Extract, ExtractError, Extractor, FilesSource, Rejected, Source};
 
 use crate::Contract;
+
+/// The sources every pipeline has besides its own.
+const BUILT_IN_SOURCES: &[&dyn Source] = &[&FilesSource];
 
 /// A transform from the raw frame to the processed one.
 pub type Transform = Box<dyn Fn(LazyFrame) -> PolarsResult<LazyFrame> + Send + Sync>;
@@ -59,10 +62,9 @@ pub struct Pipeline {
     pub raw: Contract,
     /// The processed table's contract: the transform's output.
     pub processed: Contract,
-    /// The bundled sample (`source = "sample"`), if any.
-    pub sample: Option<Box<dyn Extractor>>,
-    /// The API extractor (`source = "binance"`), if any.
-    pub api: Option<Box<dyn Extractor>>,
+    /// Its own sources (a bundled sample, an API), each named in
+    /// `source = "…"`; the built-in ones (`files`) come after them.
+    pub sources: Vec<Box<dyn Source>>,
     /// Raw rows into processed rows; its output must match the processed
     /// contract exactly, dtypes included.
     pub transform: Transform,
@@ -71,4 +73,55 @@ pub struct Pipeline {
     /// The production history the transform needs besides the run's rows
     /// (rolling statistics), if any.
     pub history: Option<History>,
+}
+
+impl Pipeline {
+    /// Every source `source = "…"` may name: the pipeline's own, then the
+    /// built-in ones.
+    pub fn sources(&self) -> impl Iterator<Item = &dyn Source> {
+        self.sources
+            .iter()
+            .map(|source| source.as_ref())
+            .chain(BUILT_IN_SOURCES.iter().copied())
+    }
+
+    /// Every setting this pipeline reads: the general ones, then its
+    /// sources' own.
+    ///
+    /// # Panics
+    ///
+    /// When two sources declare one setting differently, or two sources
+    /// share a name (a mistake in the pipeline's definition).
+    pub fn catalogue(&self) -> Catalogue {
+        let mut names = Vec::new();
+        self.sources()
+            .fold(Catalogue::default(), |catalogue, source| {
+                assert!(
+                    !names.contains(&source.name()),
+                    "two sources of pipeline `{}` are named `{}`",
+                    self.name,
+                    source.name()
+                );
+                names.push(source.name());
+                catalogue.with(source.settings())
+            })
+    }
+
+    /// The extractor of the source `layers` name, configured from them.
+    pub fn extractor(&self, layers: &Layers) -> Result<Box<dyn Extractor>, ConfigError> {
+        let name = &layers.required("source")?.value;
+        match self.sources().find(|source| source.name() == name) {
+            Some(source) => source.configure(layers),
+            None => Err(layers.invalid(
+                "source",
+                format!(
+                    "`{name}` is not a source of this pipeline; its sources are {}",
+                    self.sources()
+                        .map(|source| format!("`{}`", source.name()))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            )),
+        }
+    }
 }

@@ -377,7 +377,12 @@ fn a_git_ref_is_read_relative_to_the_current_directory() {
         folder: std::env::temp_dir(),
     };
     let error = check_lock(&Registry::new().with::<Trade>(), &against, &against).unwrap_err();
-    assert!(error.contains("must be relative"), "{error}");
+    assert!(error.to_string().contains("must be relative"), "{error}");
+    assert_eq!(
+        error.kind(),
+        datacontract::pipeline::FailureKind::Usage,
+        "the call's mistake"
+    );
     let hostile = Committed::GitRef {
         reference: "--output=/tmp/x".into(),
         folder: "contracts/schemas".into(),

@@ -7,11 +7,11 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use datacontract::DataContract;
-use datacontract::pipeline::Extractor;
-use datacontract::pipeline::config::{Config, Layers};
+use datacontract::pipeline::config::{Layers, Origin};
 use datacontract::pipeline::http::HttpPolicy;
+use datacontract::pipeline::{Extract, Source};
 use datacontract_contracts::RawKline;
-use datacontract_contracts::binance::BinanceExtractor;
+use datacontract_contracts::binance::BinanceSource;
 use indicatif::ProgressBar;
 
 /// 2024-03-01T00:00:00Z.
@@ -115,31 +115,40 @@ fn page(target: &str) -> String {
     format!("[{}]", rows.join(","))
 }
 
-fn config(url: &str, minutes: i64) -> Config {
+/// The klines pipeline's settings, asking `url` for `minutes` from T0.
+fn layers(url: &str, minutes: i64) -> Layers {
     let dir = tempfile::tempdir().unwrap();
-    let mut layers = Layers::load(dir.path(), None, &|_| None).unwrap();
+    let catalogue = datacontract_contracts::pipeline().catalogue();
+    let mut layers = Layers::load(&catalogue, dir.path(), None, &|_| None).unwrap();
     let end = chrono::DateTime::from_timestamp_millis(T0 + minutes * 60_000).unwrap();
     layers.set_flag("source", "binance").unwrap();
     layers.set_flag("binance_url", url).unwrap();
     layers.set_flag("start", "2024-03-01").unwrap();
     layers.set_flag("end", end.to_rfc3339()).unwrap();
-    layers.resolve().unwrap()
+    layers
 }
 
-/// Why extracting ten minutes from `url` failed.
-fn failure(extractor: &BinanceExtractor, url: &str) -> String {
+/// What `source`, configured from `layers`, extracts (or why it cannot).
+fn extract(source: &BinanceSource, layers: &Layers) -> Result<Extract, String> {
+    let extractor = source
+        .configure(layers)
+        .map_err(|error| error.to_string())?;
     extractor
         .extract(
-            &config(url, 10),
+            &layers.resolve().unwrap(),
             &RawKline::contract(),
             &ProgressBar::hidden(),
         )
-        .unwrap_err()
-        .to_string()
+        .map_err(|error| error.to_string())
 }
 
-fn extractor() -> BinanceExtractor {
-    BinanceExtractor {
+/// Why extracting ten minutes from `url` failed.
+fn failure(source: &BinanceSource, url: &str) -> String {
+    extract(source, &layers(url, 10)).unwrap_err()
+}
+
+fn source() -> BinanceSource {
+    BinanceSource {
         policy: HttpPolicy {
             base_backoff: Duration::from_millis(10),
             ..HttpPolicy::default()
@@ -154,13 +163,7 @@ fn pages_through_time_waits_out_429_and_retries_5xx() {
         Answer::Data,
         Answer::ServerError,
     ]);
-    let extract = extractor()
-        .extract(
-            &config(&server.url, 3000),
-            &RawKline::contract(),
-            &ProgressBar::hidden(),
-        )
-        .unwrap();
+    let extract = extract(&source(), &layers(&server.url, 3000)).unwrap();
     assert_eq!(
         extract.frame.height(),
         2499,
@@ -204,14 +207,13 @@ fn pages_through_time_waits_out_429_and_retries_5xx() {
 #[test]
 fn an_empty_page_ends_the_range() {
     let server = serve(vec![]);
-    let mut config = config(&server.url, 10);
-    if let datacontract::pipeline::config::Source::Binance { start, end, .. } = &mut config.source {
-        *start += chrono::Duration::days(30);
-        *end += chrono::Duration::days(30);
-    }
-    let extract = extractor()
-        .extract(&config, &RawKline::contract(), &ProgressBar::hidden())
+    let mut layers = layers(&server.url, 10);
+    let end = chrono::DateTime::from_timestamp_millis(T0 + 10 * 60_000).unwrap();
+    layers.set_flag("start", "2024-03-31").unwrap();
+    layers
+        .set_flag("end", (end + chrono::Duration::days(30)).to_rfc3339())
         .unwrap();
+    let extract = extract(&source(), &layers).unwrap();
     assert_eq!(extract.frame.height(), 0);
     assert_eq!(extract.details["pages"], 1);
 }
@@ -219,7 +221,7 @@ fn an_empty_page_ends_the_range() {
 #[test]
 fn a_malformed_body_and_a_ban_stop_the_extract_with_their_reason() {
     let server = serve(vec![Answer::Garbage]);
-    let error = failure(&extractor(), &server.url);
+    let error = failure(&source(), &server.url);
     assert!(
         error.contains("page 1")
             && error.contains("not a JSON array of klines")
@@ -228,7 +230,7 @@ fn a_malformed_body_and_a_ban_stop_the_extract_with_their_reason() {
     );
 
     let server = serve(vec![Answer::Banned]);
-    let error = failure(&extractor(), &server.url);
+    let error = failure(&source(), &server.url);
     assert!(error.contains("418") && error.contains("120 s"), "{error}");
     assert_eq!(
         server.requests.lock().unwrap().len(),
@@ -240,13 +242,13 @@ fn a_malformed_body_and_a_ban_stop_the_extract_with_their_reason() {
 #[test]
 fn endless_429s_give_up_after_the_policy_s_waits() {
     let server = serve(vec![Answer::TooManyRequests; 3]);
-    let extractor = BinanceExtractor {
+    let source = BinanceSource {
         policy: HttpPolicy {
             max_rate_limited: 2,
-            ..extractor().policy
+            ..source().policy
         },
     };
-    let error = failure(&extractor, &server.url);
+    let error = failure(&source, &server.url);
     assert!(
         error.contains("HTTP 429") && error.contains("still rate-limited after 2 waits"),
         "{error}"
@@ -256,12 +258,9 @@ fn endless_429s_give_up_after_the_policy_s_waits() {
 #[test]
 fn only_one_minute_klines_are_extracted() {
     let server = serve(vec![]);
-    let mut config = config(&server.url, 10);
-    config.interval = "5m".into();
-    let error = extractor()
-        .extract(&config, &RawKline::contract(), &ProgressBar::hidden())
-        .unwrap_err()
-        .to_string();
+    let mut layers = layers(&server.url, 10);
+    layers.set_flag("interval", "5m").unwrap();
+    let error = extract(&source(), &layers).unwrap_err();
     assert!(error.contains("aggregates 1m klines"), "{error}");
     assert!(
         server.requests.lock().unwrap().is_empty(),
@@ -272,13 +271,13 @@ fn only_one_minute_klines_are_extracted() {
 #[test]
 fn an_answer_larger_than_the_policy_allows_is_refused_unread() {
     let server = serve(vec![]);
-    let extractor = BinanceExtractor {
+    let source = BinanceSource {
         policy: HttpPolicy {
             max_body_bytes: 1024,
-            ..extractor().policy
+            ..source().policy
         },
     };
-    let error = failure(&extractor, &server.url);
+    let error = failure(&source, &server.url);
     assert!(
         error.contains("larger than 1024 bytes; refusing to read it"),
         "{error}"
@@ -287,5 +286,38 @@ fn an_answer_larger_than_the_policy_allows_is_refused_unread() {
         server.requests.lock().unwrap().len(),
         1,
         "a body too large is not retried"
+    );
+}
+
+#[test]
+fn a_binance_range_must_be_ordered_and_a_symbol_well_formed() {
+    let mut layers = layers("http://127.0.0.1:1", 10);
+    layers.set_flag("start", "2024-01-02").unwrap();
+    layers.set_flag("end", "2024-01-01").unwrap();
+    let error = source().configure(&layers).err().unwrap();
+    assert_eq!(error.key, "end");
+    assert_eq!(error.origin, Origin::Flag("end".into()));
+
+    let mut layers = self::layers("http://127.0.0.1:1", 10);
+    layers.set_flag("symbol", "btc; DROP").unwrap();
+    let error = source().configure(&layers).err().unwrap();
+    assert_eq!(error.key, "symbol");
+    assert!(error.message.contains("not a Binance symbol"), "{error}");
+}
+
+#[test]
+fn the_binance_settings_are_the_pipeline_s_and_the_readme_lists_them() {
+    let pipeline = datacontract_contracts::pipeline();
+    let catalogue = pipeline.catalogue();
+    for source in pipeline.sources() {
+        for spec in source.settings() {
+            assert_eq!(catalogue.get(spec.key), Some(spec), "{}", spec.key);
+        }
+    }
+    let readme = include_str!("../../../README.md");
+    let table = datacontract::pipeline::config::settings_table(catalogue.source_specs());
+    assert!(
+        readme.contains(&table),
+        "README.md's table of the klines pipeline's source settings differs from their declarations; it should read:\n{table}"
     );
 }

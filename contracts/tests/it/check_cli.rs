@@ -192,3 +192,40 @@ fn files_beside_the_tables_at_a_git_ref_are_no_tables() {
         text(&output.stderr)
     );
 }
+
+#[test]
+fn each_failure_of_lock_and_check_keeps_its_exit_code() {
+    let dir = tempfile::tempdir().unwrap();
+    // A lock folder that cannot be created (a file stands in its way): the
+    // disk's failure, not the call's.
+    let file = dir.path().join("a-file");
+    std::fs::write(&file, "").unwrap();
+    let output = contracts(
+        root(),
+        &["lock", "--dir", file.join("schemas").to_str().unwrap()],
+    );
+    assert_eq!(output.status.code(), Some(3), "{}", text(&output.stderr));
+    assert!(text(&output.stderr).contains("cannot create"));
+
+    // A committed contract that is not one: the input's.
+    let lock = dir.path().join("schemas");
+    assert!(
+        contracts(root(), &["lock", "--dir", lock.to_str().unwrap()])
+            .status
+            .success()
+    );
+    let committed = lock.join("raw_binance_btcusdt_spot/contract.json");
+    std::fs::write(&committed, "{ not json").unwrap();
+    let output = contracts(root(), &["check", "--dir", lock.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(2), "{}", text(&output.stderr));
+    assert!(
+        text(&output.stderr).contains("contract.json: not a contract"),
+        "{}",
+        text(&output.stderr)
+    );
+
+    // Sample data for a table there is no contract for: the call's.
+    let output = contracts(root(), &["check", "--data", "nope=x.csv"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(text(&output.stderr).contains("no contract for table `nope`"));
+}

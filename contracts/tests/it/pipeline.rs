@@ -147,6 +147,49 @@ fn the_main_job_promotes_the_sample_and_reruns_add_no_row() {
     );
 }
 
+#[test]
+fn a_source_s_settings_are_checked_before_the_run_with_their_origin() {
+    let dir = workdir("source-settings");
+    let output = contracts(&dir, &["run", "--source", "ftp"], &[]);
+    assert_eq!(output.status.code(), Some(2));
+    let error = text(&output.stderr);
+    assert!(
+        error.contains("`source` (from flag --source): `ftp` is not a source of this pipeline; its sources are `sample`, `binance`, `files`"),
+        "{error}"
+    );
+
+    // A source's own setting, from a flag and from the environment.
+    let output = contracts(&dir, &["run", "--interval", "5m"], &[]);
+    assert_eq!(output.status.code(), Some(2));
+    let error = text(&output.stderr);
+    assert!(
+        error.contains(
+            "`interval` (from flag --interval): `5m`: this pipeline aggregates 1m klines"
+        ),
+        "{error}"
+    );
+    let output = contracts(&dir, &["run"], &[("DATACONTRACT_SYMBOL", "btc")]);
+    assert_eq!(output.status.code(), Some(2));
+    let error = text(&output.stderr);
+    assert!(
+        error.contains("`symbol` (from environment variable DATACONTRACT_SYMBOL)"),
+        "{error}"
+    );
+    assert!(
+        !dir.join("data").exists(),
+        "nothing was opened, nothing was written"
+    );
+
+    // The configuration file of every command may hold the sources'
+    // settings; only `run` has their flags.
+    std::fs::create_dir_all(dir.join("conf")).unwrap();
+    std::fs::write(dir.join("conf/local.toml"), "symbol = \"ETHUSDT\"\n").unwrap();
+    let output = contracts(&dir, &["recover"], &[]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let output = contracts(&dir, &["recover", "--symbol", "ETHUSDT"], &[]);
+    assert_eq!(output.status.code(), Some(2));
+}
+
 /// Two raw klines as CSV; the second opens at `second_open`.
 fn klines_csv(second_open: &str) -> String {
     format!(
@@ -194,7 +237,8 @@ fn an_error_at_the_processed_gate_stops_the_run_before_production() {
     use datacontract::pipeline::config::Layers;
     use datacontract::pipeline::{Environment, Outcome, RunOptions, run};
     let dir = workdir("processed-gate");
-    let mut layers = Layers::load(&dir, None, &|_| None).unwrap();
+    let catalogue = datacontract_contracts::pipeline().catalogue();
+    let mut layers = Layers::load(&catalogue, &dir, None, &|_| None).unwrap();
     let data = dir.join("data");
     layers
         .set_flag("data_dir", data.display().to_string())

@@ -3,8 +3,9 @@
 //! flags. Every value remembers where it came from, so an invalid one is
 //! reported with its key and its origin.
 //!
-//! The settings themselves are declared once, in [`SETTINGS`]. (This module
-//! is long because it turns each of them into its typed value, with an
+//! The settings themselves are declared once, in [`SETTINGS`] and beside
+//! each source, and gathered in a pipeline's [`Catalogue`]. (This module is
+//! long because it turns each general setting into its typed value, with an
 //! error naming the key and its origin.)
 
 use std::collections::BTreeMap;
@@ -19,7 +20,7 @@ use crate::warehouse::LoadMode;
 
 mod settings;
 
-pub use settings::{SETTINGS, SettingSpec, settings_table};
+pub use settings::{Catalogue, SETTINGS, SettingSpec, setting, settings_table};
 
 /// The environment chosen when neither `--env` nor `DATACONTRACT_ENV` names one.
 pub const DEFAULT_ENVIRONMENT: &str = "local";
@@ -78,14 +79,17 @@ pub struct Setting {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Layers {
     environment: String,
+    catalogue: Catalogue,
     settings: BTreeMap<&'static str, Setting>,
 }
 
 impl Layers {
     /// The defaults, then `{conf_dir}/{environment}.toml` (required when
     /// `environment` was chosen explicitly, optional for the default),
-    /// then the environment variables `vars` holds.
+    /// then the environment variables `vars` holds, of the settings
+    /// `catalogue` declares.
     pub fn load(
+        catalogue: &Catalogue,
         conf_dir: &Path,
         environment: Option<&str>,
         vars: &dyn Fn(&str) -> Option<String>,
@@ -113,9 +117,10 @@ impl Layers {
         }
         let mut layers = Layers {
             environment: environment.clone(),
+            catalogue: catalogue.clone(),
             settings: BTreeMap::new(),
         };
-        for spec in SETTINGS {
+        for spec in catalogue.specs() {
             if let Some(default) = spec.default {
                 layers.set(spec.key, default.into(), Origin::Default);
             }
@@ -135,7 +140,7 @@ impl Layers {
                 });
             }
         }
-        for spec in SETTINGS {
+        for spec in catalogue.specs() {
             if let Some(value) = vars(spec.env).filter(|value| !value.is_empty()) {
                 layers.set(spec.key, value, Origin::Env(spec.env.into()));
             }
@@ -146,7 +151,7 @@ impl Layers {
     /// Sets `key` from a command-line flag (the top layer).
     pub fn set_flag(&mut self, key: &str, value: impl Into<String>) -> Result<(), ConfigError> {
         let origin = Origin::Flag(key.replace('_', "-"));
-        let known = known_key(key).ok_or_else(|| ConfigError {
+        let known = self.catalogue.get(key).ok_or_else(|| ConfigError {
             key: key.into(),
             origin: origin.clone(),
             message: "no such setting".into(),
@@ -182,10 +187,11 @@ impl Layers {
                 origin: origin.clone(),
                 message,
             };
-            let known = known_key(&name).ok_or_else(|| {
+            let known = self.catalogue.get(&name).copied().ok_or_else(|| {
                 invalid(format!(
                     "no such setting; the settings are {}",
-                    SETTINGS
+                    self.catalogue
+                        .specs()
                         .iter()
                         .map(|spec| spec.key)
                         .collect::<Vec<_>>()
@@ -221,7 +227,7 @@ impl Layers {
             .iter()
             .map(|(name, setting)| {
                 let mut setting = setting.clone();
-                if known_key(name).is_some_and(|key| key.secret) {
+                if self.catalogue.get(name).is_some_and(|key| key.secret) {
                     setting.value = "<redacted>".into();
                 }
                 (name.to_string(), setting)
@@ -236,36 +242,10 @@ impl Layers {
         {
             return Err(self.invalid(
                 "credentials",
-                "set GOOGLE_APPLICATION_CREDENTIALS in the environment: the Google clients read the key file from there".into(),
+                "set GOOGLE_APPLICATION_CREDENTIALS in the environment: the Google clients read the key file from there",
             ));
         }
-        let source = match self.required("source")?.value.as_str() {
-            "sample" => Source::Sample,
-            "binance" => Source::Binance {
-                base_url: self.required("binance_url")?.value.clone(),
-                start: self.time("start")?,
-                end: self.time("end")?,
-            },
-            "files" => Source::Files(
-                self.required("files")?
-                    .value
-                    .split(',')
-                    .map(|file| file.trim().to_string())
-                    .filter(|file| !file.is_empty())
-                    .collect(),
-            ),
-            other => {
-                return Err(self.invalid(
-                    "source",
-                    format!("`{other}` is not `sample`, `binance` or `files`"),
-                ));
-            }
-        };
-        if let Source::Binance { start, end, .. } = &source
-            && start >= end
-        {
-            return Err(self.invalid("end", format!("{end} is not after the start {start}")));
-        }
+        let source = self.required("source")?.value.clone();
         let store = self.store()?;
         let warehouse = self.warehouse()?;
         let load_mode = match self.required("load_mode")?.value.as_str() {
@@ -292,19 +272,8 @@ impl Layers {
             .required("max_examples")?
             .value
             .parse::<usize>()
-            .map_err(|_| self.invalid("max_examples", "not a whole number".into()))?;
+            .map_err(|_| self.invalid("max_examples", "not a whole number"))?;
         let promotion_lease = self.promotion_lease()?;
-        let symbol = self.required("symbol")?.value.clone();
-        if !(5..=20).contains(&symbol.len())
-            || !symbol
-                .chars()
-                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
-        {
-            return Err(self.invalid(
-                "symbol",
-                format!("`{symbol}` is not a Binance symbol (5 to 20 of A-Z and 0-9)"),
-            ));
-        }
         let staging_dataset = self.dataset("staging_dataset")?;
         let raw_dataset = self.dataset("raw_dataset")?;
         let transformed_dataset = self.dataset("transformed_dataset")?;
@@ -326,8 +295,6 @@ impl Layers {
         Ok(Config {
             environment: self.environment.clone(),
             source,
-            symbol,
-            interval: self.required("interval")?.value.clone(),
             store,
             warehouse,
             staging_dataset,
@@ -393,7 +360,7 @@ impl Layers {
             .ok_or_else(|| {
                 self.invalid(
                     "promotion_lease_seconds",
-                    "not a whole number of seconds from 1 to 86400".into(),
+                    "not a whole number of seconds from 1 to 86400",
                 )
             })
     }
@@ -415,15 +382,16 @@ impl Layers {
         if !(url.starts_with("https://") || loopback) {
             return Err(self.invalid(
                 key,
-                "not an https:// URL (http:// only to this machine: the credentials go with every request)".into(),
+                "not an https:// URL (http:// only to this machine: the credentials go with every request)",
             ));
         }
         Ok(Some(url.to_string()))
     }
 
-    fn required(&self, key: &str) -> Result<&Setting, ConfigError> {
+    /// The setting of `key`, or an error saying where it can be set.
+    pub fn required(&self, key: &str) -> Result<&Setting, ConfigError> {
         self.get(key).ok_or_else(|| {
-            let env = known_key(key).map(|k| k.env).unwrap_or_default();
+            let env = self.catalogue.get(key).map(|k| k.env).unwrap_or_default();
             ConfigError {
                 key: key.into(),
                 origin: Origin::Default,
@@ -436,7 +404,10 @@ impl Layers {
         })
     }
 
-    fn invalid(&self, key: &str, message: String) -> ConfigError {
+    /// The error of an invalid `key`: `message`, with where its value came
+    /// from.
+    pub fn invalid(&self, key: &str, message: impl Into<String>) -> ConfigError {
+        let message = message.into();
         ConfigError {
             key: key.into(),
             origin: self
@@ -447,7 +418,20 @@ impl Layers {
         }
     }
 
-    fn time(&self, key: &str) -> Result<DateTime<Utc>, ConfigError> {
+    /// The comma-separated items of `key` (a TOML list is joined by
+    /// commas), trimmed, the empty ones left out.
+    pub fn list(&self, key: &str) -> Result<Vec<String>, ConfigError> {
+        Ok(self
+            .required(key)?
+            .value
+            .split(',')
+            .map(|item| item.trim().to_string())
+            .filter(|item| !item.is_empty())
+            .collect())
+    }
+
+    /// The time `key` holds: a date (midnight UTC) or an RFC 3339 time.
+    pub fn time(&self, key: &str) -> Result<DateTime<Utc>, ConfigError> {
         let text = &self.required(key)?.value;
         parse_time(text).ok_or_else(|| {
             self.invalid(
@@ -501,21 +485,14 @@ pub fn parse_time(text: &str) -> Option<DateTime<Utc>> {
         })
 }
 
-fn known_key(name: &str) -> Option<&'static SettingSpec> {
-    SETTINGS.iter().find(|spec| spec.key == name)
-}
-
 /// The typed configuration of one run.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
     /// The environment whose file was read, e.g. `local`.
     pub environment: String,
-    /// Where the raw rows come from.
-    pub source: Source,
-    /// The symbol an API source asks for.
-    pub symbol: String,
-    /// The bar interval an API source asks for.
-    pub interval: String,
+    /// The name of the source the raw rows come from (its own settings are
+    /// read by the source itself, from the layers).
+    pub source: String,
     /// The object store (staging and production share it, by dataset).
     pub store: StoreConfig,
     /// The warehouse (staging and production share it, by dataset).
@@ -539,24 +516,6 @@ pub struct Config {
     /// How long a promotion holds production without renewing its lease:
     /// a crashed promotion is recovered from within this time.
     pub promotion_lease: chrono::Duration,
-}
-
-/// Where a run's raw rows come from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Source {
-    /// The sample the pipeline definition bundles (offline).
-    Sample,
-    /// Binance's REST API, over a time range.
-    Binance {
-        /// The API's base URL, e.g. `https://api.binance.com`.
-        base_url: String,
-        /// The first open time asked for (inclusive).
-        start: DateTime<Utc>,
-        /// The end of the range (exclusive).
-        end: DateTime<Utc>,
-    },
-    /// CSV, Parquet or NDJSON files, local paths or `gs://` URIs.
-    Files(Vec<String>),
 }
 
 /// The object store a run writes to.
@@ -614,7 +573,7 @@ mod tests {
     #[test]
     fn the_readme_lists_every_setting_as_declared() {
         let readme = include_str!("../../../README.md");
-        let table = settings_table();
+        let table = settings_table(SETTINGS);
         assert!(
             readme.contains(&table),
             "README.md's settings table differs from SETTINGS; it should read:\n{table}"
@@ -637,7 +596,7 @@ mod tests {
     /// The error of resolving `local.toml` = `text`, with no environment.
     fn file_error(text: &str) -> (tempfile::TempDir, ConfigError) {
         let dir = conf_dir(&[("local.toml", text)]);
-        let error = Layers::load(dir.path(), None, &vars(&[]))
+        let error = Layers::load(&Catalogue::default(), dir.path(), None, &vars(&[]))
             .unwrap()
             .resolve()
             .unwrap_err();
@@ -655,12 +614,12 @@ mod tests {
     #[test]
     fn defaults_are_the_embedded_setup() {
         let dir = conf_dir(&[]);
-        let config = Layers::load(dir.path(), None, &vars(&[]))
+        let config = Layers::load(&Catalogue::default(), dir.path(), None, &vars(&[]))
             .unwrap()
             .resolve()
             .unwrap();
         assert_eq!(config.environment, "local");
-        assert_eq!(config.source, Source::Sample);
+        assert_eq!(config.source, "sample");
         assert_eq!(
             config.store,
             StoreConfig::Local {
@@ -683,6 +642,7 @@ mod tests {
             "warehouse = \"bigquery\"\nproject_id = \"file-project\"\nload_mode = \"truncate\"\n",
         )]);
         let mut layers = Layers::load(
+            &Catalogue::default(),
             dir.path(),
             Some("prod"),
             &vars(&[
@@ -727,6 +687,7 @@ mod tests {
 
         let clean = conf_dir(&[]);
         let error = Layers::load(
+            &Catalogue::default(),
             clean.path(),
             None,
             &vars(&[("BIGQUERY_RAW_DATASET", "raw; DROP TABLE x")]),
@@ -737,12 +698,18 @@ mod tests {
         assert_eq!(error.key, "raw_dataset");
         assert_eq!(error.origin, Origin::Env("BIGQUERY_RAW_DATASET".into()));
 
-        let error = Layers::load(dir.path(), Some("missing"), &vars(&[])).unwrap_err();
+        let error = Layers::load(
+            &Catalogue::default(),
+            dir.path(),
+            Some("missing"),
+            &vars(&[]),
+        )
+        .unwrap_err();
         assert_eq!(error.key, "env");
         assert!(error.message.contains("missing.toml"), "{error}");
 
         let bad = conf_dir(&[("local.toml", "colour = \"blue\"\n")]);
-        let error = Layers::load(bad.path(), None, &vars(&[])).unwrap_err();
+        let error = Layers::load(&Catalogue::default(), bad.path(), None, &vars(&[])).unwrap_err();
         assert_eq!(error.key, "colour");
         assert!(error.message.starts_with("no such setting"), "{error}");
     }
@@ -761,6 +728,7 @@ mod tests {
     fn secrets_are_redacted_in_the_snapshot() {
         let dir = conf_dir(&[]);
         let layers = Layers::load(
+            &Catalogue::default(),
             dir.path(),
             None,
             &vars(&[("GOOGLE_APPLICATION_CREDENTIALS", "/secrets/key.json")]),
@@ -769,17 +737,5 @@ mod tests {
         let snapshot = layers.snapshot();
         assert_eq!(snapshot["credentials"].value, "<redacted>");
         assert_eq!(snapshot["store"].value, "local");
-    }
-
-    #[test]
-    fn a_binance_range_must_be_ordered() {
-        let dir = conf_dir(&[]);
-        let mut layers = Layers::load(dir.path(), None, &vars(&[])).unwrap();
-        layers.set_flag("source", "binance").unwrap();
-        layers.set_flag("start", "2024-01-02").unwrap();
-        layers.set_flag("end", "2024-01-01").unwrap();
-        let error = layers.resolve().unwrap_err();
-        assert_eq!(error.key, "end");
-        assert_eq!(error.origin, Origin::Flag("end".into()));
     }
 }

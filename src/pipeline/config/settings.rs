@@ -1,5 +1,6 @@
-//! Every setting of the pipeline, declared once ([`SETTINGS`]), and the
-//! README's table rendered from it.
+//! Every setting, declared once: the general ones in [`SETTINGS`], a
+//! source's own beside its extractor, all of a pipeline's in its
+//! [`Catalogue`]; and the README's tables rendered from them.
 
 /// One setting, declared once: everything else (the defaults layer, the
 /// environment variables read, the command-line flags of `contracts run`,
@@ -31,8 +32,9 @@ impl SettingSpec {
     }
 }
 
-/// A setting with a flag and a built-in default.
-const fn setting(
+/// A setting with a flag and, if given, a built-in default: the common
+/// case, which `SettingSpec { flag: false, ..setting(…) }` varies.
+pub const fn setting(
     key: &'static str,
     env: &'static str,
     default: Option<&'static str>,
@@ -49,50 +51,15 @@ const fn setting(
     }
 }
 
-/// Every setting. The GCP names are the ones existing deployments of this
-/// pipeline already set.
+/// Every setting of every pipeline. The GCP names are the ones existing
+/// deployments of this pipeline already set. A source's own settings are
+/// declared beside it (`files` in the files source).
 pub const SETTINGS: &[SettingSpec] = &[
     setting(
         "source",
         "DATACONTRACT_SOURCE",
         Some("sample"),
-        "where raw rows come from: `sample`, `binance` or `files`",
-    ),
-    setting(
-        "symbol",
-        "DATACONTRACT_SYMBOL",
-        Some("BTCUSDT"),
-        "the symbol Binance is asked for",
-    ),
-    setting(
-        "interval",
-        "DATACONTRACT_INTERVAL",
-        Some("1m"),
-        "the kline interval Binance is asked for",
-    ),
-    setting(
-        "start",
-        "DATACONTRACT_START",
-        None,
-        "the first open time to extract from Binance (a date or RFC 3339)",
-    ),
-    setting(
-        "end",
-        "DATACONTRACT_END",
-        None,
-        "the end of the Binance range (a date or RFC 3339; exclusive)",
-    ),
-    setting(
-        "binance_url",
-        "DATACONTRACT_BINANCE_URL",
-        Some("https://api.binance.com"),
-        "Binance's base URL",
-    ),
-    setting(
-        "files",
-        "DATACONTRACT_FILES",
-        None,
-        "comma-separated files for `source = files` (local paths or `gs://`)",
+        "where raw rows come from: one of the pipeline's sources (`files` is always one)",
     ),
     setting(
         "store",
@@ -237,12 +204,71 @@ pub const SETTINGS: &[SettingSpec] = &[
     },
 ];
 
-/// The settings as the README's Markdown table: one row per setting.
-pub fn settings_table() -> String {
+/// The settings one pipeline reads: the general ones, then each of its
+/// sources' own, each key declared once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Catalogue {
+    specs: Vec<SettingSpec>,
+}
+
+impl Default for Catalogue {
+    /// The general settings alone.
+    fn default() -> Self {
+        Catalogue {
+            specs: SETTINGS.to_vec(),
+        }
+    }
+}
+
+impl Catalogue {
+    /// This catalogue and `specs`. Two sources may share a setting (the
+    /// same declaration, e.g. a symbol both a sample and an API read).
+    ///
+    /// # Panics
+    ///
+    /// When a key or environment variable is already declared differently:
+    /// that is a mistake in the pipeline's definition, found by the first
+    /// test that builds its catalogue.
+    pub fn with(mut self, specs: &[SettingSpec]) -> Self {
+        for spec in specs {
+            match self
+                .specs
+                .iter()
+                .find(|known| known.key == spec.key || known.env == spec.env)
+            {
+                Some(known) if known == spec => {}
+                Some(known) => panic!(
+                    "the setting `{}` ({}) is declared twice, differently: {known:?} and {spec:?}",
+                    spec.key, spec.env
+                ),
+                None => self.specs.push(*spec),
+            }
+        }
+        self
+    }
+
+    /// The declaration of `key`, if this catalogue has one.
+    pub fn get(&self, key: &str) -> Option<&SettingSpec> {
+        self.specs.iter().find(|spec| spec.key == key)
+    }
+
+    /// Every declaration, the general ones first.
+    pub fn specs(&self) -> &[SettingSpec] {
+        &self.specs
+    }
+
+    /// The declarations beyond the general ones: the sources' own.
+    pub fn source_specs(&self) -> &[SettingSpec] {
+        &self.specs[SETTINGS.len()..]
+    }
+}
+
+/// `specs` as a README Markdown table: one row per setting.
+pub fn settings_table(specs: &[SettingSpec]) -> String {
     let mut table = String::from(
         "| key | environment variable | flag | default | meaning |\n|---|---|---|---|---|\n",
     );
-    for spec in SETTINGS {
+    for spec in specs {
         let flag = match spec.flag {
             true => format!("`--{}`", spec.flag_name()),
             false => "—".into(),

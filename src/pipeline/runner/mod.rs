@@ -123,6 +123,7 @@ pub fn run(
     });
     let mut run = Run {
         pipeline,
+        layers,
         config,
         store: environment.store.as_ref(),
         warehouse: environment.warehouse.as_ref(),
@@ -175,6 +176,7 @@ pub fn run(
 
 struct Run<'a> {
     pipeline: &'a Pipeline,
+    layers: &'a Layers,
     config: &'a Config,
     store: &'a dyn ObjectStore,
     warehouse: &'a dyn crate::warehouse::Warehouse,

@@ -6,14 +6,14 @@ use chrono::{DateTime, Utc};
 use indicatif::ProgressBar;
 use polars::prelude::*;
 
-use crate::pipeline::config::{Source, ValidationEngine};
+use crate::pipeline::config::ValidationEngine;
 use crate::pipeline::error::RunError;
 use crate::pipeline::history::WithHistory;
 use crate::pipeline::landing::{Landed, land};
 use crate::pipeline::profile::drift;
 use crate::pipeline::promote::{Plan, last_promoted, promote};
 use crate::pipeline::run_report::{Promotion, StageResult, StageStatus};
-use crate::pipeline::source::{Extract, Extractor, FilesExtractor};
+use crate::pipeline::source::Extract;
 use crate::sql::TableRef;
 use crate::store::layout::PartitionKey;
 use crate::store::{ObjectStore, PartitionError, StoreError, read_partition};
@@ -192,32 +192,13 @@ fn read_promoted(store: &dyn ObjectStore, key: &str) -> Result<Option<DataFrame>
     }
 }
 
-/// Reads the rows the configuration asks for, from the sample, the API or
-/// files.
+/// Reads the rows the configuration asks for, from the source it names.
 pub(super) fn extract_stage(
     run: &mut Run<'_>,
     stage: &mut StageResult,
     bar: &ProgressBar,
 ) -> Result<Extract, RunError> {
-    let files;
-    let extractor: &dyn Extractor = match &run.config.source {
-        Source::Sample => run
-            .pipeline
-            .sample
-            .as_deref()
-            .ok_or_else(|| RunError::usage("this pipeline bundles no sample"))?,
-        Source::Binance { .. } => run
-            .pipeline
-            .api
-            .as_deref()
-            .ok_or_else(|| RunError::usage("this pipeline has no API extractor"))?,
-        Source::Files(paths) => {
-            files = FilesExtractor {
-                files: paths.clone(),
-            };
-            &files
-        }
-    };
+    let extractor = run.pipeline.extractor(run.layers)?;
     let extract = extractor.extract(run.config, &run.pipeline.raw, bar)?;
     stage.rows_out = Some(extract.frame.height() as u64);
     stage.summary = format!(
