@@ -10,6 +10,8 @@
 //! Each case is the whole contract with every check removed but its own,
 //! every column nullable unless the case is `not_null`; `schema` keeps no
 //! check at all, so every other case costs its own time minus `schema`'s.
+//! The cases a native kernel covers run twice: with the native kernels
+//! (the default) and with Polars' own expressions (`…_polars`).
 
 #[path = "support/flights.rs"]
 mod flights;
@@ -18,7 +20,7 @@ use std::hint::black_box;
 
 use chrono::{TimeZone, Utc};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use datacontract::validate::{Options, validate};
+use datacontract::validate::{Kernels, Options, validate};
 use datacontract::{
     Bound, Constraint, ConstraintKind, Contract, DataContract, Expectation, Literal, Mode,
     Severity, Statistic,
@@ -73,6 +75,14 @@ fn expecting(statistics: &[Statistic]) -> Contract {
     }
     contract
 }
+
+/// The cases a native kernel covers, timed with Polars' expressions too.
+const KERNEL_CASES: &[&str] = &[
+    "regex_origin",
+    "regex_destination",
+    "dedup_key",
+    "whole_plan",
+];
 
 fn bound(value: Literal, inclusive: bool) -> Option<Bound> {
     Some(Bound { value, inclusive })
@@ -174,14 +184,21 @@ fn profile(c: &mut Criterion) {
         |b, frame| b.iter(|| hand_written(black_box(frame))),
     );
     for (name, contract, max_examples) in cases() {
-        let options = Options {
-            reference_time: Some(Utc.with_ymd_and_hms(2002, 1, 1, 0, 0, 0).unwrap()),
-            max_examples,
-            ..Options::default()
-        };
-        group.bench_with_input(BenchmarkId::new(name, rows), &frame, |b, frame| {
-            b.iter(|| validate(black_box(frame.clone()), &contract, &options).unwrap())
-        });
+        let mut variants = vec![(name.to_string(), Kernels::Native)];
+        if KERNEL_CASES.contains(&name) {
+            variants.push((format!("{name}_polars"), Kernels::Polars));
+        }
+        for (variant, kernels) in variants {
+            let options = Options {
+                reference_time: Some(Utc.with_ymd_and_hms(2002, 1, 1, 0, 0, 0).unwrap()),
+                max_examples,
+                kernels,
+                ..Options::default()
+            };
+            group.bench_with_input(BenchmarkId::new(variant, rows), &frame, |b, frame| {
+                b.iter(|| validate(black_box(frame.clone()), &contract, &options).unwrap())
+            });
+        }
     }
     group.finish();
 }

@@ -9,7 +9,8 @@ use clap::{Args, ValueEnum};
 use super::{EXIT_FAILED, flagged_table, flagged_warehouse, lookup, pretty};
 use crate::pipeline::RunError;
 use crate::validate::{
-    Options, Rows, SchemaPolicy, ValidationError, validate as validate_input, validate_in_warehouse,
+    Kernels, Options, Rows, SchemaPolicy, ValidationError, validate as validate_input,
+    validate_in_warehouse,
 };
 use crate::{Registry, input};
 
@@ -47,6 +48,10 @@ pub struct ValidateArgs {
     /// At most this many failing example rows per check.
     #[arg(long, default_value_t = 10)]
     max_examples: usize,
+    /// Which code evaluates the hot checks of files in memory (both give
+    /// the same report).
+    #[arg(long, value_enum, default_value_t = Kernels::Native, conflicts_with = "warehouse")]
+    kernels: Kernels,
 }
 
 /// The renderings of a validation report.
@@ -80,11 +85,13 @@ pub fn validate(
         output,
         schema_policy,
         max_examples,
+        kernels,
     } = args;
     let contract = lookup(registry, table)?;
     let options = Options {
         schema_policy: *schema_policy,
         max_examples: *max_examples,
+        kernels: *kernels,
         ..Options::default()
     };
     let report = if *warehouse {

@@ -13,7 +13,7 @@ use super::driver::{Check, Engine, Measure, Measurements, RowPredicates, SchemaV
 use super::outcome::{dtype_at, skeleton};
 use super::pass::{self, Output};
 use super::values::json_value;
-use super::{SchemaPolicy, ValidationError};
+use super::{Kernels, SchemaPolicy, ValidationError, native};
 use crate::check::polars_expr::{column, failure, statistic};
 use crate::check::{CheckKind, RowTest};
 use crate::report::{Example, FAILED_CHECKS_COLUMN, Split};
@@ -29,6 +29,8 @@ pub(super) struct InMemory {
     frame: LazyFrame,
     /// Whether to run on the streaming engine (scans of files).
     streaming: bool,
+    /// Which code evaluates the hot row checks.
+    kernels: Kernels,
     /// The frame's columns as they came, before any cast.
     actual: Schema,
     /// The contract's columns, in which bounds are compared.
@@ -40,10 +42,11 @@ pub(super) struct InMemory {
 
 impl InMemory {
     /// An engine over `frame`.
-    pub(super) fn new(frame: LazyFrame, streaming: bool) -> Self {
+    pub(super) fn new(frame: LazyFrame, streaming: bool, kernels: Kernels) -> Self {
         InMemory {
             frame,
             streaming,
+            kernels,
             actual: Schema::default(),
             expected: Schema::default(),
             pass: None,
@@ -162,7 +165,14 @@ impl Engine for InMemory {
         _name: &str,
     ) -> Result<RowPredicates<Expr>, String> {
         let expected = &self.expected;
-        let failing = failure(test, &|path| dtype_at(expected, path)).map_err(|e| e.to_string())?;
+        let native = match self.kernels {
+            Kernels::Native => native::failure(test),
+            Kernels::Polars => None,
+        };
+        let failing = match native {
+            Some(failing) => failing,
+            None => failure(test, &|path| dtype_at(expected, path)).map_err(|e| e.to_string())?,
+        };
         let first_of_key = match test {
             RowTest::Unique { columns } if dedup_key => {
                 Some(as_struct(columns.iter().map(|c| column(c)).collect()).is_first_distinct())

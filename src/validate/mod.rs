@@ -26,6 +26,7 @@
 pub(crate) mod conformance;
 mod driver;
 mod in_memory;
+mod native;
 mod outcome;
 mod pass;
 mod values;
@@ -69,6 +70,23 @@ pub struct Options {
     pub split: bool,
     /// The time freshness is measured against. Default: now.
     pub reference_time: Option<DateTime<Utc>>,
+    /// Which code evaluates the hot row checks. Default: native.
+    pub kernels: Kernels,
+}
+
+/// Which code evaluates, in memory, the row checks that dominate
+/// validation time (also the values of `contracts validate --kernels`).
+/// Both give identical reports; only the time differs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Kernels {
+    /// This crate's kernels for a dedup key of several columns and for
+    /// anchored regexes of single-character classes (`^[A-Z]{3}$`),
+    /// Polars for every other check.
+    #[default]
+    Native,
+    /// Polars expressions for every check: the reference the native
+    /// kernels are tested against.
+    Polars,
 }
 
 impl Default for Options {
@@ -78,6 +96,7 @@ impl Default for Options {
             max_examples: 10,
             split: false,
             reference_time: None,
+            kernels: Kernels::default(),
         }
     }
 }
@@ -159,7 +178,7 @@ pub fn validate(
     // Files are read as the checks run: a damaged page is found then, and
     // Polars' readers panic on some. That is the input's error, named.
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        let mut engine = in_memory::InMemory::new(frame, streaming);
+        let mut engine = in_memory::InMemory::new(frame, streaming, options.kernels);
         driver::run(&mut engine, contract, options, &mut report)
     }))
     .map_err(|panic| {

@@ -1,11 +1,11 @@
 //! Properties of the validation engine over generated frames: a frame the
-//! strategy generates passes, and breaking one check fails that check and
-//! no other.
+//! strategy generates passes, breaking one check fails that check and no
+//! other, and the native kernels report exactly what Polars reports.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use datacontract::report::Status;
 use datacontract::testing::{valid_frames, violate};
-use datacontract::validate::{Options, validate};
+use datacontract::validate::{Kernels, Options, validate};
 use datacontract::{DataContract, Report};
 use polars::prelude::*;
 use proptest::prelude::*;
@@ -92,6 +92,21 @@ proptest! {
             let report = check(broken);
             prop_assert_eq!(failed(&report), vec![id.to_string()], "{}", report.render_text(false));
         }
+    }
+
+    #[test]
+    fn the_native_kernels_report_what_polars_reports(
+        frame in valid_frames(&Sample::contract(), 0..40),
+        broken in proptest::sample::subsequence(BREAKABLE.to_vec(), 0..=3),
+    ) {
+        let frame = broken.iter().fold(frame, |frame, id| {
+            violate(&frame, &Sample::contract(), id).unwrap_or(frame)
+        });
+        let with = |kernels| {
+            let options = Options { kernels, ..Options::default() };
+            validate(frame.clone(), &Sample::contract(), &options).unwrap().checks
+        };
+        prop_assert_eq!(with(Kernels::Native), with(Kernels::Polars), "on {}", frame);
     }
 
     #[test]

@@ -1,7 +1,9 @@
 //! The same frames through three engines — Polars in memory, DuckDB, and
 //! BigQuery (bqemulator) — must give the same verdict on every check: the
 //! same status, the same number of failing rows, and the same examples
-//! (the same rows, in the order they arrived, with the same values).
+//! (the same rows, in the order they arrived, with the same values). In
+//! memory, the native kernels and Polars' own expressions must give the
+//! very same check results, observed values included.
 //!
 //! Frames are the shipped contracts' fixtures (clean, and with defects)
 //! with up to three more violations each, chosen by proptest (8 cases, or
@@ -22,7 +24,7 @@ use datacontract::report::{CheckResult, Example, Status};
 use datacontract::sql::TableRef;
 use datacontract::store::{GcsStore, LocalStore, ObjectStore, write_partition};
 use datacontract::testing::violate;
-use datacontract::validate::{Options, Rows, validate, validate_in_warehouse};
+use datacontract::validate::{Kernels, Options, Rows, validate, validate_in_warehouse};
 use datacontract::warehouse::{
     BigQueryWarehouse, DuckDbWarehouse, LoadMode, Warehouse, landing_contract,
 };
@@ -175,6 +177,17 @@ fn assert_engines_agree(
     dataset: &str,
 ) -> Result<Report, TestCaseError> {
     let in_memory = validate(frame.clone(), contract, &options()).unwrap();
+    let polars_kernels = Options {
+        kernels: Kernels::Polars,
+        ..options()
+    };
+    let reference = validate(frame.clone(), contract, &polars_kernels).unwrap();
+    prop_assert_eq!(
+        &in_memory.checks,
+        &reference.checks,
+        "native vs Polars kernels on {}",
+        frame
+    );
     for mode in [LoadMode::Append, LoadMode::Truncate] {
         let dataset = format!("{dataset}_{}", format!("{mode:?}").to_lowercase());
         let duckdb = through_warehouse(
