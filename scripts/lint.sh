@@ -19,7 +19,7 @@ echo "== hadolint Dockerfile"
 "$venv/bin/hadolint" Dockerfile
 
 echo "== shellcheck"
-"$venv/bin/shellcheck" scripts/*.sh scripts/docker/entrypoint.sh .ci/run
+"$venv/bin/shellcheck" scripts/*.sh scripts/docker/entrypoint.sh .ci/run benches/compare.sh
 
 echo "== yamllint"
 "$venv/bin/yamllint" --strict -d "{extends: default, rules: {line-length: {max: 120}, document-start: disable, truthy: {check-keys: false}}}" \
