@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, NaiveDate, TimeZone as _, Utc};
 use datacontract::report::{FAILED_CHECKS_COLUMN, Status};
-use datacontract::validate::{Options, SchemaPolicy, validate};
+use datacontract::validate::{Kernels, Options, SchemaPolicy, validate};
 use datacontract::{DataContract, Report};
 use polars::prelude::*;
 
@@ -596,4 +596,60 @@ fn a_bound_that_is_not_a_number_is_an_error_not_ignored() {
         error.contains("delay.mean") && error.contains("ten") && error.contains("not a number"),
         "{error}"
     );
+}
+
+/// A table keyed by two columns, with a code, for files read in morsels.
+#[derive(DataContract)]
+#[contract(name = "keyed", dedup_key(a, b))]
+#[allow(dead_code)]
+struct Keyed {
+    a: i64,
+    b: i64,
+    #[contract(regex = "^[A-Z]{3}$")]
+    code: String,
+}
+
+/// Files are validated on the streaming engine, which reads them in
+/// morsels: a key repeated in the first and the last row is found across
+/// them, and a bad code in the middle is found, by either kernels alike.
+#[test]
+fn a_file_s_duplicates_are_found_across_its_morsels_by_either_kernels() {
+    let rows = 300_000i64;
+    let a: Vec<i64> = (0..rows)
+        .map(|row| if row == rows - 1 { 0 } else { row })
+        .collect();
+    let b: Vec<i64> = (0..rows)
+        .map(|row| if row == rows - 1 { 0 } else { row * 7 })
+        .collect();
+    let code: Vec<&str> = (0..rows)
+        .map(|row| if row == rows / 2 { "AB1" } else { "ABC" })
+        .collect();
+    let mut frame = df!("a" => a, "b" => b, "code" => code).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("keyed.parquet");
+    ParquetWriter::new(std::fs::File::create(&path).unwrap())
+        .with_row_group_size(Some(10_000))
+        .finish(&mut frame)
+        .unwrap();
+    let mut reports = Vec::new();
+    for kernels in [Kernels::Native, Kernels::Polars] {
+        let input = datacontract::input::read_files(std::slice::from_ref(&path)).unwrap();
+        let options = Options {
+            kernels,
+            ..Options::default()
+        };
+        let report = validate(input, &Keyed::contract(), &options).unwrap();
+        assert_eq!(failing(&report, "dedup_key"), 2, "{kernels:?}");
+        let duplicates: Vec<u64> = report
+            .check("dedup_key")
+            .unwrap()
+            .examples
+            .iter()
+            .filter_map(|e| e.row)
+            .collect();
+        assert_eq!(duplicates, [0, rows as u64 - 1], "{kernels:?}");
+        assert_eq!(failing(&report, "code.regex"), 1, "{kernels:?}");
+        reports.push(report.checks);
+    }
+    assert_eq!(reports[0], reports[1]);
 }

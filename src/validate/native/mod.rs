@@ -41,7 +41,8 @@ pub(super) fn failure(test: &RowTest) -> Option<Expr> {
 fn duplicated_key(paths: &[String]) -> Expr {
     let key: Vec<Expr> = paths.iter().map(|path| column(path)).collect();
     let (first, rest) = key.split_first().expect("a key of several columns");
-    // Group-wise: the kernel needs every row at once, never a chunk.
+    // Group-wise: the kernel needs every row at once, never a morsel of a
+    // streamed file (tests/it/validate.rs proves duplicates across them).
     first.clone().apply_many(
         |key: &mut [Column]| {
             let name = key[0].name().clone();
