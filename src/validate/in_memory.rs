@@ -165,14 +165,12 @@ impl Engine for InMemory {
         _name: &str,
     ) -> Result<RowPredicates<Expr>, String> {
         let expected = &self.expected;
-        let native = match self.kernels {
+        let failing = match self.kernels {
             Kernels::Native => native::failure(test),
             Kernels::Polars => None,
-        };
-        let failing = match native {
-            Some(failing) => failing,
-            None => failure(test, &|path| dtype_at(expected, path)).map_err(|e| e.to_string())?,
-        };
+        }
+        .map_or_else(|| failure(test, &|path| dtype_at(expected, path)), Ok)
+        .map_err(|e| e.to_string())?;
         let first_of_key = match test {
             RowTest::Unique { columns } if dedup_key => {
                 Some(as_struct(columns.iter().map(|c| column(c)).collect()).is_first_distinct())

@@ -38,7 +38,8 @@ pub fn duplicated(name: PlSmallStr, key: &[Column]) -> PolarsResult<BooleanChunk
         Err(_) => (0..rows as IdxSize).collect(),
     };
     if !candidates.is_empty() {
-        let taken = IdxCa::from_vec(PlSmallStr::EMPTY, candidates.clone());
+        let count = candidates.len();
+        let taken = IdxCa::from_vec(PlSmallStr::EMPTY, candidates);
         let values = key
             .iter()
             .enumerate()
@@ -47,9 +48,9 @@ pub fn duplicated(name: PlSmallStr, key: &[Column]) -> PolarsResult<BooleanChunk
                 Ok(column.take(&taken)?.with_name(format!("k{index}").into()))
             })
             .collect::<PolarsResult<Vec<_>>>()?;
-        let repeated = DataFrame::new(candidates.len(), values)?.is_duplicated()?;
-        for (row, repeated) in candidates.iter().zip(repeated.iter()) {
-            flags[*row as usize] = repeated == Some(true);
+        let repeated = DataFrame::new(count, values)?.is_duplicated()?;
+        for (row, repeated) in taken.into_no_null_iter().zip(repeated.iter()) {
+            flags[row as usize] = repeated == Some(true);
         }
     }
     Ok(BooleanChunked::from_slice(name, &flags))
