@@ -8,6 +8,9 @@
 //!   text as the contract's types; a value that does not parse is reported
 //!   at its file and line.
 //! - Parquet is scanned lazily; its row count comes from the metadata.
+//!   Its footer is checked first: every column chunk it names must lie
+//!   inside the file, since Polars' streaming reader slices the file by
+//!   those ranges unchecked.
 //! - NDJSON is read by Polars; when a line is malformed, the file is read
 //!   once more line by line to say which.
 
@@ -15,6 +18,7 @@ use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 
+use polars::io::mmap::MmapBytesReader;
 use polars::prelude::*;
 
 use crate::report::SourceFile;
@@ -342,6 +346,10 @@ fn csv_error(
 fn read_parquet(path: &Path) -> Result<(LazyFrame, u64, Option<Lines>), InputError> {
     let fail =
         |error: PolarsError| InputError::new(path, format!("not a readable Parquet file: {error}"));
+    let file = File::open(path).map_err(|error| InputError::new(path, error.to_string()))?;
+    let length = file.metadata().map(|metadata| metadata.len());
+    let length = length.map_err(|error| InputError::new(path, error.to_string()))?;
+    chunks_inside(&mut ParquetReader::new(file), length).map_err(fail)?;
     let scan = LazyFrame::scan_parquet(
         PlRefPath::from(path.to_string_lossy().as_ref()),
         ScanArgsParquet::default(),
@@ -357,6 +365,33 @@ fn read_parquet(path: &Path) -> Result<(LazyFrame, u64, Option<Lines>), InputErr
         .extract::<u64>()
         .ok_or_else(|| InputError::new(path, "Parquet gave no row count"))?;
     Ok((scan, rows, None))
+}
+
+/// Whether every column chunk the footer of the Parquet file `reader`
+/// reads names lies inside its `length` bytes. Polars' streaming reader
+/// takes those byte ranges of the mapped file without a bounds check, so a
+/// damaged footer would have it read past the file's end (garbage rows, or
+/// an abort in a debug build): it is refused here, naming the chunk.
+pub(crate) fn chunks_inside<R: MmapBytesReader>(
+    reader: &mut ParquetReader<R>,
+    length: u64,
+) -> PolarsResult<()> {
+    for (group, row_group) in reader.get_metadata()?.row_groups.iter().enumerate() {
+        for chunk in row_group.parquet_columns() {
+            let range = chunk.byte_range();
+            if range.start > range.end || range.end > length {
+                polars_bail!(
+                    ComputeError: "the footer is damaged: row group {}'s column `{}` claims bytes \
+                     {}..{} of a file of {length} bytes",
+                    group + 1,
+                    chunk.descriptor().path_in_schema.join("."),
+                    range.start,
+                    range.end
+                );
+            }
+        }
+    }
+    Ok(())
 }
 
 fn read_ndjson(path: &Path) -> Result<DataFrame, InputError> {

@@ -166,8 +166,10 @@ pub fn read_partition(
     for key in parts {
         let key = key.to_string();
         let bytes = store.get(&key)?;
-        let mut frame = ParquetReader::new(Cursor::new(bytes))
-            .finish()
+        let length = bytes.len() as u64;
+        let mut reader = ParquetReader::new(Cursor::new(bytes));
+        let mut frame = crate::input::chunks_inside(&mut reader, length)
+            .and_then(|()| reader.finish())
             .map_err(|source| PartitionError::Parquet {
                 key: key.clone(),
                 source,
