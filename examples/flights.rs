@@ -9,42 +9,110 @@
 //! Arguments: the engine (`datacontract` or `hand_written`) and the number
 //! of copies of the data; the data is `$DATACONTRACT_BENCH_DATA` or
 //! `../shared/data/flights-3m.parquet`.
+//!
+//! Out of core: `generate` writes the data stacked to a number of rows into
+//! one Parquet file (one copy in memory at a time), and `file` validates
+//! such a file as `contracts validate` does, streamed from disk:
+//!
+//! ```text
+//! cargo run --release --example flights -- generate 100000000 /var/tmp/flights-100m.parquet
+//! cargo run --release --example flights -- file /var/tmp/flights-100m.parquet
+//! ```
 
 #[path = "../benches/support/flights.rs"]
 mod flights;
 
+use std::path::PathBuf;
 use std::time::Instant;
 
 use chrono::{TimeZone, Utc};
 use datacontract::DataContract;
-use datacontract::validate::{Options, validate};
+use datacontract::validate::{Input, Options, validate};
+use polars::prelude::*;
 
 fn main() {
     let mut args = std::env::args().skip(1);
     let engine = args.next().unwrap_or_else(|| "datacontract".into());
-    let copies: i64 = args
-        .next()
-        .map_or(1, |n| n.parse().expect("copies is a number"));
-    let frame = flights::load(&flights::data_path(), copies);
+    let mut number = || -> i64 {
+        args.next()
+            .map_or(1, |n| n.parse().expect("a number of copies or rows"))
+    };
+    match engine.as_str() {
+        "generate" => {
+            let rows = number();
+            let path = PathBuf::from(std::env::args().nth(3).expect("the file to write"));
+            generate(rows, &path);
+            return;
+        }
+        "file" => {
+            let path = PathBuf::from(
+                std::env::args()
+                    .nth(2)
+                    .expect("the Parquet file to validate"),
+            );
+            let started = Instant::now();
+            let input = datacontract::input::read_files(&[path]).expect("a readable Parquet file");
+            run(input, started);
+            return;
+        }
+        _ => {}
+    }
+    let frame = flights::load(&flights::data_path(), number());
     let started = Instant::now();
     match engine.as_str() {
-        "datacontract" => {
-            let options = Options {
-                reference_time: Some(Utc.with_ymd_and_hms(2002, 1, 1, 0, 0, 0).unwrap()),
-                ..Options::default()
-            };
-            let report = validate(frame, &flights::Flight::contract(), &options).unwrap();
-            for check in report
-                .checks
-                .iter()
-                .filter(|c| c.failing_rows.unwrap_or(0) > 0)
-            {
-                println!("{}: {}", check.id, check.failing_rows.unwrap_or(0));
-            }
-            println!("rows {}", report.input.rows);
+        "datacontract" => run(frame.into(), started),
+        "hand_written" => {
+            println!("{}", flights::hand_written(&frame));
+            println!("{engine}: {:.3} s", started.elapsed().as_secs_f64());
         }
-        "hand_written" => println!("{}", flights::hand_written(&frame)),
-        other => panic!("unknown engine {other}: datacontract or hand_written"),
+        other => panic!("unknown engine {other}: datacontract, hand_written, generate or file"),
     }
-    println!("{engine}: {:.3} s", started.elapsed().as_secs_f64());
+}
+
+/// Validates `input` against the flights contract and prints the failing
+/// checks, the rows and the time since `started`.
+fn run(input: Input, started: Instant) {
+    let options = Options {
+        reference_time: Some(Utc.with_ymd_and_hms(2002, 1, 1, 0, 0, 0).unwrap()),
+        ..Options::default()
+    };
+    let report = validate(input, &flights::Flight::contract(), &options).unwrap();
+    for check in report
+        .checks
+        .iter()
+        .filter(|c| c.failing_rows.unwrap_or(0) > 0)
+    {
+        println!("{}: {}", check.id, check.failing_rows.unwrap_or(0));
+    }
+    println!("rows {}", report.input.rows);
+    println!("datacontract: {:.3} s", started.elapsed().as_secs_f64());
+}
+
+/// Writes the data stacked to `rows` rows into one Parquet file at `path`,
+/// copy i shifted by i seconds (as the benchmarks stack it), one copy in
+/// memory at a time.
+fn generate(rows: i64, path: &std::path::Path) {
+    let data = flights::load(&flights::data_path(), 1);
+    let file = std::fs::File::create(path).expect("the output file can be created");
+    let mut writer = ParquetWriter::new(file)
+        .batched(data.schema())
+        .expect("a Parquet writer");
+    let mut written = 0i64;
+    for copy in 0.. {
+        if written >= rows {
+            break;
+        }
+        let take = (rows - written).min(data.height() as i64);
+        let shifted = data
+            .clone()
+            .lazy()
+            .slice(0, take as IdxSize)
+            .with_column(col("date") + lit(Duration::parse(&format!("{copy}s"))))
+            .collect()
+            .expect("a copy shifts");
+        writer.write_batch(&shifted).expect("a copy is written");
+        written += take;
+    }
+    writer.finish().expect("the file is finished");
+    println!("{written} rows written to {}", path.display());
 }

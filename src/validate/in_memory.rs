@@ -10,10 +10,11 @@ use polars::prelude::*;
 
 use super::conformance::conform;
 use super::driver::{Check, Engine, Measure, Measurements, RowPredicates, SchemaVerdict};
+use super::native::{self, streamed_key};
 use super::outcome::{dtype_at, skeleton};
 use super::pass::{self, Output};
 use super::values::json_value;
-use super::{Kernels, SchemaPolicy, ValidationError, native};
+use super::{Kernels, SchemaPolicy, ValidationError};
 use crate::check::polars_expr::{column, failure, statistic};
 use crate::check::{CheckKind, RowTest};
 use crate::report::{Example, FAILED_CHECKS_COLUMN, Split};
@@ -91,6 +92,28 @@ impl InMemory {
         Ok(count.extract::<u64>().ok_or_else(
             || polars_err!(ComputeError: "counting among the rows of `{flags}` gave `{count}`"),
         )?)
+    }
+
+    /// The uniqueness checks whose key the pass hashes rather than groups
+    /// (with their key's columns): over a streamed input, with the native
+    /// kernels, where every column of the key has a row hash.
+    fn hashed_keys<'c>(&self, checks: &'c [Check<Self>]) -> Vec<(usize, &'c [String])> {
+        if !self.streaming || self.kernels != Kernels::Native {
+            return Vec::new();
+        }
+        checks
+            .iter()
+            .enumerate()
+            .filter_map(|(index, check)| match &check.measure {
+                Measure::Rows {
+                    test: Some(RowTest::Unique { columns }),
+                    ..
+                } if streamed_key::hashable(&self.frame, columns) => {
+                    Some((index, columns.as_slice()))
+                }
+                _ => None,
+            })
+            .collect()
     }
 
     fn pass(&self) -> Result<&DataFrame, ValidationError> {
@@ -194,28 +217,52 @@ impl Engine for InMemory {
     /// One `select` of every output but the duplicated keys' counts; then,
     /// for a key with failing rows, its distinct keys counted over those
     /// rows alone, so the key is hashed once over every row, not twice.
+    ///
+    /// Over a streamed input, a key is hashed in the pass and decided after
+    /// it ([`streamed_key`]), so the pass never holds the key's values.
     fn measure(&mut self, checks: &[Check<Self>]) -> Result<Measurements, ValidationError> {
         let outputs = pass::outputs(checks);
+        let hashed = self.hashed_keys(checks);
+        let hashed_key = |name: &str| {
+            hashed
+                .iter()
+                .find(|(index, _)| pass::failing(*index) == name)
+                .map(|(_, paths)| *paths)
+        };
         let mut columns = vec![len().cast(DataType::UInt64).alias(pass::ROWS)];
         for (name, output) in &outputs {
             match output {
                 // Per row: examples and the split read the flags again.
-                Output::Failing(failing) => columns.push((*failing).clone().alias(name.as_str())),
+                Output::Failing(failing) => columns.push(
+                    hashed_key(name)
+                        .map_or_else(|| (*failing).clone(), streamed_key::hashes)
+                        .alias(name.as_str()),
+                ),
                 Output::Value(aggregate) => columns.push((*aggregate).clone().alias(name.as_str())),
                 Output::FirstOfKey { .. } => {}
             }
         }
-        let result = self.collect(self.frame.clone().select(columns))?;
-        let mut key_counts = HashMap::new();
+        let mut result = self.collect(self.frame.clone().select(columns))?;
+        let mut key_counts: HashMap<String, u64> = HashMap::new();
+        for (index, paths) in &hashed {
+            let name = pass::failing(*index);
+            let resolved =
+                streamed_key::resolve(&self.frame, paths, result.column(&name)?, |frame| {
+                    self.collect(frame)
+                })?;
+            result.with_column(resolved.failing.into_column())?;
+            key_counts.insert(pass::keys(*index), resolved.distinct_keys);
+        }
         for (name, output) in &outputs {
             if let Output::FirstOfKey {
                 failing_output,
                 first,
                 ..
             } = output
+                && !key_counts.contains_key(name)
             {
                 let count = self.count_among(&result, failing_output, first)?;
-                key_counts.insert(name.as_str(), count);
+                key_counts.insert(name.clone(), count);
             }
         }
         let flags: Vec<&String> = outputs

@@ -114,7 +114,8 @@ pub(crate) fn failing(index: usize) -> String {
     format!("__f{index}")
 }
 
-fn keys(index: usize) -> String {
+/// The name of check `index`'s distinct failing keys in the pass.
+pub(crate) fn keys(index: usize) -> String {
     format!("__k{index}")
 }
 

@@ -610,17 +610,21 @@ struct Keyed {
 }
 
 /// Files are validated on the streaming engine, which reads them in
-/// morsels: a key repeated in the first and the last row is found across
-/// them, and a bad code in the middle is found, by either kernels alike.
+/// morsels: a key repeated in the first and the last row, and one repeated
+/// in three row groups, are found across them and counted as two keys, and
+/// a bad code in the middle is found, by either kernels alike (the native
+/// ones keep a hash per row in the pass and decide the rows sharing one
+/// afterwards).
 #[test]
 fn a_file_s_duplicates_are_found_across_its_morsels_by_either_kernels() {
     let rows = 300_000i64;
-    let a: Vec<i64> = (0..rows)
-        .map(|row| if row == rows - 1 { 0 } else { row })
-        .collect();
-    let b: Vec<i64> = (0..rows)
-        .map(|row| if row == rows - 1 { 0 } else { row * 7 })
-        .collect();
+    let key_of = |row: i64| match row {
+        _ if row == rows - 1 => 0,
+        150_000 | 250_000 => 100_000,
+        _ => row,
+    };
+    let a: Vec<i64> = (0..rows).map(key_of).collect();
+    let b: Vec<i64> = (0..rows).map(|row| key_of(row) * 7).collect();
     let code: Vec<&str> = (0..rows)
         .map(|row| if row == rows / 2 { "AB1" } else { "ABC" })
         .collect();
@@ -639,15 +643,20 @@ fn a_file_s_duplicates_are_found_across_its_morsels_by_either_kernels() {
             ..Options::default()
         };
         let report = validate(input, &Keyed::contract(), &options).unwrap();
-        assert_eq!(failing(&report, "dedup_key"), 2, "{kernels:?}");
-        let duplicates: Vec<u64> = report
-            .check("dedup_key")
-            .unwrap()
-            .examples
-            .iter()
-            .filter_map(|e| e.row)
-            .collect();
-        assert_eq!(duplicates, [0, rows as u64 - 1], "{kernels:?}");
+        let dedup = report.check("dedup_key").unwrap();
+        assert_eq!(failing(&report, "dedup_key"), 5, "{kernels:?}");
+        assert_eq!(
+            dedup.observed.as_ref().unwrap()["duplicated_keys"],
+            2,
+            "{kernels:?}"
+        );
+        let duplicates: Vec<u64> = dedup.examples.iter().filter_map(|e| e.row).collect();
+        let last = rows as u64 - 1;
+        assert_eq!(
+            duplicates,
+            [0, 100_000, 150_000, 250_000, last],
+            "{kernels:?}"
+        );
         assert_eq!(failing(&report, "code.regex"), 1, "{kernels:?}");
         reports.push(report.checks);
     }

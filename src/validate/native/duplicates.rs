@@ -32,7 +32,7 @@ pub fn duplicated(name: PlSmallStr, key: &[Column]) -> PolarsResult<BooleanChunk
     let rows = key.first().map_or(0, Column::len);
     let mut flags = vec![false; rows];
     let candidates = match row_hashes(key) {
-        Ok(hashes) => sharing_a_hash(&hashes),
+        Ok(hashes) => sharing_a_hash(&[&hashes]),
         // A column Polars cannot hash row-wise: every row is a candidate,
         // and the exact comparison below decides them all.
         Err(_) => (0..rows as IdxSize).collect(),
@@ -57,7 +57,7 @@ pub fn duplicated(name: PlSmallStr, key: &[Column]) -> PolarsResult<BooleanChunk
 }
 
 /// One hash per row of the key's columns combined.
-fn row_hashes(key: &[Column]) -> PolarsResult<Vec<u64>> {
+pub(super) fn row_hashes(key: &[Column]) -> PolarsResult<Vec<u64>> {
     let (first, rest) = key
         .split_first()
         .ok_or_else(|| polars_err!(ComputeError: "a key needs at least one column"))?;
@@ -70,20 +70,23 @@ fn row_hashes(key: &[Column]) -> PolarsResult<Vec<u64>> {
     Ok(hashes)
 }
 
-/// The rows, in ascending order, whose hash another row shares.
-fn sharing_a_hash(hashes: &[u64]) -> Vec<IdxSize> {
+/// The rows, in ascending order, whose hash another row shares; the
+/// hashes are the rows' in order, in one slice or several (a column's
+/// chunks, read in place).
+pub(super) fn sharing_a_hash(chunks: &[&[u64]]) -> Vec<IdxSize> {
     let partition = |hash: u64| (hash >> (u64::BITS - PARTITION_BITS)) as usize;
+    let hashes = || chunks.iter().flat_map(|chunk| chunk.iter().copied());
     // Count each partition's pairs, then place them contiguously.
     let mut bounds = vec![0usize; PARTITIONS + 1];
-    for &hash in hashes {
+    for hash in hashes() {
         bounds[partition(hash) + 1] += 1;
     }
     for index in 0..PARTITIONS {
         bounds[index + 1] += bounds[index];
     }
     let mut next = bounds.clone();
-    let mut pairs = vec![(0u64, 0 as IdxSize); hashes.len()];
-    for (row, &hash) in hashes.iter().enumerate() {
+    let mut pairs = vec![(0u64, 0 as IdxSize); bounds[PARTITIONS]];
+    for (row, hash) in hashes().enumerate() {
         let slot = &mut next[partition(hash)];
         pairs[*slot] = (hash, row as IdxSize);
         *slot += 1;

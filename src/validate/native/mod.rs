@@ -7,7 +7,9 @@
 //!
 //! - A dedup key of several columns: one hash per row, partitioned over
 //!   the cores, exact on collisions ([`duplicates`]), where Polars groups
-//!   a struct of the columns.
+//!   a struct of the columns. Over a streamed file, the pass keeps only
+//!   each row's hash and the rows sharing one are read again
+//!   ([`streamed_key`]), so memory does not grow with the file's size.
 //! - A regex that is an anchored sequence of single-character classes
 //!   (`^[A-Z]{3}$`, `^\d{4}-\d{2}$`): one pass over each ASCII value's
 //!   bytes ([`ascii_pattern`]), where Polars runs the regex engine per
@@ -17,6 +19,7 @@
 
 mod ascii_pattern;
 mod duplicates;
+pub(super) mod streamed_key;
 
 use polars::prelude::*;
 
