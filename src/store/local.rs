@@ -43,13 +43,11 @@ impl LocalStore {
     /// Writes `bytes` to a flushed temporary file beside `target`, removed
     /// again unless it is published.
     fn write_partial(&self, key: &str, target: &Path, bytes: &[u8]) -> Result<Partial, StoreError> {
-        let folder = target.parent().expect("a key has a file name");
-        fs::create_dir_all(folder).map_err(io("create the folder of", key))?;
-        let name = target
-            .file_name()
-            .expect("a key has a file name")
-            .to_string_lossy();
-        let partial = Partial(folder.join(format!(".{name}.{}{PARTIAL}", unique_suffix())));
+        let partial = Partial(beside(
+            key,
+            target,
+            &format!(".{}{PARTIAL}", unique_suffix()),
+        )?);
         let mut file = fs::OpenOptions::new()
             .write(true)
             .create_new(true)
@@ -59,6 +57,18 @@ impl LocalStore {
         file.sync_all().map_err(io("flush", key))?;
         Ok(partial)
     }
+}
+
+/// The hidden file `.{name}{suffix}` beside `target` (the file of `key`,
+/// named `name`), its folder made.
+fn beside(key: &str, target: &Path, suffix: &str) -> Result<PathBuf, StoreError> {
+    let folder = target.parent().expect("a key has a file name");
+    fs::create_dir_all(folder).map_err(io("create the folder of", key))?;
+    let name = target
+        .file_name()
+        .expect("a key has a file name")
+        .to_string_lossy();
+    Ok(folder.join(format!(".{name}{suffix}")))
 }
 
 /// A temporary file being written; deleted when dropped, so that a write
@@ -75,13 +85,7 @@ impl LocalStore {
     /// An exclusive lock on `key`'s lock file, held until dropped: what
     /// compare-and-swap writes of one key take turns on (across processes).
     fn lock(&self, key: &str, target: &Path) -> Result<File, StoreError> {
-        let folder = target.parent().expect("a key has a file name");
-        fs::create_dir_all(folder).map_err(io("create the folder of", key))?;
-        let name = target
-            .file_name()
-            .expect("a key has a file name")
-            .to_string_lossy();
-        let lock = File::create(folder.join(format!(".{name}.lock{PARTIAL}")))
+        let lock = File::create(beside(key, target, &format!(".lock{PARTIAL}"))?)
             .map_err(io("create the lock file of", key))?;
         loop {
             match lock.lock() {
