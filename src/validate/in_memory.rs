@@ -229,20 +229,40 @@ impl Engine for InMemory {
                 .find(|(index, _)| pass::failing(*index) == name)
                 .map(|(_, paths)| *paths)
         };
-        let mut columns = vec![len().cast(DataType::UInt64).alias(pass::ROWS)];
+        let mut per_row = Vec::new();
+        let mut aggregates = vec![len().cast(DataType::UInt64).alias(pass::ROWS)];
         for (name, output) in &outputs {
             match output {
                 // Per row: examples and the split read the flags again.
-                Output::Failing(failing) => columns.push(
+                Output::Failing(failing) => per_row.push(
                     hashed_key(name)
                         .map_or_else(|| (*failing).clone(), streamed_key::hashes)
                         .alias(name.as_str()),
                 ),
-                Output::Value(aggregate) => columns.push((*aggregate).clone().alias(name.as_str())),
+                Output::Value(aggregate) => {
+                    aggregates.push((*aggregate).clone().alias(name.as_str()))
+                }
                 Output::FirstOfKey { .. } => {}
             }
         }
-        let mut result = self.collect(self.frame.clone().select(columns))?;
+        // A `select` mixing per-row columns with aggregates makes the
+        // streaming engine hold its whole input to broadcast them: over a
+        // streamed input the two are separate scans, so memory holds the
+        // flags and hashes, not the checked columns.
+        let (mut result, aggregated) = if self.streaming {
+            let flags = if per_row.is_empty() {
+                DataFrame::empty()
+            } else {
+                self.collect(self.frame.clone().select(per_row))?
+            };
+            (
+                flags,
+                Some(self.collect(self.frame.clone().select(aggregates))?),
+            )
+        } else {
+            aggregates.extend(per_row);
+            (self.collect(self.frame.clone().select(aggregates))?, None)
+        };
         let mut key_counts: HashMap<String, u64> = HashMap::new();
         for (index, paths) in &hashed {
             let name = pass::failing(*index);
@@ -276,7 +296,12 @@ impl Engine for InMemory {
             if let Some(count) = key_counts.get(name) {
                 return Ok(AnyValue::UInt64(*count));
             }
-            let column = result.column(name)?;
+            let column = match &aggregated {
+                Some(aggregated) if !flags.iter().any(|flag| *flag == name) => {
+                    aggregated.column(name)?
+                }
+                _ => result.column(name)?,
+            };
             Ok(if flags.iter().any(|flag| *flag == name) {
                 AnyValue::UInt64(column.bool()?.sum().unwrap_or(0) as u64)
             } else if column.is_empty() {
