@@ -85,6 +85,7 @@ pub(in crate::validate) fn resolve(
     let mut flags = vec![false; hashes.len()];
     let mut distinct_keys = 0;
     if !candidates.is_empty() {
+        let expected = candidates.len();
         let wanted = IdxCa::from_vec(ROW.into(), candidates).into_series();
         let mut selection = vec![col(ROW)];
         selection.extend(key_columns(paths));
@@ -97,6 +98,7 @@ pub(in crate::validate) fn resolve(
         )?;
         let rows = fetched.column(ROW)?.idx()?.clone();
         let values = fetched.drop(ROW)?;
+        unchanged(hashes, expected, &rows, &values)?;
         let repeated = values.is_duplicated()?;
         for (row, repeated) in rows.into_no_null_iter().zip(repeated.iter()) {
             flags[row as usize] = repeated == Some(true);
@@ -107,6 +109,27 @@ pub(in crate::validate) fn resolve(
         failing: BooleanChunked::from_slice(hashes.name().clone(), &flags),
         distinct_keys,
     })
+}
+
+/// Whether the second scan read the `expected` rows the pass hashed: the same rows,
+/// with the same key values. A file rewritten between the two reads would
+/// otherwise decide its keys on other rows, and could pass.
+fn unchanged(
+    hashes: &UInt64Chunked,
+    expected: usize,
+    rows: &IdxCa,
+    values: &DataFrame,
+) -> PolarsResult<()> {
+    let rehashed = duplicates::row_hashes(values.columns())?;
+    let same = rows.len() == expected
+        && rows
+            .into_no_null_iter()
+            .zip(&rehashed)
+            .all(|(row, hash)| hashes.get(row as usize) == Some(*hash));
+    if !same {
+        polars_bail!(ComputeError: "the input changed while it was read: the rows sharing a key's hash read back with other values");
+    }
+    Ok(())
 }
 
 /// The key's columns, each under a name of its own (a key may read one
@@ -140,4 +163,24 @@ fn distinct_rows(frame: &DataFrame) -> PolarsResult<u64> {
     count
         .extract::<u64>()
         .ok_or_else(|| polars_err!(ComputeError: "counting distinct keys gave `{count}`"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_read_back_with_other_values_are_an_error_not_a_verdict() {
+        let values = df!("k0" => [7i64, 7, 9]).unwrap();
+        let hashes = UInt64Chunked::from_vec(
+            "h".into(),
+            duplicates::row_hashes(values.columns()).unwrap(),
+        );
+        let rows = IdxCa::from_vec("r".into(), vec![0, 1, 2]);
+        assert!(unchanged(&hashes, 3, &rows, &values).is_ok());
+        let rewritten = df!("k0" => [7i64, 8, 9]).unwrap();
+        let error = unchanged(&hashes, 3, &rows, &rewritten).unwrap_err();
+        assert!(error.to_string().contains("the input changed"), "{error}");
+        assert!(unchanged(&hashes, 4, &rows, &values).is_err());
+    }
 }
