@@ -135,7 +135,7 @@ fn gate(out: &mut String, title: &str, report: &Report) {
     let s = &report.summary;
     write!(
         out,
-        "<h2>{title}: <span class=\"{}\">{}</span></h2><p><code>{}</code> {} · {} rows · {} passed · {} failed (error) · {} failed (warn) · {} skipped</p>",
+        "<h2>{title}: <span class=\"{}\">{}</span></h2><p><code>{}</code> {} · {} rows · {} passed · {} failed (error) · {} failed (warn) · {} skipped{}</p>",
         if report.passed { "pass" } else { "fail" },
         if report.passed { "passed" } else { "failed" },
         escape(&report.contract.name),
@@ -144,7 +144,12 @@ fn gate(out: &mut String, title: &str, report: &Report) {
         s.passed,
         s.failed_errors,
         s.failed_warnings,
-        s.skipped
+        s.skipped,
+        report
+            .input
+            .scanned()
+            .map(|scanned| format!(" · {scanned}"))
+            .unwrap_or_default()
     )
     .unwrap();
     out.push_str("<table><tr><th></th><th>check</th><th>severity</th><th class=\"num\">failing rows</th><th>expected</th><th>observed / why</th></tr>");

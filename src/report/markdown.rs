@@ -24,14 +24,18 @@ impl Report {
         let s = &self.summary;
         writeln!(
             out,
-            "{} rows from {} · {} passed · {} failed (error) · {} failed (warn) · {} skipped · {:.0} ms\n",
+            "{} rows from {} · {} passed · {} failed (error) · {} failed (warn) · {} skipped · {:.0} ms{}\n",
             self.input.rows,
             escape_cell(&self.input.description),
             s.passed,
             s.failed_errors,
             s.failed_warnings,
             s.skipped,
-            self.timings.total_ms
+            self.timings.total_ms,
+            self.input
+                .scanned()
+                .map(|scanned| format!(" · {scanned}"))
+                .unwrap_or_default()
         )
         .unwrap();
         writeln!(

@@ -61,6 +61,30 @@ pub struct InputSummary {
     pub files: Vec<SourceFile>,
     /// The number of rows validated.
     pub rows: u64,
+    /// Pushed down: the bytes the validation's queries read, as the
+    /// warehouse's dry runs estimated them before they ran (BigQuery; what
+    /// on-demand pricing bills). Absent where the engine has no dry run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scanned_bytes: Option<u64>,
+}
+
+impl InputSummary {
+    /// `1.5 GiB scanned`: the warehouse's estimate of the bytes the
+    /// validation read, for the renderings; `None` without one.
+    pub fn scanned(&self) -> Option<String> {
+        let bytes = self.scanned_bytes?;
+        let units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
+        let mut value = bytes as f64;
+        let mut unit = 0;
+        while value >= 1024.0 && unit + 1 < units.len() {
+            value /= 1024.0;
+            unit += 1;
+        }
+        Some(match unit {
+            0 => format!("{bytes} B scanned"),
+            _ => format!("{value:.1} {} scanned", units[unit]),
+        })
+    }
 }
 
 /// One input file and how many rows it gave.
@@ -310,4 +334,25 @@ pub(crate) fn escape_markup(text: &str) -> String {
         }
     }
     escaped
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scanned_bytes_read_in_binary_units_and_absent_without_a_dry_run() {
+        let input = |scanned_bytes| InputSummary {
+            description: "table".into(),
+            files: Vec::new(),
+            rows: 1,
+            scanned_bytes,
+        };
+        assert_eq!(input(None).scanned(), None);
+        assert_eq!(input(Some(0)).scanned().unwrap(), "0 B scanned");
+        assert_eq!(input(Some(1023)).scanned().unwrap(), "1023 B scanned");
+        assert_eq!(input(Some(1536)).scanned().unwrap(), "1.5 KiB scanned");
+        let ten_tib = 10u64 << 40;
+        assert_eq!(input(Some(ten_tib)).scanned().unwrap(), "10.0 TiB scanned");
+    }
 }

@@ -35,12 +35,16 @@ impl Report {
         };
         writeln!(
             out,
-            "{} {} {verdict}: {} rows from {} in {:.0} ms",
+            "{} {} {verdict}: {} rows from {} in {:.0} ms{}",
             paint(BOLD, &escape_controls(&self.contract.name)),
             escape_controls(&self.contract.version),
             self.input.rows,
             escape_controls(&self.input.description),
-            self.timings.total_ms
+            self.timings.total_ms,
+            self.input
+                .scanned()
+                .map(|scanned| format!(", {scanned}"))
+                .unwrap_or_default()
         )
         .unwrap();
         let s = &self.summary;

@@ -205,6 +205,7 @@ fn new_report(contract: &Contract, description: String, files: Vec<SourceFile>) 
             description,
             files,
             rows: 0,
+            scanned_bytes: None,
         },
         timings: Timings::default(),
         passed: false,

@@ -107,8 +107,10 @@ pub fn validate_in_warehouse(
         },
         query: Query::new(warehouse.dialect()),
         windows: Vec::new(),
+        scanned_bytes: None,
     };
     driver::run(&mut engine, contract, options, &mut report)?;
+    report.input.scanned_bytes = engine.scanned_bytes;
     report.conclude();
     report.timings.total_ms = elapsed_ms(began);
     Ok(report)
@@ -124,6 +126,9 @@ struct InWarehouse<'a> {
     query: Query,
     /// The windows the compiled checks read.
     windows: Vec<Window>,
+    /// The bytes the queries run so far read, from their dry runs, where
+    /// the warehouse has them.
+    scanned_bytes: Option<u64>,
 }
 
 impl Engine for InWarehouse<'_> {
@@ -188,7 +193,7 @@ impl Engine for InWarehouse<'_> {
         let mut query = std::mem::replace(&mut self.query, Query::new(dialect));
         let from = self.source.sql(&mut query, &self.windows);
         query.sql = format!("SELECT {} FROM {from}", outputs.join(", "));
-        let totals = self.warehouse.query(&query)?;
+        let totals = self.run(&query)?;
         measurements(&totals, checks)
     }
 
@@ -209,8 +214,17 @@ impl Engine for InWarehouse<'_> {
 }
 
 impl InWarehouse<'_> {
+    /// Runs `query`, dry-running it first where the warehouse can, to
+    /// count the bytes it reads.
+    fn run(&mut self, query: &Query) -> Result<DataFrame, ValidationError> {
+        if let Some(dry_run) = self.warehouse.dry_run(query)? {
+            *self.scanned_bytes.get_or_insert(0) += dry_run.bytes_processed;
+        }
+        Ok(self.warehouse.query(query)?)
+    }
+
     fn examples_of(
-        &self,
+        &mut self,
         check: &Check<Self>,
         max: usize,
     ) -> Result<Vec<Example>, ValidationError> {
@@ -257,7 +271,7 @@ impl InWarehouse<'_> {
             columns.join(", "),
             sql.failing
         );
-        let rows = self.warehouse.query(&query)?;
+        let rows = self.run(&query)?;
         let operation = || format!("examples of {id}");
         let positions = match self.source.rows {
             Rows::Partition(_) if self.source.numbered => Some(

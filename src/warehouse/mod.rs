@@ -170,11 +170,32 @@ pub trait Warehouse {
     /// Runs a query and returns every row of its result.
     fn query(&self, query: &Query) -> Result<DataFrame, WarehouseError>;
 
+    /// What the engine says of `query` without running it (BigQuery's
+    /// dry run: nothing runs, nothing is billed); `None` where it has no
+    /// such thing (DuckDB).
+    fn dry_run(&self, _query: &Query) -> Result<Option<DryRun>, WarehouseError> {
+        Ok(None)
+    }
+
     /// Refuses `query` unless the engine says it only reads, where the
-    /// engine can tell before running it (BigQuery's dry run). Engines
+    /// engine can tell before running it ([`Warehouse::dry_run`]). Engines
     /// opened read-only enforce it themselves.
-    fn check_reads_only(&self, _query: &Query) -> Result<(), WarehouseError> {
-        Ok(())
+    fn check_reads_only(&self, query: &Query) -> Result<(), WarehouseError> {
+        let Some(dry_run) = self.dry_run(query)? else {
+            return Ok(());
+        };
+        let operation = || format!("dry-run `{}`", abbreviate(&query.sql));
+        match dry_run.statement_type.as_deref() {
+            Some("SELECT") => Ok(()),
+            Some(other) => Err(WarehouseError::Refused {
+                operation: operation(),
+                reason: format!("a {other} statement; only SELECT reads production"),
+            }),
+            None => Err(WarehouseError::Result {
+                operation: operation(),
+                message: "the dry run did not say what kind of statement this is".into(),
+            }),
+        }
     }
 
     /// Runs a statement (DDL or DML) and returns the rows it affected.
@@ -227,6 +248,16 @@ pub trait Warehouse {
                 message: "no count in the result".into(),
             })
     }
+}
+
+/// What a dry run of a query says before it runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DryRun {
+    /// The kind of statement (`SELECT`, `INSERT`, …), when the engine says.
+    pub statement_type: Option<String>,
+    /// The bytes the query would read, as the engine estimates them: what
+    /// BigQuery's on-demand pricing bills (before its 10 MB minimum).
+    pub bytes_processed: u64,
 }
 
 /// The contract a landing (staging) table is made from: every column
@@ -320,7 +351,6 @@ pub fn partition_parts(
 }
 
 /// The start of a statement, for error messages.
-#[cfg(any(feature = "duckdb", feature = "bigquery"))]
 fn abbreviate(sql: &str) -> String {
     let flat: String = sql.split_whitespace().collect::<Vec<_>>().join(" ");
     match flat.char_indices().nth(120) {

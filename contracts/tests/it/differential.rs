@@ -206,6 +206,10 @@ fn assert_engines_agree(
             &dataset,
             mode,
         );
+        // BigQuery's gate dry-runs its queries and reports what they read
+        // (bqemulator estimates 0 bytes); DuckDB has no dry run.
+        prop_assert!(bigquery.input.scanned_bytes.is_some());
+        prop_assert_eq!(duckdb.input.scanned_bytes, None);
         prop_assert_eq!(
             verdicts(&in_memory),
             verdicts(&duckdb),

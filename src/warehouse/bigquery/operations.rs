@@ -15,7 +15,7 @@ use crate::store::layout::PartitionKey;
 use crate::warehouse::bigquery_rows::rows_to_frame;
 use crate::warehouse::load::{finish_load, merge_statement};
 use crate::warehouse::{
-    LoadMode, LoadOutcome, Warehouse, WarehouseError, abbreviate, columns_with_metadata,
+    DryRun, LoadMode, LoadOutcome, Warehouse, WarehouseError, abbreviate, columns_with_metadata,
     partition_parts,
 };
 use crate::{Contract, Partitioning};
@@ -220,9 +220,8 @@ impl Warehouse for BigQueryWarehouse {
         Ok(self.run_query(query)?.affected)
     }
 
-    /// Dry-runs the query (nothing runs, nothing is billed) and refuses
-    /// any statement type but SELECT.
-    fn check_reads_only(&self, query: &Query) -> Result<(), WarehouseError> {
+    /// Dry-runs the query: nothing runs, nothing is billed.
+    fn dry_run(&self, query: &Query) -> Result<Option<DryRun>, WarehouseError> {
         let operation = format!("dry-run `{}`", abbreviate(&query.sql));
         let job_id = unique_id();
         let job: Job = serde_json::from_value(json!({
@@ -253,22 +252,24 @@ impl Warehouse for BigQueryWarehouse {
         {
             return Err(job_error(&operation, &job_id, &[error]));
         }
-        let kind = answered
+        let statistics = answered
             .statistics
             .as_ref()
-            .and_then(|statistics| statistics.query.as_ref())
-            .and_then(|query| query.statement_type.clone());
-        match kind.as_deref() {
-            Some("SELECT") => Ok(()),
-            Some(other) => Err(WarehouseError::Refused {
-                operation,
-                reason: format!("a {other} statement; only SELECT reads production"),
-            }),
-            None => Err(WarehouseError::Result {
-                operation,
-                message: "the dry run did not say what kind of statement this is".into(),
-            }),
-        }
+            .and_then(|statistics| statistics.query.as_ref());
+        let bytes = statistics.and_then(|query| query.total_bytes_processed.as_deref());
+        let bytes_processed = bytes
+            .and_then(|bytes| bytes.parse::<u64>().ok())
+            .ok_or_else(|| WarehouseError::Result {
+                operation: operation.clone(),
+                message: format!(
+                    "the dry run gave no byte count (totalBytesProcessed: {})",
+                    bytes.unwrap_or("absent")
+                ),
+            })?;
+        Ok(Some(DryRun {
+            statement_type: statistics.and_then(|query| query.statement_type.clone()),
+            bytes_processed,
+        }))
     }
 }
 
