@@ -108,9 +108,10 @@ pub fn validate_in_warehouse(
         query: Query::new(warehouse.dialect()),
         windows: Vec::new(),
         scanned_bytes: None,
+        unestimated: false,
     };
     driver::run(&mut engine, contract, options, &mut report)?;
-    report.input.scanned_bytes = engine.scanned_bytes;
+    report.input.scanned_bytes = engine.scanned_bytes.filter(|_| !engine.unestimated);
     report.conclude();
     report.timings.total_ms = elapsed_ms(began);
     Ok(report)
@@ -129,6 +130,9 @@ struct InWarehouse<'a> {
     /// The bytes the queries run so far read, from their dry runs, where
     /// the warehouse has them.
     scanned_bytes: Option<u64>,
+    /// Whether a dry run gave no estimate: the total is then unknown, and
+    /// the report says nothing rather than too little.
+    unestimated: bool,
 }
 
 impl Engine for InWarehouse<'_> {
@@ -218,7 +222,11 @@ impl InWarehouse<'_> {
     /// count the bytes it reads.
     fn run(&mut self, query: &Query) -> Result<DataFrame, ValidationError> {
         if let Some(dry_run) = self.warehouse.dry_run(query)? {
-            *self.scanned_bytes.get_or_insert(0) += dry_run.bytes_processed;
+            let total = self.scanned_bytes.get_or_insert(0);
+            match dry_run.bytes_processed {
+                Some(bytes) => *total += bytes,
+                None => self.unestimated = true,
+            }
         }
         Ok(self.warehouse.query(query)?)
     }

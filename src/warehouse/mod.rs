@@ -255,9 +255,10 @@ pub trait Warehouse {
 pub struct DryRun {
     /// The kind of statement (`SELECT`, `INSERT`, …), when the engine says.
     pub statement_type: Option<String>,
-    /// The bytes the query would read, as the engine estimates them: what
-    /// BigQuery's on-demand pricing bills (before its 10 MB minimum).
-    pub bytes_processed: u64,
+    /// The bytes the query would read, as the engine estimates them (what
+    /// BigQuery's on-demand pricing bills, before its 10 MB minimum), when
+    /// it gives an estimate.
+    pub bytes_processed: Option<u64>,
 }
 
 /// The contract a landing (staging) table is made from: every column

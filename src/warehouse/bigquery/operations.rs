@@ -256,16 +256,9 @@ impl Warehouse for BigQueryWarehouse {
             .statistics
             .as_ref()
             .and_then(|statistics| statistics.query.as_ref());
-        let bytes = statistics.and_then(|query| query.total_bytes_processed.as_deref());
-        let bytes_processed = bytes
-            .and_then(|bytes| bytes.parse::<u64>().ok())
-            .ok_or_else(|| WarehouseError::Result {
-                operation: operation.clone(),
-                message: format!(
-                    "the dry run gave no byte count (totalBytesProcessed: {})",
-                    bytes.unwrap_or("absent")
-                ),
-            })?;
+        let bytes_processed = statistics
+            .and_then(|query| query.total_bytes_processed.as_deref())
+            .and_then(|bytes| bytes.parse::<u64>().ok());
         Ok(Some(DryRun {
             statement_type: statistics.and_then(|query| query.statement_type.clone()),
             bytes_processed,
