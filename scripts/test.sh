@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of the workspace: unit, integration, snapshot (insta),
 # compile-error (trybuild), CLI, doc tests, and the tests against the
-# emulators, which this script installs, starts on 127.0.0.1 and stops.
+# emulators and the database servers, which this script installs, starts on
+# 127.0.0.1 and stops.
 #
 # Reuses $CARGO_TARGET_DIR when it is set. Snapshots never update here: a
 # mismatch fails the run (review with `cargo insta review`).
@@ -9,9 +10,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/emulators.sh start
-trap 'scripts/emulators.sh stop' EXIT
+scripts/databases.sh start
+trap 'scripts/emulators.sh stop; scripts/databases.sh stop' EXIT
+eval "$(scripts/databases.sh env)"
 export DATACONTRACT_GCS_EMULATOR="http://127.0.0.1:${DATACONTRACT_GCS_PORT:-9023}"
 export BIGQUERY_EMULATOR_HOST="127.0.0.1:${DATACONTRACT_BQ_PORT:-9050}"
 
+# DuckDB's bundled C++ builds with clang when it is there (as in CI): a
+# change of compiler would build it again.
+if command -v clang++ >/dev/null; then
+    export CXX="${CXX:-clang++}"
+fi
 export INSTA_UPDATE=no
 cargo test --workspace --locked

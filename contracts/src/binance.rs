@@ -16,6 +16,7 @@ use datacontract::pipeline::http::{HttpClient, HttpPolicy};
 use datacontract::pipeline::{
     Extract, ExtractError, Extractor, Rejected, Source, records_to_frame,
 };
+use datacontract::store::ObjectStore;
 use indicatif::ProgressBar;
 use rust_decimal::Decimal;
 use serde::Deserialize;
@@ -223,6 +224,7 @@ impl<'a> Pages<'a> {
             rejected: self.rejected,
             description,
             details,
+            checkpoint: None,
         })
     }
 }
@@ -256,6 +258,7 @@ impl Extractor for SampleExtractor {
     fn extract(
         &self,
         _config: &Config,
+        _store: &dyn ObjectStore,
         contract: &Contract,
         progress: &ProgressBar,
     ) -> Result<Extract, ExtractError> {
@@ -324,6 +327,7 @@ impl Extractor for BinanceExtractor {
     fn extract(
         &self,
         _config: &Config,
+        _store: &dyn ObjectStore,
         contract: &Contract,
         progress: &ProgressBar,
     ) -> Result<Extract, ExtractError> {

@@ -43,12 +43,18 @@ pub use reconcile::{Comparison, Reconciliation};
 pub use run_id::RunId;
 pub use run_report::{Outcome, RunReport};
 pub use runner::{RunOptions, RunOutput, run};
-pub use source::{Extract, ExtractError, Extractor, FilesSource, Rejected, Source};
+pub use source::{
+    Checkpoint, DatabaseSource, Extract, ExtractError, Extractor, FilesSource, Rejected, Source,
+};
 
 use crate::Contract;
 
 /// The sources every pipeline has besides its own.
-const BUILT_IN_SOURCES: &[&dyn Source] = &[&FilesSource];
+const BUILT_IN_SOURCES: &[&dyn Source] = &[
+    &FilesSource,
+    &DatabaseSource::new(&source::database::Postgres),
+    &DatabaseSource::new(&source::database::Mysql),
+];
 
 /// A transform from the raw frame to the processed one.
 pub type Transform = Box<dyn Fn(LazyFrame) -> PolarsResult<LazyFrame> + Send + Sync>;

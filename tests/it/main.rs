@@ -6,6 +6,7 @@ mod support;
 mod bigquery_faults;
 mod cli;
 mod compat;
+mod database;
 mod derive;
 mod every_type;
 mod gcs_faults;

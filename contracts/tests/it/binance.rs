@@ -133,9 +133,12 @@ fn extract(source: &BinanceSource, layers: &Layers) -> Result<Extract, String> {
     let extractor = source
         .configure(layers)
         .map_err(|error| error.to_string())?;
+    let scratch = tempfile::tempdir().unwrap();
+    let store = datacontract::store::LocalStore::new(scratch.path()).unwrap();
     extractor
         .extract(
             &layers.resolve().unwrap(),
+            &store,
             &RawKline::contract(),
             &ProgressBar::hidden(),
         )

@@ -63,8 +63,8 @@ pub struct ConfigError {
 }
 
 /// The store's top-level folders that are not datasets: run reports, the
-/// promotion journal, the landing index.
-const RESERVED_FOLDERS: [&str; 3] = ["runs", "promotion", "fingerprints"];
+/// promotion journal, the landing index, the sources' high-water marks.
+const RESERVED_FOLDERS: [&str; 4] = ["runs", "promotion", "fingerprints", "cursors"];
 
 /// One value and where it came from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

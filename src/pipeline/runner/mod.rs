@@ -22,8 +22,8 @@ use crate::store::layout::run_key;
 mod stages;
 
 use stages::{
-    extract_stage, gate_processed_stage, gate_stage, land_stage, load_stage, promote_stage,
-    transform_stage,
+    commit_checkpoint, extract_stage, gate_processed_stage, gate_stage, land_stage, load_stage,
+    promote_stage, transform_stage,
 };
 
 /// At most this many rejected records are copied into the report itself.
@@ -228,7 +228,7 @@ impl Run<'_> {
                 .collect();
             self.put_run_file("rejected.ndjson", (lines.join("\n") + "\n").as_bytes())?;
         }
-        let raw = extract.frame;
+        let (raw, checkpoint) = (extract.frame, extract.checkpoint);
         self.report.profiles.raw = profile(&raw).map_err(RunError::input)?;
 
         let raw_landed = self.stage("land_raw", |run, stage, _| {
@@ -320,7 +320,8 @@ impl Run<'_> {
                 &raw_landed,
                 &processed_landed,
                 read_at.clone(),
-            )
+            )?;
+            commit_checkpoint(run, stage, checkpoint.as_ref())
         })?;
         Ok(Outcome::Promoted)
     }

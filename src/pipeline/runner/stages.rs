@@ -13,7 +13,7 @@ use crate::pipeline::landing::{Landed, land};
 use crate::pipeline::profile::drift;
 use crate::pipeline::promote::{Plan, last_promoted, promote};
 use crate::pipeline::run_report::{Promotion, StageResult, StageStatus};
-use crate::pipeline::source::Extract;
+use crate::pipeline::source::{Checkpoint, Extract};
 use crate::sql::TableRef;
 use crate::store::layout::PartitionKey;
 use crate::store::{ObjectStore, PartitionError, StoreError, read_partition};
@@ -47,6 +47,22 @@ pub(super) fn land_stage(
         "sha256": landed.fingerprint,
     });
     Ok(landed)
+}
+
+/// Writes what the source remembers of this run (a cursor's high-water
+/// mark), now that the rows it read are in production: had the run
+/// stopped or failed a gate before, the next one would read them again.
+pub(super) fn commit_checkpoint(
+    run: &Run<'_>,
+    stage: &mut StageResult,
+    checkpoint: Option<&Checkpoint>,
+) -> Result<(), RunError> {
+    let Some(checkpoint) = checkpoint else {
+        return Ok(());
+    };
+    run.store.put(&checkpoint.key, &checkpoint.contents)?;
+    stage.summary = format!("{}; {}", stage.summary, checkpoint.description);
+    Ok(())
 }
 
 /// Loads a landed partition into its staging table, as it arrived.
@@ -199,7 +215,7 @@ pub(super) fn extract_stage(
     bar: &ProgressBar,
 ) -> Result<Extract, RunError> {
     let extractor = run.pipeline.extractor(run.layers)?;
-    let extract = extractor.extract(run.config, &run.pipeline.raw, bar)?;
+    let extract = extractor.extract(run.config, run.store, &run.pipeline.raw, bar)?;
     stage.rows_out = Some(extract.frame.height() as u64);
     stage.summary = format!(
         "{} rows from {}; {} record(s) rejected",

@@ -54,6 +54,7 @@ impl Extractor for FilesExtractor {
     fn extract(
         &self,
         config: &Config,
+        _store: &dyn ObjectStore,
         contract: &Contract,
         progress: &ProgressBar,
     ) -> Result<Extract, ExtractError> {
@@ -114,6 +115,7 @@ impl Extractor for FilesExtractor {
             details: serde_json::json!({ "files": files }),
             frame,
             rejected: Vec::new(),
+            checkpoint: None,
         })
     }
 }

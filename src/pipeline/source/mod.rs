@@ -4,8 +4,10 @@
 //! it declares its own settings and, configured from them, becomes an
 //! [`Extractor`]. A pipeline definition brings its own sources (an HTTP
 //! API, a bundled sample); [`FilesSource`] (CSV, Parquet or NDJSON files,
-//! local or `gs://`) serves every pipeline.
+//! local or `gs://`) and the databases ([`database`]: PostgreSQL) serve
+//! every pipeline.
 
+pub mod database;
 mod files;
 
 use indicatif::ProgressBar;
@@ -15,7 +17,9 @@ use serde::{Deserialize, Serialize};
 use super::config::{Config, ConfigError, Layers, SettingSpec};
 use super::error::FailureKind;
 use crate::Contract;
+use crate::store::ObjectStore;
 
+pub use database::{DatabaseExtractor, DatabaseSource};
 pub use files::{CastProblem, FilesExtractor, FilesSource, cast_to_contract};
 
 /// One record that did not make it into the frame, kept whole with why.
@@ -40,6 +44,23 @@ pub struct Extract {
     pub description: String,
     /// Extractor-specific facts for the report (requests, retries, pages).
     pub details: serde_json::Value,
+    /// What the source remembers of this run (a cursor's high-water mark),
+    /// written only once the run has promoted its rows to production.
+    pub checkpoint: Option<Checkpoint>,
+}
+
+/// State a source keeps in the store between runs, written by the run
+/// once its rows are in production (landed, past both gates, promoted): a
+/// run that stops or fails a gate before leaves it as it was, and the next
+/// run reads the same rows again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Checkpoint {
+    /// Its key in the store.
+    pub key: String,
+    /// What is written there.
+    pub contents: Vec<u8>,
+    /// What it says, for the report: `updated_at up to "2024-…"`.
+    pub description: String,
 }
 
 /// Why extraction failed, and whether the data or the source is to blame.
@@ -102,11 +123,13 @@ pub trait Source: Send + Sync {
 
 /// A configured source of raw rows for one contract.
 pub trait Extractor {
-    /// Reads the rows the configuration asks for. `progress` may be ticked
-    /// per page or file.
+    /// Reads the rows the configuration asks for. `store` is the run's
+    /// store (where a [`Checkpoint`] is kept); `progress` may be ticked per
+    /// page, file or batch.
     fn extract(
         &self,
         config: &Config,
+        store: &dyn ObjectStore,
         contract: &Contract,
         progress: &ProgressBar,
     ) -> Result<Extract, ExtractError>;
