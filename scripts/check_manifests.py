@@ -35,6 +35,10 @@ for variable in [
 ]:
     need(variable in settings, f"configmap.yaml: no {variable}")
 need(
+    settings.get("DATACONTRACT_LOG_FORMAT") == "json",
+    "configmap.yaml: logs are not JSON (DATACONTRACT_LOG_FORMAT), which Cloud Logging parses",
+)
+need(
     not any("BASE64" in key or "SECRET" in key for key in settings),
     "configmap.yaml: secrets do not belong in a ConfigMap",
 )

@@ -21,6 +21,7 @@
 //! error, 3 a service or infrastructure failure.
 
 mod check;
+mod logging;
 mod pipeline;
 mod validate;
 
@@ -39,6 +40,8 @@ use crate::schema::{DdlOptions, render_polars_schema};
 use crate::sql::TableRef;
 use crate::warehouse::Warehouse;
 use crate::{Contract, Registry};
+
+pub use logging::{CloudLogging, LogFormat};
 
 /// Exit code for data that fails its contract.
 pub const EXIT_FAILED: u8 = 1;
@@ -68,6 +71,14 @@ pub fn exit_code(kind: FailureKind) -> ExitCode {
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// How log lines on standard error are written: `text`, or `json`, one
+    /// object a line as Google Cloud Logging reads it (also
+    /// DATACONTRACT_LOG_FORMAT).
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    // Read before parsing (`LogFormat::requested`), so that logging is up
+    // first; declared here for `--help` and the value's check.
+    #[allow(dead_code)]
+    log_format: LogFormat,
 }
 
 #[derive(Debug, Subcommand)]
@@ -176,7 +187,11 @@ pub fn main_with_pipeline(registry: Registry, pipeline: Pipeline) -> ExitCode {
 }
 
 fn main_of(registry: &Registry, pipeline: Option<&Pipeline>) -> ExitCode {
-    init_logging();
+    let args: Vec<OsString> = std::env::args_os().collect();
+    logging::init(LogFormat::requested(
+        &args,
+        std::env::var("DATACONTRACT_LOG_FORMAT").ok(),
+    ));
     let stdout = std::io::stdout();
     let color = stdout.is_terminal();
     // Standard error stays unlocked between writes: other threads (the
@@ -184,7 +199,7 @@ fn main_of(registry: &Registry, pipeline: Option<&Pipeline>) -> ExitCode {
     run_with(
         registry,
         pipeline,
-        std::env::args_os(),
+        args,
         &mut stdout.lock(),
         &mut std::io::stderr(),
         color,
@@ -204,18 +219,6 @@ fn version_text() -> &'static str {
         }
     });
     TEXT.as_str()
-}
-
-/// Structured logs on standard error, filtered by `RUST_LOG` (default:
-/// warnings and errors), with every secret redacted at every level (the
-/// HTTP and OAuth libraries' own debug lines included).
-fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(crate::secrets::RedactingStderr)
-        .try_init();
 }
 
 /// Runs one command line (`args` includes the program name) over

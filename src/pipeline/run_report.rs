@@ -196,6 +196,44 @@ pub struct RunReport {
 }
 
 impl RunReport {
+    /// What failed a gate, one line each, error severity only: the failing
+    /// checks of both validations with their row counts and first example
+    /// (`klines_raw dedup_key: 2 row(s), e.g. {"id":4}`), then the failing
+    /// expectations. Empty when no gate failed on a check.
+    pub fn gate_failures(&self) -> Vec<String> {
+        let checks = [&self.raw_validation, &self.processed_validation]
+            .into_iter()
+            .flatten()
+            .flat_map(|report| {
+                report
+                    .checks
+                    .iter()
+                    .filter(|check| {
+                        check.status == crate::report::Status::Fail
+                            && check.severity == crate::Severity::Error
+                    })
+                    .map(|check| {
+                        let rows = check
+                            .failing_rows
+                            .map(|n| format!(": {n} row(s)"))
+                            .unwrap_or_else(|| ": failed".into());
+                        let example = check
+                            .examples
+                            .first()
+                            .and_then(|example| serde_json::to_string(&example.values).ok())
+                            .map(|values| format!(", e.g. {values}"))
+                            .unwrap_or_default();
+                        format!("{} {}{rows}{example}", report.contract.name, check.id)
+                    })
+            });
+        let expectations = self
+            .reconciliation
+            .iter()
+            .filter(|result| !result.passed && result.severity == crate::Severity::Error)
+            .map(|result| format!("expectation {}: {}", result.name, result.rule));
+        checks.chain(expectations).collect()
+    }
+
     /// The report as pretty JSON.
     pub fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).expect("the run report is plain data")

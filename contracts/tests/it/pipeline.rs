@@ -206,7 +206,15 @@ fn an_error_at_the_raw_gate_stops_the_run_and_keeps_the_raw_partition() {
     std::fs::write(&csv, klines_csv("-5")).unwrap();
     let output = contracts(
         &dir,
-        &["run", "--source", "files", "--files", csv.to_str().unwrap()],
+        &[
+            "run",
+            "--source",
+            "files",
+            "--files",
+            csv.to_str().unwrap(),
+            "--log-format",
+            "json",
+        ],
         &[],
     );
     let summary = text(&output.stdout);
@@ -220,6 +228,33 @@ fn an_error_at_the_raw_gate_stops_the_run_and_keeps_the_raw_partition() {
     assert!(
         summary.contains("open.range: error failed on 1 row(s)"),
         "{summary}"
+    );
+    // The failure is one ERROR line Cloud Logging reads, with the run's
+    // labels and the failing check: a log-based alert needs nothing else.
+    let lines: Vec<serde_json::Value> = text(&output.stderr)
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("every log line is JSON"))
+        .collect();
+    let failure = lines
+        .iter()
+        .find(|line| line["severity"] == "ERROR" && line["fields"]["gate"] == "raw")
+        .unwrap_or_else(|| panic!("an ERROR line for the raw gate in {lines:?}"));
+    assert!(
+        failure["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("not promoted"),
+        "{failure}"
+    );
+    let labels = &failure["logging.googleapis.com/labels"];
+    assert_eq!(labels["stage"], "gate_raw", "{failure}");
+    assert!(!labels["run_id"].as_str().unwrap().is_empty(), "{failure}");
+    assert!(
+        failure["fields"]["failing_checks"]
+            .as_str()
+            .unwrap()
+            .contains("open.range: 1 row(s), e.g. {\"open\":"),
+        "{failure}"
     );
     assert_eq!(
         walk(&dir.join("data/staging").join(RAW)).len(),

@@ -115,7 +115,9 @@ pub fn run(
 ) -> RunOutput {
     let started_at = Utc::now();
     let run_id = RunId::new(started_at);
-    let _span = tracing::info_span!("run", %run_id, pipeline = %pipeline.name).entered();
+    // At ERROR level, so that every line logged in the run carries its
+    // labels, whatever RUST_LOG lets through.
+    let _span = tracing::error_span!("run", %run_id, pipeline = %pipeline.name).entered();
     let progress = MultiProgress::with_draw_target(if options.progress {
         ProgressDrawTarget::stderr()
     } else {
@@ -266,6 +268,7 @@ impl Run<'_> {
             } else {
                 "not promoted: the raw data failed an error-severity check; the raw partition stays in staging".into()
             };
+            self.log_gate_failure("raw");
             return Ok(Outcome::StoppedAtRawGate);
         }
 
@@ -308,6 +311,7 @@ impl Run<'_> {
             self.report.promotion.reason =
                 "not promoted: the processed data failed an error-severity check or expectation"
                     .into();
+            self.log_gate_failure("processed");
             return Ok(Outcome::StoppedAtProcessedGate);
         }
 
@@ -326,6 +330,19 @@ impl Run<'_> {
         Ok(Outcome::Promoted)
     }
 
+    /// Logs a failed gate at ERROR with what failed it, so that an alert
+    /// on the logs alone knows the run, the gate and the checks.
+    fn log_gate_failure(&self, gate: &str) {
+        tracing::error!(
+            gate,
+            stage = %format_args!("gate_{gate}"),
+            rejected_records = self.report.rejected_count,
+            failing_checks = %self.report.gate_failures().join("; "),
+            "{}",
+            self.report.promotion.reason
+        );
+    }
+
     /// Runs one stage: every stage has this shape, so its timing, its
     /// record in the report, its log lines and its progress bar are written
     /// here once. A stage does not start after SIGTERM or SIGINT.
@@ -339,6 +356,7 @@ impl Run<'_> {
                 "stopped by a signal (SIGTERM or SIGINT) before the stage `{name}`"
             )));
         }
+        let _span = tracing::error_span!("stage", stage = name).entered();
         tracing::info!(stage = name, "stage started");
         let began = Instant::now();
         let mut stage = StageResult {
