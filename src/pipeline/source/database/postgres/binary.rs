@@ -111,7 +111,17 @@ impl Wire {
             Wire::Int8 => integer(i64::from_be_bytes(fixed(bytes)?), logical_type),
             Wire::Float4 => Ok(Cell::Float(f32::from_be_bytes(fixed(bytes)?).into())),
             Wire::Float8 => Ok(Cell::Float(f64::from_be_bytes(fixed(bytes)?))),
-            Wire::Numeric => decimal(&numeric_text(bytes)?, logical_type),
+            Wire::Numeric => match logical_type {
+                LogicalType::Numeric {
+                    precision: Some(precision),
+                    scale: Some(scale),
+                } => match unscaled_numeric(bytes, *precision, *scale) {
+                    Some(unscaled) => Ok(Cell::Decimal(unscaled)),
+                    // Out of range, NaN, or damaged: the exact text says why.
+                    None => decimal(&numeric_text(bytes)?, logical_type),
+                },
+                _ => decimal(&numeric_text(bytes)?, logical_type),
+            },
             Wire::Text | Wire::Json => text(bytes).map(Cell::Text),
             Wire::Jsonb => match bytes.split_first() {
                 Some((1, json)) => text(json).map(Cell::Text),
@@ -159,6 +169,47 @@ fn fixed<const N: usize>(bytes: &[u8]) -> Result<[u8; N], String> {
     bytes
         .try_into()
         .map_err(|_| format!("has {} bytes on the wire, not {N}", bytes.len()))
+}
+
+/// A NUMERIC's binary form as the unscaled integer of a NUMERIC(`precision`,
+/// `scale`) value, computed straight from its base-10000 digits; `None`
+/// when it does not fit exactly (more digits after the point than `scale`,
+/// more in all than `precision`), is NaN or infinite, or is damaged. The
+/// caller then reads its exact text, which says why.
+fn unscaled_numeric(bytes: &[u8], precision: u8, scale: u8) -> Option<i128> {
+    let word = |at: usize| {
+        bytes
+            .get(at..at + 2)
+            .map(|b| u16::from_be_bytes([b[0], b[1]]))
+    };
+    let count = usize::from(word(0)?);
+    let weight = i32::from(word(2)? as i16);
+    let negative = match word(4)? {
+        0x0000 => false,
+        0x4000 => true,
+        _ => return None,
+    };
+    let scale = i32::from(scale);
+    let mut unscaled: i128 = 0;
+    for index in 0..count {
+        let digit = i128::from(word(8 + 2 * index)?);
+        // This digit's power of ten in the unscaled integer.
+        let exponent = 4 * (weight - index as i32) + scale;
+        let part = if exponent >= 0 {
+            digit.checked_mul(10i128.checked_pow(exponent as u32)?)?
+        } else {
+            let divisor = 10i128.checked_pow((-exponent) as u32).unwrap_or(i128::MAX);
+            if digit % divisor != 0 {
+                return None;
+            }
+            digit / divisor
+        };
+        unscaled = unscaled.checked_add(part)?;
+    }
+    if unscaled >= 10i128.checked_pow(u32::from(precision))? {
+        return None;
+    }
+    Some(if negative { -unscaled } else { unscaled })
 }
 
 /// A NUMERIC's binary form as exact decimal text: base-10000 digits, the
@@ -397,6 +448,49 @@ mod tests {
                 .unwrap_err()
                 .contains("NaN")
         );
+    }
+
+    #[test]
+    fn numerics_become_unscaled_integers_or_fall_back_to_their_text() {
+        let numeric_type = |p, s| LogicalType::Numeric {
+            precision: Some(p),
+            scale: Some(s),
+        };
+        let decode = |bytes: &[u8], p, s| Wire::Numeric.decode(bytes, &numeric_type(p, s));
+        // 12345.678 at scale 3 and 5; -0.0012 at scale 4.
+        let value = numeric(1, 0, 3, &[1, 2345, 6780]);
+        assert_eq!(decode(&value, 12, 3).unwrap(), Cell::Decimal(12_345_678));
+        assert_eq!(decode(&value, 12, 5).unwrap(), Cell::Decimal(1_234_567_800));
+        let small = numeric(-1, 0x4000, 4, &[12]);
+        assert_eq!(decode(&small, 10, 4).unwrap(), Cell::Decimal(-12));
+        assert_eq!(
+            decode(&numeric(0, 0, 0, &[]), 10, 2).unwrap(),
+            Cell::Decimal(0)
+        );
+        // Too many digits after the point, or in all: the text's errors.
+        let error = decode(&value, 12, 2).unwrap_err();
+        assert!(error.contains("3 digits after the point"), "{error}");
+        let error = decode(&value, 6, 3).unwrap_err();
+        assert!(error.contains("5 digits before the point"), "{error}");
+        let error = decode(&numeric(0, 0xC000, 0, &[]), 10, 2).unwrap_err();
+        assert!(error.contains("NaN"), "{error}");
+        // Every case agrees with the exact text's reading.
+        for (weight, sign, dscale, digits) in [
+            (0, 0, 2, vec![7, 5000]),
+            (2, 0x4000, 0, vec![9999, 9999, 9999]),
+            (-2, 0, 8, vec![1]),
+            (3, 0, 4, vec![1, 0, 0, 0, 1]),
+        ] {
+            let bytes = numeric(weight, sign, dscale, &digits);
+            for (p, s) in [(38, 9), (20, 4), (12, 0)] {
+                let text = numeric_text(&bytes).unwrap();
+                assert_eq!(
+                    decode(&bytes, p, s),
+                    decimal(&text, &numeric_type(p, s)),
+                    "{text} as NUMERIC({p}, {s})"
+                );
+            }
+        }
     }
 
     #[test]
