@@ -41,6 +41,34 @@ install() {
   fi
 }
 
+# A throwaway certificate authority and, signed by it, a certificate for
+# 127.0.0.1 that both servers present: the tests check that TLS is
+# verified against database_ca_file, and refused without it.
+make_certificates() {
+  local tls="$DIR/tls"
+  rm -rf "$tls"
+  mkdir -p "$tls"
+  openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=datacontract test CA" \
+    -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign" \
+    -keyout "$tls/ca.key" -out "$tls/ca.pem" 2>/dev/null
+  openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" \
+    -keyout "$tls/server.key" -out "$tls/server.csr" 2>/dev/null
+  printf '%s\n' "basicConstraints=CA:FALSE" "keyUsage=digitalSignature,keyEncipherment" \
+    "extendedKeyUsage=serverAuth" "subjectAltName=IP:127.0.0.1" >"$tls/server.ext"
+  openssl x509 -req -in "$tls/server.csr" -CA "$tls/ca.pem" -CAkey "$tls/ca.key" \
+    -CAcreateserial -days 2 -extfile "$tls/server.ext" -out "$tls/server.pem" 2>/dev/null
+  chmod 644 "$tls/ca.pem" "$tls/server.pem"
+}
+
+# Copies the server's certificate and key into `folder`, readable by `owner`
+# only, as both servers insist.
+install_server_certificate() {
+  local folder="$1" owner="$2"
+  cp "$DIR/tls/server.pem" "$DIR/tls/server.key" "$folder/"
+  chmod 600 "$folder/server.key"
+  [ "$(id -u)" -ne 0 ] || chown "$owner": "$folder/server.pem" "$folder/server.key"
+}
+
 start_postgres() {
   local data="$DIR/postgres"
   rm -rf "$data"
@@ -55,8 +83,9 @@ start_postgres() {
   as_server_user "$PG_BIN/initdb" -D "$data" -U "$USER_NAME" --pwfile="$pwfile" \
     --auth-local=trust --auth-host=scram-sha-256 -E UTF8 --locale=C.UTF-8 >"$DIR/initdb.log" 2>&1
   rm -f "$pwfile"
+  install_server_certificate "$data" postgres
   as_server_user "$PG_BIN/pg_ctl" -D "$data" -l "$data/server.log" -w -t 60 \
-    -o "-c listen_addresses=127.0.0.1 -c port=$PG_PORT -c unix_socket_directories=$data -c fsync=off" \
+    -o "-c listen_addresses=127.0.0.1 -c port=$PG_PORT -c unix_socket_directories=$data -c fsync=off -c ssl=on -c ssl_cert_file=$data/server.pem -c ssl_key_file=$data/server.key" \
     start >/dev/null
   as_server_user "$PG_BIN/psql" -h "$data" -p "$PG_PORT" -U "$USER_NAME" -d postgres -qc \
     "CREATE DATABASE datacontract" >/dev/null
@@ -80,9 +109,11 @@ CREATE USER '$USER_NAME'@'%' IDENTIFIED BY '$PASSWORD';
 GRANT ALL PRIVILEGES ON *.* TO '$USER_NAME'@'%';
 SQL
   chmod 644 "$DIR/mariadb-init.sql"
+  install_server_certificate "$data" mysql
   /usr/sbin/mariadbd "${as_user[@]}" --datadir="$data" --bind-address=127.0.0.1 --port="$MARIADB_PORT" \
     --socket="$data/mariadb.sock" --pid-file="$data/mariadb.pid" --skip-name-resolve \
     --log-error="$data/server.log" --init-file="$DIR/mariadb-init.sql" \
+    --ssl-cert="$data/server.pem" --ssl-key="$data/server.key" \
     --innodb-flush-log-at-trx-commit=0 --innodb-buffer-pool-size=256M >/dev/null 2>&1 &
   for _ in $(seq 1 120); do
     if mariadb-admin --socket="$data/mariadb.sock" -u root ping >/dev/null 2>&1 &&
@@ -116,10 +147,11 @@ print_env() {
   echo "export DATACONTRACT_POSTGRES_URL=postgres://$USER_NAME@127.0.0.1:$PG_PORT/datacontract"
   echo "export DATACONTRACT_MYSQL_URL=mysql://$USER_NAME@127.0.0.1:$MARIADB_PORT/datacontract"
   echo "export DATACONTRACT_DATABASES_TEST_PASSWORD=$PASSWORD"
+  echo "export DATACONTRACT_DATABASES_TEST_CA=$DIR/tls/ca.pem"
 }
 
 case "${1:-}" in
-  start) install; stop; start_postgres; start_mariadb ;;
+  start) install; stop; make_certificates; start_postgres; start_mariadb ;;
   stop) stop ;;
   env) print_env ;;
   *) echo "usage: $0 start|stop|env" >&2; exit 2 ;;

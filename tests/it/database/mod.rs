@@ -46,14 +46,26 @@ impl Server {
         })
     }
 
-    /// The settings of a read with the test password (in a file) and
-    /// `pairs`.
+    /// The settings of a read with the test password (in a file), the
+    /// test CA trusted for TLS, and `pairs`.
     pub fn settings(&self, pairs: &[(&str, &str)]) -> Settings {
         self.settings_with_password(pairs, &password())
     }
 
-    /// The settings of a read with `password` (in a file) and `pairs`.
+    /// The settings of a read with `password` (in a file), the test CA
+    /// trusted for TLS, and `pairs`.
     pub fn settings_with_password(&self, pairs: &[(&str, &str)], password: &str) -> Settings {
+        let mut settings = self.settings_without_ca(pairs, password);
+        settings
+            .layers
+            .set_flag("database_ca_file", test_ca())
+            .unwrap();
+        settings
+    }
+
+    /// The settings of a read with `password` (in a file) and `pairs`,
+    /// trusting only the system's certificate authorities.
+    pub fn settings_without_ca(&self, pairs: &[(&str, &str)], password: &str) -> Settings {
         let folder = tempfile::tempdir().unwrap();
         let catalogue = Catalogue::default().with(self.source.settings());
         let mut layers = Layers::load(&catalogue, folder.path(), None, &|_| None).unwrap();
@@ -109,6 +121,12 @@ pub fn assert_ran(client: &str, sql: &str, output: &std::process::Output) {
         "{client} failed on {sql}: {}",
         String::from_utf8_lossy(&output.stderr)
     );
+}
+
+/// The certificate authority that signed both servers' certificate.
+pub fn test_ca() -> String {
+    std::env::var("DATACONTRACT_DATABASES_TEST_CA")
+        .expect("DATACONTRACT_DATABASES_TEST_CA is not set: run scripts/test.sh")
 }
 
 /// The password of the test user on every server.
@@ -301,6 +319,35 @@ pub fn cursor_rules(server: &Server) {
     assert!(error.contains("load_mode = \"append\""), "{error}");
 }
 
+/// The session's TLS, as the server reports it.
+#[derive(DataContract)]
+#[contract(name = "session")]
+#[allow(dead_code)]
+pub struct Session {
+    tls: String,
+}
+
+/// What `query` (one row, one `tls` column: the server's own account of
+/// the session's TLS) reads with the test CA trusted and `pairs` set, or,
+/// without the CA, why the read fails or what it reads.
+pub fn tls_session(
+    server: &Server,
+    query: &str,
+    pairs: &[(&str, &str)],
+    trust_the_ca: bool,
+) -> Result<String, String> {
+    let (_folder, store) = scratch_store();
+    let mut all = vec![("database_query", query)];
+    all.extend_from_slice(pairs);
+    let settings = if trust_the_ca {
+        server.settings(&all)
+    } else {
+        server.settings_without_ca(&all, &password())
+    };
+    let extract = server.extract(&settings, &store, &Session::contract())?;
+    Ok(text_of(&extract.frame, "tls", 0))
+}
+
 /// A price table.
 #[derive(DataContract)]
 #[contract(name = "prices", dedup_key(id))]
@@ -468,6 +515,7 @@ pub fn through_the_pipeline(server: &Server, schema: &str) {
             "database_password_file",
             password_file.display().to_string(),
         ),
+        ("database_ca_file", test_ca()),
         ("database_table", format!("{schema}.orders")),
         ("database_cursor", "changed_at".into()),
         ("data_dir", work.path().join("data").display().to_string()),

@@ -221,6 +221,27 @@ fn a_value_that_does_not_fit_names_the_table_the_row_and_the_column() {
 }
 
 #[test]
+fn tls_is_used_with_a_ca_or_when_required_and_the_servers_certificate_verified() {
+    let query = "SELECT VARIABLE_VALUE AS tls FROM information_schema.SESSION_STATUS WHERE VARIABLE_NAME = 'SSL_VERSION'";
+    let tls = |pairs: &[(&str, &str)], trusted| super::tls_session(&SERVER, query, pairs, trusted);
+    assert!(
+        tls(&[], true).unwrap().starts_with("TLSv1."),
+        "a CA file asks for TLS"
+    );
+    assert_eq!(
+        tls(&[], false).unwrap(),
+        "",
+        "no CA, no require_ssl: no TLS"
+    );
+    let required = format!("{}?require_ssl=true", SERVER.url());
+    let error = tls(&[("database_url", &required)], false).unwrap_err();
+    assert!(
+        error.to_lowercase().contains("certificate"),
+        "an unknown issuer is refused: {error}"
+    );
+}
+
+#[test]
 fn a_wrong_password_is_a_clear_error_that_keeps_the_secret() {
     super::a_wrong_password_is_refused(
         &SERVER,

@@ -178,6 +178,29 @@ fn a_value_that_does_not_fit_names_the_table_the_row_and_the_column() {
 }
 
 #[test]
+fn tls_is_used_when_offered_and_the_servers_certificate_verified() {
+    let query = "SELECT ssl::text AS tls FROM pg_stat_ssl WHERE pid = pg_backend_pid()";
+    let tls = |trusted| super::tls_session(&SERVER, query, &[], trusted);
+    assert_eq!(
+        tls(true).unwrap(),
+        "true",
+        "sslmode=prefer takes the offered TLS"
+    );
+    let error = tls(false).unwrap_err();
+    assert!(
+        error.contains("certificate"),
+        "an unknown issuer is refused: {error}"
+    );
+    let plain = super::tls_session(
+        &SERVER,
+        query,
+        &[("database_url", &format!("{}?sslmode=disable", SERVER.url()))],
+        false,
+    );
+    assert_eq!(plain.unwrap(), "false", "sslmode=disable asks for none");
+}
+
+#[test]
 fn a_wrong_password_is_a_clear_error_that_keeps_the_secret() {
     super::a_wrong_password_is_refused(
         &SERVER,

@@ -116,6 +116,12 @@ async fn connect(connection: &Connection) -> Result<Conn, ReadError> {
         .pass(connection.password.clone())
         .prefer_socket(false)
         .init(vec!["SET time_zone = '+00:00'"]);
+    // Both of rustls' crypto providers are linked in (the Google clients
+    // bring the other): name the one this reader uses, once per process,
+    // or mysql_async's TLS cannot pick one.
+    let _already_installed = rustls::crypto::ring::default_provider()
+        .install_default()
+        .is_err();
     if let Some(ca_file) = &connection.ca_file {
         let tls = opts
             .ssl_opts()
@@ -142,6 +148,9 @@ fn classify(origin: &str, doing: &str, error: mysql_async::Error) -> ReadError {
     use mysql_async::{DriverError, Error};
     let message = format!("{doing} {origin}: {error}");
     match &error {
+        Error::Io(mysql_async::IoError::Tls(_)) => ReadError::Failed(ExtractError::usage(format!(
+            "{message} (trust the server's certificate authority with database_ca_file)"
+        ))),
         Error::Io(_) | Error::Driver(DriverError::ConnectionClosed) => {
             ReadError::ConnectionLost(message)
         }

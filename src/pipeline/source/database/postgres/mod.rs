@@ -171,6 +171,13 @@ fn tls(connection: &Connection) -> Result<MakeRustlsConnect, ReadError> {
 fn classify(origin: &str, doing: &str, error: tokio_postgres::Error) -> ReadError {
     let Some(database) = error.as_db_error() else {
         let message = format!("{doing} {origin}: {}", chain(&error));
+        // A certificate that cannot be verified fails every attempt alike:
+        // it is the configuration's to mend, not the network's.
+        if error.to_string().contains("TLS handshake") {
+            return ReadError::Failed(ExtractError::usage(format!(
+                "{message} (trust the server's certificate authority with database_ca_file, or set sslmode in database_url)"
+            )));
+        }
         let lost = error.is_closed()
             || std::error::Error::source(&error)
                 .is_some_and(|source| source.downcast_ref::<std::io::Error>().is_some());
