@@ -30,6 +30,7 @@ use polars::prelude::*;
 
 use super::{Extract, ExtractError, Extractor, Source};
 use crate::Contract;
+use crate::contract::naming;
 use crate::pipeline::config::{Config, ConfigError, Layers, SettingSpec, setting};
 use crate::retry::RetryPolicy;
 use crate::store::ObjectStore;
@@ -520,41 +521,37 @@ fn origin_identity(origin: &Origin) -> String {
     }
 }
 
-/// Whether `url` carries a password (`scheme://user:password@host` or a
-/// `password=` parameter).
+/// Whether `url` carries a password: `scheme://user:password@host`, a
+/// `password=` query parameter, or (a PostgreSQL key-value string rather
+/// than a URL) a `password=` keyword.
 fn url_has_password(url: &str) -> bool {
-    let authority = url
-        .split_once("://")
-        .map(|(_, rest)| rest.split(['/', '?']).next().unwrap_or(""))
-        .unwrap_or("");
-    let in_user_info = authority
-        .rsplit_once('@')
-        .is_some_and(|(user_info, _)| user_info.contains(':'));
-    let in_query = url.split_once('?').is_some_and(|(_, query)| {
-        query
-            .split('&')
-            .any(|p| p.to_ascii_lowercase().starts_with("password="))
-    });
-    in_user_info || in_query
+    match reqwest::Url::parse(url) {
+        Ok(parsed) => {
+            parsed.password().is_some()
+                || parsed
+                    .query_pairs()
+                    .any(|(key, _)| key.eq_ignore_ascii_case("password"))
+        }
+        Err(_) => url
+            .split_whitespace()
+            .any(|word| word.to_ascii_lowercase().starts_with("password=")),
+    }
 }
 
-/// `schema.table` or `table`, each part a plain identifier.
+/// `schema.table` or `table`, each part a plain identifier (the portable
+/// names every table of this project has).
 fn table_name(text: &str) -> Result<Vec<String>, String> {
     let parts: Vec<String> = text.split('.').map(str::to_string).collect();
-    let valid = |part: &str| {
-        let mut chars = part.chars();
-        chars
-            .next()
-            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-            && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$')
-            && part.len() <= 63
-    };
-    if parts.len() > 2 || !parts.iter().all(|part| valid(part)) {
-        return Err(format!(
-            "`{text}` is not `table` or `schema.table` (letters, digits, `_` and `$`, starting with a letter or `_`)"
-        ));
+    if parts.len() > 2 {
+        return Err(format!("`{text}` is not `table` or `schema.table`"));
     }
-    Ok(parts)
+    match parts
+        .iter()
+        .find_map(|part| naming::table_name_problem(part))
+    {
+        Some(problem) => Err(format!("`{text}`: {problem}")),
+        None => Ok(parts),
+    }
 }
 
 /// `text` if it is one SELECT statement (it is read as a subquery).
@@ -583,6 +580,8 @@ mod tests {
             "postgres://me@db:5432/app?sslmode=prefer"
         ));
         assert!(!url_has_password("postgres://db:5432/app"));
+        assert!(url_has_password("host=db user=me password=secret"));
+        assert!(!url_has_password("host=db user=me"));
     }
 
     #[test]

@@ -137,6 +137,11 @@ async fn connect(connection: &Connection) -> Result<Client, ReadError> {
     Ok(client)
 }
 
+/// The system's certificate authorities, read once per process rather
+/// than at every connection attempt.
+static SYSTEM_ROOTS: std::sync::LazyLock<Vec<rustls::pki_types::CertificateDer<'static>>> =
+    std::sync::LazyLock::new(|| rustls_native_certs::load_native_certs().certs);
+
 /// TLS where the server offers it (as `sslmode` asks), the server's
 /// certificate checked against the system's roots and `database_ca_file`.
 fn tls(connection: &Connection) -> Result<MakeRustlsConnect, ReadError> {
@@ -144,7 +149,7 @@ fn tls(connection: &Connection) -> Result<MakeRustlsConnect, ReadError> {
     use rustls::pki_types::pem::PemObject;
     let usage = |message: String| ReadError::Failed(ExtractError::usage(message));
     let mut roots = rustls::RootCertStore::empty();
-    roots.add_parsable_certificates(rustls_native_certs::load_native_certs().certs);
+    roots.add_parsable_certificates(SYSTEM_ROOTS.iter().cloned());
     if let Some(path) = &connection.ca_file {
         let unreadable = |error: &dyn std::fmt::Display| {
             usage(format!("database_ca_file {}: {error}", path.display()))
