@@ -8,6 +8,7 @@ mod binance;
 mod check_cli;
 mod cli;
 mod corpus;
+mod database_source;
 mod differential;
 mod entrypoint;
 mod fuzz;
