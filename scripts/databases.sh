@@ -41,23 +41,10 @@ install() {
   fi
 }
 
-# A throwaway certificate authority and, signed by it, a certificate for
-# 127.0.0.1 that both servers present: the tests check that TLS is
-# verified against database_ca_file, and refused without it.
+# The certificate both servers present, from a throwaway CA: the tests
+# check that TLS is verified against database_ca_file, and refused without it.
 make_certificates() {
-  local tls="$DIR/tls"
-  rm -rf "$tls"
-  mkdir -p "$tls"
-  openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=datacontract test CA" \
-    -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign" \
-    -keyout "$tls/ca.key" -out "$tls/ca.pem" 2>/dev/null
-  openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" \
-    -keyout "$tls/server.key" -out "$tls/server.csr" 2>/dev/null
-  printf '%s\n' "basicConstraints=CA:FALSE" "keyUsage=digitalSignature,keyEncipherment" \
-    "extendedKeyUsage=serverAuth" "subjectAltName=IP:127.0.0.1" >"$tls/server.ext"
-  openssl x509 -req -in "$tls/server.csr" -CA "$tls/ca.pem" -CAkey "$tls/ca.key" \
-    -CAcreateserial -days 2 -extfile "$tls/server.ext" -out "$tls/server.pem" 2>/dev/null
-  chmod 644 "$tls/ca.pem" "$tls/server.pem"
+  "$(dirname "$0")/test_certificates.sh" "$DIR/tls"
 }
 
 # Copies the server's certificate and key into `folder`, readable by `owner`

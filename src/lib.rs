@@ -30,10 +30,12 @@
 
 extern crate self as datacontract;
 
+pub mod alert;
 pub mod check;
 pub mod cli;
 pub mod compat;
 pub mod contract;
+pub mod errors;
 pub mod input;
 pub mod pipeline;
 mod registry;

@@ -15,9 +15,16 @@
 //! - the user information of URLs (`https://user:password@host`).
 //!
 //! [`RedactingStderr`] is the log writer that applies it.
+//!
+//! A secret the tool needs (a database password, a webhook URL, an SMTP
+//! password) is never a configuration value: the configuration names where
+//! it is, a [`SecretSource`] (a mounted file or an environment variable),
+//! and the value read is a [`Secret`], which never prints itself.
 
 use std::borrow::Cow;
+use std::fmt;
 use std::io::Write;
+use std::path::PathBuf;
 use std::sync::LazyLock;
 
 use regex::Regex;
@@ -64,6 +71,12 @@ static PATTERNS: LazyLock<Vec<(Regex, &'static str)>> = LazyLock::new(|| {
             r"\bya29\.[A-Za-z0-9._-]+|\b1//[A-Za-z0-9._-]{10,}|\bAIza[0-9A-Za-z_-]{35}".to_string(),
             "[redacted token]",
         ),
+        // Slack incoming-webhook paths (the path is the key).
+        (
+            r"(?i)\b(hooks\.slack\.com/(?:services|workflows|triggers)/)[A-Za-z0-9/_-]+"
+                .to_string(),
+            "${1}[redacted]",
+        ),
         // URL user information.
         (
             r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@]+@".to_string(),
@@ -90,6 +103,89 @@ pub fn redact(text: &str) -> Cow<'_, str> {
         }
     }
     redacted
+}
+
+/// A secret value: its `Debug` and `Display` print `[redacted]`, so it
+/// cannot leak through a log line or an error message by accident.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps `value`.
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+
+    /// The value itself, for the one place that sends it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+/// Where a secret is kept: a file (a mounted Kubernetes or Docker secret),
+/// which wins, or an environment variable. Configured by two settings,
+/// `{name}_file` and `{name}_env`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SecretSource {
+    /// The settings' common stem, e.g. `database_password`, for messages.
+    pub name: String,
+    /// The file holding the secret.
+    pub file: Option<PathBuf>,
+    /// The environment variable holding the secret.
+    pub env: Option<String>,
+}
+
+impl SecretSource {
+    /// Whether the configuration says where the secret is.
+    pub fn is_set(&self) -> bool {
+        self.file.is_some() || self.env.is_some()
+    }
+
+    /// The secret: the file's content without its final line break, or the
+    /// variable's value; `None` when neither is set, or the variable is
+    /// unset or empty. An unreadable file is an error naming the setting
+    /// and the file (never the content).
+    pub fn read(&self) -> Result<Option<Secret>, String> {
+        if let Some(file) = &self.file {
+            let text = std::fs::read_to_string(file).map_err(|error| {
+                format!("cannot read {}_file {}: {error}", self.name, file.display())
+            })?;
+            return Ok(Some(Secret::new(text.trim_end_matches(['\r', '\n']))));
+        }
+        Ok(self
+            .env
+            .as_deref()
+            .and_then(|variable| std::env::var(variable).ok())
+            .filter(|value| !value.is_empty())
+            .map(Secret::new))
+    }
+
+    /// The secret, which must be there: a missing one is an error saying
+    /// where it was looked for.
+    pub fn require(&self) -> Result<Secret, String> {
+        self.read()?.ok_or_else(|| match &self.env {
+            Some(variable) => format!(
+                "`{}_env` names the environment variable {variable}, which is not set (or empty)",
+                self.name
+            ),
+            None => format!(
+                "set `{0}_env` (a variable holding it) or `{0}_file` (a file holding it)",
+                self.name
+            ),
+        })
+    }
 }
 
 /// Standard error, with every write passed through [`redact`]: the writer
@@ -134,6 +230,7 @@ mod tests {
             format!("GET https://user:{TOKEN}@example.com/api"),
             format!("https://api.example.com/v3/klines?symbol=X&signature={TOKEN}"),
             format!("refresh_token={TOKEN}"),
+            format!("posting to https://hooks.slack.com/services/T0/B1/{TOKEN} failed"),
         ] {
             let redacted = redact(&text);
             assert!(!redacted.contains(TOKEN), "{text} → {redacted}");
@@ -155,6 +252,40 @@ mod tests {
         ] {
             assert!(!redact(&text).contains(secret), "{text}");
         }
+    }
+
+    #[test]
+    fn secrets_print_redacted_and_come_from_a_file_or_a_variable() {
+        let secret = Secret::new(TOKEN);
+        assert_eq!(format!("{secret} {secret:?}"), "[redacted] [redacted]");
+
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("secret");
+        std::fs::write(&file, format!("{TOKEN}\n")).unwrap();
+        let from_file = SecretSource {
+            name: "alert_webhook_secret".into(),
+            file: Some(file),
+            env: Some("DATACONTRACT_TEST_NEVER_SET".into()),
+        };
+        assert_eq!(from_file.require().unwrap().expose(), TOKEN);
+
+        let unset = SecretSource {
+            file: None,
+            ..from_file.clone()
+        };
+        assert_eq!(unset.read().unwrap(), None);
+        let error = unset.require().unwrap_err();
+        assert!(
+            error.contains("alert_webhook_secret_env")
+                && error.contains("DATACONTRACT_TEST_NEVER_SET"),
+            "{error}"
+        );
+        let missing = SecretSource {
+            file: Some(dir.path().join("absent")),
+            ..from_file
+        };
+        let error = missing.read().unwrap_err();
+        assert!(error.contains("alert_webhook_secret_file"), "{error}");
     }
 
     #[test]

@@ -160,6 +160,28 @@ enum Command {
         #[command(flatten)]
         settings: pipeline::SettingArgs,
     },
+    /// The alert channels: `contracts alert test` sends a sample alert
+    /// through every configured channel, so an operator can check the
+    /// wiring.
+    Alert {
+        #[command(subcommand)]
+        action: AlertCommand,
+    },
+}
+
+/// What `contracts alert` does.
+#[derive(Debug, Subcommand)]
+enum AlertCommand {
+    /// Send a sample alert through every configured channel (Slack, the
+    /// webhook, e-mail), whatever their triggers, and say what became of
+    /// each.
+    ///
+    /// Exits 0 when every channel took it, 3 when one did not, 2 when no
+    /// channel is configured or the configuration is wrong.
+    Test {
+        #[command(flatten)]
+        settings: pipeline::SettingArgs,
+    },
 }
 
 /// The schema formats `contracts schema` prints.
@@ -306,6 +328,9 @@ fn execute(
             settings,
         } => pipeline::query(pipeline()?, &sql, format, &settings),
         Command::Recover { settings } => pipeline::recover(pipeline()?, &settings),
+        Command::Alert {
+            action: AlertCommand::Test { settings },
+        } => pipeline::alert_test(pipeline().ok(), &settings),
         Command::List => printed(list(registry)),
         Command::Schema { table, format } => printed(schema(lookup(registry, &table)?, format)),
         Command::Validate(args) => validate::validate(registry, &args, color),

@@ -8,13 +8,14 @@ use clap::{Arg, ArgGroup, ArgMatches, Args, Command, FromArgMatches, Id, ValueEn
 use polars::prelude::*;
 
 use super::{EXIT_FAILED, exit_code};
-use crate::pipeline::config::{Catalogue, Layers, SETTINGS, SettingSpec};
+use crate::alert::{self, AlertSettings};
+use crate::pipeline::config::{Catalogue, Config, Layers, SETTINGS, SettingSpec};
 use crate::pipeline::environment::{Access, open_store, open_warehouse};
 use crate::pipeline::promote::{Recovery, pending, recover as recover_promotion};
 use crate::pipeline::query::{query_production, refuse_pending};
 use crate::pipeline::{
-    Environment, FailureKind, Outcome, Pipeline, RunError, RunOptions, run as run_pipeline,
-    shutdown,
+    Environment, FailureKind, Outcome, Pipeline, RunError, RunId, RunOptions, RunReport,
+    run as run_pipeline, shutdown,
 };
 
 /// The configuration flags: the top layer over defaults, `conf/{env}.toml`
@@ -163,11 +164,13 @@ pub fn run(
 ) -> Result<(String, ExitCode), RunError> {
     let layers = settings.layers(&pipeline.catalogue())?;
     let config = layers.resolve()?;
-    // The source's own settings are checked before anything is opened.
-    pipeline.extractor(&layers)?;
-    shutdown::install()
-        .map_err(|error| RunError::service(format!("cannot handle SIGTERM and SIGINT: {error}")))?;
-    let environment = Environment::open(&config)?;
+    let environment = match prepare(pipeline, &layers, &config) {
+        Ok(environment) => environment,
+        Err(error) => {
+            alert_unopened(pipeline, &layers, &config, &error);
+            return Err(error);
+        }
+    };
     let options = RunOptions {
         progress: !quiet && std::io::stderr().is_terminal(),
     };
@@ -179,6 +182,66 @@ pub fn run(
     };
     let summary = output.report.render_summary(&output.location);
     Ok((crate::secrets::redact(&summary).into_owned(), code))
+}
+
+/// Everything a run needs before it starts: the source's own settings
+/// checked before anything is opened, the signal handlers, the store and
+/// the warehouse.
+fn prepare(pipeline: &Pipeline, layers: &Layers, config: &Config) -> Result<Environment, RunError> {
+    pipeline.extractor(layers)?;
+    shutdown::install()
+        .map_err(|error| RunError::service(format!("cannot handle SIGTERM and SIGINT: {error}")))?;
+    Environment::open(config)
+}
+
+/// Tells the alert channels of a run that could not start (a source's
+/// settings, the store, the warehouse): it has no report to link to.
+fn alert_unopened(pipeline: &Pipeline, layers: &Layers, config: &Config, error: &RunError) {
+    let started_at = chrono::Utc::now();
+    let mut report = RunReport::new(
+        RunId::new(started_at),
+        &pipeline.name,
+        started_at,
+        &config.environment,
+        layers.snapshot(),
+    );
+    report.record_failure(error);
+    alert::notify(&config.alerts, &report, None);
+}
+
+/// `contracts alert test`: a sample alert through every configured
+/// channel, one line per channel.
+pub fn alert_test(
+    pipeline: Option<&Pipeline>,
+    settings: &SettingArgs,
+) -> Result<(String, ExitCode), RunError> {
+    let catalogue = pipeline.map(Pipeline::catalogue).unwrap_or_default();
+    let alerts = AlertSettings::from_layers(&settings.layers(&catalogue)?)?;
+    if alerts.channels.is_empty() {
+        return Err(RunError::usage(
+            "no alert channel is configured: set alert_slack_webhook_env or _file, alert_webhook_url_env or _file, or alert_smtp_host (see README, Alerts)",
+        ));
+    }
+    let name = pipeline.map_or("datacontract", |pipeline| pipeline.name.as_str());
+    let deliveries = alert::send_test(&alerts, name);
+    let mut out = String::new();
+    for delivery in &deliveries {
+        out.push_str(&match &delivery.error {
+            None => format!(
+                "{}: delivered ({} attempt(s))\n",
+                delivery.channel, delivery.attempts
+            ),
+            Some(error) => format!(
+                "{}: NOT delivered after {} attempt(s): {error}\n",
+                delivery.channel, delivery.attempts
+            ),
+        });
+    }
+    let code = match deliveries.iter().all(|delivery| delivery.delivered) {
+        true => ExitCode::SUCCESS,
+        false => exit_code(FailureKind::Service),
+    };
+    Ok((crate::secrets::redact(&out).into_owned(), code))
 }
 
 /// `contracts query`: the rows of `sql`, one SELECT, run read-only in the

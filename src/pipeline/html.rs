@@ -93,6 +93,7 @@ pub fn render(report: &RunReport) -> String {
             out.push_str("</div>");
         }
     }
+    alerts(&mut out, report);
     out.push_str("<h2>Configuration</h2><table><tr><th>key</th><th>value</th><th>from</th></tr>");
     for (key, setting) in &report.configuration {
         write!(
@@ -106,6 +107,26 @@ pub fn render(report: &RunReport) -> String {
     }
     out.push_str("</table></main></body></html>\n");
     out
+}
+
+fn alerts(out: &mut String, report: &RunReport) {
+    if report.alerts.is_empty() {
+        return;
+    }
+    out.push_str("<h2>Alerts</h2><table><tr><th></th><th>channel</th><th>told of</th><th class=\"num\">attempts</th><th>error</th></tr>");
+    for alert in &report.alerts {
+        write!(
+            out,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td>{}</td></tr>",
+            if alert.delivered { "✅" } else { "❌" },
+            escape(&alert.channel),
+            escape(&alert.told_of()),
+            alert.attempts,
+            escape(alert.error.as_deref().unwrap_or(""))
+        )
+        .unwrap();
+    }
+    out.push_str("</table>");
 }
 
 fn stages(out: &mut String, report: &RunReport) {

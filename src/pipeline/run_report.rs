@@ -16,6 +16,7 @@ use super::reconcile::ReconciliationResult;
 use super::run_id::RunId;
 use super::source::Rejected;
 use crate::Report;
+use crate::alert::AlertDelivery;
 use crate::report::escape_cell;
 
 /// How a run ended.
@@ -193,45 +194,153 @@ pub struct RunReport {
     pub rejected: Vec<Rejected>,
     /// The promotion decision.
     pub promotion: Promotion,
+    /// The alerts sent about the run, and whether they arrived.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub alerts: Vec<AlertDelivery>,
+}
+
+/// A check or an expectation that failed, as alerts and logs tell it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FailedCheck {
+    /// `raw` or `processed`.
+    pub gate: String,
+    /// The contract's table.
+    pub table: String,
+    /// The check's id (`dedup_key`, `high.range`), or `expectation {name}`.
+    pub check: String,
+    /// `error` failed the gate; `warn` did not.
+    pub severity: crate::Severity,
+    /// Rows that failed it, when it counts rows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failing_rows: Option<u64>,
+    /// The first failing row's checked values.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub example: Option<BTreeMap<String, serde_json::Value>>,
+    /// An expectation's rule, with the values it compared.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
+}
+
+impl std::fmt::Display for FailedCheck {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if let Some(rule) = &self.rule {
+            return write!(f, "{}: {rule}", self.check);
+        }
+        write!(f, "{} {}", self.table, self.check)?;
+        match self.failing_rows {
+            Some(rows) => write!(f, ": {rows} row(s)")?,
+            None => write!(f, ": failed")?,
+        }
+        if let Some(example) = &self.example {
+            let values = serde_json::to_string(example).map_err(|_| std::fmt::Error)?;
+            write!(f, ", e.g. {values}")?;
+        }
+        Ok(())
+    }
 }
 
 impl RunReport {
+    /// A run that has not done anything yet: the outcome is `Failed`
+    /// until a stage says otherwise.
+    pub fn new(
+        run_id: RunId,
+        pipeline: &str,
+        started_at: DateTime<Utc>,
+        environment: &str,
+        configuration: BTreeMap<String, Setting>,
+    ) -> Self {
+        RunReport {
+            run_id,
+            pipeline: pipeline.to_string(),
+            started_at,
+            finished_at: started_at,
+            outcome: Outcome::Failed,
+            error: None,
+            failure: None,
+            code: CodeVersion::current(),
+            environment: environment.to_string(),
+            configuration,
+            stages: Vec::new(),
+            raw_validation: None,
+            processed_validation: None,
+            reconciliation: Vec::new(),
+            drift: Vec::new(),
+            drift_reference: None,
+            profiles: Profiles::default(),
+            rejected_count: 0,
+            rejected: Vec::new(),
+            promotion: Promotion {
+                promoted: false,
+                reason: "not reached".into(),
+                ..Promotion::default()
+            },
+            alerts: Vec::new(),
+        }
+    }
+
+    /// Records that `error` ended the run.
+    pub fn record_failure(&mut self, error: &super::RunError) {
+        self.outcome = Outcome::Failed;
+        self.promotion.reason = format!("not promoted: the run failed ({error})");
+        self.failure = Some(error.kind());
+        self.error = Some(error.to_string());
+    }
+
+    /// Every failed check of both gates, then every failed expectation,
+    /// of either severity, in the report's order.
+    pub fn failed_checks(&self) -> Vec<FailedCheck> {
+        let gates = [
+            ("raw", &self.raw_validation),
+            ("processed", &self.processed_validation),
+        ];
+        let checks = gates.into_iter().flat_map(|(gate, report)| {
+            report.iter().flat_map(move |report| {
+                report
+                    .checks
+                    .iter()
+                    .filter(|check| check.status == crate::report::Status::Fail)
+                    .map(move |check| FailedCheck {
+                        gate: gate.into(),
+                        table: report.contract.name.clone(),
+                        check: check.id.clone(),
+                        severity: check.severity,
+                        failing_rows: check.failing_rows,
+                        example: check.examples.first().map(|example| example.values.clone()),
+                        rule: None,
+                    })
+            })
+        });
+        let processed = self
+            .processed_validation
+            .as_ref()
+            .map(|report| report.contract.name.clone())
+            .unwrap_or_default();
+        let expectations = self
+            .reconciliation
+            .iter()
+            .filter(|result| !result.passed)
+            .map(|result| FailedCheck {
+                gate: "processed".into(),
+                table: processed.clone(),
+                check: format!("expectation {}", result.name),
+                severity: result.severity,
+                failing_rows: None,
+                example: None,
+                rule: Some(result.rule.clone()),
+            });
+        checks.chain(expectations).collect()
+    }
+
     /// What failed a gate, one line each, error severity only: the failing
     /// checks of both validations with their row counts and first example
     /// (`klines_raw dedup_key: 2 row(s), e.g. {"id":4}`), then the failing
     /// expectations. Empty when no gate failed on a check.
     pub fn gate_failures(&self) -> Vec<String> {
-        let checks = [&self.raw_validation, &self.processed_validation]
-            .into_iter()
-            .flatten()
-            .flat_map(|report| {
-                report
-                    .checks
-                    .iter()
-                    .filter(|check| {
-                        check.status == crate::report::Status::Fail
-                            && check.severity == crate::Severity::Error
-                    })
-                    .map(|check| {
-                        let rows = check
-                            .failing_rows
-                            .map(|n| format!(": {n} row(s)"))
-                            .unwrap_or_else(|| ": failed".into());
-                        let example = check
-                            .examples
-                            .first()
-                            .and_then(|example| serde_json::to_string(&example.values).ok())
-                            .map(|values| format!(", e.g. {values}"))
-                            .unwrap_or_default();
-                        format!("{} {}{rows}{example}", report.contract.name, check.id)
-                    })
-            });
-        let expectations = self
-            .reconciliation
+        self.failed_checks()
             .iter()
-            .filter(|result| !result.passed && result.severity == crate::Severity::Error)
-            .map(|result| format!("expectation {}: {}", result.name, result.rule));
-        checks.chain(expectations).collect()
+            .filter(|failed| failed.severity == crate::Severity::Error)
+            .map(FailedCheck::to_string)
+            .collect()
     }
 
     /// The report as pretty JSON.
@@ -359,6 +468,25 @@ impl RunReport {
                 .unwrap();
             }
         }
+        if !self.alerts.is_empty() {
+            writeln!(
+                out,
+                "\n## Alerts\n\n| | channel | told of | attempts | error |\n|---|---|---|---:|---|"
+            )
+            .unwrap();
+            for alert in &self.alerts {
+                writeln!(
+                    out,
+                    "| {} | {} | {} | {} | {} |",
+                    if alert.delivered { "✅" } else { "❌" },
+                    alert.channel,
+                    alert.told_of(),
+                    alert.attempts,
+                    escape_cell(alert.error.as_deref().unwrap_or(""))
+                )
+                .unwrap();
+            }
+        }
         writeln!(
             out,
             "\n## Configuration\n\n| key | value | from |\n|---|---|---|"
@@ -433,6 +561,18 @@ impl RunReport {
             writeln!(out, "  error: {error}").unwrap();
         }
         writeln!(out, "  promotion: {}", self.promotion.reason).unwrap();
+        for alert in &self.alerts {
+            match &alert.error {
+                None => writeln!(
+                    out,
+                    "  alert: {} told of {}",
+                    alert.channel,
+                    alert.told_of()
+                ),
+                Some(error) => writeln!(out, "  alert: {} NOT delivered: {error}", alert.channel),
+            }
+            .unwrap();
+        }
         writeln!(out, "report: {report_location}").unwrap();
         // Names, values and errors come from the data: no control
         // character of theirs reaches the terminal.

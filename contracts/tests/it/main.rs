@@ -3,6 +3,7 @@
 
 mod support;
 
+mod alerts;
 mod artifacts;
 mod binance;
 mod check_cli;

@@ -306,6 +306,7 @@ impl Layers {
             validation,
             max_examples,
             promotion_lease,
+            alerts: crate::alert::AlertSettings::from_layers(self)?,
         })
     }
 
@@ -373,13 +374,7 @@ impl Layers {
             return Ok(None);
         };
         let url = setting.value.trim_end_matches('/');
-        let loopback = ["http://127.0.0.1", "http://localhost", "http://[::1]"]
-            .iter()
-            .any(|host| {
-                url.strip_prefix(host)
-                    .is_some_and(|rest| rest.is_empty() || rest.starts_with([':', '/']))
-            });
-        if !(url.starts_with("https://") || loopback) {
+        if !is_private_url(url) {
             return Err(self.invalid(
                 key,
                 "not an https:// URL (http:// only to this machine: the credentials go with every request)",
@@ -402,6 +397,19 @@ impl Layers {
                 ),
             }
         })
+    }
+
+    /// Where the secret `{name}_file` and `{name}_env` point to.
+    pub fn secret(&self, name: &str) -> crate::secrets::SecretSource {
+        let value = |suffix: &str| {
+            self.get(&format!("{name}_{suffix}"))
+                .map(|setting| setting.value.clone())
+        };
+        crate::secrets::SecretSource {
+            name: name.into(),
+            file: value("file").map(PathBuf::from),
+            env: value("env"),
+        }
     }
 
     /// The error of an invalid `key`: `message`, with where its value came
@@ -472,6 +480,18 @@ impl Layers {
     }
 }
 
+/// Whether `url` keeps what it carries private on the way: `https://`, or
+/// `http://` to this machine only.
+pub fn is_private_url(url: &str) -> bool {
+    let loopback = ["http://127.0.0.1", "http://localhost", "http://[::1]"]
+        .iter()
+        .any(|host| {
+            url.strip_prefix(host)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with([':', '/']))
+        });
+    url.starts_with("https://") || loopback
+}
+
 /// A start or end time: a date (midnight UTC) or an RFC 3339 time.
 pub fn parse_time(text: &str) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(text)
@@ -516,6 +536,8 @@ pub struct Config {
     /// How long a promotion holds production without renewing its lease:
     /// a crashed promotion is recovered from within this time.
     pub promotion_lease: chrono::Duration,
+    /// Who is told how the run went, and of what.
+    pub alerts: crate::alert::AlertSettings,
 }
 
 /// The object store a run writes to.

@@ -30,6 +30,15 @@ impl SettingSpec {
     pub fn flag_name(&self) -> String {
         self.key.replace('_', "-")
     }
+
+    /// This setting without a command-line flag: set in files and the
+    /// environment only.
+    pub const fn without_flag(self) -> Self {
+        SettingSpec {
+            flag: false,
+            ..self
+        }
+    }
 }
 
 /// A setting with a flag and, if given, a built-in default: the common
@@ -212,12 +221,17 @@ pub struct Catalogue {
 }
 
 impl Default for Catalogue {
-    /// The general settings alone.
+    /// The general settings and the alerts' ([`crate::alert::ALERT_SETTINGS`]).
     fn default() -> Self {
         Catalogue {
-            specs: SETTINGS.to_vec(),
+            specs: general().collect(),
         }
     }
+}
+
+/// The settings of every pipeline, whatever its sources.
+fn general() -> impl Iterator<Item = SettingSpec> {
+    SETTINGS.iter().chain(crate::alert::ALERT_SETTINGS).copied()
 }
 
 impl Catalogue {
@@ -259,7 +273,7 @@ impl Catalogue {
 
     /// The declarations beyond the general ones: the sources' own.
     pub fn source_specs(&self) -> &[SettingSpec] {
-        &self.specs[SETTINGS.len()..]
+        &self.specs[general().count()..]
     }
 }
 

@@ -5,15 +5,14 @@ use std::time::Instant;
 use chrono::{DateTime, Utc};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use crate::alert;
 use crate::pipeline::config::{Config, Layers, WarehouseConfig};
 use crate::pipeline::environment::Environment;
 use crate::pipeline::error::RunError;
 use crate::pipeline::profile::profile;
 use crate::pipeline::promote::{Recovery, epoch, recover};
 use crate::pipeline::run_id::RunId;
-use crate::pipeline::run_report::{
-    CodeVersion, Outcome, Profiles, Promotion, RunReport, StageResult, StageStatus,
-};
+use crate::pipeline::run_report::{Outcome, RunReport, StageResult, StageStatus};
 use crate::pipeline::{Pipeline, html, shutdown};
 use crate::sql::TableRef;
 use crate::store::ObjectStore;
@@ -130,45 +129,27 @@ pub fn run(
         store: environment.store.as_ref(),
         warehouse: environment.warehouse.as_ref(),
         progress,
-        report: RunReport {
-            run_id: run_id.clone(),
-            pipeline: pipeline.name.clone(),
+        report: RunReport::new(
+            run_id,
+            &pipeline.name,
             started_at,
-            finished_at: started_at,
-            outcome: Outcome::Failed,
-            error: None,
-            failure: None,
-            code: CodeVersion::current(),
-            environment: config.environment.clone(),
-            configuration: layers.snapshot(),
-            stages: Vec::new(),
-            raw_validation: None,
-            processed_validation: None,
-            reconciliation: Vec::new(),
-            drift: Vec::new(),
-            drift_reference: None,
-            profiles: Profiles::default(),
-            rejected_count: 0,
-            rejected: Vec::new(),
-            promotion: Promotion {
-                promoted: false,
-                reason: "not reached".into(),
-                ..Promotion::default()
-            },
-        },
+            &config.environment,
+            layers.snapshot(),
+        ),
     };
     let outcome = run.execute(started_at);
     match outcome {
         Ok(outcome) => run.report.outcome = outcome,
         Err(error) => {
             tracing::error!(%error, "run failed");
-            run.report.outcome = Outcome::Failed;
-            run.report.promotion.reason = format!("not promoted: the run failed ({error})");
-            run.report.failure = Some(error.kind());
-            run.report.error = Some(error.to_string());
+            run.report.record_failure(&error);
         }
     }
     run.report.finished_at = Utc::now();
+    // Told before the report is written, so that the report records
+    // whether the alerts arrived; they link to where it will be.
+    let location = run.report_location();
+    run.report.alerts = alert::notify(&config.alerts, &run.report, Some(&location));
     let location = run.write_reports();
     RunOutput {
         report: run.report,
@@ -419,6 +400,23 @@ impl Run<'_> {
         Ok(key)
     }
 
+    /// Where the report's HTML page is (or will be): a local path, a
+    /// `gs://` URI, or the store's key.
+    fn report_location(&self) -> String {
+        match run_key(self.report.run_id.as_str(), "report.html") {
+            Ok(key) => self.location_of(&key),
+            Err(error) => format!("(no report: {error})"),
+        }
+    }
+
+    fn location_of(&self, key: &str) -> String {
+        self.store
+            .local_path(key)
+            .map(|path| path.display().to_string())
+            .or_else(|| self.store.gcs_uri(key))
+            .unwrap_or_else(|| key.to_string())
+    }
+
     /// Writes the report three ways, every secret redacted; returns where
     /// the HTML page is.
     fn write_reports(&mut self) -> String {
@@ -431,14 +429,7 @@ impl Run<'_> {
         let mut location = String::new();
         for (file, text) in files {
             match self.put_run_file(file, text.as_bytes()) {
-                Ok(key) => {
-                    location = self
-                        .store
-                        .local_path(&key)
-                        .map(|path| path.display().to_string())
-                        .or_else(|| self.store.gcs_uri(&key))
-                        .unwrap_or(key);
-                }
+                Ok(key) => location = self.location_of(&key),
                 Err(error) => {
                     tracing::error!(%error, file, "cannot write the run report");
                     location = format!("(not written: {error})");

@@ -33,6 +33,7 @@ use crate::Contract;
 use crate::contract::naming;
 use crate::pipeline::config::{Config, ConfigError, Layers, SettingSpec, setting};
 use crate::retry::RetryPolicy;
+use crate::secrets::{Secret, SecretSource};
 use crate::store::ObjectStore;
 
 pub use columns::{BatchBuilder, Cell, ColumnBuilder};
@@ -119,25 +120,16 @@ pub trait DatabaseExtractor: Send + Sync {
 }
 
 /// Where the database is and how to prove who we are.
+#[derive(Debug)]
 pub struct Connection {
     /// The URL, without a password.
     pub url: String,
     /// The password, if the server asks for one.
-    pub password: Option<String>,
+    pub password: Option<Secret>,
     /// Extra PEM certificates to trust for TLS.
     pub ca_file: Option<std::path::PathBuf>,
     /// How long connecting may take.
     pub connect_timeout: Duration,
-}
-
-impl std::fmt::Debug for Connection {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Connection")
-            .field("url", &self.url)
-            .field("password", &self.password.as_ref().map(|_| "[redacted]"))
-            .field("ca_file", &self.ca_file)
-            .finish()
-    }
 }
 
 /// One read: the statement and what its rows must become.
@@ -336,10 +328,7 @@ impl Source for DatabaseSource {
         Ok(Box::new(DatabaseRead {
             engine: self.engine,
             url,
-            password_env: layers.get("database_password_env").map(|s| s.value.clone()),
-            password_file: layers
-                .get("database_password_file")
-                .map(|s| s.value.clone()),
+            password: layers.secret("database_password"),
             ca_file: layers.get("database_ca_file").map(|s| s.value.clone()),
             origin,
             cursor,
@@ -353,8 +342,7 @@ impl Source for DatabaseSource {
 pub struct DatabaseRead {
     engine: &'static dyn DatabaseExtractor,
     url: String,
-    password_env: Option<String>,
-    password_file: Option<String>,
+    password: SecretSource,
     ca_file: Option<String>,
     origin: Origin,
     cursor: Option<String>,
@@ -390,21 +378,6 @@ impl DatabaseRead {
         }
         select
     }
-
-    fn password(&self) -> Result<Option<String>, ExtractError> {
-        if let Some(file) = &self.password_file {
-            let text = std::fs::read_to_string(file).map_err(|error| {
-                ExtractError::usage(format!(
-                    "cannot read database_password_file {file}: {error}"
-                ))
-            })?;
-            return Ok(Some(text.trim_end_matches(['\r', '\n']).to_string()));
-        }
-        Ok(self
-            .password_env
-            .as_deref()
-            .and_then(|variable| std::env::var(variable).ok()))
-    }
 }
 
 impl Extractor for DatabaseRead {
@@ -431,7 +404,7 @@ impl Extractor for DatabaseRead {
         };
         let connection = Connection {
             url: self.url.clone(),
-            password: self.password()?,
+            password: self.password.read().map_err(ExtractError::usage)?,
             ca_file: self.ca_file.as_ref().map(Into::into),
             connect_timeout: CONNECT_TIMEOUT,
         };

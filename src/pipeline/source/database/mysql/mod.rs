@@ -113,7 +113,12 @@ async fn connect(connection: &Connection) -> Result<Conn, ReadError> {
     let opts = Opts::from_url(&connection.url)
         .map_err(|error| usage(format!("database_url is not a MySQL URL: {error}")))?;
     let mut builder = OptsBuilder::from_opts(opts.clone())
-        .pass(connection.password.clone())
+        .pass(
+            connection
+                .password
+                .as_ref()
+                .map(|secret| secret.expose().to_string()),
+        )
         .prefer_socket(false)
         .init(vec!["SET time_zone = '+00:00'"]);
     // Both of rustls' crypto providers are linked in (the Google clients

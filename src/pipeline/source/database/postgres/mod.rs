@@ -111,7 +111,7 @@ async fn connect(connection: &Connection) -> Result<Client, ReadError> {
         .parse()
         .map_err(|error| usage(format!("database_url is not a PostgreSQL URL: {error}")))?;
     if let Some(password) = &connection.password {
-        config.password(password);
+        config.password(password.expose());
     }
     if config.get_application_name().is_none() {
         config.application_name("datacontract");
@@ -175,7 +175,7 @@ fn tls(connection: &Connection) -> Result<MakeRustlsConnect, ReadError> {
 /// or column, or a rejected statement is not.
 fn classify(origin: &str, doing: &str, error: tokio_postgres::Error) -> ReadError {
     let Some(database) = error.as_db_error() else {
-        let message = format!("{doing} {origin}: {}", chain(&error));
+        let message = format!("{doing} {origin}: {}", crate::errors::chain(&error));
         // A certificate that cannot be verified fails every attempt alike:
         // it is the configuration's to mend, not the network's.
         if error.to_string().contains("TLS handshake") {
@@ -207,15 +207,4 @@ fn classify(origin: &str, doing: &str, error: tokio_postgres::Error) -> ReadErro
         "42" | "22" => ReadError::Failed(ExtractError::input(message)),
         _ => ReadError::Failed(ExtractError::service(message)),
     }
-}
-
-/// An error and its causes, `: `-joined.
-fn chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(&format!(": {cause}"));
-        source = cause.source();
-    }
-    text
 }
