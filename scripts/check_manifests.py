@@ -52,8 +52,12 @@ need(
     {"configMapRef": {"name": config_map["metadata"]["name"]}} in container.get("envFrom", []),
     "cronjob.yaml: the container does not read the ConfigMap",
 )
-secrets = [volume["secret"]["secretName"] for volume in pod.get("volumes", []) if "secret" in volume]
-need(secrets == ["datacontract-gcp"], "cronjob.yaml: no Secret volume for the credentials")
+secrets = {volume["secret"]["secretName"]: volume["secret"] for volume in pod.get("volumes", []) if "secret" in volume}
+need("datacontract-gcp" in secrets, "cronjob.yaml: no Secret volume for the credentials")
+need(
+    secrets.get("datacontract-alerts", {}).get("optional") is True,
+    "cronjob.yaml: the alerts' Secret is not mounted, or not optional (a deployment without alerts must still run)",
+)
 mount = [m["mountPath"] for m in container.get("volumeMounts", [])]
 need(
     any(settings["GOOGLE_APPLICATION_CREDENTIALS"].startswith(path + "/") for path in mount),
