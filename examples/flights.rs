@@ -51,7 +51,8 @@ fn main() {
                     .expect("the Parquet file to validate"),
             );
             let started = Instant::now();
-            let input = datacontract::input::read_files(&[path]).expect("a readable Parquet file");
+            let input = datacontract::input::read_files(&[path], &Default::default())
+                .expect("a readable Parquet file");
             run(input, started);
             return;
         }

@@ -179,7 +179,7 @@ fn data_findings(registry: &Registry, pair: &str) -> Result<Vec<Finding>, RunErr
         .split_once('=')
         .ok_or_else(|| RunError::usage(format!("--data `{pair}`: write <table>=<file>")))?;
     let contract = super::lookup(registry, table)?;
-    let input = input::read_files(&[PathBuf::from(file)])
+    let input = input::read_files(&[PathBuf::from(file)], &input::CsvOptions::default())
         .map_err(|error| RunError::caused_by(FailureKind::Input, error))?;
     let options = Options {
         schema_policy: SchemaPolicy::Coerce,

@@ -52,6 +52,9 @@ pub struct ValidateArgs {
     /// the same report).
     #[arg(long, value_enum, default_value_t = Kernels::Native, conflicts_with = "warehouse")]
     kernels: Kernels,
+    /// How the files are read (CSV options and time formats).
+    #[command(flatten)]
+    reading: input::ReadingText,
 }
 
 /// The renderings of a validation report.
@@ -86,12 +89,29 @@ pub fn validate(
         schema_policy,
         max_examples,
         kernels,
+        reading,
     } = args;
     let contract = lookup(registry, table)?;
+    if *warehouse && *reading != input::ReadingText::default() {
+        return Err(RunError::usage(
+            "the reading options (--null-values, --delimiter, …) are for files, not --warehouse",
+        ));
+    }
+    let reading = reading
+        .parse()
+        .map_err(|error| {
+            RunError::usage(format!(
+                "--{}: {}",
+                error.option.replace('_', "-"),
+                error.message
+            ))
+        })?
+        .for_contract(contract);
     let options = Options {
         schema_policy: *schema_policy,
         max_examples: *max_examples,
         kernels: *kernels,
+        formats: reading.formats,
         ..Options::default()
     };
     let report = if *warehouse {
@@ -101,7 +121,7 @@ pub fn validate(
         validate_in_warehouse(warehouse.as_ref(), &table, Rows::All, contract, &options)?
     } else {
         let paths = expand_globs(files).map_err(RunError::usage)?;
-        let input = input::read_files(&paths).map_err(RunError::input)?;
+        let input = input::read_files(&paths, &reading.csv).map_err(RunError::input)?;
         // The files are read as the checks run: a damaged page is
         // found then, and named by its file.
         validate_input(input, contract, &options).map_err(|error| match error {

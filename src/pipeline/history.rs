@@ -94,9 +94,10 @@ impl History {
         let earlier = warehouse
             .query(&query)
             .map_err(|e| RunError::from(e).context(format!("reading the history from {table}")))?;
-        let earlier = cast_to_contract(earlier, contract).map_err(|problem| {
-            RunError::service(format!("the history in {table}: {}", problem.message))
-        })?;
+        let earlier =
+            cast_to_contract(earlier, contract, &Default::default()).map_err(|problem| {
+                RunError::service(format!("the history in {table}: {}", problem.message))
+            })?;
         let history_rows = earlier.height();
         let mut input = earlier;
         input.vstack_mut(raw).map_err(|e| {

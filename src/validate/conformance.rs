@@ -21,6 +21,44 @@ pub struct Conformance {
     pub casts: Vec<Coercion>,
 }
 
+/// The formats text is parsed with when it is coerced to a time, as
+/// strftime patterns (`%d/%m/%Y %H:%M`); `None` keeps the defaults: a
+/// timestamp's format inferred from its values (RFC 3339 and the ISO
+/// spellings, `2024-03-01 10:15:00`), ISO dates (`2024-03-01`). A
+/// timestamp without a zone is UTC.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TextFormats {
+    /// The format of TIMESTAMP and DATETIME columns.
+    pub timestamp: Option<String>,
+    /// The format of DATE columns.
+    pub date: Option<String>,
+}
+
+impl TextFormats {
+    /// The formats, once each is checked to be a strftime pattern.
+    pub fn new(
+        timestamp: Option<String>,
+        date: Option<String>,
+    ) -> Result<Self, crate::input::OptionError> {
+        for (option, format) in [("timestamp_format", &timestamp), ("date_format", &date)] {
+            if let Some(format) = format {
+                let invalid = format.is_empty()
+                    || chrono::format::StrftimeItems::new(format)
+                        .any(|item| matches!(item, chrono::format::Item::Error));
+                if invalid {
+                    return Err(crate::input::OptionError {
+                        option,
+                        message: format!(
+                            "`{format}` is not a strftime format (e.g. `%d/%m/%Y %H:%M:%S`)"
+                        ),
+                    });
+                }
+            }
+        }
+        Ok(TextFormats { timestamp, date })
+    }
+}
+
 /// A safe cast of one column to its contract dtype.
 pub struct Coercion {
     /// The column.
@@ -34,8 +72,14 @@ pub struct Coercion {
     pub description: String,
 }
 
-/// Compares `actual` with the contract's Polars schema under `policy`.
-pub fn conform(actual: &Schema, contract: &Contract, policy: SchemaPolicy) -> Conformance {
+/// Compares `actual` with the contract's Polars schema under `policy`,
+/// text parsed as `formats` say.
+pub fn conform(
+    actual: &Schema,
+    contract: &Contract,
+    policy: SchemaPolicy,
+    formats: &TextFormats,
+) -> Conformance {
     let expected = contract.polars_schema();
     let mut conformance = Conformance {
         verdict: SchemaVerdict::default(),
@@ -68,7 +112,7 @@ pub fn conform(actual: &Schema, contract: &Contract, policy: SchemaPolicy) -> Co
             });
             continue;
         }
-        match (policy, coercion(&name, have, want)) {
+        match (policy, coercion(&name, have, want, formats)) {
             (SchemaPolicy::Coerce, Some(cast)) => conformance.casts.push(cast),
             _ => {
                 let reason = format!("the column is {have}, not {want}");
@@ -132,7 +176,12 @@ fn same_type(have: &DataType, want: &DataType) -> bool {
 /// floats, integer to float, another time unit or zone spelling of UTC,
 /// and text that parses (RFC 3339 timestamps, ISO dates, decimals, numbers,
 /// `true`/`false` in any case). Parsing failures become NULL and are counted as `lost`.
-fn coercion(name: &str, have: &DataType, want: &DataType) -> Option<Coercion> {
+fn coercion(
+    name: &str,
+    have: &DataType,
+    want: &DataType,
+    formats: &TextFormats,
+) -> Option<Coercion> {
     let source = col(name);
     let cast = match (have, want) {
         (h, DataType::Int64)
@@ -151,7 +200,7 @@ fn coercion(name: &str, have: &DataType, want: &DataType) -> Option<Coercion> {
             Some(*unit),
             zone.clone(),
             StrptimeOptions {
-                format: None,
+                format: formats.timestamp.as_deref().map(Into::into),
                 strict: false,
                 exact: true,
                 cache: true,
@@ -159,7 +208,7 @@ fn coercion(name: &str, have: &DataType, want: &DataType) -> Option<Coercion> {
             lit("raise"),
         ),
         (DataType::String, DataType::Date) => source.clone().str().to_date(StrptimeOptions {
-            format: Some("%Y-%m-%d".into()),
+            format: Some(formats.date.as_deref().unwrap_or("%Y-%m-%d").into()),
             strict: false,
             exact: true,
             cache: true,

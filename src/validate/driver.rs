@@ -17,7 +17,7 @@ use polars::prelude::{AnyValue, DataType, Schema};
 use super::outcome::{
     conclude_freshness, conclude_rows, conclude_statistic, dtype_at, planned_result, skipped,
 };
-use super::{Options, SchemaPolicy, ValidationError, elapsed_ms};
+use super::{Options, SchemaPolicy, TextFormats, ValidationError, elapsed_ms};
 use crate::check::{CheckKind, PlannedCheck, RowTest, Test, plan};
 use crate::report::{CheckResult, Example, Report, Split, Status};
 use crate::{Contract, Literal, Statistic};
@@ -40,6 +40,7 @@ pub(crate) trait Engine {
         &mut self,
         contract: &Contract,
         policy: SchemaPolicy,
+        formats: &TextFormats,
     ) -> Result<(SchemaVerdict, Vec<Check<Self>>), ValidationError>;
 
     /// Compiles a row test. `name` is unique per check; with `dedup_key`,
@@ -187,7 +188,8 @@ pub(crate) fn run<E: Engine>(
     report: &mut Report,
 ) -> Result<(), ValidationError> {
     let started = Instant::now();
-    let (verdict, mut checks) = engine.conform(contract, options.schema_policy)?;
+    let (verdict, mut checks) =
+        engine.conform(contract, options.schema_policy, &options.formats)?;
     report.checks.extend(verdict.findings.iter().cloned());
     report.timings.schema_ms = elapsed_ms(started);
 

@@ -14,7 +14,7 @@ use super::native::{self, streamed_key};
 use super::outcome::{dtype_at, skeleton};
 use super::pass::{self, Output};
 use super::values::json_value;
-use super::{Kernels, SchemaPolicy, ValidationError};
+use super::{Kernels, SchemaPolicy, TextFormats, ValidationError};
 use crate::check::polars_expr::{column, failure, statistic};
 use crate::check::{CheckKind, RowTest};
 use crate::report::{Example, FAILED_CHECKS_COLUMN, Split};
@@ -135,10 +135,11 @@ impl Engine for InMemory {
         &mut self,
         contract: &Contract,
         policy: SchemaPolicy,
+        formats: &TextFormats,
     ) -> Result<(SchemaVerdict, Vec<Check<Self>>), ValidationError> {
         self.actual = (*self.frame.collect_schema()?).clone();
         self.expected = contract.polars_schema();
-        let conformance = conform(&self.actual, contract, policy);
+        let conformance = conform(&self.actual, contract, policy, formats);
         let mut parse_checks = Vec::new();
         if !conformance.casts.is_empty() {
             let casts = &conformance.casts;

@@ -40,6 +40,7 @@ use polars::prelude::{DataFrame, IntoLazy, LazyFrame, PolarsError};
 use crate::Contract;
 use crate::report::{ContractId, InputSummary, REPORT_FORMAT, Report, SourceFile, Timings};
 
+pub use conformance::TextFormats;
 pub use values::json_value;
 pub use warehouse::{Rows, validate_in_warehouse};
 
@@ -72,6 +73,9 @@ pub struct Options {
     pub reference_time: Option<DateTime<Utc>>,
     /// Which code evaluates the hot row checks. Default: native.
     pub kernels: Kernels,
+    /// How text parses as times under [`SchemaPolicy::Coerce`]. Default:
+    /// RFC 3339 timestamps and ISO dates.
+    pub formats: TextFormats,
 }
 
 /// Which code evaluates, in memory, the row checks that dominate
@@ -97,6 +101,7 @@ impl Default for Options {
             split: false,
             reference_time: None,
             kernels: Kernels::default(),
+            formats: TextFormats::default(),
         }
     }
 }

@@ -27,7 +27,7 @@ use super::conformance::finding;
 use super::driver::{self, Check, Engine, Measure, Measurements, RowPredicates, SchemaVerdict};
 use super::pass::{self, Output};
 use super::values::json_value;
-use super::{Options, SchemaPolicy, ValidationError, elapsed_ms, new_report};
+use super::{Options, SchemaPolicy, TextFormats, ValidationError, elapsed_ms, new_report};
 use crate::check::RowTest;
 use crate::check::sql_expr::{SqlCompiler, Window};
 use crate::report::{CheckResult, Example, Report};
@@ -144,6 +144,7 @@ impl Engine for InWarehouse<'_> {
         &mut self,
         contract: &Contract,
         policy: SchemaPolicy,
+        _formats: &TextFormats,
     ) -> Result<(SchemaVerdict, Vec<Check<Self>>), ValidationError> {
         let table = self.source.table;
         let live = self

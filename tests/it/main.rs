@@ -11,6 +11,7 @@ mod derive;
 mod every_type;
 mod gcs_faults;
 mod properties;
+mod reading;
 mod stores;
 mod validate;
 mod warehouses;

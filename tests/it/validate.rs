@@ -637,7 +637,9 @@ fn a_file_s_duplicates_are_found_across_its_morsels_by_either_kernels() {
         .unwrap();
     let mut reports = Vec::new();
     for kernels in [Kernels::Native, Kernels::Polars] {
-        let input = datacontract::input::read_files(std::slice::from_ref(&path)).unwrap();
+        let input =
+            datacontract::input::read_files(std::slice::from_ref(&path), &Default::default())
+                .unwrap();
         let options = Options {
             kernels,
             ..Options::default()

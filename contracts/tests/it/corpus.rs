@@ -79,15 +79,16 @@ fn manifest() -> Manifest {
 
 /// The committed CSV of valid klines, typed by the raw contract.
 fn raw_frame() -> DataFrame {
-    let frame = datacontract::input::read_csv(&corpus().join("csv/valid.csv")).unwrap();
-    cast_to_contract(frame, &RawKline::contract()).unwrap()
+    let frame = datacontract::input::read_csv(&corpus().join("csv/valid.csv"), &Default::default())
+        .unwrap();
+    cast_to_contract(frame, &RawKline::contract(), &Default::default()).unwrap()
 }
 
 /// The clean processed fixture, typed by the processed contract.
 fn processed_frame() -> DataFrame {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/processed_clean.csv");
-    let frame = datacontract::input::read_csv(&path).unwrap();
-    cast_to_contract(frame, &ProcessedKline::contract()).unwrap()
+    let frame = datacontract::input::read_csv(&path, &Default::default()).unwrap();
+    cast_to_contract(frame, &ProcessedKline::contract(), &Default::default()).unwrap()
 }
 
 fn parquet(frame: &DataFrame) -> Vec<u8> {

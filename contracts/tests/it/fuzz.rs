@@ -108,10 +108,11 @@ fn verdicts(report: &Report) -> Vec<(String, Status, Option<u64>)> {
 /// reader knows it, and is prefixed with it where the command does).
 fn read_and_validate(path: &Path, contract: &Contract) -> Result<(Report, DataFrame), String> {
     let named = |error: String| format!("{}: {error}", path.display());
-    let input = read_files(&[path.to_path_buf()]).map_err(|error| error.to_string())?;
+    let input = read_files(&[path.to_path_buf()], &Default::default())
+        .map_err(|error| error.to_string())?;
     let report = validate(input, contract, &options()).map_err(|error| named(error.to_string()))?;
     let Input::Files { frame, .. } =
-        read_files(&[path.to_path_buf()]).map_err(|e| e.to_string())?
+        read_files(&[path.to_path_buf()], &Default::default()).map_err(|e| e.to_string())?
     else {
         unreachable!("files give Input::Files")
     };
@@ -122,7 +123,12 @@ fn read_and_validate(path: &Path, contract: &Contract) -> Result<(Report, DataFr
 /// The same rows validated inside DuckDB, loaded as they arrived (after
 /// the coercion validation in memory made).
 fn in_duckdb(rows: &DataFrame, contract: &Contract, scratch: &Path) -> Option<Report> {
-    let typed = datacontract::pipeline::source::cast_to_contract(rows.clone(), contract).ok()?;
+    let typed = datacontract::pipeline::source::cast_to_contract(
+        rows.clone(),
+        contract,
+        &Default::default(),
+    )
+    .ok()?;
     let store = LocalStore::new(scratch).unwrap();
     let warehouse = DuckDbWarehouse::in_memory().unwrap();
     let table = TableRef::new("fuzz", &contract.name).unwrap();

@@ -550,3 +550,74 @@ fn the_committed_sample_is_what_the_seeded_generator_makes() {
         "regenerate it: see contracts/src/sample.rs"
     );
 }
+
+#[test]
+fn the_files_source_reads_csv_as_its_settings_say() {
+    let dir = workdir("files-options");
+    // No header, `;` between fields, day-first times without a zone.
+    let csv = dir.join("klines.csv");
+    std::fs::write(
+        &csv,
+        "01/03/2024 00:00:00.000;62000;62010;61990;62005;1.5;01/03/2024 00:00:59.999;93000;10;0.5;31000;BTCUSDT;1m\n\
+         01/03/2024 00:01:00.000;62005;62010;61990;62000;1.5;01/03/2024 00:01:59.999;93000;10;0.5;31000;BTCUSDT;1m\n",
+    )
+    .unwrap();
+    let file = csv.to_str().unwrap();
+    let args = [
+        "run",
+        "--quiet",
+        "--source",
+        "files",
+        "--files",
+        file,
+        "--files-delimiter",
+        ";",
+        "--files-header",
+        "false",
+        "--files-timestamp-format",
+        "%d/%m/%Y %H:%M:%S%.3f",
+    ];
+    let output = contracts(&dir, &args, &[]);
+    let summary = text(&output.stdout);
+    let report = summary
+        .lines()
+        .last()
+        .and_then(|line| line.strip_prefix("report: "))
+        .unwrap_or_else(|| panic!("{summary}{}", text(&output.stderr)));
+    let json: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(dir.join(report).with_file_name("report.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(json["stages"][0]["name"], "extract");
+    assert_eq!(json["stages"][0]["rows_out"], 2, "{summary}");
+    assert_eq!(json["raw_validation"]["passed"], true, "{summary}");
+
+    // The same file read with the defaults: its first line is taken for a
+    // header of one column, which the error explains.
+    let output = contracts(
+        &dir,
+        &["run", "--quiet", "--source", "files", "--files", file],
+        &[],
+    );
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        text(&output.stdout).contains("the file seems delimited by ';', not ','"),
+        "{}",
+        text(&output.stdout)
+    );
+
+    // A setting that makes no sense stops the run before it opens anything.
+    let output = contracts(
+        &dir,
+        &[&args[..6], &["--files-delimiter", ";;"]].concat(),
+        &[],
+    );
+    assert_eq!(output.status.code(), Some(2));
+    let error = text(&output.stderr);
+    assert!(
+        error.contains(
+            "`files_delimiter` (from flag --files-delimiter): `;;` is not one ASCII character"
+        ),
+        "{error}"
+    );
+}

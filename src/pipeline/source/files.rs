@@ -8,18 +8,64 @@ use polars::prelude::*;
 
 use super::{Extract, ExtractError, Extractor, Source};
 use crate::Contract;
+use crate::input::{Reading, ReadingText};
 use crate::pipeline::config::{Config, ConfigError, Layers, SettingSpec, setting};
 use crate::store::ObjectStore;
-use crate::validate::SchemaPolicy;
 use crate::validate::conformance::conform;
+use crate::validate::{SchemaPolicy, TextFormats};
 
-/// The files source's settings.
-const FILES_SETTINGS: &[SettingSpec] = &[setting(
-    "files",
-    "DATACONTRACT_FILES",
-    None,
-    "comma-separated files for `source = files` (local paths or `gs://`)",
-)];
+/// The files source's settings: the files, and how they are read (the
+/// options of `contracts validate`, prefixed `files_`).
+const FILES_SETTINGS: &[SettingSpec] = &[
+    setting(
+        "files",
+        "DATACONTRACT_FILES",
+        None,
+        "comma-separated files for `source = files` (local paths or `gs://`)",
+    ),
+    setting(
+        "files_null_values",
+        "DATACONTRACT_FILES_NULL_VALUES",
+        None,
+        "CSV field values read as NULL besides the empty field, comma-separated (`NA,NULL,\\N`)",
+    ),
+    setting(
+        "files_delimiter",
+        "DATACONTRACT_FILES_DELIMITER",
+        Some(","),
+        "the CSV delimiter: one character, or `tab`",
+    ),
+    setting(
+        "files_quote",
+        "DATACONTRACT_FILES_QUOTE",
+        Some("\""),
+        "the CSV quote character",
+    ),
+    setting(
+        "files_header",
+        "DATACONTRACT_FILES_HEADER",
+        Some("true"),
+        "whether a CSV file's first line names its columns; with `false`, its fields are the contract's columns in order",
+    ),
+    setting(
+        "files_encoding",
+        "DATACONTRACT_FILES_ENCODING",
+        Some("utf-8"),
+        "the CSV text's encoding, a WHATWG label (`latin1`, `windows-1252`, `utf-16le`, …)",
+    ),
+    setting(
+        "files_timestamp_format",
+        "DATACONTRACT_FILES_TIMESTAMP_FORMAT",
+        None,
+        "how text spells a TIMESTAMP or DATETIME, as strftime (`%d/%m/%Y %H:%M`; without a zone: UTC); inferred from the values when unset (RFC 3339 and the ISO spellings)",
+    ),
+    setting(
+        "files_date_format",
+        "DATACONTRACT_FILES_DATE_FORMAT",
+        Some("%Y-%m-%d"),
+        "how text spells a DATE, as strftime",
+    ),
+];
 
 /// `source = "files"`: the files the `files` setting lists, for any
 /// pipeline.
@@ -35,8 +81,27 @@ impl Source for FilesSource {
     }
 
     fn configure(&self, layers: &Layers) -> Result<Box<dyn Extractor>, ConfigError> {
+        let setting = |option: &str| {
+            layers
+                .get(&format!("files_{option}"))
+                .map(|setting| setting.value.clone())
+        };
+        let reading = ReadingText {
+            null_values: setting("null_values"),
+            delimiter: setting("delimiter"),
+            quote: setting("quote"),
+            header: setting("header"),
+            encoding: setting("encoding"),
+            timestamp_format: setting("timestamp_format"),
+            date_format: setting("date_format"),
+        };
+        // Checked now, before the run opens anything.
+        let reading = reading
+            .parse()
+            .map_err(|error| layers.invalid(&format!("files_{}", error.option), error.message))?;
         Ok(Box::new(FilesExtractor {
             files: layers.list("files")?,
+            reading,
         }))
     }
 }
@@ -48,6 +113,8 @@ impl Source for FilesSource {
 pub struct FilesExtractor {
     /// The files.
     pub files: Vec<String>,
+    /// How they are read.
+    pub reading: Reading,
 }
 
 impl Extractor for FilesExtractor {
@@ -70,8 +137,9 @@ impl Extractor for FilesExtractor {
             });
             progress.inc(1);
         }
+        let options = self.reading.clone().for_contract(contract);
         let crate::validate::Input::Files { frame, files } =
-            crate::input::read_files(&paths).map_err(ExtractError::input)?
+            crate::input::read_files(&paths, &options.csv).map_err(ExtractError::input)?
         else {
             unreachable!("read_files returns files");
         };
@@ -88,7 +156,7 @@ impl Extractor for FilesExtractor {
                 ))
             })?
             .map_err(|error| reading(error.to_string()))?;
-        let frame = cast_to_contract(frame, contract).map_err(|problem| {
+        let frame = cast_to_contract(frame, contract, &options.formats).map_err(|problem| {
             let file = files
                 .iter()
                 .scan(0u64, |start, file| {
@@ -130,10 +198,14 @@ pub struct CastProblem {
 }
 
 /// `frame` with exactly the contract's columns in its dtypes, cast safely
-/// (text parses as numbers, decimals and times). A missing column, a type
+/// (text parses as numbers, decimals and times, as `formats` say). A missing column, a type
 /// with no safe cast, or a value that does not parse is a [`CastProblem`].
-pub fn cast_to_contract(frame: DataFrame, contract: &Contract) -> Result<DataFrame, CastProblem> {
-    let conformance = conform(frame.schema(), contract, SchemaPolicy::Coerce);
+pub fn cast_to_contract(
+    frame: DataFrame,
+    contract: &Contract,
+    formats: &TextFormats,
+) -> Result<DataFrame, CastProblem> {
+    let conformance = conform(frame.schema(), contract, SchemaPolicy::Coerce, formats);
     if let Some(finding) = conformance.verdict.findings.first() {
         return Err(CastProblem {
             row: None,

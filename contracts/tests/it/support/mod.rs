@@ -16,7 +16,7 @@ pub fn typed_fixture(contract: &Contract, name: &str) -> DataFrame {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures")
         .join(name);
-    let input = input::read_files(&[path]).unwrap();
+    let input = input::read_files(&[path], &Default::default()).unwrap();
     let options = Options {
         schema_policy: SchemaPolicy::Coerce,
         split: true,

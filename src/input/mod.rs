@@ -1,9 +1,11 @@
 //! Reads CSV, Parquet and NDJSON files for validation, with errors that
 //! name the file, the line and the column.
 //!
-//! - CSV is read with the `csv` crate into text columns (the header names
-//!   them; an empty field is NULL), so every row keeps its line number and a
-//!   row with the wrong number of fields is an error at its line. Validate
+//! - CSV is read with the `csv` crate into text columns (the header, or the
+//!   contract, names them; an empty field and the null tokens are NULL; the
+//!   delimiter, quote and encoding are [`CsvOptions`]), so every row keeps
+//!   its line number and a row with the wrong number of fields is an error
+//!   at its line. Validate
 //!   with [`SchemaPolicy::Coerce`](crate::SchemaPolicy::Coerce) to parse the
 //!   text as the contract's types; a value that does not parse is reported
 //!   at its file and line.
@@ -23,6 +25,10 @@ use polars::prelude::*;
 
 use crate::report::SourceFile;
 use crate::validate::Input;
+
+mod csv;
+
+pub use csv::{CsvOptions, read_csv};
 
 /// A file that cannot be read, and where.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -60,6 +66,83 @@ impl InputError {
     }
 }
 
+/// How files are read, as written on `contracts validate`'s command line
+/// or in the `files` source's settings (`files_null_values`, …): every
+/// option a data tool has for text files, parsed in one place.
+#[derive(Debug, Clone, Default, PartialEq, Eq, clap::Args)]
+pub struct ReadingText {
+    /// CSV field values read as NULL besides the empty field,
+    /// comma-separated, e.g. `NA,NULL,\N`.
+    #[arg(long, value_name = "TOKENS")]
+    pub null_values: Option<String>,
+    /// The CSV delimiter: one character, or `tab` [default: ,].
+    #[arg(long, value_name = "CHAR")]
+    pub delimiter: Option<String>,
+    /// The CSV quote character [default: "].
+    #[arg(long, value_name = "CHAR")]
+    pub quote: Option<String>,
+    /// Whether a CSV file's first line names its columns; with `false`,
+    /// its fields are the contract's columns in order [default: true].
+    #[arg(long, value_name = "BOOL")]
+    pub header: Option<String>,
+    /// The CSV text's encoding, a WHATWG label: `latin1`, `windows-1252`,
+    /// `utf-16le`, … [default: utf-8].
+    #[arg(long, value_name = "LABEL")]
+    pub encoding: Option<String>,
+    /// How text spells a TIMESTAMP or DATETIME, as strftime, e.g.
+    /// `%d/%m/%Y %H:%M` (without a zone: UTC) [default: inferred: RFC 3339
+    /// and the ISO spellings].
+    #[arg(long, value_name = "FORMAT")]
+    pub timestamp_format: Option<String>,
+    /// How text spells a DATE, as strftime [default: %Y-%m-%d].
+    #[arg(long, value_name = "FORMAT")]
+    pub date_format: Option<String>,
+}
+
+/// The reading options, parsed: how CSV is read, and how its text parses
+/// as the contract's times.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Reading {
+    /// How CSV files are read.
+    pub csv: CsvOptions,
+    /// How text parses as times.
+    pub formats: crate::validate::TextFormats,
+}
+
+impl ReadingText {
+    /// The options, or the first that does not parse.
+    pub fn parse(&self) -> Result<Reading, OptionError> {
+        let csv = CsvOptions::parse(self)?;
+        let formats = crate::validate::TextFormats::new(
+            self.timestamp_format.clone(),
+            self.date_format.clone(),
+        )?;
+        Ok(Reading { csv, formats })
+    }
+}
+
+impl Reading {
+    /// These options for files of `contract`: a CSV file without a header
+    /// holds its columns, in order.
+    pub fn for_contract(mut self, contract: &crate::Contract) -> Self {
+        self.csv.names = contract
+            .fields
+            .iter()
+            .map(|field| field.name.clone())
+            .collect();
+        self
+    }
+}
+
+/// A reading option that does not parse: which one, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OptionError {
+    /// The option, e.g. `delimiter`, `null_values`, `timestamp_format`.
+    pub option: &'static str,
+    /// What is wrong.
+    pub message: String,
+}
+
 /// The formats [`read_files`] knows, by file extension.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -84,9 +167,10 @@ impl Format {
     }
 }
 
-/// Reads `paths` in order into one validation input. Columns are matched
-/// by name across files; a column missing from a file is NULL there.
-pub fn read_files(paths: &[PathBuf]) -> Result<Input, InputError> {
+/// Reads `paths` in order into one validation input, CSV files as
+/// `csv` says. Columns are matched by name across files; a column missing
+/// from a file is NULL there.
+pub fn read_files(paths: &[PathBuf], csv: &CsvOptions) -> Result<Input, InputError> {
     let mut frames = Vec::new();
     let mut files = Vec::new();
     for path in paths {
@@ -98,7 +182,7 @@ pub fn read_files(paths: &[PathBuf]) -> Result<Input, InputError> {
         })?;
         let (frame, rows, lines) = guarded(path, || match format {
             Format::Csv => {
-                let (frame, lines) = read_csv_with_lines(path)?;
+                let (frame, lines) = csv::read_csv_with_lines(path, csv)?;
                 let rows = frame.height() as u64;
                 Ok((frame.lazy(), rows, Some(lines)))
             }
@@ -190,157 +274,6 @@ pub fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
         .map(|text| text.to_string())
         .or_else(|| panic.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "no message".into())
-}
-
-/// A CSV file as text columns; an empty field is NULL.
-pub fn read_csv(path: &Path) -> Result<DataFrame, InputError> {
-    read_csv_with_lines(path).map(|(frame, _)| frame)
-}
-
-/// [`read_csv`], with the line each row starts on.
-fn read_csv_with_lines(path: &Path) -> Result<(DataFrame, Lines), InputError> {
-    let bytes = std::fs::read(path).map_err(|error| InputError::new(path, error.to_string()))?;
-    // The csv crate's own line numbers skip blank lines; byte offsets are
-    // exact, so lines are counted from them.
-    let mut counter = LineCounter::new(&bytes);
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(false)
-        .from_reader(&bytes[..]);
-    let header = reader
-        .headers()
-        .map_err(|error| csv_error(path, &error, None, &mut counter))?
-        .clone();
-    let names: Vec<String> = header.iter().map(str::to_string).collect();
-    check_csv_header(
-        path,
-        &names,
-        counter.line_at(header.position().map_or(0, |p| p.byte())),
-    )?;
-    let mut columns: Vec<Vec<Option<String>>> = vec![Vec::new(); names.len()];
-    let mut record = csv::StringRecord::new();
-    let mut lines = Lines::default();
-    loop {
-        match reader.read_record(&mut record) {
-            Ok(false) => break,
-            Ok(true) => {
-                if let Some(position) = record.position() {
-                    let line = counter.line_at(position.byte());
-                    lines.push(columns.first().map_or(0, Vec::len) as u64, line);
-                }
-                for (values, field) in columns.iter_mut().zip(record.iter()) {
-                    values.push((!field.is_empty()).then(|| field.to_string()));
-                }
-            }
-            Err(error) => return Err(csv_error(path, &error, Some(&names), &mut counter)),
-        }
-    }
-    let series: Vec<Column> = names
-        .iter()
-        .zip(columns)
-        .map(|(name, values)| Column::new(name.as_str().into(), values))
-        .collect();
-    let frame = DataFrame::new_infer_height(series)
-        .map_err(|error| InputError::new(path, error.to_string()))?;
-    Ok((frame, lines))
-}
-
-/// Refuses a header that cannot name a table's columns: none at all (an
-/// empty file), one name twice, or one name that is the whole header
-/// joined by another delimiter than the comma.
-fn check_csv_header(path: &Path, names: &[String], line: u64) -> Result<(), InputError> {
-    let problem = |message: String| {
-        let mut problem = InputError::new(path, message);
-        problem.line = Some(line);
-        problem
-    };
-    if names.iter().all(String::is_empty) {
-        return Err(InputError::new(path, "the file has no header line"));
-    }
-    for (index, name) in names.iter().enumerate() {
-        if let Some(again) = names[index + 1..].iter().position(|other| other == name) {
-            let mut found = problem(format!(
-                "the header names this column twice (fields {} and {})",
-                index + 1,
-                index + again + 2
-            ));
-            found.column = Some(name.clone());
-            return Err(found);
-        }
-    }
-    if let [only] = names
-        && let Some(delimiter) = [';', '\t', '|'].into_iter().find(|d| only.contains(*d))
-    {
-        return Err(problem(format!(
-            "the header is one column holding `{}`: the file seems delimited by {delimiter:?}, and CSV here is comma-separated",
-            crate::report::escape_controls(only)
-        )));
-    }
-    Ok(())
-}
-
-/// The 1-based line of byte offsets in a text, counted forward.
-struct LineCounter<'a> {
-    bytes: &'a [u8],
-    byte: usize,
-    line: u64,
-}
-
-impl<'a> LineCounter<'a> {
-    fn new(bytes: &'a [u8]) -> Self {
-        LineCounter {
-            bytes,
-            byte: 0,
-            line: 1,
-        }
-    }
-
-    /// The line of the record the csv crate says starts at `byte`: its
-    /// offset points before the blank lines the record follows, so they
-    /// are skipped first. (Offsets may come in any order.)
-    fn line_at(&mut self, byte: u64) -> u64 {
-        let mut byte = (byte as usize).min(self.bytes.len());
-        while self
-            .bytes
-            .get(byte)
-            .is_some_and(|b| *b == b'\n' || *b == b'\r')
-        {
-            byte += 1;
-        }
-        if byte < self.byte {
-            (self.byte, self.line) = (0, 1);
-        }
-        self.line += self.bytes[self.byte..byte]
-            .iter()
-            .filter(|b| **b == b'\n')
-            .count() as u64;
-        self.byte = byte;
-        self.line
-    }
-}
-
-fn csv_error(
-    path: &Path,
-    error: &csv::Error,
-    names: Option<&[String]>,
-    lines: &mut LineCounter<'_>,
-) -> InputError {
-    let mut problem = InputError::new(path, error.to_string());
-    if let Some(position) = error.position() {
-        problem.line = Some(lines.line_at(position.byte()));
-    }
-    match error.kind() {
-        csv::ErrorKind::UnequalLengths {
-            expected_len, len, ..
-        } => {
-            problem.message = format!("a row has {len} fields where the header has {expected_len}");
-        }
-        csv::ErrorKind::Utf8 { err, .. } => {
-            problem.column = names.and_then(|names| names.get(err.field())).cloned();
-            problem.message = "the value is not valid UTF-8".into();
-        }
-        _ => {}
-    }
-    problem
 }
 
 fn read_parquet(path: &Path) -> Result<(LazyFrame, u64, Option<Lines>), InputError> {
@@ -499,7 +432,9 @@ mod tests {
     }
 
     fn source(path: &Path) -> SourceFile {
-        let Input::Files { files, .. } = read_files(&[path.to_path_buf()]).unwrap() else {
+        let Input::Files { files, .. } =
+            read_files(&[path.to_path_buf()], &CsvOptions::default()).unwrap()
+        else {
             unreachable!("files give Input::Files")
         };
         files.into_iter().next().unwrap()
