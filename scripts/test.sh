@@ -11,10 +11,10 @@ cd "$(dirname "$0")/.."
 
 scripts/emulators.sh start
 scripts/databases.sh start
-scripts/alerts.sh install
+scripts/python_tools.sh install
 trap 'scripts/emulators.sh stop; scripts/databases.sh stop' EXIT
 eval "$(scripts/databases.sh env)"
-eval "$(scripts/alerts.sh env)"
+eval "$(scripts/python_tools.sh env)"
 export DATACONTRACT_GCS_EMULATOR="http://127.0.0.1:${DATACONTRACT_GCS_PORT:-9023}"
 export BIGQUERY_EMULATOR_HOST="127.0.0.1:${DATACONTRACT_BQ_PORT:-9050}"
 

@@ -37,6 +37,7 @@ pub mod compat;
 pub mod contract;
 pub mod errors;
 pub mod input;
+pub mod odcs;
 pub mod pipeline;
 mod registry;
 pub mod report;

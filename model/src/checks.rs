@@ -117,6 +117,22 @@ pub enum ConstraintKind {
     Url,
 }
 
+impl ConstraintKind {
+    /// The check's name in ids and messages: `range`, `length`, `regex`,
+    /// `one_of`, `unique`, `email`, `url`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            ConstraintKind::Range { .. } => "range",
+            ConstraintKind::Length { .. } => "length",
+            ConstraintKind::Regex { .. } => "regex",
+            ConstraintKind::OneOf { .. } => "one_of",
+            ConstraintKind::Unique => "unique",
+            ConstraintKind::Email => "email",
+            ConstraintKind::Url => "url",
+        }
+    }
+}
+
 /// A row rule: a SQL boolean expression over the row's columns, the same
 /// text the warehouse runs. A row passes when the expression is TRUE or NULL
 /// (as a BigQuery `CHECK`-style filter `NOT (expr)` would keep it).

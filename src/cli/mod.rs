@@ -104,6 +104,26 @@ enum Command {
         #[arg(long)]
         dataset: Option<String>,
     },
+    /// Print one table's contract as an Open Data Contract Standard (ODCS
+    /// v3.1.0) document, in YAML: for catalogues, datacontract-cli, and the
+    /// other side of the contract.
+    Export {
+        /// The table name (see `contracts list`).
+        table: String,
+        /// The document's format.
+        #[arg(long, value_enum, default_value_t = ExportFormat::Odcs)]
+        format: ExportFormat,
+        /// The BigQuery project of the document's `bigquery` server (no
+        /// BigQuery server without it).
+        #[arg(long)]
+        project: Option<String>,
+        /// The dataset (a schema in DuckDB) holding the table.
+        #[arg(long, default_value = "production")]
+        dataset: String,
+        /// The DuckDB database of the document's `duckdb` server.
+        #[arg(long, default_value = "data/warehouse.duckdb")]
+        duckdb: String,
+    },
     /// Validate CSV, Parquet or NDJSON files against a table's contract, or
     /// (with --warehouse) the table in the warehouse, where the checks run
     /// as SQL and only aggregates come back.
@@ -182,6 +202,13 @@ enum AlertCommand {
         #[command(flatten)]
         settings: pipeline::SettingArgs,
     },
+}
+
+/// The formats `contracts export` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ExportFormat {
+    /// ODCS v3.1.0, YAML.
+    Odcs,
 }
 
 /// The schema formats `contracts schema` prints.
@@ -332,6 +359,23 @@ fn execute(
             action: AlertCommand::Test { settings },
         } => pipeline::alert_test(pipeline().ok(), &settings),
         Command::List => printed(list(registry)),
+        Command::Export {
+            table,
+            format: ExportFormat::Odcs,
+            project,
+            dataset,
+            duckdb,
+        } => {
+            let contract = lookup(registry, &table)?;
+            let servers = crate::odcs::Servers {
+                bigquery_project: project,
+                dataset,
+                duckdb_path: duckdb,
+            };
+            printed(crate::odcs::to_yaml(&crate::odcs::export(
+                contract, &servers,
+            )))
+        }
         Command::Schema { table, format } => printed(schema(lookup(registry, &table)?, format)),
         Command::Validate(args) => validate::validate(registry, &args, color),
         Command::Ddl {

@@ -248,7 +248,7 @@ fn column(before: &Field, after: &Field, path: &str, note: &mut Note<'_>) {
             None => note(
                 Some(path),
                 "check_tightened",
-                format!("`{path}` has a new {} check", kind_name(&constraint.kind)),
+                format!("`{path}` has a new {} check", constraint.kind.name()),
                 true,
             ),
             Some(old) => {
@@ -265,7 +265,7 @@ fn column(before: &Field, after: &Field, path: &str, note: &mut Note<'_>) {
                         "check_loosened",
                         format!(
                             "`{path}`: the {} check was loosened",
-                            kind_name(&constraint.kind)
+                            constraint.kind.name()
                         ),
                         false,
                     );
@@ -281,7 +281,7 @@ fn column(before: &Field, after: &Field, path: &str, note: &mut Note<'_>) {
         note(
             Some(path),
             "check_loosened",
-            format!("`{path}`: the {} check was removed", kind_name(&old.kind)),
+            format!("`{path}`: the {} check was removed", old.kind.name()),
             false,
         );
     }
@@ -318,10 +318,7 @@ fn widens(old: &LogicalType, new: &LogicalType) -> bool {
 /// Why `new` accepts fewer values than `old` (same kind), if it does.
 fn tightened(old: &Constraint, new: &Constraint) -> Option<String> {
     if stricter(old.severity, new.severity) {
-        return Some(format!(
-            "the {} check became an error",
-            kind_name(&new.kind)
-        ));
+        return Some(format!("the {} check became an error", new.kind.name()));
     }
     match (&old.kind, &new.kind) {
         (ConstraintKind::Range { min: a, max: b }, ConstraintKind::Range { min: c, max: d }) => {
@@ -405,18 +402,6 @@ fn range_text(min: &Option<Bound>, max: &Option<Bound>) -> String {
 
 fn same_kind(a: &Constraint, b: &Constraint) -> bool {
     std::mem::discriminant(&a.kind) == std::mem::discriminant(&b.kind)
-}
-
-fn kind_name(kind: &ConstraintKind) -> &'static str {
-    match kind {
-        ConstraintKind::Range { .. } => "range",
-        ConstraintKind::Length { .. } => "length",
-        ConstraintKind::Regex { .. } => "regex",
-        ConstraintKind::OneOf { .. } => "one_of",
-        ConstraintKind::Unique => "unique",
-        ConstraintKind::Email => "email",
-        ConstraintKind::Url => "url",
-    }
 }
 
 fn stricter(old: Severity, new: Severity) -> bool {

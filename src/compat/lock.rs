@@ -30,6 +30,13 @@ pub fn artifacts(contract: &Contract) -> Result<Vec<(&'static str, String)>, Loc
         ),
         ("table.sql", format!("{ddl}\n")),
         ("row.schema.json", pretty(&contract.json_schema())),
+        (
+            "odcs.yaml",
+            crate::odcs::to_yaml(&crate::odcs::export(
+                contract,
+                &crate::odcs::Servers::default(),
+            )),
+        ),
         (CONTRACT_FILE, pretty(contract)),
     ])
 }

@@ -183,16 +183,6 @@ fn column_type(field: &Field) -> Result<String, SchemaError> {
 
 fn element_type(logical_type: &LogicalType) -> Result<String, SchemaError> {
     Ok(match logical_type {
-        LogicalType::Numeric {
-            precision: Some(p),
-            scale,
-        }
-        | LogicalType::BigNumeric {
-            precision: Some(p),
-            scale,
-        } => {
-            format!("{}({p}, {})", logical_type.sql_name(), scale.unwrap_or(0))
-        }
         LogicalType::Record { fields } => {
             let fields = fields
                 .iter()
@@ -200,8 +190,24 @@ fn element_type(logical_type: &LogicalType) -> Result<String, SchemaError> {
                 .collect::<Result<Vec<_>, _>>()?;
             format!("STRUCT<{}>", fields.join(", "))
         }
-        other => other.sql_name().to_string(),
+        other => scalar_type(other),
     })
+}
+
+/// The GoogleSQL type of a value that is not a RECORD, with its
+/// parameters: `INT64`, `NUMERIC(20, 0)`; `STRUCT` for a RECORD.
+pub(crate) fn scalar_type(logical_type: &LogicalType) -> String {
+    match logical_type {
+        LogicalType::Numeric {
+            precision: Some(p),
+            scale,
+        }
+        | LogicalType::BigNumeric {
+            precision: Some(p),
+            scale,
+        } => format!("{}({p}, {})", logical_type.sql_name(), scale.unwrap_or(0)),
+        other => other.sql_name().to_string(),
+    }
 }
 
 fn check(problem: Option<String>) -> Result<(), SchemaError> {

@@ -13,7 +13,7 @@
 
 mod arrow;
 mod bigquery;
-mod ddl;
+pub(crate) mod ddl;
 mod json_schema;
 mod polars;
 

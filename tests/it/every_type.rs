@@ -278,3 +278,34 @@ fn every_artifact_snapshot() {
         render_polars_schema(&contract.polars_schema())
     );
 }
+
+/// The ODCS export of every type (records nested two deep, arrays of
+/// scalars and of records, every scalar type, the layout) validates against
+/// the standard's JSON Schema, read as PyYAML reads it
+/// (scripts/validate_odcs.py, with the Python scripts/test.sh prepares).
+#[test]
+fn the_odcs_export_of_every_type_validates_against_the_standard() {
+    let document = datacontract::odcs::export(
+        &EveryType::contract(),
+        &datacontract::odcs::Servers {
+            bigquery_project: Some("my-project".into()),
+            ..Default::default()
+        },
+    );
+    let yaml = datacontract::odcs::to_yaml(&document);
+    crate::support::assert_valid_odcs(&[("every_type", yaml.as_str())]);
+    let properties = &document["schema"][0]["properties"];
+    let by_name = |name: &str| {
+        properties
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == name)
+            .unwrap_or_else(|| panic!("{name} in {properties}"))
+            .clone()
+    };
+    assert_eq!(by_name("branch")["logicalType"], "object");
+    assert!(by_name("branch")["properties"].is_array());
+    assert_eq!(by_name("tags")["logicalType"], "array");
+    assert_eq!(by_name("tags")["items"]["logicalType"], "string");
+}

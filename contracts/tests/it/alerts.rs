@@ -2,7 +2,7 @@
 //! receivers on 127.0.0.1 (scripts/alert_receivers.py: an HTTP server that
 //! checks the webhook's signature and can answer 500 or hang, and an
 //! aiosmtpd SMTP server that requires STARTTLS). scripts/test.sh installs
-//! aiosmtpd and the receivers' certificate (scripts/alerts.sh); without
+//! aiosmtpd and the receivers' certificate (scripts/python_tools.sh); without
 //! them these tests fail.
 
 use std::io::{BufRead, BufReader};
@@ -19,7 +19,7 @@ const SMTP_PASSWORD: &str = "alert-test-password";
 fn variable(name: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| {
         panic!(
-            "{name} is not set: run the tests with scripts/test.sh, which installs the alert receivers (scripts/alerts.sh)"
+            "{name} is not set: run the tests with scripts/test.sh, which installs the alert receivers' Python (scripts/python_tools.sh)"
         )
     })
 }
@@ -39,7 +39,7 @@ impl Receivers {
         let record = dir.join("received");
         std::fs::create_dir_all(&record).unwrap();
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/alert_receivers.py");
-        let mut child = Command::new(variable("DATACONTRACT_ALERT_PYTHON"))
+        let mut child = Command::new(variable("DATACONTRACT_TEST_PYTHON"))
             .arg(script)
             .arg("--record")
             .arg(&record)

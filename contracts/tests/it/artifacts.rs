@@ -25,6 +25,11 @@ fn snapshot_all(contract: &Contract) {
         render_polars_schema(&contract.polars_schema())
     );
     insta::assert_json_snapshot!(format!("{name}.contract.json"), contract);
+    let odcs = datacontract::odcs::export(contract, &datacontract::odcs::Servers::default());
+    insta::assert_snapshot!(
+        format!("{name}.odcs.yaml"),
+        datacontract::odcs::to_yaml(&odcs)
+    );
 }
 
 #[test]

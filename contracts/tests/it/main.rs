@@ -14,6 +14,7 @@ mod differential;
 mod entrypoint;
 mod fuzz;
 mod history;
+mod odcs;
 mod pipeline;
 mod promotion;
 mod query;

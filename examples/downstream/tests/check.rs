@@ -34,3 +34,18 @@ fn a_fresh_checkout_without_a_lock_fails_until_locked() {
     assert!(shop_contracts(&["lock"], dir.path()).status.success());
     assert!(shop_contracts(&["check"], dir.path()).status.success());
 }
+
+#[path = "../../../tests/odcs/validate.rs"]
+mod odcs;
+
+/// Its contract, exported as ODCS, validates against the standard.
+#[test]
+fn its_contract_exports_to_valid_odcs() {
+    let output = shop_contracts(
+        &["export", "orders", "--format", "odcs"],
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")),
+    );
+    assert!(output.status.success());
+    let yaml = String::from_utf8(output.stdout).unwrap();
+    odcs::assert_valid_odcs(&[("orders", yaml.as_str())]);
+}

@@ -1,4 +1,8 @@
 //! Helpers the integration tests share.
 
 pub mod fault_proxy;
+#[path = "../../odcs/validate.rs"]
+mod odcs;
 pub mod trades;
+
+pub use odcs::assert_valid_odcs;

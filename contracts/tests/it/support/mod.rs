@@ -2,7 +2,11 @@
 //! text, then coerced to the contract's types by the validation engine
 //! itself), and runs of the binary on a work folder (`runs`).
 
+#[path = "../../../../tests/odcs/validate.rs"]
+mod odcs;
 pub mod runs;
+
+pub use odcs::assert_valid_odcs;
 
 use std::path::Path;
 

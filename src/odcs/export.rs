@@ -1,0 +1,466 @@
+//! A contract as an ODCS v3.1.0 document.
+
+use serde_json::{Map, Value, json};
+
+use crate::schema::ddl::scalar_type;
+
+use crate::{
+    Bound, Constraint, ConstraintKind, Contract, Expectation, Field, Literal, LogicalType, Mode,
+    Partitioning, Severity, Statistic,
+};
+
+/// The ODCS version the documents follow.
+pub const API_VERSION: &str = "v3.1.0";
+
+/// Where the contract's table lives, for the document's `servers`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Servers {
+    /// The BigQuery project, when the table is (also) in BigQuery.
+    pub bigquery_project: Option<String>,
+    /// The dataset (a schema in DuckDB) holding the table.
+    pub dataset: String,
+    /// The DuckDB database file.
+    pub duckdb_path: String,
+}
+
+impl Default for Servers {
+    /// The local setup's production dataset and database.
+    fn default() -> Self {
+        Servers {
+            bigquery_project: None,
+            dataset: "production".into(),
+            duckdb_path: "data/warehouse.duckdb".into(),
+        }
+    }
+}
+
+/// The ODCS document of `contract`, its table in `servers`.
+pub fn export(contract: &Contract, servers: &Servers) -> Value {
+    let mut document = Map::new();
+    document.insert("apiVersion".into(), json!(API_VERSION));
+    document.insert("kind".into(), json!("DataContract"));
+    document.insert(
+        "id".into(),
+        json!(format!("urn:datacontract:{}", contract.name)),
+    );
+    document.insert("name".into(), json!(contract.name));
+    document.insert("version".into(), json!(contract.version));
+    document.insert("status".into(), json!("active"));
+    if let Some(description) = &contract.description {
+        document.insert("description".into(), json!({ "purpose": description }));
+    }
+    document.insert("servers".into(), Value::Array(server_list(servers)));
+    document.insert("schema".into(), json!([schema_object(contract)]));
+    if let Some(freshness) = &contract.freshness {
+        document.insert(
+            "slaProperties".into(),
+            json!([{
+                "property": "freshness",
+                "value": freshness.max_age_seconds,
+                "unit": "s",
+                "element": format!("{}.{}", contract.name, freshness.column),
+            }]),
+        );
+    }
+    let custom = contract_custom_properties(contract);
+    if !custom.is_empty() {
+        document.insert("customProperties".into(), Value::Array(custom));
+    }
+    Value::Object(document)
+}
+
+fn server_list(servers: &Servers) -> Vec<Value> {
+    let mut list = Vec::new();
+    if let Some(project) = &servers.bigquery_project {
+        list.push(json!({
+            "server": "bigquery",
+            "type": "bigquery",
+            "project": project,
+            "dataset": servers.dataset,
+        }));
+    }
+    list.push(json!({
+        "server": "duckdb",
+        "type": "duckdb",
+        "database": servers.duckdb_path,
+        "schema": servers.dataset,
+    }));
+    list
+}
+
+fn schema_object(contract: &Contract) -> Value {
+    let mut object = Map::new();
+    object.insert("name".into(), json!(contract.name));
+    object.insert("physicalName".into(), json!(contract.name));
+    object.insert("physicalType".into(), json!("table"));
+    object.insert("logicalType".into(), json!("object"));
+    if let Some(description) = &contract.description {
+        object.insert("description".into(), json!(description));
+    }
+    let properties: Vec<Value> = contract
+        .fields
+        .iter()
+        .map(|field| property(field, Some(contract)))
+        .collect();
+    object.insert("properties".into(), Value::Array(properties));
+    let quality = table_quality(contract);
+    if !quality.is_empty() {
+        object.insert("quality".into(), Value::Array(quality));
+    }
+    Value::Object(object)
+}
+
+/// The property of `field`; `table` is given for a top-level column (its
+/// key and partition positions), not for a RECORD's sub-field.
+fn property(field: &Field, table: Option<&Contract>) -> Value {
+    let mut property = Map::new();
+    property.insert("name".into(), json!(field.name));
+    property.insert("physicalName".into(), json!(field.name));
+    if let Some(description) = &field.description {
+        property.insert("description".into(), json!(description));
+    }
+    let element = element(&field.logical_type, &field.constraints);
+    if field.mode == Mode::Repeated {
+        property.insert("logicalType".into(), json!("array"));
+        property.insert(
+            "physicalType".into(),
+            json!(format!("ARRAY<{}>", scalar_type(&field.logical_type))),
+        );
+        let mut items = element;
+        items.insert("name".into(), json!(format!("{}_item", field.name)));
+        property.insert("items".into(), Value::Object(items));
+        let lengths = length_options(&field.constraints, "minItems", "maxItems");
+        if !lengths.is_empty() {
+            property.insert("logicalTypeOptions".into(), Value::Object(lengths));
+        }
+    } else {
+        property.extend(element);
+    }
+    property.insert("required".into(), json!(field.mode == Mode::Required));
+    if field
+        .constraints
+        .iter()
+        .any(|c| matches!(c.kind, ConstraintKind::Unique))
+    {
+        property.insert("unique".into(), json!(true));
+    }
+    if let Some(table) = table {
+        if let Some(position) = table
+            .dedup_key
+            .as_ref()
+            .and_then(|key| key.columns.iter().position(|c| *c == field.name))
+        {
+            property.insert("primaryKey".into(), json!(true));
+            property.insert("primaryKeyPosition".into(), json!(position + 1));
+        }
+        if partition_column(table) == Some(field.name.as_str()) {
+            property.insert("partitioned".into(), json!(true));
+            property.insert("partitionKeyPosition".into(), json!(1));
+        }
+    }
+    if let Some(sensitivity) = field.sensitivity {
+        property.insert("classification".into(), json!(sensitivity.name()));
+    }
+    let quality = column_quality(field);
+    if !quality.is_empty() {
+        property.insert("quality".into(), Value::Array(quality));
+    }
+    let mut custom = Vec::new();
+    if !field.policy_tags.is_empty() {
+        custom.push(custom_property("policyTags", json!(field.policy_tags)));
+    }
+    if let Some(severities) = severities(&field.constraints) {
+        custom.push(custom_property("severities", severities));
+    }
+    if !custom.is_empty() {
+        property.insert("customProperties".into(), Value::Array(custom));
+    }
+    Value::Object(property)
+}
+
+/// The logical type, physical type and options of one value of `logical`
+/// (a column's, or an array's element).
+fn element(logical: &LogicalType, constraints: &[Constraint]) -> Map<String, Value> {
+    let mut element = Map::new();
+    let (odcs_type, mut options) = match logical {
+        LogicalType::Bool => ("boolean", Map::new()),
+        LogicalType::Int64 => (
+            "integer",
+            [("format".to_string(), json!("i64"))].into_iter().collect(),
+        ),
+        LogicalType::Float64 => (
+            "number",
+            [("format".to_string(), json!("f64"))].into_iter().collect(),
+        ),
+        LogicalType::Numeric { .. } | LogicalType::BigNumeric { .. } => ("number", Map::new()),
+        LogicalType::String | LogicalType::Json => ("string", Map::new()),
+        LogicalType::Bytes => (
+            "string",
+            [("format".to_string(), json!("binary"))]
+                .into_iter()
+                .collect(),
+        ),
+        LogicalType::Date => ("date", Map::new()),
+        LogicalType::Time => ("time", Map::new()),
+        LogicalType::DateTime => (
+            "timestamp",
+            [("timezone".to_string(), json!(false))]
+                .into_iter()
+                .collect(),
+        ),
+        LogicalType::Timestamp => (
+            "timestamp",
+            [("timezone".to_string(), json!(true))]
+                .into_iter()
+                .collect(),
+        ),
+        LogicalType::Record { .. } => ("object", Map::new()),
+    };
+    element.insert("logicalType".into(), json!(odcs_type));
+    element.insert("physicalType".into(), json!(scalar_type(logical)));
+    if let LogicalType::Record { fields } = logical {
+        let properties: Vec<Value> = fields.iter().map(|field| property(field, None)).collect();
+        element.insert("properties".into(), Value::Array(properties));
+    }
+    for constraint in constraints {
+        match &constraint.kind {
+            ConstraintKind::Range { min, max } => {
+                let temporal = matches!(odcs_type, "date" | "time" | "timestamp");
+                for (bound, inclusive_name, exclusive_name) in [
+                    (min, "minimum", "exclusiveMinimum"),
+                    (max, "maximum", "exclusiveMaximum"),
+                ] {
+                    if let Some(Bound { value, inclusive }) = bound {
+                        let name = if *inclusive {
+                            inclusive_name
+                        } else {
+                            exclusive_name
+                        };
+                        options.insert(name.into(), literal(value, temporal));
+                    }
+                }
+            }
+            ConstraintKind::Length { .. } if odcs_type == "string" => {
+                options.extend(length_options(constraints, "minLength", "maxLength"));
+            }
+            ConstraintKind::Regex { pattern } => {
+                options.insert("pattern".into(), json!(pattern));
+            }
+            ConstraintKind::Email => {
+                options.insert("format".into(), json!("email"));
+            }
+            ConstraintKind::Url => {
+                options.insert("format".into(), json!("uri"));
+            }
+            _ => {}
+        }
+    }
+    if !options.is_empty() {
+        element.insert("logicalTypeOptions".into(), Value::Object(options));
+    }
+    element
+}
+
+/// A length constraint's bounds under the given option names.
+fn length_options(
+    constraints: &[Constraint],
+    min_name: &str,
+    max_name: &str,
+) -> Map<String, Value> {
+    let mut options = Map::new();
+    for constraint in constraints {
+        if let ConstraintKind::Length { min, max } = &constraint.kind {
+            if let Some(min) = min {
+                options.insert(min_name.into(), json!(min));
+            }
+            if let Some(max) = max {
+                options.insert(max_name.into(), json!(max));
+            }
+        }
+    }
+    options
+}
+
+/// A bound as ODCS writes it: a number, or (for dates and times) text.
+fn literal(value: &Literal, temporal: bool) -> Value {
+    match (value, temporal) {
+        (Literal::String(text), _) => json!(text),
+        (other, true) => json!(other.to_string()),
+        (Literal::Int(n), false) => json!(n),
+        (Literal::Float(x), false) => json!(x),
+        (Literal::Bool(b), false) => json!(b),
+    }
+}
+
+/// ODCS's name for a severity.
+fn severity(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Error => "error",
+        Severity::Warn => "warning",
+    }
+}
+
+/// The column's checks that ODCS has quality metrics for.
+fn column_quality(field: &Field) -> Vec<Value> {
+    let mut quality = Vec::new();
+    if field.mode == Mode::Required {
+        quality.push(json!({
+            "type": "library",
+            "metric": "nullValues",
+            "mustBe": 0,
+            "severity": "error",
+        }));
+    }
+    for constraint in &field.constraints {
+        match &constraint.kind {
+            ConstraintKind::OneOf { values } => quality.push(json!({
+                "type": "library",
+                "metric": "invalidValues",
+                "arguments": { "validValues": values.iter().map(|v| literal(v, false)).collect::<Vec<_>>() },
+                "mustBe": 0,
+                "severity": severity(constraint.severity),
+            })),
+            ConstraintKind::Unique => quality.push(json!({
+                "type": "library",
+                "metric": "duplicateValues",
+                "mustBe": 0,
+                "severity": severity(constraint.severity),
+            })),
+            _ => {}
+        }
+    }
+    for expectation in &field.expectations {
+        quality.push(statistic_quality(expectation, Some(&field.name)));
+    }
+    quality
+}
+
+/// The table's checks: the dedup key, the row rules, the table-level
+/// expectations.
+fn table_quality(contract: &Contract) -> Vec<Value> {
+    let mut quality = Vec::new();
+    if let Some(key) = &contract.dedup_key {
+        quality.push(json!({
+            "name": "dedup_key",
+            "type": "library",
+            "metric": "duplicateValues",
+            "arguments": { "properties": key.columns },
+            "mustBe": 0,
+            "severity": severity(key.severity),
+        }));
+    }
+    for rule in &contract.rules {
+        quality.push(json!({
+            "name": rule.name,
+            "type": "sql",
+            "description": format!("rows where `{}` is FALSE", rule.sql),
+            "query": format!("SELECT COUNT(*) FROM ${{object}} WHERE NOT ({})", rule.sql),
+            "mustBe": 0,
+            "severity": severity(rule.severity),
+        }));
+    }
+    for expectation in &contract.expectations {
+        quality.push(statistic_quality(expectation, None));
+    }
+    quality
+}
+
+/// An expectation as an SQL quality rule: the statistic's query, bounded.
+fn statistic_quality(expectation: &Expectation, column: Option<&str>) -> Value {
+    let column = column.unwrap_or("*");
+    let aggregate = match &expectation.statistic {
+        Statistic::RowCount => "COUNT(*)".to_string(),
+        Statistic::Mean => format!("AVG({column})"),
+        Statistic::Stddev => format!("STDDEV_SAMP({column})"),
+        Statistic::Min => format!("MIN({column})"),
+        Statistic::Max => format!("MAX({column})"),
+        Statistic::Sum => format!("SUM({column})"),
+        Statistic::Quantile { q } => format!("PERCENTILE_CONT({column}, {q}) OVER ()"),
+        Statistic::NullFraction => {
+            format!("COUNTIF({column} IS NULL) / COUNT(*)")
+        }
+        Statistic::DistinctCount => format!("COUNT(DISTINCT {column})"),
+    };
+    let mut rule = Map::new();
+    rule.insert("type".into(), json!("sql"));
+    rule.insert(
+        "query".into(),
+        json!(format!("SELECT {aggregate} FROM ${{object}}")),
+    );
+    let bound = |value: &Literal| literal(value, false);
+    match (&expectation.min, &expectation.max) {
+        (Some(min), Some(max)) => {
+            rule.insert("mustBeBetween".into(), json!([bound(min), bound(max)]));
+        }
+        (Some(min), None) => {
+            rule.insert("mustBeGreaterOrEqualTo".into(), bound(min));
+        }
+        (None, Some(max)) => {
+            rule.insert("mustBeLessOrEqualTo".into(), bound(max));
+        }
+        (None, None) => {}
+    }
+    rule.insert("severity".into(), json!(severity(expectation.severity)));
+    Value::Object(rule)
+}
+
+/// The column a time or range partitioning reads, if any.
+fn partition_column(contract: &Contract) -> Option<&str> {
+    match contract.partitioning.as_ref()? {
+        Partitioning::Time { column, .. } | Partitioning::IntegerRange { column, .. } => {
+            Some(column)
+        }
+        Partitioning::IngestionTime { .. } => None,
+    }
+}
+
+fn custom_property(name: &str, value: Value) -> Value {
+    json!({ "property": name, "value": value })
+}
+
+/// The severities of a column's checks, by check, when any is not `error`.
+fn severities(constraints: &[Constraint]) -> Option<Value> {
+    constraints
+        .iter()
+        .any(|c| c.severity != Severity::Error)
+        .then(|| {
+            let map: Map<String, Value> = constraints
+                .iter()
+                .map(|c| (c.kind.name().to_string(), json!(severity(c.severity))))
+                .collect();
+            Value::Object(map)
+        })
+}
+
+/// What the standard has no field for, kept so that an import restores it.
+fn contract_custom_properties(contract: &Contract) -> Vec<Value> {
+    let mut custom = vec![
+        custom_property("regexDialect", json!("RE2")),
+        custom_property(
+            "defaultSeverity",
+            json!(severity(contract.default_severity)),
+        ),
+    ];
+    if let Some(partitioning) = &contract.partitioning {
+        custom.push(custom_property(
+            "partitioning",
+            serde_json::to_value(partitioning).expect("plain data"),
+        ));
+    }
+    if !contract.clustering.is_empty() {
+        custom.push(custom_property("clustering", json!(contract.clustering)));
+    }
+    if let Some(drift) = &contract.drift {
+        custom.push(custom_property(
+            "drift",
+            serde_json::to_value(drift).expect("plain data"),
+        ));
+    }
+    if let Some(freshness) = &contract.freshness {
+        custom.push(custom_property(
+            "freshnessSeverity",
+            json!(severity(freshness.severity)),
+        ));
+    }
+    custom
+}
