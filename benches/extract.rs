@@ -11,6 +11,13 @@
 //!
 //! (Without the default features the release build leaves DuckDB's C++
 //! out: the source does not need a warehouse.)
+//!
+//! Before timing, it measures memory: the peak resident set of one read of
+//! 250,000 rows and of 1M rows (the kernel's high-water mark, reset before
+//! each read through `/proc/self/clear_refs`), beside the frame's own size.
+//! What the read holds beyond the frame it returns must not grow with the
+//! table: that is what bounded memory means for a source whose frame is
+//! the run's raw data.
 
 use std::hint::black_box;
 use std::process::Command;
@@ -66,26 +73,56 @@ fn extract(c: &mut Criterion) {
                FROM generate_series(1, {ROWS}) AS g"
         ),
     );
+    // The test servers present a certificate from a throwaway CA.
+    let ca_file = std::env::var("DATACONTRACT_DATABASES_TEST_CA")
+        .expect("DATACONTRACT_DATABASES_TEST_CA: eval \"$(scripts/databases.sh env)\"");
     let folder = tempfile::tempdir().unwrap();
     let password_file = folder.path().join("password");
     std::fs::write(&password_file, &password).unwrap();
-    let catalogue = Catalogue::default().with(SOURCE.settings());
-    let mut layers = Layers::load(&catalogue, folder.path(), None, &|_| None).unwrap();
-    for (key, value) in [
-        ("source", "postgres".to_string()),
-        ("database_url", url),
-        (
-            "database_password_file",
-            password_file.display().to_string(),
-        ),
-        ("database_table", "bench.events".into()),
-    ] {
-        layers.set_flag(key, value).unwrap();
-    }
+    // Layers reading `what` (`database_table` or `database_query`).
+    let layers_reading = |what: &str, value: &str| {
+        let catalogue = Catalogue::default().with(SOURCE.settings());
+        let mut layers = Layers::load(&catalogue, folder.path(), None, &|_| None).unwrap();
+        for (key, value) in [
+            ("source", "postgres".to_string()),
+            ("database_url", url.clone()),
+            (
+                "database_password_file",
+                password_file.display().to_string(),
+            ),
+            ("database_ca_file", ca_file.clone()),
+            (what, value.to_string()),
+        ] {
+            layers.set_flag(key, value).unwrap();
+        }
+        layers
+    };
+    let layers = layers_reading("database_table", "bench.events");
     let config = layers.resolve().unwrap();
     let store = LocalStore::new(folder.path().join("store")).unwrap();
     let contract = Event::contract();
     let extractor = SOURCE.configure(&layers).unwrap();
+
+    for rows in [250_000, ROWS] {
+        let query = format!("SELECT * FROM bench.events WHERE id <= {rows}");
+        let reader = SOURCE
+            .configure(&layers_reading("database_query", &query))
+            .unwrap();
+        let before = memory("VmRSS");
+        reset_peak();
+        let extract = reader
+            .extract(&config, &store, &contract, &ProgressBar::hidden())
+            .unwrap();
+        let peak = memory("VmHWM");
+        let frame = extract.frame.estimated_size() as u64;
+        let beyond = peak.saturating_sub(before).saturating_sub(frame);
+        println!(
+            "memory: {rows} rows: frame {} MiB, peak growth {} MiB, beyond the frame {} MiB",
+            frame >> 20,
+            peak.saturating_sub(before) >> 20,
+            beyond >> 20
+        );
+    }
 
     let mut group = c.benchmark_group("extract");
     group.sample_size(10).throughput(Throughput::Elements(ROWS));
@@ -99,6 +136,27 @@ fn extract(c: &mut Criterion) {
         })
     });
     group.finish();
+}
+
+/// A figure of this process's `/proc/self/status`, in bytes (`VmRSS`:
+/// resident now; `VmHWM`: the resident peak since the last reset).
+fn memory(field: &str) -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").expect("Linux's /proc");
+    let line = status
+        .lines()
+        .find(|line| line.starts_with(field))
+        .unwrap_or_else(|| panic!("{field} in /proc/self/status"));
+    let kib: u64 = line
+        .split_whitespace()
+        .nth(1)
+        .and_then(|n| n.parse().ok())
+        .expect("a number of kB");
+    kib << 10
+}
+
+/// Resets the resident peak (`VmHWM`) to the resident set now.
+fn reset_peak() {
+    std::fs::write("/proc/self/clear_refs", "5").expect("Linux lets a process reset its peak");
 }
 
 criterion_group!(benches, extract);
