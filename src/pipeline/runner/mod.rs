@@ -146,14 +146,18 @@ pub fn run(
         }
     }
     run.report.finished_at = Utc::now();
-    // Told before the report is written, so that the report records
-    // whether the alerts arrived; they link to where it will be.
-    let location = run.report_location();
-    run.report.alerts = alert::notify(&config.alerts, &run.report, Some(&location));
-    let location = run.write_reports();
+    // The report is written first, so that a run killed while a channel
+    // hangs still leaves it; when alerts went out, it is written again
+    // with what became of them.
+    let written = run.write_reports();
+    run.report.alerts = alert::notify(&config.alerts, &run.report, written.as_deref().ok());
+    let written = match run.report.alerts.is_empty() {
+        true => written,
+        false => run.write_reports(),
+    };
     RunOutput {
         report: run.report,
-        location,
+        location: written.unwrap_or_else(|error| format!("(not written: {error})")),
     }
 }
 
@@ -400,15 +404,6 @@ impl Run<'_> {
         Ok(key)
     }
 
-    /// Where the report's HTML page is (or will be): a local path, a
-    /// `gs://` URI, or the store's key.
-    fn report_location(&self) -> String {
-        match run_key(self.report.run_id.as_str(), "report.html") {
-            Ok(key) => self.location_of(&key),
-            Err(error) => format!("(no report: {error})"),
-        }
-    }
-
     fn location_of(&self, key: &str) -> String {
         self.store
             .local_path(key)
@@ -418,24 +413,24 @@ impl Run<'_> {
     }
 
     /// Writes the report three ways, every secret redacted; returns where
-    /// the HTML page is.
-    fn write_reports(&mut self) -> String {
+    /// the HTML page is, or why a file could not be written.
+    fn write_reports(&self) -> Result<String, String> {
         let files = [
             ("report.json", self.report.to_json()),
             ("report.md", self.report.render_markdown()),
             ("report.html", html::render(&self.report)),
         ]
         .map(|(file, text)| (file, crate::secrets::redact(&text).into_owned()));
-        let mut location = String::new();
+        let mut written = Ok(String::new());
         for (file, text) in files {
-            match self.put_run_file(file, text.as_bytes()) {
-                Ok(key) => location = self.location_of(&key),
+            written = match self.put_run_file(file, text.as_bytes()) {
+                Ok(key) => written.map(|_| self.location_of(&key)),
                 Err(error) => {
                     tracing::error!(%error, file, "cannot write the run report");
-                    location = format!("(not written: {error})");
+                    Err(error.to_string())
                 }
-            }
+            };
         }
-        location
+        written
     }
 }
