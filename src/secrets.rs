@@ -148,6 +148,15 @@ pub struct SecretSource {
 }
 
 impl SecretSource {
+    /// The setting that says where the secret is: `{name}_file` when set
+    /// (it wins), else `{name}_env`.
+    pub fn setting(&self) -> String {
+        match self.file {
+            Some(_) => format!("{}_file", self.name),
+            None => format!("{}_env", self.name),
+        }
+    }
+
     /// Whether the configuration says where the secret is.
     pub fn is_set(&self) -> bool {
         self.file.is_some() || self.env.is_some()

@@ -73,18 +73,11 @@ impl EmailSettings {
             .filter(|port| *port > 0)
             .ok_or_else(|| layers.invalid("alert_smtp_port", "not a port number"))?;
         let password_source = layers.secret("alert_smtp_password");
-        let password = password_source
-            .read()
-            .map_err(|message| layers.invalid("alert_smtp_password_file", message))?;
+        let password = match password_source.is_set() {
+            true => Some(super::required_secret(layers, &password_source)?),
+            false => None,
+        };
         let username = layers.get("alert_smtp_username").map(|s| s.value.clone());
-        if password_source.is_set() && password.is_none() {
-            return Err(layers.invalid(
-                "alert_smtp_password_env",
-                password_source
-                    .require()
-                    .expect_err("the password is missing"),
-            ));
-        }
         if password.is_some() != username.is_some() {
             return Err(layers.invalid(
                 "alert_smtp_username",

@@ -327,8 +327,7 @@ impl AlertSettings {
         let mut channels = Vec::new();
         let slack = layers.secret("alert_slack_webhook");
         if slack.is_set() {
-            let url = required_secret(layers, &slack)?;
-            check_url(layers, "alert_slack_webhook", &url)?;
+            let url = secret_url(layers, &slack)?;
             channels.push(ChannelSettings {
                 channel: ChannelKind::Slack { url },
                 triggers: triggers(layers, "alert_slack_on")?,
@@ -336,8 +335,7 @@ impl AlertSettings {
         }
         let webhook = layers.secret("alert_webhook_url");
         if webhook.is_set() {
-            let url = required_secret(layers, &webhook)?;
-            check_url(layers, "alert_webhook_url", &url)?;
+            let url = secret_url(layers, &webhook)?;
             let key = required_secret(layers, &layers.secret("alert_webhook_secret"))?;
             channels.push(ChannelSettings {
                 channel: ChannelKind::Webhook { url, key },
@@ -382,29 +380,26 @@ fn required_secret(
     layers: &Layers,
     source: &crate::secrets::SecretSource,
 ) -> Result<Secret, ConfigError> {
-    source.require().map_err(|message| {
-        let key = match source.file {
-            Some(_) => format!("{}_file", source.name),
-            None => format!("{}_env", source.name),
-        };
-        layers.invalid(&key, message)
-    })
+    source
+        .require()
+        .map_err(|message| layers.invalid(&source.setting(), message))
 }
 
-/// Refuses a URL that would carry its secret path in the clear. The URL
-/// itself is never quoted: it is the secret.
-fn check_url(layers: &Layers, name: &str, url: &Secret) -> Result<(), ConfigError> {
-    if is_private_url(url.expose()) {
-        return Ok(());
+/// The URL `source` points to, which must be there and keep its secret
+/// path private on the way. The URL itself is never quoted: it is the
+/// secret.
+fn secret_url(
+    layers: &Layers,
+    source: &crate::secrets::SecretSource,
+) -> Result<Secret, ConfigError> {
+    let url = required_secret(layers, source)?;
+    if !is_private_url(url.expose()) {
+        return Err(layers.invalid(
+            &source.setting(),
+            "the URL it holds is not https:// (http:// only to this machine): the URL is a secret, and must not cross a network in the clear",
+        ));
     }
-    let key = match layers.get(&format!("{name}_file")) {
-        Some(_) => format!("{name}_file"),
-        None => format!("{name}_env"),
-    };
-    Err(layers.invalid(
-        &key,
-        "the URL it holds is not https:// (http:// only to this machine): the URL is a secret, and must not cross a network in the clear",
-    ))
+    Ok(url)
 }
 
 /// The triggers `key` lists.

@@ -520,34 +520,25 @@ impl RunReport {
             )
             .unwrap();
         }
-        for report in [&self.raw_validation, &self.processed_validation]
-            .into_iter()
-            .flatten()
-        {
-            for check in report
-                .checks
-                .iter()
-                .filter(|c| c.status == crate::report::Status::Fail)
-            {
-                writeln!(
+        for failed in self.failed_checks() {
+            let severity = match failed.severity {
+                crate::Severity::Error => "error",
+                crate::Severity::Warn => "warning",
+            };
+            match &failed.rule {
+                Some(rule) => writeln!(out, "  {} failed: {rule}", failed.check),
+                None => writeln!(
                     out,
-                    "  {} {}: {} failed{}",
-                    report.contract.name,
-                    check.id,
-                    match check.severity {
-                        crate::Severity::Error => "error",
-                        crate::Severity::Warn => "warning",
-                    },
-                    check
+                    "  {} {}: {severity} failed{}",
+                    failed.table,
+                    failed.check,
+                    failed
                         .failing_rows
                         .map(|n| format!(" on {n} row(s)"))
                         .unwrap_or_default()
-                )
-                .unwrap();
+                ),
             }
-        }
-        for result in self.reconciliation.iter().filter(|r| !r.passed) {
-            writeln!(out, "  expectation {} failed: {}", result.name, result.rule).unwrap();
+            .unwrap();
         }
         for drift in self.drift.iter().filter(|d| d.drifted) {
             writeln!(
