@@ -528,3 +528,54 @@ fn contracts_alert_test_checks_the_wiring_of_every_channel() {
         "{error}"
     );
 }
+
+#[test]
+fn drift_past_its_threshold_reaches_the_channel_told_of_drift() {
+    use polars::prelude::*;
+    let dir = workdir("alerts-drift");
+    let receivers = Receivers::start(&dir);
+    let env = with(
+        &receivers.env(&dir, "/ok/slack", "/ok/webhook"),
+        &[("DATACONTRACT_ALERT_SLACK_ON", "drift")],
+    );
+    // A first run promotes the sample: the reference drift is measured
+    // against. Nothing drifted, so nobody hears of it.
+    let first = run(&dir, &["run", "--quiet"], &env);
+    assert_eq!(first.status.code(), Some(0), "{}", text(&first.stderr));
+    assert!(receivers.requests("/ok/").is_empty());
+
+    // The next day, a thousand times the trades: `number_of_trades`
+    // drifts past its PSI threshold (a warning: the run still promotes).
+    let later = crate::support::runs::shifted_klines(&dir, 1)
+        .lazy()
+        .with_column(col("number_of_trades") * lit(1000i64))
+        .collect()
+        .unwrap();
+    let file = crate::support::runs::write_parquet(&later, &dir.join("busy.parquet"));
+    let output = run_files(&dir, file.to_str().unwrap(), &env);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let slack = receivers.requests("/ok/slack");
+    assert_eq!(slack.len(), 1, "{slack:?}");
+    let message = body(&slack[0]);
+    let all = message.to_string();
+    assert!(
+        all.contains("*Drift*") && all.contains("`number_of_trades` psi"),
+        "{all}"
+    );
+    assert!(
+        message["blocks"][0]["text"]["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("⚠️"),
+        "{all}"
+    );
+    assert!(
+        receivers.requests("/ok/webhook").is_empty(),
+        "the webhook hears of errors and failures only"
+    );
+    let report = report_of(&dir, &output);
+    assert_eq!(
+        report["alerts"][0]["triggers"],
+        serde_json::json!(["drift"])
+    );
+}
