@@ -10,7 +10,7 @@ use std::ops::ControlFlow;
 use syn::Ident;
 use syn::ext::IdentExt;
 
-use datacontract_model::{Sensitivity, naming};
+use datacontract_model::{Sensitivity, fit, naming};
 
 use crate::ast::{Column, Table};
 use crate::attr::{
@@ -435,68 +435,20 @@ fn value_check(cx: &Ctxt, check: &Check, scalar: Scalar, mode: Mode) {
     }
 }
 
-/// Why `value` cannot bound a column of `scalar`, if it cannot.
+/// Why `value` cannot bound a column of `scalar`, if it cannot (a bound
+/// read at run time is not checked here).
 fn bound_problem(value: &Value, scalar: Scalar) -> Option<String> {
-    let fits = match value {
-        Value::Runtime(_) => return None,
-        Value::Const(Literal::Int(_)) | Value::Const(Literal::Float(_)) => scalar.is_numeric(),
-        Value::Const(Literal::String(text)) if scalar.is_temporal() => {
-            return temporal_literal_problem(text, scalar);
-        }
-        Value::Const(Literal::String(_)) | Value::Const(Literal::Bool(_)) => false,
-    };
-    (!fits).then(|| {
-        if scalar.is_numeric() || scalar.is_temporal() {
-            format!(
-                "a bound on a {} column must be {}",
-                scalar.sql_name(),
-                if scalar.is_numeric() { "a number" } else { "an ISO 8601 string" }
-            )
-        } else {
-            format!(
-                "min and max apply to numbers, dates and times, not to a {} column (use length or one_of)",
-                scalar.sql_name()
-            )
-        }
-    })
+    match value {
+        Value::Const(literal) => fit::bound_problem(literal, scalar),
+        Value::Runtime(_) => None,
+    }
 }
 
 fn literal_fits(value: &Value, scalar: Scalar) -> bool {
     match value {
-        Value::Const(Literal::Int(_)) => scalar.is_numeric(),
-        Value::Const(Literal::Float(_)) => matches!(scalar, Scalar::Float | Scalar::Decimal),
-        Value::Const(Literal::String(text)) if scalar.is_temporal() => {
-            temporal_literal_problem(text, scalar).is_none()
-        }
-        Value::Const(Literal::String(_)) => scalar == Scalar::String,
-        Value::Const(Literal::Bool(_)) => scalar == Scalar::Bool,
+        Value::Const(literal) => fit::literal_fits(literal, scalar),
         Value::Runtime(_) => true,
     }
-}
-
-/// Whether `text` is a literal of the temporal type, in ISO 8601.
-fn temporal_literal_problem(text: &str, scalar: Scalar) -> Option<String> {
-    let (pattern, example) = match scalar {
-        Scalar::Date => (r"^\d{4}-\d{2}-\d{2}$", "2001-01-31"),
-        Scalar::Time => (r"^\d{2}:\d{2}:\d{2}(\.\d{1,6})?$", "13:45:00"),
-        Scalar::DateTime => (
-            r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d{1,6})?$",
-            "2001-01-31T13:45:00",
-        ),
-        _ => (
-            r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})$",
-            "2001-01-31T13:45:00Z",
-        ),
-    };
-    let valid = regex::Regex::new(pattern)
-        .expect("fixed pattern")
-        .is_match(text);
-    (!valid).then(|| {
-        format!(
-            "`{text}` is not a {} literal such as \"{example}\"",
-            scalar.sql_name()
-        )
-    })
 }
 
 /// min must not exceed max (or equal it when either end is exclusive).

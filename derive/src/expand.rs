@@ -8,11 +8,11 @@ use syn::spanned::Spanned as _;
 
 use datacontract_model::naming;
 use datacontract_model::tokens::{option, scalar_type_tokens};
-use datacontract_model::{LogicalType, Sensitivity};
+use datacontract_model::{ConstraintKind, LogicalType, Sensitivity};
 
 use crate::ast::{Column, Table};
 use crate::attr::{
-    Bound, Expect, Partition, RegexSource, Severity, TypeOverride, Value, ValueCheck,
+    Bound, Check, Expect, Partition, RegexSource, Severity, TypeOverride, Value, ValueCheck,
 };
 use crate::check::effective_scalar;
 use crate::ty::Scalar;
@@ -213,10 +213,15 @@ fn logical_type(column: &Column) -> TokenStream {
 }
 
 /// The column's checks; `min` and `max` of one severity become one range.
+/// They are listed in `ConstraintKind::NAMES`' order (ranges first, the
+/// error range before the warning one), so the attributes' order does not
+/// change the contract.
 fn constraints(column: &Column, fallback: Severity) -> Vec<TokenStream> {
     let mut ranges: Vec<(Severity, Option<&Bound>, Option<&Bound>)> = Vec::new();
     let mut others = Vec::new();
-    for check in &column.attrs.checks {
+    let mut checks: Vec<&Check> = column.attrs.checks.iter().collect();
+    checks.sort_by_key(|check| ConstraintKind::rank_of(check.kind.kind_name()));
+    for check in checks {
         let level = check.severity.unwrap_or(fallback);
         let kind = match &check.kind {
             ValueCheck::Min(bound) | ValueCheck::Max(bound) => {
@@ -251,6 +256,8 @@ fn constraints(column: &Column, fallback: Severity) -> Vec<TokenStream> {
         };
         others.push(constraint(kind, level));
     }
+    // Errors' range first, whichever severity the attributes gave first.
+    ranges.sort_by_key(|(level, _, _)| *level != Severity::Error);
     let mut all: Vec<TokenStream> = ranges
         .into_iter()
         .map(|(level, min, max)| {

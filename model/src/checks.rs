@@ -118,6 +118,21 @@ pub enum ConstraintKind {
 }
 
 impl ConstraintKind {
+    /// Every kind's [`name`](Self::name), in the order a column's checks
+    /// are listed: ranges, then lengths, patterns, allowed values,
+    /// uniqueness and formats, whatever order the attributes wrote them in.
+    pub const NAMES: [&'static str; 7] = [
+        "range", "length", "regex", "one_of", "unique", "email", "url",
+    ];
+
+    /// The position of the kind named `name` in [`NAMES`](Self::NAMES).
+    pub fn rank_of(name: &str) -> usize {
+        Self::NAMES
+            .iter()
+            .position(|known| *known == name)
+            .unwrap_or(Self::NAMES.len())
+    }
+
     /// The check's name in ids and messages: `range`, `length`, `regex`,
     /// `one_of`, `unique`, `email`, `url`.
     pub fn name(&self) -> &'static str {

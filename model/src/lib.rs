@@ -12,6 +12,7 @@
 #![warn(missing_docs)]
 
 mod checks;
+pub mod fit;
 mod layout;
 pub mod naming;
 pub mod rust_types;

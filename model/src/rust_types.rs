@@ -85,6 +85,25 @@ impl Scalar {
             .map(|(_, scalar)| *scalar)
     }
 
+    /// The scalar a column of `logical` type holds (a NUMERIC or
+    /// BIGNUMERIC column holds decimals).
+    pub fn of_logical_type(logical: &LogicalType) -> Scalar {
+        match logical {
+            LogicalType::Bool => Scalar::Bool,
+            LogicalType::Int64 => Scalar::Int,
+            LogicalType::Float64 => Scalar::Float,
+            LogicalType::Numeric { .. } | LogicalType::BigNumeric { .. } => Scalar::Decimal,
+            LogicalType::String => Scalar::String,
+            LogicalType::Bytes => Scalar::Bytes,
+            LogicalType::Date => Scalar::Date,
+            LogicalType::Time => Scalar::Time,
+            LogicalType::DateTime => Scalar::DateTime,
+            LogicalType::Timestamp => Scalar::Timestamp,
+            LogicalType::Json => Scalar::Json,
+            LogicalType::Record { .. } => Scalar::Record,
+        }
+    }
+
     /// Whether values of this scalar are numbers.
     pub fn is_numeric(self) -> bool {
         matches!(

@@ -109,6 +109,21 @@ pub enum ValueCheck {
     Url,
 }
 
+impl ValueCheck {
+    /// The name of the library's `ConstraintKind` this check becomes.
+    pub fn kind_name(&self) -> &'static str {
+        match self {
+            ValueCheck::Min(_) | ValueCheck::Max(_) => "range",
+            ValueCheck::Length { .. } => "length",
+            ValueCheck::Regex(_) => "regex",
+            ValueCheck::OneOf(_) => "one_of",
+            ValueCheck::Unique => "unique",
+            ValueCheck::Email => "email",
+            ValueCheck::Url => "url",
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Bound {
     pub value: Value,
