@@ -42,6 +42,7 @@ pub mod pipeline;
 mod registry;
 pub mod report;
 pub mod retry;
+pub mod rust_source;
 pub mod schema;
 pub mod secrets;
 pub mod sql;

@@ -21,6 +21,7 @@
 //! error, 3 a service or infrastructure failure.
 
 mod check;
+mod import;
 mod logging;
 mod pipeline;
 mod validate;
@@ -123,6 +124,16 @@ enum Command {
         /// The DuckDB database of the document's `duckdb` server.
         #[arg(long, default_value = "data/warehouse.duckdb")]
         duckdb: String,
+    },
+    /// Write the Rust source of `#[derive(DataContract)]` structs from a
+    /// contract written in another format.
+    ///
+    /// Exits 0 when the source is written, 2 when the document cannot be
+    /// read or holds what a contract cannot express (every such part named
+    /// with its path).
+    Import {
+        #[command(subcommand)]
+        format: import::ImportCommand,
     },
     /// Validate CSV, Parquet or NDJSON files against a table's contract, or
     /// (with --warehouse) the table in the warehouse, where the checks run
@@ -359,6 +370,7 @@ fn execute(
             action: AlertCommand::Test { settings },
         } => pipeline::alert_test(pipeline().ok(), &settings),
         Command::List => printed(list(registry)),
+        Command::Import { format } => import::import(&format),
         Command::Export {
             table,
             format: ExportFormat::Odcs,

@@ -1,6 +1,10 @@
 //! A contract as an ODCS v3.1.0 document.
 
+use std::collections::BTreeSet;
+
 use serde_json::{Map, Value, json};
+
+use super::vocabulary::{custom, severity};
 
 use crate::schema::ddl::scalar_type;
 
@@ -62,10 +66,6 @@ pub fn export(contract: &Contract, servers: &Servers) -> Value {
             }]),
         );
     }
-    let custom = contract_custom_properties(contract);
-    if !custom.is_empty() {
-        document.insert("customProperties".into(), Value::Array(custom));
-    }
     Value::Object(document)
 }
 
@@ -100,31 +100,46 @@ fn schema_object(contract: &Contract) -> Value {
     let properties: Vec<Value> = contract
         .fields
         .iter()
-        .map(|field| property(field, Some(contract)))
+        .map(|field| property(field, Some(contract), contract.default_severity))
         .collect();
     object.insert("properties".into(), Value::Array(properties));
     let quality = table_quality(contract);
     if !quality.is_empty() {
         object.insert("quality".into(), Value::Array(quality));
     }
+    object.insert(
+        "customProperties".into(),
+        Value::Array(contract_custom_properties(contract)),
+    );
     Value::Object(object)
 }
 
 /// The property of `field`; `table` is given for a top-level column (its
-/// key and partition positions), not for a RECORD's sub-field.
-fn property(field: &Field, table: Option<&Contract>) -> Value {
+/// key and partition positions), not for a RECORD's sub-field. A check's
+/// severity is written where it differs from `default`, the contract's.
+fn property(field: &Field, table: Option<&Contract>, default: Severity) -> Value {
     let mut property = Map::new();
     property.insert("name".into(), json!(field.name));
     property.insert("physicalName".into(), json!(field.name));
     if let Some(description) = &field.description {
         property.insert("description".into(), json!(description));
     }
-    let element = element(&field.logical_type, &field.constraints);
+    // An array's length is the array's; every other check is its
+    // elements'.
+    let element_checks: Vec<Constraint> = field
+        .constraints
+        .iter()
+        .filter(|c| {
+            field.mode != Mode::Repeated || !matches!(c.kind, ConstraintKind::Length { .. })
+        })
+        .cloned()
+        .collect();
+    let element = element(&field.logical_type, &element_checks, default);
     if field.mode == Mode::Repeated {
         property.insert("logicalType".into(), json!("array"));
         property.insert(
             "physicalType".into(),
-            json!(format!("ARRAY<{}>", scalar_type(&field.logical_type))),
+            json!(format!("ARRAY<{}>", physical_type(&field.logical_type))),
         );
         let mut items = element;
         items.insert("name".into(), json!(format!("{}_item", field.name)));
@@ -136,7 +151,14 @@ fn property(field: &Field, table: Option<&Contract>) -> Value {
     } else {
         property.extend(element);
     }
-    property.insert("required".into(), json!(field.mode == Mode::Required));
+    // An array is never NULL in BigQuery; only `Option<Vec<T>>` rows may
+    // spell one as `null`.
+    let required = match field.mode {
+        Mode::Required => true,
+        Mode::Nullable => false,
+        Mode::Repeated => !field.null_array_allowed,
+    };
+    property.insert("required".into(), json!(required));
     if field
         .constraints
         .iter()
@@ -167,11 +189,12 @@ fn property(field: &Field, table: Option<&Contract>) -> Value {
     }
     let mut custom = Vec::new();
     if !field.policy_tags.is_empty() {
-        custom.push(custom_property("policyTags", json!(field.policy_tags)));
+        custom.push(custom::property(
+            custom::POLICY_TAGS,
+            json!(field.policy_tags),
+        ));
     }
-    if let Some(severities) = severities(&field.constraints) {
-        custom.push(custom_property("severities", severities));
-    }
+    custom.extend(check_severities(&field.constraints, default));
     if !custom.is_empty() {
         property.insert("customProperties".into(), Value::Array(custom));
     }
@@ -180,46 +203,37 @@ fn property(field: &Field, table: Option<&Contract>) -> Value {
 
 /// The logical type, physical type and options of one value of `logical`
 /// (a column's, or an array's element).
-fn element(logical: &LogicalType, constraints: &[Constraint]) -> Map<String, Value> {
+fn element(
+    logical: &LogicalType,
+    constraints: &[Constraint],
+    default: Severity,
+) -> Map<String, Value> {
     let mut element = Map::new();
-    let (odcs_type, mut options) = match logical {
-        LogicalType::Bool => ("boolean", Map::new()),
-        LogicalType::Int64 => (
-            "integer",
-            [("format".to_string(), json!("i64"))].into_iter().collect(),
-        ),
-        LogicalType::Float64 => (
-            "number",
-            [("format".to_string(), json!("f64"))].into_iter().collect(),
-        ),
-        LogicalType::Numeric { .. } | LogicalType::BigNumeric { .. } => ("number", Map::new()),
-        LogicalType::String | LogicalType::Json => ("string", Map::new()),
-        LogicalType::Bytes => (
-            "string",
-            [("format".to_string(), json!("binary"))]
-                .into_iter()
-                .collect(),
-        ),
-        LogicalType::Date => ("date", Map::new()),
-        LogicalType::Time => ("time", Map::new()),
-        LogicalType::DateTime => (
-            "timestamp",
-            [("timezone".to_string(), json!(false))]
-                .into_iter()
-                .collect(),
-        ),
-        LogicalType::Timestamp => (
-            "timestamp",
-            [("timezone".to_string(), json!(true))]
-                .into_iter()
-                .collect(),
-        ),
-        LogicalType::Record { .. } => ("object", Map::new()),
-    };
+    let odcs_type = logical_type_name(logical);
+    let mut options = Map::new();
+    match logical {
+        LogicalType::Int64 => {
+            options.insert("format".into(), json!("i64"));
+        }
+        LogicalType::Float64 => {
+            options.insert("format".into(), json!("f64"));
+        }
+        LogicalType::Bytes => {
+            options.insert("format".into(), json!("binary"));
+        }
+        LogicalType::DateTime | LogicalType::Timestamp => {
+            let timezone = *logical == LogicalType::Timestamp;
+            options.insert("timezone".into(), json!(timezone));
+        }
+        _ => {}
+    }
     element.insert("logicalType".into(), json!(odcs_type));
-    element.insert("physicalType".into(), json!(scalar_type(logical)));
+    element.insert("physicalType".into(), json!(physical_type(logical)));
     if let LogicalType::Record { fields } = logical {
-        let properties: Vec<Value> = fields.iter().map(|field| property(field, None)).collect();
+        let properties: Vec<Value> = fields
+            .iter()
+            .map(|field| property(field, None, default))
+            .collect();
         element.insert("properties".into(), Value::Array(properties));
     }
     for constraint in constraints {
@@ -261,6 +275,38 @@ fn element(logical: &LogicalType, constraints: &[Constraint]) -> Map<String, Val
     element
 }
 
+/// ODCS's logical type of a column type.
+pub(super) fn logical_type_name(logical: &LogicalType) -> &'static str {
+    match logical {
+        LogicalType::Bool => "boolean",
+        LogicalType::Int64 => "integer",
+        LogicalType::Float64 | LogicalType::Numeric { .. } | LogicalType::BigNumeric { .. } => {
+            "number"
+        }
+        LogicalType::String | LogicalType::Json | LogicalType::Bytes => "string",
+        LogicalType::Date => "date",
+        LogicalType::Time => "time",
+        LogicalType::DateTime | LogicalType::Timestamp => "timestamp",
+        LogicalType::Record { .. } => "object",
+    }
+}
+
+/// The BigQuery type as the physical one, its parameters as declared
+/// (`NUMERIC(10)` stays so).
+fn physical_type(logical: &LogicalType) -> String {
+    match logical {
+        LogicalType::Numeric {
+            precision: Some(p),
+            scale: None,
+        }
+        | LogicalType::BigNumeric {
+            precision: Some(p),
+            scale: None,
+        } => format!("{}({p})", logical.sql_name()),
+        other => scalar_type(other),
+    }
+}
+
 /// A length constraint's bounds under the given option names.
 fn length_options(
     constraints: &[Constraint],
@@ -289,14 +335,6 @@ fn literal(value: &Literal, temporal: bool) -> Value {
         (Literal::Int(n), false) => json!(n),
         (Literal::Float(x), false) => json!(x),
         (Literal::Bool(b), false) => json!(b),
-    }
-}
-
-/// ODCS's name for a severity.
-fn severity(severity: Severity) -> &'static str {
-    match severity {
-        Severity::Error => "error",
-        Severity::Warn => "warning",
     }
 }
 
@@ -353,8 +391,8 @@ fn table_quality(contract: &Contract) -> Vec<Value> {
         quality.push(json!({
             "name": rule.name,
             "type": "sql",
-            "description": format!("rows where `{}` is FALSE", rule.sql),
-            "query": format!("SELECT COUNT(*) FROM ${{object}} WHERE NOT ({})", rule.sql),
+            "description": rule_description(&rule.sql),
+            "query": rule_query(&rule.sql),
             "mustBe": 0,
             "severity": severity(rule.severity),
         }));
@@ -365,10 +403,48 @@ fn table_quality(contract: &Contract) -> Vec<Value> {
     quality
 }
 
-/// An expectation as an SQL quality rule: the statistic's query, bounded.
+/// The comparison of a rule bounded by `min` and `max`, both inclusive.
+fn bounds(min: Option<&Literal>, max: Option<&Literal>) -> Map<String, Value> {
+    let bound = |value: &Literal| literal(value, false);
+    let mut operators = Map::new();
+    match (min, max) {
+        (Some(min), Some(max)) => {
+            operators.insert("mustBeBetween".into(), json!([bound(min), bound(max)]));
+        }
+        (Some(min), None) => {
+            operators.insert("mustBeGreaterOrEqualTo".into(), bound(min));
+        }
+        (None, Some(max)) => {
+            operators.insert("mustBeLessOrEqualTo".into(), bound(max));
+        }
+        (None, None) => {}
+    }
+    operators
+}
+
+/// An expectation as a quality rule: the row count as the library's
+/// `rowCount`, every other statistic as its SQL query; bounded.
 fn statistic_quality(expectation: &Expectation, column: Option<&str>) -> Value {
-    let column = column.unwrap_or("*");
-    let aggregate = match &expectation.statistic {
+    let mut rule = Map::new();
+    match (&expectation.statistic, column) {
+        (Statistic::RowCount, _) => {
+            rule.insert("type".into(), json!("library"));
+            rule.insert("metric".into(), json!("rowCount"));
+        }
+        (statistic, column) => {
+            let query = statistic_query(statistic, column.unwrap_or("*"));
+            rule.insert("type".into(), json!("sql"));
+            rule.insert("query".into(), json!(query));
+        }
+    }
+    rule.extend(bounds(expectation.min.as_ref(), expectation.max.as_ref()));
+    rule.insert("severity".into(), json!(severity(expectation.severity)));
+    Value::Object(rule)
+}
+
+/// The query of a statistic of `column` over the table.
+pub(super) fn statistic_query(statistic: &Statistic, column: &str) -> String {
+    let aggregate = match statistic {
         Statistic::RowCount => "COUNT(*)".to_string(),
         Statistic::Mean => format!("AVG({column})"),
         Statistic::Stddev => format!("STDDEV_SAMP({column})"),
@@ -376,32 +452,20 @@ fn statistic_quality(expectation: &Expectation, column: Option<&str>) -> Value {
         Statistic::Max => format!("MAX({column})"),
         Statistic::Sum => format!("SUM({column})"),
         Statistic::Quantile { q } => format!("PERCENTILE_CONT({column}, {q}) OVER ()"),
-        Statistic::NullFraction => {
-            format!("COUNTIF({column} IS NULL) / COUNT(*)")
-        }
+        Statistic::NullFraction => format!("COUNTIF({column} IS NULL) / COUNT(*)"),
         Statistic::DistinctCount => format!("COUNT(DISTINCT {column})"),
     };
-    let mut rule = Map::new();
-    rule.insert("type".into(), json!("sql"));
-    rule.insert(
-        "query".into(),
-        json!(format!("SELECT {aggregate} FROM ${{object}}")),
-    );
-    let bound = |value: &Literal| literal(value, false);
-    match (&expectation.min, &expectation.max) {
-        (Some(min), Some(max)) => {
-            rule.insert("mustBeBetween".into(), json!([bound(min), bound(max)]));
-        }
-        (Some(min), None) => {
-            rule.insert("mustBeGreaterOrEqualTo".into(), bound(min));
-        }
-        (None, Some(max)) => {
-            rule.insert("mustBeLessOrEqualTo".into(), bound(max));
-        }
-        (None, None) => {}
-    }
-    rule.insert("severity".into(), json!(severity(expectation.severity)));
-    Value::Object(rule)
+    format!("SELECT {aggregate} FROM ${{object}}")
+}
+
+/// How a row rule is described.
+pub(super) fn rule_description(sql: &str) -> String {
+    format!("rows where `{sql}` is FALSE")
+}
+
+/// The query of a row rule: the rows where it is FALSE.
+pub(super) fn rule_query(sql: &str) -> String {
+    format!("SELECT COUNT(*) FROM ${{object}} WHERE NOT ({sql})")
 }
 
 /// The column a time or range partitioning reads, if any.
@@ -414,51 +478,59 @@ fn partition_column(contract: &Contract) -> Option<&str> {
     }
 }
 
-fn custom_property(name: &str, value: Value) -> Value {
-    json!({ "property": name, "value": value })
-}
-
-/// The severities of a column's checks, by check, when any is not `error`.
-fn severities(constraints: &[Constraint]) -> Option<Value> {
-    constraints
+/// How a column's check severities survive the document, when any differs
+/// from `default`: `severities`, by check, when each kind of check occurs
+/// once; otherwise (a range that warns beyond one bound and fails beyond
+/// another) `checks`, the column's checks as the model writes them, which
+/// the standard fields can only summarise.
+fn check_severities(constraints: &[Constraint], default: Severity) -> Option<Value> {
+    if constraints.iter().all(|c| c.severity == default) {
+        return None;
+    }
+    let kinds: BTreeSet<&str> = constraints.iter().map(|c| c.kind.name()).collect();
+    if kinds.len() < constraints.len() {
+        return Some(custom::property(
+            custom::CHECKS,
+            serde_json::to_value(constraints).expect("plain data"),
+        ));
+    }
+    let map: Map<String, Value> = constraints
         .iter()
-        .any(|c| c.severity != Severity::Error)
-        .then(|| {
-            let map: Map<String, Value> = constraints
-                .iter()
-                .map(|c| (c.kind.name().to_string(), json!(severity(c.severity))))
-                .collect();
-            Value::Object(map)
-        })
+        .map(|c| (c.kind.name().to_string(), json!(severity(c.severity))))
+        .collect();
+    Some(custom::property(custom::SEVERITIES, Value::Object(map)))
 }
 
 /// What the standard has no field for, kept so that an import restores it.
 fn contract_custom_properties(contract: &Contract) -> Vec<Value> {
     let mut custom = vec![
-        custom_property("regexDialect", json!("RE2")),
-        custom_property(
-            "defaultSeverity",
+        custom::property(custom::REGEX_DIALECT, json!("RE2")),
+        custom::property(
+            custom::DEFAULT_SEVERITY,
             json!(severity(contract.default_severity)),
         ),
     ];
     if let Some(partitioning) = &contract.partitioning {
-        custom.push(custom_property(
-            "partitioning",
+        custom.push(custom::property(
+            custom::PARTITIONING,
             serde_json::to_value(partitioning).expect("plain data"),
         ));
     }
     if !contract.clustering.is_empty() {
-        custom.push(custom_property("clustering", json!(contract.clustering)));
+        custom.push(custom::property(
+            custom::CLUSTERING,
+            json!(contract.clustering),
+        ));
     }
     if let Some(drift) = &contract.drift {
-        custom.push(custom_property(
-            "drift",
+        custom.push(custom::property(
+            custom::DRIFT,
             serde_json::to_value(drift).expect("plain data"),
         ));
     }
     if let Some(freshness) = &contract.freshness {
-        custom.push(custom_property(
-            "freshnessSeverity",
+        custom.push(custom::property(
+            custom::FRESHNESS_SEVERITY,
             json!(severity(freshness.severity)),
         ));
     }

@@ -14,9 +14,19 @@
 //! `servers` for BigQuery and DuckDB. What the standard has no field for
 //! (partition granularity, clustering, policy tags, drift thresholds,
 //! severities, the regex dialect) goes into `customProperties`.
+//!
+//! [`import`] reads a document back into contracts, key by key, so that
+//! what a contract cannot express is never dropped unseen: it fails the
+//! import naming its path ([`import_dropping_unsupported`] leaves it out
+//! and lists it), and [`to_rust`] writes the structs that derive them.
 
 mod export;
+mod import;
+mod vocabulary;
 mod yaml;
 
 pub use export::{API_VERSION, Servers, export};
+pub use import::{
+    ImportError, Problem, ProblemKind, Table, import, import_dropping_unsupported, parse, to_rust,
+};
 pub use yaml::to_yaml;

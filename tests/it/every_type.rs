@@ -9,7 +9,7 @@ use rust_decimal::Decimal;
 /// The innermost record.
 #[derive(DataContract)]
 #[allow(dead_code)]
-struct Leaf {
+pub(crate) struct Leaf {
     /// A flag.
     flag: bool,
     note: Option<String>,
@@ -18,7 +18,7 @@ struct Leaf {
 /// A record holding a record.
 #[derive(DataContract)]
 #[allow(dead_code)]
-struct Branch {
+pub(crate) struct Branch {
     label: String,
     leaf: Leaf,
     leaves: Vec<Leaf>,
@@ -34,7 +34,7 @@ struct Branch {
     cluster_by(id, label)
 )]
 #[allow(dead_code)]
-struct EveryType {
+pub(crate) struct EveryType {
     /// The row's id.
     id: i64,
     small: i8,

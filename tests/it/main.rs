@@ -10,6 +10,7 @@ mod database;
 mod derive;
 mod every_type;
 mod gcs_faults;
+mod odcs_import;
 mod properties;
 mod reading;
 mod stores;

@@ -35,8 +35,116 @@ fn every_shipped_contract_exports_to_valid_odcs() {
         "partitioned: true",
         "metric: duplicateValues",
         "minimum: \"2017-07-01T00:00:00Z\"",
-        "property: regexDialect\n  value: RE2",
+        "  - property: regexDialect\n    value: RE2",
+        "metric: rowCount\n    mustBeGreaterOrEqualTo: 1",
     ] {
         assert!(raw.contains(expected), "{expected:?} in\n{raw}");
     }
+}
+
+// Only their contracts are read; kept as the import writes them.
+#[allow(dead_code)]
+#[rustfmt::skip]
+#[path = "imported/raw_binance_btcusdt_spot.rs"]
+mod raw_imported;
+
+#[allow(dead_code)]
+#[rustfmt::skip]
+#[path = "imported/processed_binance_btcusdt_spot.rs"]
+mod processed_imported;
+
+fn imported(table: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/it/imported/{table}.rs"))
+}
+
+/// Export, import, and the struct `contracts import odcs` writes (committed
+/// under `imported/`, compiled into this test) derives the contract again.
+#[test]
+fn every_shipped_contract_survives_odcs_and_its_imported_struct_derives_it_again() {
+    use datacontract::DataContract;
+    use datacontract::testing::odcs::assert_round_trip;
+    use datacontract_contracts::{ProcessedKline, RawKline};
+
+    let (raw, processed) = (RawKline::contract(), ProcessedKline::contract());
+    assert_round_trip(&raw, &format!("{RAW}.odcs.yaml"), &imported(RAW));
+    assert_round_trip(
+        &processed,
+        &format!("{PROCESSED}.odcs.yaml"),
+        &imported(PROCESSED),
+    );
+    assert_eq!(raw_imported::RawBinanceBtcusdtSpot::contract(), raw);
+    assert_eq!(
+        processed_imported::ProcessedBinanceBtcusdtSpot::contract(),
+        processed
+    );
+}
+
+/// `contracts import odcs`: the exported document back to a struct file;
+/// a document holding what a contract cannot express fails with exit 2,
+/// naming each part, unless asked to leave it out.
+#[test]
+fn import_writes_the_struct_or_names_what_it_cannot_express() {
+    use crate::support::runs::{contracts, text};
+
+    let dir = workdir("odcs-import");
+    let yaml = succeed(&dir, &["export", RAW, "--format", "odcs"], &[]);
+    std::fs::write(dir.join("raw.odcs.yaml"), &yaml).unwrap();
+    let summary = succeed(
+        &dir,
+        &[
+            "import",
+            "odcs",
+            "raw.odcs.yaml",
+            "--out",
+            "src/contracts/raw.rs",
+        ],
+        &[],
+    );
+    assert_eq!(summary, "wrote src/contracts/raw.rs\n");
+    let source = std::fs::read_to_string(dir.join("src/contracts/raw.rs")).unwrap();
+    assert_eq!(
+        source,
+        std::fs::read_to_string(imported(RAW))
+            .unwrap()
+            .replace(&format!("`{RAW}.odcs.yaml`"), "`raw.odcs.yaml`",)
+    );
+
+    let tagged = yaml.replacen("  properties:\n", "  tags: [finance]\n  properties:\n", 1);
+    std::fs::write(dir.join("tagged.odcs.yaml"), &tagged).unwrap();
+    let refused = contracts(&dir, &["import", "odcs", "tagged.odcs.yaml"], &[]);
+    assert_eq!(refused.status.code(), Some(2));
+    let message = text(&refused.stderr);
+    assert!(
+        message.contains("tagged.odcs.yaml: the document cannot be imported (1 problem):")
+            && message
+                .contains("schema[0].tags: unsupported: `tags` has no equivalent in a contract"),
+        "{message}"
+    );
+    assert!(refused.stdout.is_empty());
+
+    let summary = succeed(
+        &dir,
+        &[
+            "import",
+            "odcs",
+            "tagged.odcs.yaml",
+            "--drop-unsupported",
+            "--out",
+            "tagged.rs",
+        ],
+        &[],
+    );
+    assert!(
+        summary.contains("left out 1 parts (listed in its header):\n  schema[0].tags:"),
+        "{summary}"
+    );
+    let source = std::fs::read_to_string(dir.join("tagged.rs")).unwrap();
+    assert!(
+        source.contains("//! - schema[0].tags: `tags` has no equivalent in a contract"),
+        "{source}"
+    );
+
+    let missing = contracts(&dir, &["import", "odcs", "missing.yaml"], &[]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(text(&missing.stderr).contains("cannot read missing.yaml"));
 }

@@ -49,3 +49,27 @@ fn its_contract_exports_to_valid_odcs() {
     let yaml = String::from_utf8(output.stdout).unwrap();
     odcs::assert_valid_odcs(&[("orders", yaml.as_str())]);
 }
+
+// Only its contract is read; kept as the import writes it.
+#[allow(dead_code)]
+#[rustfmt::skip]
+#[path = "imported/orders.rs"]
+mod orders_imported;
+
+/// Its contract (as the committed lock holds it) survives ODCS, and the
+/// struct `contracts import odcs` writes for it derives it again.
+#[test]
+fn its_contract_survives_odcs_and_its_imported_struct_derives_it_again() {
+    use datacontract::DataContract;
+
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let locked =
+        std::fs::read_to_string(root.join("contracts/schemas/orders/contract.json")).unwrap();
+    let contract: datacontract::Contract = serde_json::from_str(&locked).unwrap();
+    datacontract::testing::odcs::assert_round_trip(
+        &contract,
+        "orders.odcs.yaml",
+        &root.join("tests/imported/orders.rs"),
+    );
+    assert_eq!(orders_imported::Orders::contract(), contract);
+}

@@ -26,6 +26,11 @@
 //! e-mail and URL formats. Rows breaking a row rule are dropped, and so are
 //! rows repeating a unique value or the dedup key, so a generated frame may
 //! hold fewer rows than drawn. Statistical expectations are not aimed at.
+//!
+//! [`odcs::assert_round_trip`] checks that a contract survives ODCS: export,
+//! import, and the Rust source `contracts import odcs` writes.
+
+pub mod odcs;
 
 use std::ops::Range;
 use std::sync::Arc;
