@@ -181,9 +181,10 @@ fn severities_come_from_groups_fields_and_the_table() {
         .collect();
     assert_eq!(
         severities,
+        // The error range first, whatever order the attributes gave.
         [
-            (true, false, Severity::Warn),
-            (false, true, Severity::Error)
+            (false, true, Severity::Error),
+            (true, false, Severity::Warn)
         ]
     );
     let destination = contract.field("ship_to").unwrap();
