@@ -47,6 +47,7 @@ pub mod schema;
 pub mod secrets;
 pub mod sql;
 pub mod store;
+pub mod suggest;
 pub mod testing;
 pub mod validate;
 pub mod warehouse;

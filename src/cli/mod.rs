@@ -24,6 +24,7 @@ mod check;
 mod import;
 mod logging;
 mod pipeline;
+mod suggest;
 mod validate;
 
 use std::ffi::OsString;
@@ -135,6 +136,13 @@ enum Command {
         #[command(subcommand)]
         format: import::ImportCommand,
     },
+    /// Suggest a contract from data: CSV, Parquet or NDJSON files, or (with
+    /// --warehouse) a warehouse table profiled inside the warehouse. Prints
+    /// the Rust source of its struct, or ODCS; the data passes it.
+    ///
+    /// Exits 0 with the suggestion, 2 when the files cannot be read, 3 when
+    /// the warehouse fails.
+    Suggest(suggest::SuggestArgs),
     /// Validate CSV, Parquet or NDJSON files against a table's contract, or
     /// (with --warehouse) the table in the warehouse, where the checks run
     /// as SQL and only aggregates come back.
@@ -371,6 +379,7 @@ fn execute(
         } => pipeline::alert_test(pipeline().ok(), &settings),
         Command::List => printed(list(registry)),
         Command::Import { format } => import::import(&format),
+        Command::Suggest(args) => suggest::suggest_command(&args),
         Command::Export {
             table,
             format: ExportFormat::Odcs,

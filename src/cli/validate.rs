@@ -164,7 +164,7 @@ pub fn validate(
 
 /// The files the arguments name: each argument with `*`, `?` or `[` is a
 /// glob pattern and must match at least one file.
-fn expand_globs(arguments: &[String]) -> Result<Vec<PathBuf>, String> {
+pub(super) fn expand_globs(arguments: &[String]) -> Result<Vec<PathBuf>, String> {
     let mut files = Vec::new();
     for argument in arguments {
         if !argument.contains(['*', '?', '[']) {

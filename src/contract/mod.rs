@@ -49,6 +49,25 @@ pub struct Contract {
 }
 
 impl Contract {
+    /// A contract of `fields` at version `0.1.0` (the derive's default),
+    /// with no key, layout or checks beyond the columns' own.
+    pub fn new(name: impl Into<String>, fields: Vec<Field>) -> Contract {
+        Contract {
+            name: name.into(),
+            version: "0.1.0".into(),
+            description: None,
+            fields,
+            dedup_key: None,
+            partitioning: None,
+            clustering: Vec::new(),
+            default_severity: Severity::Error,
+            rules: Vec::new(),
+            expectations: Vec::new(),
+            freshness: None,
+            drift: None,
+        }
+    }
+
     /// The column named `name` at the top level, if any.
     pub fn field(&self, name: &str) -> Option<&Field> {
         self.fields.iter().find(|field| field.name == name)

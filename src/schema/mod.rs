@@ -16,6 +16,7 @@ mod bigquery;
 pub(crate) mod ddl;
 mod json_schema;
 mod polars;
+pub mod type_name;
 
 pub use self::polars::{polars_type, render_polars_schema};
 pub use bigquery::{PolicyTags, TableFieldSchema};

@@ -176,7 +176,7 @@ fn same_type(have: &DataType, want: &DataType) -> bool {
 /// floats, integer to float, another time unit or zone spelling of UTC,
 /// and text that parses (RFC 3339 timestamps, ISO dates, decimals, numbers,
 /// `true`/`false` in any case). Parsing failures become NULL and are counted as `lost`.
-fn coercion(
+pub fn coercion(
     name: &str,
     have: &DataType,
     want: &DataType,

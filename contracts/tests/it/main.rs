@@ -19,5 +19,6 @@ mod pipeline;
 mod promotion;
 mod query;
 mod secrets;
+mod suggest;
 mod validate_cli;
 mod warehouse_cli;

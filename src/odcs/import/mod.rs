@@ -256,18 +256,12 @@ fn read_table(
         })
         .collect();
     let mut contract = Contract {
-        name: table,
         version: version.to_string(),
         description,
-        fields: Vec::new(),
-        dedup_key: None,
-        partitioning: None,
         clustering: layout.clustering.clone(),
         default_severity: layout.default_severity,
-        rules: Vec::new(),
-        expectations: Vec::new(),
-        freshness: None,
         drift: layout.drift.clone(),
+        ..Contract::new(table, Vec::new())
     };
     let mut key_rule = None;
     for (rule_path, rule) in node.items("quality", problems) {
