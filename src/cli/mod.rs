@@ -125,6 +125,13 @@ enum Command {
         /// The DuckDB database of the document's `duckdb` server.
         #[arg(long, default_value = "data/warehouse.duckdb")]
         duckdb: String,
+        /// Files holding the table (a path or a glob): the document gets a
+        /// `local` server for them, with the reading options below.
+        #[arg(long, value_name = "PATH")]
+        files: Option<String>,
+        /// How those files are read.
+        #[command(flatten)]
+        reading: crate::input::ReadingText,
     },
     /// Write the Rust source of `#[derive(DataContract)]` structs from a
     /// contract written in another format.
@@ -386,12 +393,25 @@ fn execute(
             project,
             dataset,
             duckdb,
+            files,
+            reading,
         } => {
             let contract = lookup(registry, &table)?;
+            reading_options(&reading)?;
+            let files = match files {
+                Some(path) => Some(crate::odcs::FileServer::new(&path, reading)),
+                None if reading != crate::input::ReadingText::default() => {
+                    return Err(RunError::usage(
+                        "the reading options describe --files: name them",
+                    ));
+                }
+                None => None,
+            };
             let servers = crate::odcs::Servers {
                 bigquery_project: project,
                 dataset,
                 duckdb_path: duckdb,
+                files,
             };
             printed(crate::odcs::to_yaml(&crate::odcs::export(
                 contract, &servers,
@@ -455,6 +475,18 @@ fn flagged_table(dataset: &str, name: &str, project: Option<&str>) -> Result<Tab
         Some(project) => table.in_project(project).map_err(RunError::usage),
         None => Ok(table),
     }
+}
+
+/// The reading options of the command line, parsed; a usage error naming
+/// the flag when one does not parse.
+fn reading_options(text: &crate::input::ReadingText) -> Result<crate::input::Reading, RunError> {
+    text.parse().map_err(|error| {
+        RunError::usage(format!(
+            "--{}: {}",
+            error.option.replace('_', "-"),
+            error.message
+        ))
+    })
 }
 
 /// The contract of `table`, or a usage error listing the known tables.

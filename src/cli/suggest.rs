@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use clap::{Args, ValueEnum};
 
 use super::validate::expand_globs;
-use super::{flagged_table, flagged_warehouse};
+use super::{flagged_table, flagged_warehouse, reading_options};
 use crate::input;
 use crate::odcs;
 use crate::pipeline::RunError;
@@ -86,7 +86,17 @@ pub fn suggest_command(args: &SuggestArgs) -> Result<(String, ExitCode), RunErro
     };
     let printed = match args.format {
         SuggestFormat::Odcs => {
-            odcs::to_yaml(&odcs::export(&suggestion.contract, &Default::default()))
+            // One file (or glob) read with these options: the document's
+            // `local` server says so.
+            let files = match args.files.as_slice() {
+                [path] => Some(odcs::FileServer::new(path, args.reading.clone())),
+                _ => None,
+            };
+            let servers = odcs::Servers {
+                files,
+                ..Default::default()
+            };
+            odcs::to_yaml(&odcs::export(&suggestion.contract, &servers))
         }
         SuggestFormat::Rust => rust_source::render(
             "A contract suggested by `contracts suggest`: review it, then register it\n\
@@ -102,13 +112,7 @@ pub fn suggest_command(args: &SuggestArgs) -> Result<(String, ExitCode), RunErro
 }
 
 fn from_files(args: &SuggestArgs, options: &SuggestOptions) -> Result<Suggestion, RunError> {
-    let reading = args.reading.parse().map_err(|error| {
-        RunError::usage(format!(
-            "--{}: {}",
-            error.option.replace('_', "-"),
-            error.message
-        ))
-    })?;
+    let reading = reading_options(&args.reading)?;
     if !reading.csv.header {
         return Err(RunError::usage(
             "suggest reads column names from the files' header: --no-header is for validate",

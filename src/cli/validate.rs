@@ -1,18 +1,18 @@
 //! `contracts validate`: files, or a warehouse table, against a table's
 //! contract.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, ValueEnum};
 
-use super::{EXIT_FAILED, flagged_table, flagged_warehouse, lookup, pretty};
+use super::{EXIT_FAILED, flagged_table, flagged_warehouse, lookup, pretty, reading_options};
 use crate::pipeline::RunError;
 use crate::validate::{
     Kernels, Options, Rows, SchemaPolicy, ValidationError, validate as validate_input,
     validate_in_warehouse,
 };
-use crate::{Registry, input};
+use crate::{Registry, input, odcs};
 
 /// The arguments of `contracts validate`.
 #[derive(Debug, Args)]
@@ -20,8 +20,15 @@ pub struct ValidateArgs {
     /// The table name (see `contracts list`).
     table: String,
     /// The files, read in order as one table; globs are expanded.
-    #[arg(required_unless_present = "warehouse", conflicts_with = "warehouse")]
+    #[arg(required_unless_present_any = ["warehouse", "odcs"], conflicts_with_all = ["warehouse", "odcs"])]
     files: Vec<String>,
+    /// Validate the files a `local` server of this ODCS document names
+    /// (its path, relative to the document), read with its reading options.
+    #[arg(long, value_name = "FILE", conflicts_with = "warehouse")]
+    odcs: Option<PathBuf>,
+    /// Which `local` server of --odcs (default: its only one).
+    #[arg(long, value_name = "NAME", requires = "odcs")]
+    server: Option<String>,
     /// Validate the warehouse table `<dataset>.<table>` instead of files:
     /// DuckDB at --duckdb, or BigQuery with --bigquery-project.
     #[arg(long)]
@@ -57,6 +64,43 @@ pub struct ValidateArgs {
     reading: input::ReadingText,
 }
 
+/// The files of the `local` server `name` (or the only one) of the ODCS
+/// document at `path`, relative to it, and how to read them.
+fn served_files(
+    path: &Path,
+    name: Option<&str>,
+) -> Result<(Vec<String>, input::ReadingText), RunError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|error| RunError::input(format!("cannot read {}: {error}", path.display())))?;
+    let within = |error: String| RunError::input(format!("{}: {error}", path.display()));
+    let document = odcs::parse(&text).map_err(within)?;
+    let servers = odcs::file_servers(&document).map_err(|error| within(error.to_string()))?;
+    let names: Vec<&str> = servers.iter().map(|server| server.name.as_str()).collect();
+    let server = match name {
+        Some(name) => servers.iter().find(|server| server.name == name),
+        None if servers.len() == 1 => servers.first(),
+        None => None,
+    }
+    .ok_or_else(|| {
+        RunError::usage(format!(
+            "{}: {} (its local servers: {})",
+            path.display(),
+            match name {
+                Some(name) => format!("no local server `{name}`"),
+                None => "name one local server with --server".to_string(),
+            },
+            if names.is_empty() {
+                "none".to_string()
+            } else {
+                names.join(", ")
+            }
+        ))
+    })?;
+    let folder = path.parent().unwrap_or(Path::new(""));
+    let files = folder.join(&server.path).display().to_string();
+    Ok((vec![files], server.reading.clone()))
+}
+
 /// The renderings of a validation report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ReportFormat {
@@ -90,23 +134,20 @@ pub fn validate(
         max_examples,
         kernels,
         reading,
+        odcs,
+        server,
     } = args;
     let contract = lookup(registry, table)?;
-    if *warehouse && *reading != input::ReadingText::default() {
+    if (*warehouse || odcs.is_some()) && *reading != input::ReadingText::default() {
         return Err(RunError::usage(
-            "the reading options (--null-values, --delimiter, …) are for files, not --warehouse",
+            "the reading options (--null-values, --delimiter, …) are for files named here, not --warehouse or --odcs",
         ));
     }
-    let reading = reading
-        .parse()
-        .map_err(|error| {
-            RunError::usage(format!(
-                "--{}: {}",
-                error.option.replace('_', "-"),
-                error.message
-            ))
-        })?
-        .for_contract(contract);
+    let (files, reading) = match odcs {
+        Some(document) => served_files(document, server.as_deref())?,
+        None => (files.clone(), reading.clone()),
+    };
+    let reading = reading_options(&reading)?.for_contract(contract);
     let options = Options {
         schema_policy: *schema_policy,
         max_examples: *max_examples,
@@ -120,7 +161,7 @@ pub fn validate(
         let warehouse = flagged_warehouse(duckdb, project)?;
         validate_in_warehouse(warehouse.as_ref(), &table, Rows::All, contract, &options)?
     } else {
-        let paths = expand_globs(files).map_err(RunError::usage)?;
+        let paths = expand_globs(&files).map_err(RunError::usage)?;
         let input = input::read_files(&paths, &reading.csv).map_err(RunError::input)?;
         // The files are read as the checks run: a damaged page is
         // found then, and named by its file.

@@ -4,6 +4,7 @@ use std::collections::BTreeSet;
 
 use serde_json::{Map, Value, json};
 
+use super::servers::FileServer;
 use super::vocabulary::{custom, severity};
 
 use crate::schema::ddl::scalar_type;
@@ -25,6 +26,8 @@ pub struct Servers {
     pub dataset: String,
     /// The DuckDB database file.
     pub duckdb_path: String,
+    /// Files holding the table, and how they are read.
+    pub files: Option<FileServer>,
 }
 
 impl Default for Servers {
@@ -34,6 +37,7 @@ impl Default for Servers {
             bigquery_project: None,
             dataset: "production".into(),
             duckdb_path: "data/warehouse.duckdb".into(),
+            files: None,
         }
     }
 }
@@ -85,6 +89,7 @@ fn server_list(servers: &Servers) -> Vec<Value> {
         "database": servers.duckdb_path,
         "schema": servers.dataset,
     }));
+    list.extend(servers.files.as_ref().map(FileServer::to_json));
     list
 }
 

@@ -22,11 +22,14 @@
 
 mod export;
 mod import;
+mod servers;
 mod vocabulary;
 mod yaml;
 
 pub use export::{API_VERSION, Servers, export};
 pub use import::{
-    ImportError, Problem, ProblemKind, Table, import, import_dropping_unsupported, parse, to_rust,
+    ImportError, Problem, ProblemKind, Table, file_servers, import, import_dropping_unsupported,
+    parse, to_rust,
 };
+pub use servers::FileServer;
 pub use yaml::to_yaml;

@@ -148,3 +148,78 @@ fn import_writes_the_struct_or_names_what_it_cannot_express() {
     assert_eq!(missing.status.code(), Some(2));
     assert!(text(&missing.stderr).contains("cannot read missing.yaml"));
 }
+
+/// A `local` server carries the files and how to read them: exported with
+/// `--files` and the reading options, valid ODCS, and `contracts validate
+/// --odcs` reads the files as the document says; an option that does not
+/// parse is named with its path.
+#[test]
+fn a_local_server_says_where_the_files_are_and_how_to_read_them() {
+    use crate::support::assert_valid_odcs;
+    use crate::support::runs::{contracts, text};
+
+    let dir = workdir("odcs-files");
+    let clean = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/raw_klines_clean.csv"),
+    )
+    .unwrap();
+    // As a European spreadsheet writes it: semicolons, and NA for NULL.
+    std::fs::create_dir_all(dir.join("contracts")).unwrap();
+    std::fs::write(dir.join("klines.csv"), clean.replace(',', ";")).unwrap();
+    let yaml = succeed(
+        &dir,
+        &[
+            "export",
+            RAW,
+            "--format",
+            "odcs",
+            "--files",
+            "../klines.csv",
+            "--delimiter",
+            ";",
+            "--null-values",
+            "NA",
+        ],
+        &[],
+    );
+    assert!(
+        yaml.contains(
+            "- server: files\n  type: local\n  path: \"../klines.csv\"\n  format: csv\n  customProperties:\n  - property: nullValues\n    value: NA\n  - property: delimiter\n    value: \";\""
+        ),
+        "{yaml}"
+    );
+    assert_valid_odcs(&[("with_files", yaml.as_str())]);
+    std::fs::write(dir.join("contracts/raw.odcs.yaml"), &yaml).unwrap();
+    let report = succeed(
+        &dir,
+        &["validate", RAW, "--odcs", "contracts/raw.odcs.yaml"],
+        &[],
+    );
+    assert!(report.contains("passed"), "{report}");
+
+    let without_options = yaml.replace("  - property: delimiter\n    value: \";\"\n", "");
+    std::fs::write(dir.join("contracts/plain.odcs.yaml"), without_options).unwrap();
+    let misread = contracts(
+        &dir,
+        &["validate", RAW, "--odcs", "contracts/plain.odcs.yaml"],
+        &[],
+    );
+    assert_ne!(misread.status.code(), Some(0), "{}", text(&misread.stdout));
+
+    let broken = yaml.replace("value: \";\"", "value: \";;\"");
+    std::fs::write(dir.join("contracts/broken.odcs.yaml"), broken).unwrap();
+    let refused = contracts(
+        &dir,
+        &["validate", RAW, "--odcs", "contracts/broken.odcs.yaml"],
+        &[],
+    );
+    assert_eq!(refused.status.code(), Some(2));
+    let message = text(&refused.stderr);
+    assert!(
+        message.contains("servers[1].customProperties: invalid: the reading option delimiter:"),
+        "{message}"
+    );
+    let import = contracts(&dir, &["import", "odcs", "contracts/broken.odcs.yaml"], &[]);
+    assert_eq!(import.status.code(), Some(2), "the import checks it too");
+}

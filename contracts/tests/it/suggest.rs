@@ -218,6 +218,10 @@ fn the_command_prints_a_struct_or_odcs_the_file_passes() {
         assert!(source.contains(expected), "{expected:?} in\n{source}");
     }
     let yaml = succeed(&dir, &["suggest", &file, "--format", "odcs"], &[]);
+    assert!(
+        yaml.contains("  type: local\n"),
+        "the file it read is its local server:\n{yaml}"
+    );
     let tables = odcs::import(&odcs::parse(&yaml).unwrap()).unwrap();
     assert_eq!(tables[0].contract.name, "processed_clean");
     let input = input::read_files(&[fixture("processed_clean.csv")], &Default::default()).unwrap();

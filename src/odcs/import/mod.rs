@@ -6,9 +6,10 @@
 //! key no reader took is reported. Three things are read past on purpose,
 //! because they describe the document rather than a table: its `id`, `name`
 //! and `status` (an export writes them anew), and its `servers` (where a
-//! table lives is the configuration's to say).
+//! table lives is the configuration's to say), but for `local` ones, whose
+//! reading options are checked ([`file_servers`] hands them out).
 
-mod node;
+pub(super) mod node;
 mod property;
 mod quality;
 mod types;
@@ -22,6 +23,7 @@ use datacontract_model::naming::table_name_problem;
 use self::node::{Node, Problems};
 use self::property::{Column, Level};
 use self::quality::Check;
+use super::servers::FileServer;
 use super::vocabulary::{custom, severity_named};
 use crate::rust_source::{self, SourceError, Struct};
 use crate::{Contract, DedupKey, DriftRule, Freshness, Partitioning, Severity, TimeGranularity};
@@ -145,9 +147,10 @@ fn read_document(document: &Value, problems: &mut Problems) -> Vec<Table> {
             problems.invalid("kind", format!("the kind `{other}` is not `DataContract`"))
         }
     }
-    for identity in ["id", "name", "status", "servers"] {
+    for identity in ["id", "name", "status"] {
         node.take(identity);
     }
+    read_servers(&mut node, problems);
     let version = node.string("version", problems).unwrap_or_else(|| {
         problems.invalid("version", "an ODCS document names its `version`");
         String::new()
@@ -199,6 +202,40 @@ fn read_document(document: &Value, problems: &mut Problems) -> Vec<Table> {
             pending.table
         })
         .collect()
+}
+
+/// The document's `local` servers, read strictly (their reading options
+/// checked); a server of another type only says where the table lives,
+/// which is the configuration's to say, and is read past.
+fn read_servers(document: &mut Node, problems: &mut Problems) -> Vec<FileServer> {
+    let mut files = Vec::new();
+    for (path, value) in document.items("servers", problems) {
+        let Some(mut server) = Node::new(&path, &value, problems) else {
+            continue;
+        };
+        if server.string("type", problems).as_deref() == Some("local") {
+            files.extend(FileServer::read(&mut server, problems));
+            server.finish(problems);
+        }
+    }
+    files
+}
+
+/// The `local` servers of an ODCS document: the files its tables are kept
+/// in and how to read them.
+pub fn file_servers(document: &Value) -> Result<Vec<FileServer>, ImportError> {
+    let mut problems = Problems::default();
+    let files = match Node::new("", document, &mut problems) {
+        Some(mut node) => read_servers(&mut node, &mut problems),
+        None => Vec::new(),
+    };
+    if problems.0.is_empty() {
+        Ok(files)
+    } else {
+        Err(ImportError {
+            problems: problems.0,
+        })
+    }
 }
 
 /// A table read, waiting for the document's SLA properties.
