@@ -48,6 +48,14 @@ pub fn render(header: &str, structs: &[Struct]) -> Result<String, SourceError> {
         let _ = writeln!(out, "//!{}{line}", if line.is_empty() { "" } else { " " });
     }
     out.push_str("\nuse datacontract::DataContract;\n");
+    for item in structs {
+        if let Some(literal) = non_finite(item.contract) {
+            return Err(SourceError {
+                table: item.contract.name.clone(),
+                reason: format!("the bound {literal} is no finite number"),
+            });
+        }
+    }
     let mut names = Names::default();
     for item in structs {
         let name = names.fresh(item.name);
@@ -66,6 +74,29 @@ pub fn render(header: &str, structs: &[Struct]) -> Result<String, SourceError> {
         );
     }
     Ok(out)
+}
+
+/// A bound of the contract no literal can write: NaN or an infinity.
+fn non_finite(contract: &Contract) -> Option<Literal> {
+    let of_expectations = |expectations: &[Expectation]| -> Vec<Literal> {
+        expectations
+            .iter()
+            .flat_map(|e| [e.min.clone(), e.max.clone()])
+            .flatten()
+            .collect()
+    };
+    let mut literals = of_expectations(&contract.expectations);
+    for field in &contract.fields {
+        literals.extend(of_expectations(&field.expectations));
+        for constraint in &field.constraints {
+            if let ConstraintKind::Range { min, max } = &constraint.kind {
+                literals.extend([min, max].into_iter().flatten().map(|b| b.value.clone()));
+            }
+        }
+    }
+    literals
+        .into_iter()
+        .find(|literal| matches!(literal, Literal::Float(x) if !x.is_finite()))
 }
 
 /// The struct names written so far, and the RECORD structs by their

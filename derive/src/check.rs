@@ -92,18 +92,8 @@ fn table_identity(cx: &Ctxt, table: &Table) {
     if let Some(problem) = naming::table_name_problem(&table.name.value) {
         cx.error_at(table.name.span, problem);
     }
-    let version = &table.version.value;
-    let core = version.split(['-', '+']).next().unwrap_or_default();
-    let parts: Vec<_> = core.split('.').collect();
-    if parts.len() != 3
-        || parts
-            .iter()
-            .any(|part| part.is_empty() || !part.bytes().all(|b| b.is_ascii_digit()))
-    {
-        cx.error_at(
-            table.version.span,
-            format!("version `{version}` is not a semantic version such as \"1.2.0\""),
-        );
+    if let Some(problem) = naming::version_problem(&table.version.value) {
+        cx.error_at(table.version.span, problem);
     }
 }
 

@@ -98,6 +98,18 @@ pub fn project_id_problem(id: &str) -> Option<String> {
     }
 }
 
+/// Why `version` is not a semantic version (`1.2.0`, `2.0.0-rc.1`), if it
+/// is not.
+pub fn version_problem(version: &str) -> Option<String> {
+    let core = version.split(['-', '+']).next().unwrap_or_default();
+    let parts: Vec<_> = core.split('.').collect();
+    let valid = parts.len() == 3
+        && parts
+            .iter()
+            .all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit()));
+    (!valid).then(|| format!("version `{version}` is not a semantic version such as \"1.2.0\""))
+}
+
 /// The stable name of a row rule written as SQL, used in its check id
 /// `rule.<name>`: comparison operators become words (`>=` is `ge`), every
 /// other run of punctuation becomes one underscore, letters are lowercased.

@@ -22,8 +22,9 @@ pub struct ValidateArgs {
     /// The files, read in order as one table; globs are expanded.
     #[arg(required_unless_present_any = ["warehouse", "odcs"], conflicts_with_all = ["warehouse", "odcs"])]
     files: Vec<String>,
-    /// Validate the files a `local` server of this ODCS document names
-    /// (its path, relative to the document), read with its reading options.
+    /// Validate the files a `local` server of this ODCS document names (its
+    /// path relative to the working directory), read with its reading
+    /// options.
     #[arg(long, value_name = "FILE", conflicts_with = "warehouse")]
     odcs: Option<PathBuf>,
     /// Which `local` server of --odcs (default: its only one).
@@ -65,7 +66,8 @@ pub struct ValidateArgs {
 }
 
 /// The files of the `local` server `name` (or the only one) of the ODCS
-/// document at `path`, relative to it, and how to read them.
+/// document at `path` (its path as written: relative to the working
+/// directory, as it was given to `--files`), and how to read them.
 fn served_files(
     path: &Path,
     name: Option<&str>,
@@ -96,9 +98,17 @@ fn served_files(
             }
         ))
     })?;
-    let folder = path.parent().unwrap_or(Path::new(""));
-    let files = folder.join(&server.path).display().to_string();
-    Ok((vec![files], server.reading.clone()))
+    let by_extension = odcs::FileServer::new(&server.path, Default::default()).format;
+    if by_extension != server.format {
+        return Err(RunError::input(format!(
+            "{}: the local server `{}` says `{}` but its path `{}` names {by_extension} files",
+            path.display(),
+            server.name,
+            server.format,
+            server.path
+        )));
+    }
+    Ok((vec![server.path.clone()], server.reading.clone()))
 }
 
 /// The renderings of a validation report.

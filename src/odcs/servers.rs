@@ -14,7 +14,7 @@ use crate::input::ReadingText;
 pub struct FileServer {
     /// The server's name in the document (`files` when exported).
     pub name: String,
-    /// The files: a path or a glob, relative to the document.
+    /// The files: a path or a glob, relative to the working directory.
     pub path: String,
     /// `csv`, `parquet` or `json`.
     pub format: String,

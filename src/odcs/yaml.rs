@@ -80,8 +80,29 @@ fn inline(value: &Value, indent: usize) -> String {
         Value::String(text) => string(text, indent),
         Value::Object(_) => "{}".into(),
         Value::Array(_) => "[]".into(),
+        Value::Number(number) => self::number(&number.to_string()),
         other => other.to_string(),
     }
+}
+
+/// A number as both YAML versions read it: JSON's `1e16` and `1e-7` are
+/// text to a YAML 1.1 reader, whose floats need a point and a signed
+/// exponent (`1.0e+16`, `1.0e-7`).
+fn number(json: &str) -> String {
+    let Some((mantissa, exponent)) = json.split_once(['e', 'E']) else {
+        return json.to_string();
+    };
+    let mantissa = if mantissa.contains('.') {
+        mantissa.to_string()
+    } else {
+        format!("{mantissa}.0")
+    };
+    let exponent = if exponent.starts_with(['+', '-']) {
+        exponent.to_string()
+    } else {
+        format!("+{exponent}")
+    };
+    format!("{mantissa}e{exponent}")
 }
 
 /// `text` plain when it cannot be read as anything but this string, as a
@@ -132,6 +153,15 @@ fn is_plain(text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn floats_with_exponents_read_as_floats_in_yaml_1_1() {
+        assert_eq!(number("1e16"), "1.0e+16");
+        assert_eq!(number("1.5e-7"), "1.5e-7");
+        assert_eq!(number("-2e300"), "-2.0e+300");
+        assert_eq!(number("0.25"), "0.25");
+        assert_eq!(number("42"), "42");
+    }
     use serde_json::json;
 
     #[test]

@@ -23,7 +23,7 @@ pub fn column_type(name: &str) -> Option<(LogicalType, Option<u64>)> {
         "STRING" | "TEXT" | "VARCHAR" | "CHARACTER VARYING" | "CHAR" | "CHARACTER" | "UUID" => {
             match parameters.as_slice() {
                 [] => Some((LogicalType::String, None)),
-                [length] if name != "STRING" => Some((LogicalType::String, Some(*length))),
+                [length] => Some((LogicalType::String, Some(*length))),
                 _ => None,
             }
         }
@@ -37,20 +37,21 @@ pub fn column_type(name: &str) -> Option<(LogicalType, Option<u64>)> {
             plain(LogicalType::Timestamp)
         }
         "JSON" | "JSONB" => plain(LogicalType::Json),
-        "NUMERIC" | "DECIMAL" | "BIGNUMERIC" | "BIGDECIMAL" => {
+        "NUMERIC" | "DECIMAL" | "NUMBER" | "BIGNUMERIC" | "BIGDECIMAL" => {
             decimal(name, &parameters).map(|logical| (logical, None))
         }
         _ => None,
     }
 }
 
-/// `NUMERIC`, `NUMERIC(P)` or `NUMERIC(P, S)`; a DECIMAL too wide for
-/// NUMERIC is a BIGNUMERIC.
+/// `NUMERIC`, `NUMERIC(P)` (scale 0) or `NUMERIC(P, S)`, and DECIMAL and
+/// NUMBER alike; one too wide for NUMERIC is a BIGNUMERIC.
 fn decimal(name: &str, parameters: &[u64]) -> Option<LogicalType> {
     let narrow = |p: u64| u8::try_from(p).ok();
     let (precision, scale) = match parameters {
         [] => (None, None),
-        [p] => (Some(narrow(*p)?), None),
+        // As BigQuery reads `NUMERIC(P)`: no digits after the point.
+        [p] => (Some(narrow(*p)?), Some(0)),
         [p, s] => (Some(narrow(*p)?), Some(narrow(*s)?)),
         _ => return None,
     };

@@ -102,23 +102,22 @@ fn is_unique(
     Ok(check.failing_rows == Some(0))
 }
 
-/// Every `size`-subset of `0..count`, in lexicographic order.
-fn combinations(count: usize, size: usize) -> Vec<Vec<usize>> {
-    let mut all = Vec::new();
-    let mut current: Vec<usize> = (0..size).collect();
-    if size > count {
-        return all;
-    }
-    loop {
-        all.push(current.clone());
-        let Some(position) = (0..size).rev().find(|&i| current[i] != i + count - size) else {
-            return all;
-        };
-        current[position] += 1;
-        for next in position + 1..size {
-            current[next] = current[next - 1] + 1;
+/// Every `size`-subset of `0..count`, in lexicographic order, one at a
+/// time (there may be far more than the search will try).
+fn combinations(count: usize, size: usize) -> impl Iterator<Item = Vec<usize>> {
+    let mut next = (size <= count).then(|| (0..size).collect::<Vec<usize>>());
+    std::iter::from_fn(move || {
+        let current = next.take()?;
+        if let Some(position) = (0..size).rev().find(|&i| current[i] != i + count - size) {
+            let mut following = current.clone();
+            following[position] += 1;
+            for later in position + 1..size {
+                following[later] = following[later - 1] + 1;
+            }
+            next = Some(following);
         }
-    }
+        Some(current)
+    })
 }
 
 #[cfg(test)]
@@ -127,11 +126,13 @@ mod tests {
 
     #[test]
     fn combinations_are_every_subset_once() {
+        let all = |count, size| combinations(count, size).collect::<Vec<_>>();
         assert_eq!(
-            combinations(4, 2),
+            all(4, 2),
             [[0, 1], [0, 2], [0, 3], [1, 2], [1, 3], [2, 3]]
         );
-        assert_eq!(combinations(3, 3), [[0, 1, 2]]);
-        assert!(combinations(2, 3).is_empty());
+        assert_eq!(all(3, 3), [[0, 1, 2]]);
+        assert!(all(2, 3).is_empty());
+        assert_eq!(combinations(1000, 3).nth(5), Some(vec![0, 1, 7]));
     }
 }

@@ -89,6 +89,9 @@ pub struct Column {
     pub nulls: u64,
     /// Distinct non-NULL values, when measured.
     pub distinct: Option<u64>,
+    /// Values that are NaN or infinite (of a FLOAT64 column): no range
+    /// holds them.
+    pub non_finite: u64,
     statistics: Vec<(String, Value)>,
 }
 
@@ -113,6 +116,15 @@ impl Column {
             .iter()
             .find(|(id, _)| *id == name)
             .and_then(|(_, value)| value.as_f64())
+    }
+
+    /// A whole-number statistic exactly, where the report has it so.
+    fn whole(&self, statistic: &Statistic) -> Option<i64> {
+        let name = statistic_name(statistic);
+        self.statistics
+            .iter()
+            .find(|(id, _)| *id == name)
+            .and_then(|(_, value)| value.as_i64())
     }
 
     fn text(&self, statistic: &Statistic) -> Option<String> {
@@ -166,6 +178,9 @@ pub fn suggest(
     options: &SuggestOptions,
 ) -> Result<Suggestion, SuggestError> {
     let fields = data.columns()?;
+    if let Some(problem) = names_problem(&fields) {
+        return Err(SuggestError(problem));
+    }
     let (rows, columns) = measure(data, table, fields, options)?;
     let mut contract = probe(table, Vec::new());
     for column in &columns {
@@ -190,6 +205,30 @@ pub fn suggest(
     }
     contract.description = Some(description(data, rows, &keys));
     Ok(Suggestion { contract, keys })
+}
+
+/// Why the columns' names make no contract, if they do not: each name
+/// BigQuery refuses, and names that differ only in case.
+fn names_problem(fields: &[Field]) -> Option<String> {
+    let mut problems = Vec::new();
+    let mut seen = std::collections::HashMap::new();
+    for field in fields {
+        if let Some(problem) = datacontract_model::naming::column_name_problem(&field.name) {
+            problems.push(format!("column `{}`: {problem}", field.name));
+        }
+        if let Some(first) = seen.insert(field.name.to_ascii_lowercase(), &field.name) {
+            problems.push(format!(
+                "columns `{first}` and `{}` have one name to BigQuery, which ignores case",
+                field.name
+            ));
+        }
+    }
+    (!problems.is_empty()).then(|| {
+        format!(
+            "the data's column names make no contract; rename them first:\n  {}",
+            problems.join("\n  ")
+        )
+    })
 }
 
 fn description(data: &dyn Profiler, rows: u64, keys: &[Vec<String>]) -> String {
@@ -218,6 +257,17 @@ fn measure(
     for field in &mut probe.fields {
         if field.mode == Mode::Repeated {
             continue;
+        }
+        if field.logical_type == LogicalType::Float64 {
+            // A range without bounds fails exactly the NaN and infinite
+            // values: their count.
+            field.constraints.push(Constraint {
+                kind: ConstraintKind::Range {
+                    min: None,
+                    max: None,
+                },
+                severity: Severity::Warn,
+            });
         }
         field.expectations = measured(&field.logical_type, options.quantile)
             .into_iter()
@@ -252,10 +302,17 @@ fn measure(
                     Some((name.to_string(), check.observed.clone()?))
                 })
                 .collect();
+            let non_finite = report
+                .checks
+                .iter()
+                .find(|check| check.id == format!("{}.range", field.name))
+                .and_then(|check| check.failing_rows)
+                .unwrap_or(0);
             let mut column = Column {
                 field,
                 nulls: 0,
                 distinct: None,
+                non_finite,
                 statistics,
             };
             let fraction = column.number(&Statistic::NullFraction).unwrap_or(0.0);
@@ -305,10 +362,13 @@ fn suggest_field(
             }
         }
         LogicalType::Date | LogicalType::DateTime | LogicalType::Timestamp => {
-            if let Some(min) = column.text(&Statistic::Min) {
+            if let Some(min) = column
+                .text(&Statistic::Min)
+                .and_then(|min| start_of_day(&min, &field.logical_type))
+            {
                 field.constraints.push(check(ConstraintKind::Range {
                     min: Some(Bound {
-                        value: Literal::String(start_of_day(&min, &field.logical_type)),
+                        value: Literal::String(min),
                         inclusive: true,
                     }),
                     max: None,
@@ -340,6 +400,9 @@ fn suggest_field(
 
 /// The range of a numeric column, from its quantiles with the margin.
 fn number_range(column: &Column, options: &SuggestOptions) -> Option<ConstraintKind> {
+    if column.non_finite > 0 {
+        return None;
+    }
     let min = column.number(&Statistic::Min)?;
     let max = column.number(&Statistic::Max)?;
     let low = column
@@ -356,57 +419,90 @@ fn number_range(column: &Column, options: &SuggestOptions) -> Option<ConstraintK
         return None;
     }
     let (lower, upper) = bounds::range(min, max, low, high, options.margin);
-    let integer = column.field.logical_type == LogicalType::Int64;
-    let literal = |value: f64| {
-        if integer {
-            Literal::Int(value as i64)
-        } else {
-            Literal::Float(value)
-        }
+    if !(lower.is_finite() && upper.is_finite()) {
+        return None;
+    }
+    let (lower, upper) = if column.field.logical_type == LogicalType::Int64 {
+        // Past 2^53 a float is no exact integer: the observed extremes,
+        // exactly, bound the bounds.
+        let exact_min = column.whole(&Statistic::Min)?;
+        let exact_max = column.whole(&Statistic::Max)?;
+        (
+            Literal::Int((lower as i64).min(exact_min)),
+            Literal::Int((upper as i64).max(exact_max)),
+        )
+    } else {
+        (Literal::Float(lower), Literal::Float(upper))
     };
+    let bound = |value| Some(Bound {
+        value,
+        inclusive: true,
+    });
     Some(ConstraintKind::Range {
-        min: Some(Bound {
-            value: literal(lower),
-            inclusive: true,
-        }),
-        max: Some(Bound {
-            value: literal(upper),
-            inclusive: true,
-        }),
+        min: bound(lower),
+        max: bound(upper),
     })
 }
 
 /// The mean may move by `margin` standard deviations (or 1% of itself
 /// for a constant column).
 fn mean_expectation(column: &Column, options: &SuggestOptions) -> Option<Expectation> {
-    let mean = column.number(&Statistic::Mean)?;
-    let stddev = column.number(&Statistic::Stddev).unwrap_or(0.0);
+    let mean = column.number(&Statistic::Mean).filter(|m| m.is_finite())?;
+    let stddev = column
+        .number(&Statistic::Stddev)
+        .filter(|s| s.is_finite())
+        .unwrap_or(0.0);
     let tolerance = (options.margin * stddev)
         .max(mean.abs() * 0.01)
         .max(f64::EPSILON);
+    let min = bounds::round_down(mean - tolerance, tolerance);
+    let max = bounds::round_up(mean + tolerance, tolerance);
+    if !(min.is_finite() && max.is_finite()) {
+        return None;
+    }
     Some(Expectation {
         statistic: Statistic::Mean,
-        min: Some(Literal::Float(bounds::round_down(
-            mean - tolerance,
-            tolerance,
-        ))),
-        max: Some(Literal::Float(bounds::round_up(
-            mean + tolerance,
-            tolerance,
-        ))),
+        min: Some(Literal::Float(min)),
+        max: Some(Literal::Float(max)),
         severity: Severity::Warn,
     })
 }
 
 /// The first instant of the day of `text` (an ISO date or time), written
-/// as a bound of `logical`.
-fn start_of_day(text: &str, logical: &LogicalType) -> String {
-    let day = &text[..text.len().min(10)];
-    match logical {
+/// as a bound of `logical`; `None` when `text` starts with no ISO date.
+fn start_of_day(text: &str, logical: &LogicalType) -> Option<String> {
+    let utc_day;
+    let day = match logical {
+        // An instant written with an offset may fall on the day before in
+        // UTC, where the bound is compared.
+        LogicalType::Timestamp => {
+            utc_day = instant(text)?.date_naive().to_string();
+            utc_day.as_str()
+        }
+        _ => text.get(..10)?,
+    };
+    let bound = match logical {
         LogicalType::Timestamp => format!("{day}T00:00:00Z"),
         LogicalType::DateTime => format!("{day}T00:00:00"),
         _ => day.to_string(),
+    };
+    let scalar = datacontract_model::rust_types::Scalar::of_logical_type(logical);
+    datacontract_model::fit::temporal_literal_problem(&bound, scalar)
+        .is_none()
+        .then_some(bound)
+}
+
+/// An instant as a report writes it: RFC 3339, or with a space for the
+/// `T`, a ` UTC` suffix, or no zone (UTC).
+fn instant(text: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    let mut text = text.trim().trim_end_matches(" UTC").replacen(' ', "T", 1);
+    let zoned = text.ends_with('Z') || text.get(19..).is_some_and(|rest| rest.contains(['+', '-']));
+    if !zoned {
+        text.push('Z');
     }
+    chrono::DateTime::parse_from_rfc3339(&text)
+        .ok()
+        .map(|instant| instant.with_timezone(&chrono::Utc))
 }
 
 /// `one_of` for few distinct values, else `length` and `regex` for a
@@ -474,4 +570,29 @@ fn holds_everywhere(
         .iter()
         .filter(|check| check.columns == [column.field.name.clone()])
         .all(|check| check.failing_rows.unwrap_or(0) == 0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_time_bound_starts_the_day_of_the_first_value_in_utc() {
+        let day = |text: &str, logical| start_of_day(text, &logical);
+        assert_eq!(
+            day("2024-01-01T01:00:00+05:00", LogicalType::Timestamp).as_deref(),
+            Some("2023-12-31T00:00:00Z")
+        );
+        assert_eq!(
+            day("2024-03-01 10:15:00 UTC", LogicalType::Timestamp).as_deref(),
+            Some("2024-03-01T00:00:00Z")
+        );
+        assert_eq!(
+            day("2024-03-01T10:15:00.123456", LogicalType::DateTime).as_deref(),
+            Some("2024-03-01T00:00:00")
+        );
+        assert_eq!(day("2024-03-01", LogicalType::Date).as_deref(), Some("2024-03-01"));
+        assert_eq!(day("yesterday", LogicalType::Date), None);
+        assert_eq!(day("é", LogicalType::Timestamp), None);
+    }
 }

@@ -46,9 +46,9 @@ pub struct FrameProfiler {
 
 impl FrameProfiler {
     /// `frame`, its text columns typed by what every value parses as
-    /// (`formats` say how times are written): BOOL, INT64 (unless a value
-    /// has a leading zero, as codes do), FLOAT64, DATE, TIMESTAMP, else
-    /// STRING.
+    /// (`formats` say how times are written): BOOL, INT64 and FLOAT64
+    /// (unless a value has a leading zero, as codes do: `02134`), DATE,
+    /// TIMESTAMP, else STRING.
     pub fn new(
         frame: DataFrame,
         source: String,
@@ -147,7 +147,8 @@ fn type_text(frame: DataFrame, formats: &TextFormats) -> Result<DataFrame, Sugge
         let chosen = candidates.iter().find(|(column, index, _)| {
             column == name
                 && count(&lost, format!("{name}\u{0}{index}")) == 0
-                && !(leading_zeros && TEXT_TYPES[*index] == LogicalType::Int64)
+                && !(leading_zeros
+                    && matches!(TEXT_TYPES[*index], LogicalType::Int64 | LogicalType::Float64))
         });
         if let Some((_, _, cast)) = chosen {
             casts.push(cast.clone());
@@ -205,7 +206,7 @@ impl Profiler for FrameProfiler {
             .select([col(column)
                 .drop_nulls()
                 .unique_stable()
-                .head(Some(limit + 1))])
+                .head(Some(limit.saturating_add(1)))])
             .collect()
             .map_err(polars_error)?;
         let values: Vec<String> = unique
@@ -343,7 +344,7 @@ impl Profiler for WarehouseProfiler<'_> {
         query.sql = format!(
             "SELECT DISTINCT {quoted} AS value FROM {} WHERE {quoted} IS NOT NULL ORDER BY value LIMIT {}",
             self.table.quoted(dialect),
-            limit + 1
+            limit.saturating_add(1)
         );
         let frame = self.warehouse.query(&query).map_err(warehouse_error)?;
         let values: Vec<String> = frame

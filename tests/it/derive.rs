@@ -301,3 +301,21 @@ fn contracts_round_trip_through_json() {
     let back: datacontract::Contract = serde_json::from_str(&json).unwrap();
     assert_eq!(back, contract);
 }
+
+/// The ends of INT64 are literals too (the least has no positive twin).
+#[derive(DataContract)]
+#[allow(dead_code)]
+struct Extremes {
+    #[contract(min = -9223372036854775808, max = 9223372036854775807)]
+    hash: i64,
+}
+
+#[test]
+fn the_ends_of_int64_are_bounds() {
+    let contract = Extremes::contract();
+    let ConstraintKind::Range { min, max } = &contract.fields[0].constraints[0].kind else {
+        panic!("a range");
+    };
+    assert_eq!(min.as_ref().unwrap().value, Literal::Int(i64::MIN));
+    assert_eq!(max.as_ref().unwrap().value, Literal::Int(i64::MAX));
+}

@@ -385,3 +385,51 @@ fn the_full_example_imports_into_structs_that_compile() {
     assert_eq!(tables[1].contract, receivers);
     assert_eq!(tables[0].contract, full_example_imported::Tbl::contract());
 }
+
+/// What the derive would refuse is refused here, before any source is
+/// written: a version that is no semver, an empty range, names equal but
+/// for case, a second key, a decimal BigQuery cannot hold, a custom
+/// property given twice; a physical type from elsewhere is unsupported.
+#[test]
+fn what_the_derive_would_refuse_is_invalid() {
+    let found = problems(
+        r#"
+apiVersion: v3.1.0
+kind: DataContract
+version: "2"
+schema:
+  - name: trades
+    properties:
+      - { name: id, logicalType: integer, primaryKey: true }
+      - { name: ID, logicalType: integer }
+      - name: price
+        logicalType: number
+        logicalTypeOptions: { minimum: 10, maximum: 1 }
+      - { name: amount, logicalType: number, physicalType: "DECIMAL(5, 10)" }
+      - { name: cost, logicalType: number, physicalType: "NUMBER(10, 2)" }
+      - { name: label, logicalType: string, physicalType: "NVARCHAR2(10)" }
+    quality:
+      - { metric: duplicateValues, arguments: { properties: [id] }, mustBe: 0 }
+      - { metric: duplicateValues, arguments: { properties: [ID] }, mustBe: 0 }
+    customProperties:
+      - { property: defaultSeverity, value: error }
+      - { property: defaultSeverity, value: warning }
+"#,
+    );
+    let invalid = |path: &str| (path.to_string(), ProblemKind::Invalid);
+    for expected in [
+        invalid("version"),
+        invalid("schema[0].properties"),
+        invalid("schema[0].quality[1]"),
+        invalid("schema[0].customProperties[1].property"),
+        ("schema[0].properties[5].physicalType".to_string(), ProblemKind::Unsupported),
+    ] {
+        assert!(found.contains(&expected), "{expected:?} in {found:#?}");
+    }
+    assert_eq!(
+        found.iter().filter(|(path, _)| path == "schema[0].properties").count(),
+        3,
+        "the case clash, the empty range and the decimal: {found:#?}"
+    );
+    assert!(!found.iter().any(|(path, _)| path.starts_with("schema[0].properties[4]")), "NUMBER(10, 2) is NUMERIC");
+}

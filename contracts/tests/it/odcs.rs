@@ -175,7 +175,7 @@ fn a_local_server_says_where_the_files_are_and_how_to_read_them() {
             "--format",
             "odcs",
             "--files",
-            "../klines.csv",
+            "klines.csv",
             "--delimiter",
             ";",
             "--null-values",
@@ -185,7 +185,7 @@ fn a_local_server_says_where_the_files_are_and_how_to_read_them() {
     );
     assert!(
         yaml.contains(
-            "- server: files\n  type: local\n  path: \"../klines.csv\"\n  format: csv\n  customProperties:\n  - property: nullValues\n    value: NA\n  - property: delimiter\n    value: \";\""
+            "- server: files\n  type: local\n  path: klines.csv\n  format: csv\n  customProperties:\n  - property: nullValues\n    value: NA\n  - property: delimiter\n    value: \";\""
         ),
         "{yaml}"
     );

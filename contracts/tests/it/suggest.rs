@@ -201,6 +201,46 @@ proptest! {
     }
 }
 
+/// Extreme values: NaN and infinities (no range holds them, so none is
+/// suggested), integers at the ends of INT64 and past 2^53 (where floats
+/// are no exact integers), one row, and a column of NULLs only.
+#[test]
+fn extreme_values_pass_their_suggestion() {
+    let frame = df!(
+        "ratio" => [Some(1.5), Some(f64::NAN), Some(f64::INFINITY), None],
+        "big" => [i64::MAX, i64::MIN, 9_007_199_254_740_993, 0],
+        "nothing" => [None::<i64>, None, None, None],
+        "tiny" => [1e-300, 2e-300, 3e-300, 4e-300],
+    )
+    .unwrap();
+    let mut outlier = vec![1i64; 200];
+    outlier.push(1_152_921_504_606_846_977);
+    let outlier = df!("id" => outlier.clone(), "negated" => outlier.iter().map(|v| -v).collect::<Vec<_>>()).unwrap();
+    for frame in [frame.clone(), frame.head(Some(1)), outlier] {
+        let data = FrameProfiler::new(frame.clone(), "extremes".into(), &Default::default()).unwrap();
+        let suggestion = suggest(&data, "extremes", &SuggestOptions::default()).unwrap();
+        let report = validate(frame, &suggestion.contract, &Options::default()).unwrap();
+        assert_passes(&report, "extremes");
+    }
+}
+
+/// Codes with leading zeros stay text; column names BigQuery refuses are
+/// named, not suggested.
+#[test]
+fn codes_stay_text_and_bad_names_are_refused() {
+    let zips = df!("zip" => ["02134", "10001", "94105"]).unwrap();
+    let data = FrameProfiler::new(zips, "zips".into(), &Default::default()).unwrap();
+    let suggestion = suggest(&data, "zips", &SuggestOptions::default()).unwrap();
+    let zip = suggestion.contract.field("zip").unwrap();
+    assert_eq!(zip.logical_type, LogicalType::String);
+    assert!(zip.constraints.iter().any(|c| c.kind == ConstraintKind::Regex { pattern: "^[0-9]{5}$".into() }), "{zip:?}");
+
+    let names = df!("Order ID" => [1i64], "id" => [1i64], "ID" => [2i64]).unwrap();
+    let data = FrameProfiler::new(names, "names".into(), &Default::default()).unwrap();
+    let error = suggest(&data, "names", &SuggestOptions::default()).unwrap_err().to_string();
+    assert!(error.contains("column `Order ID`: ") && error.contains("columns `id` and `ID`"), "{error}");
+}
+
 /// The command prints the struct, or ODCS that imports back into a
 /// contract the file passes.
 #[test]

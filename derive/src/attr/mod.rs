@@ -755,9 +755,15 @@ pub fn expr_value(cx: &Ctxt, expr: &Expr) -> Option<Value> {
         _ => return literal_expected(cx, expr),
     };
     let value = match lit {
-        Lit::Int(int) => int
-            .base10_parse::<i64>()
-            .map(|v| Value::Const(Literal::Int(if negative { -v } else { v }))),
+        // i64::MIN is a literal too, though its magnitude is no i64.
+        Lit::Int(int) => match (negative, int.base10_parse::<u64>()) {
+            (true, Ok(magnitude)) if magnitude == i64::MIN.unsigned_abs() => {
+                Ok(Value::Const(Literal::Int(i64::MIN)))
+            }
+            _ => int
+                .base10_parse::<i64>()
+                .map(|v| Value::Const(Literal::Int(if negative { -v } else { v }))),
+        },
         Lit::Float(float) => float
             .base10_parse::<f64>()
             .map(|v| Value::Const(Literal::Float(if negative { -v } else { v }))),

@@ -9,6 +9,7 @@
 //! table lives is the configuration's to say), but for `local` ones, whose
 //! reading options are checked ([`file_servers`] hands them out).
 
+mod checks;
 pub(super) mod node;
 mod property;
 mod quality;
@@ -18,7 +19,7 @@ use std::fmt;
 
 use serde_json::Value;
 
-use datacontract_model::naming::table_name_problem;
+use datacontract_model::naming::{table_name_problem, version_problem};
 
 use self::node::{Node, Problems};
 use self::property::{Column, Level};
@@ -152,9 +153,15 @@ fn read_document(document: &Value, problems: &mut Problems) -> Vec<Table> {
     }
     read_servers(&mut node, problems);
     let version = node.string("version", problems).unwrap_or_else(|| {
-        problems.invalid("version", "an ODCS document names its `version`");
+        problems.invalid(
+            "version",
+            "an ODCS document names its `version`, a semantic version such as \"1.2.0\"",
+        );
         String::new()
     });
+    if let Some(problem) = version_problem(&version).filter(|_| !version.is_empty()) {
+        problems.invalid("version", problem);
+    }
     let purpose = node
         .child("description", problems)
         .and_then(|mut description| {
@@ -306,6 +313,9 @@ fn read_table(
             continue;
         };
         match rule.check {
+            Check::Key(_) if key_rule.is_some() => {
+                problems.invalid(rule_path, "a second dedup key: a table has one")
+            }
             Check::Key(columns) => key_rule = Some((rule_path, columns, rule.severity)),
             Check::Rule(mut row_rule) => {
                 row_rule.severity = rule.severity;
@@ -334,6 +344,7 @@ fn read_table(
             );
         }
     }
+    checks::table(&contract, path, problems);
     node.finish(problems);
     Some(Pending {
         table: Table { name, contract },
@@ -556,8 +567,13 @@ fn service_level(path: &str, value: &Value, tables: &mut [Pending], problems: &m
         .map(|(_, column)| column.clone())
         .unwrap_or(element.clone());
     match (amount, seconds_per_unit, pending) {
-        (Some(amount), Some(per_unit), Some(pending)) if amount >= 0 => {
+        (Some(amount), Some(per_unit), Some(pending))
+            if amount >= 0 && (amount as u64).checked_mul(per_unit).is_some() =>
+        {
             let contract = &mut pending.table.contract;
+            if contract.freshness.is_some() {
+                problems.invalid(node.path_of("property"), "a second freshness of one table");
+            }
             if contract.field(&column).is_none() {
                 problems.invalid(
                     node.path_of("element"),

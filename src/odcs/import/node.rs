@@ -190,12 +190,19 @@ impl Node {
         problems: &mut Problems,
         mut read: impl FnMut(&str, Value, &mut Problems) -> Option<Result<(), String>>,
     ) {
+        let mut seen = Vec::new();
         for (path, item) in self.items("customProperties", problems) {
             let Some(mut item) = Node::new(&path, &item, problems) else {
                 continue;
             };
             let name = item.string("property", problems).unwrap_or_default();
             let value = item.take("value").unwrap_or(Value::Null);
+            if seen.contains(&name) {
+                problems.invalid(item.path_of("property"), format!("`{name}` given twice"));
+                item.finish(problems);
+                continue;
+            }
+            seen.push(name.clone());
             match read(&name, value, problems) {
                 None => problems.unsupported(
                     item.path_of("property"),

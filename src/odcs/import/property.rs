@@ -90,6 +90,13 @@ pub fn read(
                 rule_path,
                 "nullValues other than on a required column, as an error (make the column `required`)",
             ),
+            Check::OneOf(_) | Check::Unique
+                if rule_severities.iter().any(|(kind, _)| {
+                    *kind == if rule.check == Check::Unique { "unique" } else { "one_of" }
+                }) =>
+            {
+                problems.invalid(rule_path, "a second rule of this metric on one column")
+            }
             Check::OneOf(values) => {
                 kinds.push(ConstraintKind::OneOf { values });
                 rule_severities.push(("one_of", rule.severity));
@@ -278,7 +285,18 @@ fn column_type(
             }
             physical_type
         }
-        (None, Some(logical_type)) => logical_type,
+        (None, Some(logical_type)) => {
+            if let Some(physical) = physical {
+                problems.unsupported(
+                    node.path_of("physicalType"),
+                    format!(
+                        "the physical type `{physical}`, not one BigQuery, PostgreSQL, MySQL or DuckDB spell (the logical type gives {})",
+                        logical_type.sql_name()
+                    ),
+                );
+            }
+            logical_type
+        }
         (None, None) => {
             match logical {
                 Some(name) => problems.unsupported(node.path_of("logicalType"), format!("the logical type `{name}`")),

@@ -243,7 +243,15 @@ fn bounds(node: &mut Node, problems: &mut Problems) -> Option<(Option<Literal>, 
     if let Some(exact) = bound("mustBe")? {
         (min, max) = (Some(exact.clone()), Some(exact));
     }
+    let one_sided = min.is_some() || max.is_some();
     if let Some(between) = node.take("mustBeBetween") {
+        if one_sided {
+            problems.invalid(
+                node.path_of("mustBeBetween"),
+                "bounds given both by `mustBeBetween` and another comparison",
+            );
+            return None;
+        }
         match between
             .as_array()
             .map(|pair| pair.iter().map(literal).collect::<Vec<_>>())
