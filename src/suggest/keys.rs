@@ -127,10 +127,7 @@ mod tests {
     #[test]
     fn combinations_are_every_subset_once() {
         let all = |count, size| combinations(count, size).collect::<Vec<_>>();
-        assert_eq!(
-            all(4, 2),
-            [[0, 1], [0, 2], [0, 3], [1, 2], [1, 3], [2, 3]]
-        );
+        assert_eq!(all(4, 2), [[0, 1], [0, 2], [0, 3], [1, 2], [1, 3], [2, 3]]);
         assert_eq!(all(3, 3), [[0, 1, 2]]);
         assert!(all(2, 3).is_empty());
         assert_eq!(combinations(1000, 3).nth(5), Some(vec![0, 1, 7]));

@@ -434,10 +434,12 @@ fn number_range(column: &Column, options: &SuggestOptions) -> Option<ConstraintK
     } else {
         (Literal::Float(lower), Literal::Float(upper))
     };
-    let bound = |value| Some(Bound {
-        value,
-        inclusive: true,
-    });
+    let bound = |value| {
+        Some(Bound {
+            value,
+            inclusive: true,
+        })
+    };
     Some(ConstraintKind::Range {
         min: bound(lower),
         max: bound(upper),
@@ -591,7 +593,10 @@ mod tests {
             day("2024-03-01T10:15:00.123456", LogicalType::DateTime).as_deref(),
             Some("2024-03-01T00:00:00")
         );
-        assert_eq!(day("2024-03-01", LogicalType::Date).as_deref(), Some("2024-03-01"));
+        assert_eq!(
+            day("2024-03-01", LogicalType::Date).as_deref(),
+            Some("2024-03-01")
+        );
         assert_eq!(day("yesterday", LogicalType::Date), None);
         assert_eq!(day("é", LogicalType::Timestamp), None);
     }

@@ -148,7 +148,10 @@ fn type_text(frame: DataFrame, formats: &TextFormats) -> Result<DataFrame, Sugge
             column == name
                 && count(&lost, format!("{name}\u{0}{index}")) == 0
                 && !(leading_zeros
-                    && matches!(TEXT_TYPES[*index], LogicalType::Int64 | LogicalType::Float64))
+                    && matches!(
+                        TEXT_TYPES[*index],
+                        LogicalType::Int64 | LogicalType::Float64
+                    ))
         });
         if let Some((_, _, cast)) = chosen {
             casts.push(cast.clone());

@@ -422,14 +422,25 @@ schema:
         invalid("schema[0].properties"),
         invalid("schema[0].quality[1]"),
         invalid("schema[0].customProperties[1].property"),
-        ("schema[0].properties[5].physicalType".to_string(), ProblemKind::Unsupported),
+        (
+            "schema[0].properties[5].physicalType".to_string(),
+            ProblemKind::Unsupported,
+        ),
     ] {
         assert!(found.contains(&expected), "{expected:?} in {found:#?}");
     }
     assert_eq!(
-        found.iter().filter(|(path, _)| path == "schema[0].properties").count(),
+        found
+            .iter()
+            .filter(|(path, _)| path == "schema[0].properties")
+            .count(),
         3,
         "the case clash, the empty range and the decimal: {found:#?}"
     );
-    assert!(!found.iter().any(|(path, _)| path.starts_with("schema[0].properties[4]")), "NUMBER(10, 2) is NUMERIC");
+    assert!(
+        !found
+            .iter()
+            .any(|(path, _)| path.starts_with("schema[0].properties[4]")),
+        "NUMBER(10, 2) is NUMERIC"
+    );
 }

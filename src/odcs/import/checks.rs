@@ -17,7 +17,9 @@ pub fn table(contract: &Contract, path: &str, problems: &mut Problems) {
     if let Some(key) = &contract.dedup_key {
         for column in &key.columns {
             match top(column) {
-                None => problems.invalid(path, format!("the key column `{column}` is not a column")),
+                None => {
+                    problems.invalid(path, format!("the key column `{column}` is not a column"))
+                }
                 Some(field) if !scalar(field) => problems.invalid(
                     path,
                     format!("the key column `{column}` is an array, RECORD or JSON, not one value"),
@@ -26,7 +28,11 @@ pub fn table(contract: &Contract, path: &str, problems: &mut Problems) {
             }
         }
     }
-    if let Some(problem) = contract.partitioning.as_ref().and_then(|p| partition_problem(p, &top)) {
+    if let Some(problem) = contract
+        .partitioning
+        .as_ref()
+        .and_then(|p| partition_problem(p, &top))
+    {
         problems.invalid(path, problem);
     }
     if contract.clustering.len() > 4 {
@@ -35,7 +41,10 @@ pub fn table(contract: &Contract, path: &str, problems: &mut Problems) {
     for expectation in &contract.expectations {
         for bound in [&expectation.min, &expectation.max].into_iter().flatten() {
             if !matches!(bound, Literal::Int(n) if *n >= 0) {
-                problems.invalid(path, format!("a row count bound of {bound}: a whole number, at least 0"));
+                problems.invalid(
+                    path,
+                    format!("a row count bound of {bound}: a whole number, at least 0"),
+                );
             }
         }
     }
@@ -43,7 +52,10 @@ pub fn table(contract: &Contract, path: &str, problems: &mut Problems) {
 
 fn scalar(field: &Field) -> bool {
     field.mode != Mode::Repeated
-        && !matches!(field.logical_type, LogicalType::Record { .. } | LogicalType::Json)
+        && !matches!(
+            field.logical_type,
+            LogicalType::Record { .. } | LogicalType::Json
+        )
 }
 
 fn partition_problem<'a>(
@@ -51,15 +63,25 @@ fn partition_problem<'a>(
     top: &impl Fn(&str) -> Option<&'a Field>,
 ) -> Option<String> {
     let (column, wanted): (&str, &[&str]) = match partitioning {
-        Partitioning::Time { column, granularity } => {
+        Partitioning::Time {
+            column,
+            granularity,
+        } => {
             if *granularity == TimeGranularity::Hour
                 && top(column).is_some_and(|f| f.logical_type == LogicalType::Date)
             {
-                return Some(format!("cannot partition the DATE column `{column}` by hour"));
+                return Some(format!(
+                    "cannot partition the DATE column `{column}` by hour"
+                ));
             }
             (column, &["DATE", "TIMESTAMP", "DATETIME"])
         }
-        Partitioning::IntegerRange { column, start, end, interval } => {
+        Partitioning::IntegerRange {
+            column,
+            start,
+            end,
+            interval,
+        } => {
             if *interval <= 0 || start >= end {
                 return Some("a range partition needs start < end and interval > 0".into());
             }
@@ -70,8 +92,7 @@ fn partition_problem<'a>(
     match top(column) {
         None => Some(format!("the partition column `{column}` is not a column")),
         Some(field)
-            if field.mode == Mode::Repeated
-                || !wanted.contains(&field.logical_type.sql_name()) =>
+            if field.mode == Mode::Repeated || !wanted.contains(&field.logical_type.sql_name()) =>
         {
             Some(format!(
                 "cannot partition by `{column}`, a {} column; it must be {}",
@@ -91,14 +112,26 @@ fn fields(fields: &[Field], path: &str, problems: &mut Problems) {
         if let Some(first) = seen.insert(field.name.to_ascii_lowercase(), &field.name) {
             problems.invalid(
                 path,
-                format!("the columns `{first}` and `{}` have one name to BigQuery, which ignores case", field.name),
+                format!(
+                    "the columns `{first}` and `{}` have one name to BigQuery, which ignores case",
+                    field.name
+                ),
             );
         }
         for constraint in &field.constraints {
-            if let ConstraintKind::Range { min: Some(min), max: Some(max) } = &constraint.kind
+            if let ConstraintKind::Range {
+                min: Some(min),
+                max: Some(max),
+            } = &constraint.kind
                 && empty(min, max)
             {
-                problems.invalid(path, format!("`{}`: no value lies between its minimum and maximum", field.name));
+                problems.invalid(
+                    path,
+                    format!(
+                        "`{}`: no value lies between its minimum and maximum",
+                        field.name
+                    ),
+                );
             }
         }
         if let Some(problem) = decimal_problem(&field.logical_type) {
@@ -114,7 +147,9 @@ fn fields(fields: &[Field], path: &str, problems: &mut Problems) {
 fn empty(min: &Bound, max: &Bound) -> bool {
     let order = match (&min.value, &max.value) {
         (Literal::String(a), Literal::String(b)) => a.partial_cmp(b),
-        (a, b) => number(a).zip(number(b)).and_then(|(a, b)| a.partial_cmp(&b)),
+        (a, b) => number(a)
+            .zip(number(b))
+            .and_then(|(a, b)| a.partial_cmp(&b)),
     };
     match order {
         Some(std::cmp::Ordering::Greater) => true,
@@ -134,8 +169,14 @@ fn number(literal: &Literal) -> Option<f64> {
 /// Why BigQuery cannot hold a decimal of this precision and scale.
 fn decimal_problem(logical: &LogicalType) -> Option<String> {
     let (precision, scale) = match logical {
-        LogicalType::Numeric { precision: Some(p), scale } => (*p, scale.unwrap_or(0)),
-        LogicalType::BigNumeric { precision: Some(p), scale } => (*p, scale.unwrap_or(0)),
+        LogicalType::Numeric {
+            precision: Some(p),
+            scale,
+        } => (*p, scale.unwrap_or(0)),
+        LogicalType::BigNumeric {
+            precision: Some(p),
+            scale,
+        } => (*p, scale.unwrap_or(0)),
         _ => return None,
     };
     let (max_scale, max_whole) = match logical {
