@@ -55,4 +55,26 @@ impl Registry {
     pub fn contracts(&self) -> &[Contract] {
         &self.contracts
     }
+
+    /// Checks every foreign key of every contract against the contracts
+    /// registered: the referenced table is registered and has each
+    /// referenced column, with the key's type. A key naming a contract
+    /// type was checked when it compiled; one naming a table (perhaps of
+    /// another crate) is checked here, when a binary starts. The error
+    /// lists every problem.
+    pub fn check_references(&self) -> Result<(), String> {
+        let problems: Vec<String> = self
+            .contracts
+            .iter()
+            .flat_map(|contract| contract.reference_problems(|name| self.get(name)))
+            .collect();
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(format!(
+                "the registered contracts' foreign keys do not hold:\n  {}",
+                problems.join("\n  ")
+            ))
+        }
+    }
 }

@@ -14,12 +14,11 @@ use heck::{ToSnakeCase, ToUpperCamelCase};
 
 use datacontract_model::naming::rule_name;
 
-use crate::check::statistic_name;
 use datacontract_model::rust_types::{RUST_TYPES, UNSUPPORTED_RUST_TYPES};
 
 use crate::{
-    Bound, Constraint, ConstraintKind, Contract, Expectation, Field, Literal, LogicalType, Mode,
-    Partitioning, Severity, Statistic,
+    Bound, Constraint, ConstraintKind, Contract, Expectation, Field, ForeignKey, Literal,
+    LogicalType, Mode, Partitioning, ReconcileRule, Severity, Statistic,
 };
 
 /// Why a contract has no Rust source.
@@ -69,6 +68,7 @@ pub fn render(header: &str, structs: &[Struct]) -> Result<String, SourceError> {
             &mut out,
             header,
             &item.contract.fields,
+            &item.contract.foreign_keys,
             item.contract.default_severity,
             &mut names,
         );
@@ -126,6 +126,7 @@ fn write_struct(
     out: &mut String,
     header: Header,
     fields: &[Field],
+    foreign_keys: &[ForeignKey],
     default: Severity,
     names: &mut Names,
 ) {
@@ -145,7 +146,7 @@ fn write_struct(
                             description: None,
                             attributes: Vec::new(),
                         };
-                        write_struct(out, header, sub_fields, Severity::Error, names);
+                        write_struct(out, header, sub_fields, &[], Severity::Error, names);
                         record
                     }
                 }
@@ -170,6 +171,17 @@ fn write_struct(
             &mut attributes,
         );
         attributes.extend(column_attributes(field, default));
+        if let Some(key) = foreign_keys
+            .iter()
+            .find(|key| key.columns == [field.name.as_str()])
+        {
+            let reference = format!("references = {}", string(&key.target()));
+            attributes.push(if key.severity == default {
+                reference
+            } else {
+                format!("{}({reference})", key.severity.name())
+            });
+        }
         contract_attribute(&mut body, "    ", &attributes);
         let _ = writeln!(body, "    pub {ident}: {rust_type},");
     }
@@ -252,13 +264,13 @@ impl TableAttributes {
         if !contract.clustering.is_empty() {
             table
                 .plain
-                .push(format!("cluster_by({})", contract.clustering.join(", ")));
+                .push(format!("cluster_by({})", column_list(&contract.clustering)));
         }
         if let Some(key) = &contract.dedup_key {
             table.add(
                 default,
                 key.severity,
-                format!("dedup_key({})", key.columns.join(", ")),
+                format!("dedup_key({})", column_list(&key.columns)),
             );
         }
         for expectation in &contract.expectations {
@@ -281,7 +293,7 @@ impl TableAttributes {
                 freshness.severity,
                 format!(
                     "freshness({}, max_age = {})",
-                    freshness.column,
+                    column_ref(&freshness.column),
                     string(&age)
                 ),
             );
@@ -298,12 +310,47 @@ impl TableAttributes {
                 }
             }
             if !drift.columns.is_empty() {
-                parts.push(format!("columns({})", drift.columns.join(", ")));
+                parts.push(format!("columns({})", column_list(&drift.columns)));
             }
             table.add(
                 default,
                 drift.severity,
                 format!("drift({})", parts.join(", ")),
+            );
+        }
+        for key in contract
+            .foreign_keys
+            .iter()
+            .filter(|key| key.columns.len() > 1)
+        {
+            table.add(
+                default,
+                key.severity,
+                format!(
+                    "foreign_key(columns({}), references = {})",
+                    column_list(&key.columns),
+                    string(&key.target())
+                ),
+            );
+        }
+        for rule in &contract.reconciliations {
+            let measured = match &rule.column {
+                Some(column) => format!("{}({})", rule.statistic.name(), column_ref(column)),
+                None => rule.statistic.name(),
+            };
+            let mut parts = vec![measured, format!("against = {}", string(&rule.against()))];
+            if rule.tolerance != 0.0 {
+                parts.push(format!("tolerance = {}", float(rule.tolerance)));
+            }
+            let default_name =
+                ReconcileRule::default_name(&rule.statistic.name(), rule.column.as_deref());
+            if rule.name != default_name {
+                parts.push(format!("name = {}", string(&rule.name)));
+            }
+            table.add(
+                default,
+                rule.severity,
+                format!("reconcile({})", parts.join(", ")),
             );
         }
         for rule in &contract.rules {
@@ -427,7 +474,7 @@ fn check(constraint: &Constraint) -> Vec<String> {
 fn expectation(expectation: &Expectation, default: Severity) -> String {
     let name = match &expectation.statistic {
         Statistic::Quantile { .. } => "quantile".to_string(),
-        other => statistic_name(other),
+        other => other.name(),
     };
     let mut parts = Vec::new();
     if let Statistic::Quantile { q } = expectation.statistic {
@@ -598,6 +645,23 @@ fn field_ident(column: &str, taken: &mut BTreeSet<String>) -> String {
     } else {
         ident
     }
+}
+
+/// A column named in an attribute (a key, clustering, freshness): its
+/// stored name, raw where it is a keyword (`r#type`), which the derive
+/// reads back as the stored name.
+fn column_ref(column: &str) -> String {
+    if KEYWORDS.contains(&column) {
+        format!("r#{column}")
+    } else {
+        column.to_string()
+    }
+}
+
+/// Columns named in an attribute, comma-separated.
+fn column_list(columns: &[String]) -> String {
+    let refs: Vec<String> = columns.iter().map(|column| column_ref(column)).collect();
+    refs.join(", ")
 }
 
 /// Rust's keywords, strict and reserved, that a raw identifier may be.

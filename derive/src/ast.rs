@@ -7,7 +7,8 @@ use syn::Ident;
 use syn::ext::IdentExt;
 
 use crate::attr::{
-    ColumnAttrs, DriftSpec, Expect, FreshnessSpec, Partition, Rule, Severity, Spanned,
+    ColumnAttrs, DriftSpec, Expect, FreshnessSpec, Partition, ReconcileSpec, Reference, Rule,
+    Severity, Spanned,
 };
 use crate::ty::ColumnType;
 
@@ -26,6 +27,10 @@ pub struct Table {
     pub freshness: Option<FreshnessSpec>,
     pub drift: Option<DriftSpec>,
     pub rules: Vec<Rule>,
+    /// Every foreign key: those written on fields first, in field order,
+    /// then those written on the struct.
+    pub foreign_keys: Vec<Reference>,
+    pub reconciliations: Vec<ReconcileSpec>,
     pub columns: Vec<Column>,
 }
 

@@ -10,11 +10,11 @@ use std::ops::ControlFlow;
 use syn::Ident;
 use syn::ext::IdentExt;
 
-use datacontract_model::{Sensitivity, fit, naming};
+use datacontract_model::{LogicalType, Sensitivity, fit, naming};
 
 use crate::ast::{Column, Table};
 use crate::attr::{
-    Bound, Check, Expect, Literal, Partition, RegexSource, Statistic, TimeGranularity,
+    Bound, Check, Expect, Literal, Partition, RegexSource, Statistic, Target, TimeGranularity,
     TypeOverride, Value, ValueCheck,
 };
 use crate::ctxt::Ctxt;
@@ -28,6 +28,8 @@ pub fn check(cx: &Ctxt, table: &Table) {
     table_identity(cx, table);
     column_names(cx, table);
     dedup_key(cx, table);
+    foreign_keys(cx, table);
+    reconciliations(cx, table);
     partitioning(cx, table);
     clustering(cx, table);
     rules(cx, table);
@@ -84,6 +86,42 @@ pub fn effective_scalar(column: &Column) -> Option<Scalar> {
             Some(TypeOverride::Numeric { .. } | TypeOverride::BigNumeric { .. }) => Scalar::Decimal,
             Some(TypeOverride::Json) => Scalar::Json,
             _ => scalar,
+        },
+    )
+}
+
+/// The type of a column (of its elements, for an array), known at compile
+/// time for every column but a RECORD (`None`, as for a column whose type
+/// is unknown), whose sub-fields another derive describes.
+pub fn scalar_logical_type(column: &Column) -> Option<LogicalType> {
+    let scalar = effective_scalar(column)?;
+    Some(
+        match (
+            scalar,
+            column.attrs.type_override.as_ref().map(|o| &o.value),
+        ) {
+            (Scalar::Record, _) => return None,
+            (
+                Scalar::Decimal | Scalar::WideInt,
+                Some(TypeOverride::BigNumeric { precision, scale }),
+            ) => LogicalType::BigNumeric {
+                precision: *precision,
+                scale: *scale,
+            },
+            (
+                Scalar::Decimal | Scalar::WideInt,
+                Some(TypeOverride::Numeric { precision, scale }),
+            ) => LogicalType::Numeric {
+                precision: *precision,
+                scale: *scale,
+            },
+            (Scalar::Decimal | Scalar::WideInt, _) => LogicalType::Numeric {
+                precision: None,
+                scale: None,
+            },
+            (scalar, _) => scalar
+                .logical_type()
+                .expect("every other scalar has a column type"),
         },
     )
 }
@@ -158,6 +196,160 @@ fn dedup_key(cx: &Ctxt, table: &Table) {
                 "a dedup key column must be a single scalar value, not an array, RECORD or JSON",
             );
         }
+    }
+}
+
+/// Each foreign key's columns are scalar columns of this struct, as many
+/// as it references, and no key is given twice. A key naming this very table by name is checked here in
+/// full; one naming a contract type is checked by the constants `expand`
+/// emits, and one naming another table when the registry starts.
+fn foreign_keys(cx: &Ctxt, table: &Table) {
+    let mut seen: Vec<(Vec<String>, String)> = Vec::new();
+    for key in &table.foreign_keys {
+        let mut types = Vec::new();
+        for ident in &key.columns {
+            let Some(column) = resolve(cx, table, ident, "foreign key") else {
+                continue;
+            };
+            match scalar_logical_type(column) {
+                Some(logical) if mode_of(column) != Mode::Repeated && logical.can_be_key() => {
+                    types.push((column, logical))
+                }
+                Some(_) | None if column.column_type.is_some() => cx.error_spanned_by(
+                    ident,
+                    "a foreign key column must be a single scalar value, not an array, RECORD or JSON",
+                ),
+                _ => {}
+            }
+        }
+        if key.target.len() != key.columns.len() {
+            cx.error_at(
+                key.span,
+                format!(
+                    "the foreign key has {} column(s) but references {}; name one referenced column per column",
+                    key.columns.len(),
+                    key.target.len()
+                ),
+            );
+            continue;
+        }
+        let names: Vec<String> = key.columns.iter().map(|c| c.unraw().to_string()).collect();
+        let target = target_text(&key.target);
+        if seen.contains(&(names.clone(), target.clone())) {
+            cx.error_at(
+                key.span,
+                format!("the foreign key to `{target}` is given twice"),
+            );
+        }
+        seen.push((names, target));
+        if let Target::Table {
+            table: name,
+            columns,
+        } = &key.target
+            && *name == table.name.value
+            && types.len() == key.columns.len()
+        {
+            self_reference(cx, table, &types, columns);
+        }
+    }
+}
+
+/// A key of this table naming columns of this very table (`manager_id`
+/// references `employees.id`): they exist and have the key's types.
+fn self_reference(
+    cx: &Ctxt,
+    table: &Table,
+    key: &[(&Column, LogicalType)],
+    referenced: &crate::attr::Spanned<Vec<String>>,
+) {
+    for ((column, logical), name) in key.iter().zip(&referenced.value) {
+        let found = table.columns.iter().find(|c| c.name.value == *name);
+        match found.and_then(|found| {
+            scalar_logical_type(found).filter(|_| mode_of(found) != Mode::Repeated)
+        }) {
+            None => cx.error_at(
+                referenced.span,
+                format!(
+                    "`{}` has no scalar column `{name}` to reference",
+                    table.name.value
+                ),
+            ),
+            Some(theirs) if theirs.key_type() != logical.key_type() => cx.error_at(
+                referenced.span,
+                format!(
+                    "`{}` is {} but the column it references, `{name}`, is {}",
+                    column.name.value,
+                    logical.key_type(),
+                    theirs.key_type()
+                ),
+            ),
+            Some(_) => {}
+        }
+    }
+}
+
+/// Each reconciliation measures a column of this struct (a number, for a
+/// sum, mean, minimum or maximum; any scalar for a distinct count), names
+/// a column of the other table exactly when it names one here, and has a
+/// name of its own.
+fn reconciliations(cx: &Ctxt, table: &Table) {
+    let mut names: Vec<String> = Vec::new();
+    for spec in &table.reconciliations {
+        let counts_rows = spec.statistic == Statistic::RowCount;
+        if let Some(ident) = &spec.column
+            && let Some(column) = resolve(cx, table, ident, "reconciliation")
+        {
+            let numeric_only = spec.statistic != Statistic::DistinctCount;
+            match effective_scalar(column) {
+                Some(scalar)
+                    if mode_of(column) != Mode::Repeated
+                        && (scalar.is_numeric() || !numeric_only)
+                        && !matches!(scalar, Scalar::Record | Scalar::Json) => {}
+                Some(_) => cx.error_spanned_by(
+                    ident,
+                    "a reconciled column is one value per row, and a number unless it is a distinct count",
+                ),
+                None => {}
+            }
+        }
+        if spec.other_column.is_some() == counts_rows {
+            cx.error_at(
+                spec.against_span,
+                if counts_rows {
+                    "a row count is reconciled against a table: `against = \"table\"`"
+                } else {
+                    "reconcile a column against a column: `against = \"table.column\"`"
+                },
+            );
+        }
+        let name = spec.name.clone().unwrap_or_else(|| {
+            let column = spec.column.as_ref().map(|c| c.unraw().to_string());
+            datacontract_model::ReconcileRule::default_name(
+                &spec.statistic.name(),
+                column.as_deref(),
+            )
+        });
+        if names.contains(&name) {
+            cx.error_at(
+                spec.span,
+                format!("two reconciliations are named `{name}`; give one a `name = \"…\"`"),
+            );
+        }
+        names.push(name);
+    }
+}
+
+/// A foreign key's target as its error messages name it.
+fn target_text(target: &Target) -> String {
+    match target {
+        Target::Type { ty, columns } => {
+            let ty = quote::ToTokens::to_token_stream(ty)
+                .to_string()
+                .replace(' ', "");
+            let columns: Vec<String> = columns.iter().map(|c| c.unraw().to_string()).collect();
+            format!("{ty}({})", columns.join(", "))
+        }
+        Target::Table { table, columns } => format!("{table}({})", columns.value.join(", ")),
     }
 }
 

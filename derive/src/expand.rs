@@ -2,20 +2,22 @@
 //! the library's `Contract` description, and nothing else.
 
 use proc_macro2::TokenStream;
-use quote::{quote, quote_spanned};
+use quote::{ToTokens, quote, quote_spanned};
 use syn::Ident;
+use syn::ext::IdentExt;
 use syn::spanned::Spanned as _;
 
 use datacontract_model::naming;
 use datacontract_model::tokens::{option, scalar_type_tokens};
-use datacontract_model::{ConstraintKind, LogicalType, Sensitivity};
+use datacontract_model::{ConstraintKind, Sensitivity};
 
 use crate::ast::{Column, Table};
 use crate::attr::{
-    Bound, Check, Expect, Partition, RegexSource, Severity, TypeOverride, Value, ValueCheck,
+    Bound, Check, Expect, Partition, ReconcileSpec, Reference, RegexSource, Severity, Target,
+    Value, ValueCheck,
 };
-use crate::check::effective_scalar;
-use crate::ty::Scalar;
+use crate::check::scalar_logical_type;
+use crate::ty::{self, Scalar};
 
 /// The `impl DataContract` block, and a compile-time depth assertion per
 /// RECORD column.
@@ -105,12 +107,30 @@ pub fn expand(table: &Table) -> TokenStream {
             );
         }
     });
+    let key_columns = table.columns.iter().filter_map(|column| {
+        let logical = scalar_logical_type(column)?;
+        let repeated = column.column_type.as_ref()?.mode == ty::Mode::Repeated;
+        let key_type = logical.key_type();
+        let name = &column.name.value;
+        (logical.can_be_key() && !repeated).then(|| quote!((#name, #key_type)))
+    });
+    let foreign_keys = table.foreign_keys.iter().map(|key| foreign_key(table, key));
+    let reconciliations = table
+        .reconciliations
+        .iter()
+        .map(|spec| reconciliation(table, spec));
+    let reference_assertions = table
+        .foreign_keys
+        .iter()
+        .flat_map(|key| reference_assertions(table, key));
     quote! {
         #[automatically_derived]
         impl ::datacontract::DataContract for #ident {
             const RECORD_DEPTH: usize = 1 + ::datacontract::__private::max_depth(&[
                 #(<#records as ::datacontract::DataContract>::RECORD_DEPTH),*
             ]);
+            const TABLE: &'static str = #name;
+            const KEY_COLUMNS: &'static [(&'static str, &'static str)] = &[#(#key_columns),*];
 
             fn contract() -> ::datacontract::Contract {
                 ::datacontract::Contract {
@@ -126,11 +146,110 @@ pub fn expand(table: &Table) -> TokenStream {
                     expectations: ::std::vec![#(#table_expectations),*],
                     freshness: #freshness,
                     drift: #drift,
+                    foreign_keys: ::std::vec![#(#foreign_keys),*],
+                    reconciliations: ::std::vec![#(#reconciliations),*],
                 }
             }
         }
         #(#depth_assertions)*
+        #(#reference_assertions)*
     }
+}
+
+/// A foreign key as the contract holds it. A key naming a contract type
+/// takes that type's table name.
+fn foreign_key(table: &Table, key: &Reference) -> TokenStream {
+    let columns = key
+        .columns
+        .iter()
+        .map(|column| string(column_name(table, column)));
+    let (referenced_table, referenced) = match &key.target {
+        Target::Type { ty, columns } => (
+            quote!(<#ty as ::datacontract::DataContract>::TABLE.to_string()),
+            columns
+                .iter()
+                .map(|c| c.unraw().to_string())
+                .collect::<Vec<_>>(),
+        ),
+        Target::Table { table, columns } => (quote!(#table.to_string()), columns.value.clone()),
+    };
+    let referenced = referenced.iter().map(|column| string(column));
+    let level = key.severity.unwrap_or(table.severity);
+    quote!(::datacontract::ForeignKey {
+        columns: ::std::vec![#(#columns),*],
+        table: #referenced_table,
+        referenced: ::std::vec![#(#referenced),*],
+        severity: #level,
+    })
+}
+
+/// A reconciliation as the contract holds it, named by default after its
+/// statistic and column (`sum_volume`).
+fn reconciliation(table: &Table, spec: &ReconcileSpec) -> TokenStream {
+    let column = spec
+        .column
+        .as_ref()
+        .map(|ident| column_name(table, ident).to_string());
+    let name = spec.name.clone().unwrap_or_else(|| {
+        datacontract_model::ReconcileRule::default_name(&spec.statistic.name(), column.as_deref())
+    });
+    let name = string(&name);
+    let statistic = &spec.statistic;
+    let column = option(column.map(|column| string(&column)));
+    let other_table = &spec.table;
+    let other_column = option(spec.other_column.as_deref().map(string));
+    let tolerance = spec.tolerance;
+    let level = spec.severity.unwrap_or(table.severity);
+    quote!(::datacontract::ReconcileRule {
+        name: #name,
+        statistic: #statistic,
+        column: #column,
+        table: #other_table.to_string(),
+        other_column: #other_column,
+        tolerance: #tolerance,
+        severity: #level,
+    })
+}
+
+/// For a key naming a contract type: one constant per column, which fails
+/// to compile when that type has no such scalar column, or has it with
+/// another type.
+fn reference_assertions(table: &Table, key: &Reference) -> Vec<TokenStream> {
+    let Target::Type { ty, columns } = &key.target else {
+        return Vec::new();
+    };
+    let shown_type = ty.to_token_stream().to_string().replace(' ', "");
+    key.columns
+        .iter()
+        .zip(columns)
+        .map(|(ours, theirs)| {
+            let column = table.column(ours).expect("checked: a key's columns exist");
+            let key_type = scalar_logical_type(column)
+                .expect("checked: a key's columns are scalar")
+                .key_type();
+            let ours = &column.name.value;
+            let theirs = theirs.unraw().to_string();
+            let missing = format!(
+                "`{shown_type}` has no column `{theirs}` a key can reference (a scalar column, not an array, RECORD or JSON), which `{}.{ours}` references",
+                table.name.value
+            );
+            let other_type = format!(
+                "`{}.{ours}` is {key_type}, but the column it references, `{shown_type}.{theirs}`, is of another type",
+                table.name.value
+            );
+            quote_spanned! {key.span=>
+                const _: () = match ::datacontract::__private::reference_fit(
+                    <#ty as ::datacontract::DataContract>::KEY_COLUMNS,
+                    #theirs,
+                    #key_type,
+                ) {
+                    ::datacontract::__private::ReferenceFit::Missing => ::core::panic!(#missing),
+                    ::datacontract::__private::ReferenceFit::OtherType => ::core::panic!(#other_type),
+                    ::datacontract::__private::ReferenceFit::Fits => {}
+                };
+            }
+        })
+        .collect()
 }
 
 fn field(table: &Table, column: &Column) -> TokenStream {
@@ -171,45 +290,21 @@ fn field(table: &Table, column: &Column) -> TokenStream {
 }
 
 fn logical_type(column: &Column) -> TokenStream {
-    let column_type = column
-        .column_type
-        .as_ref()
-        .expect("checked: every column has a type");
-    let scalar = effective_scalar(column).expect("checked: every column has a type");
-    let logical_type = match (
-        scalar,
-        column.attrs.type_override.as_ref().map(|o| &o.value),
-    ) {
-        (Scalar::Record, _) => {
-            let record = &column_type.element;
-            return quote_spanned! {record.span()=>
+    match scalar_logical_type(column) {
+        Some(logical_type) => scalar_type_tokens(&logical_type).expect("not a RECORD"),
+        None => {
+            let record = &column
+                .column_type
+                .as_ref()
+                .expect("checked: every column has a type")
+                .element;
+            quote_spanned! {record.span()=>
                 ::datacontract::LogicalType::Record {
                     fields: <#record as ::datacontract::DataContract>::contract().fields,
                 }
-            };
-        }
-        (
-            Scalar::Decimal | Scalar::WideInt,
-            Some(TypeOverride::BigNumeric { precision, scale }),
-        ) => LogicalType::BigNumeric {
-            precision: *precision,
-            scale: *scale,
-        },
-        (Scalar::Decimal | Scalar::WideInt, Some(TypeOverride::Numeric { precision, scale })) => {
-            LogicalType::Numeric {
-                precision: *precision,
-                scale: *scale,
             }
         }
-        (Scalar::Decimal | Scalar::WideInt, _) => LogicalType::Numeric {
-            precision: None,
-            scale: None,
-        },
-        (scalar, _) => scalar
-            .logical_type()
-            .expect("every other scalar has a column type"),
-    };
-    scalar_type_tokens(&logical_type).expect("not a RECORD")
+    }
 }
 
 /// The column's checks; `min` and `max` of one severity become one range.

@@ -43,11 +43,20 @@ pub fn table(cx: &Ctxt, input: &DeriveInput) -> Option<Table> {
         }
         Some(rule.value)
     });
-    let columns = named
+    let mut columns: Vec<Column> = named
         .named
         .iter()
         .filter_map(|field| column(cx, field, rename_all.as_deref()))
         .collect();
+    let mut foreign_keys = Vec::new();
+    for column in &mut columns {
+        if let Some(mut reference) = column.attrs.references.take() {
+            reference.columns = vec![column.ident.clone()];
+            reference.severity = reference.severity.or(column.attrs.severity);
+            foreign_keys.push(reference);
+        }
+    }
+    foreign_keys.extend(table_attrs.foreign_keys);
     let ident = input.ident.clone();
     Some(Table {
         name: table_attrs.name.unwrap_or_else(|| Spanned {
@@ -70,6 +79,8 @@ pub fn table(cx: &Ctxt, input: &DeriveInput) -> Option<Table> {
         freshness: table_attrs.freshness,
         drift: table_attrs.drift,
         rules: table_attrs.rules,
+        foreign_keys,
+        reconciliations: table_attrs.reconciliations,
         columns,
         ident,
     })

@@ -204,6 +204,24 @@ pub enum Statistic {
     DistinctCount,
 }
 
+impl Statistic {
+    /// The statistic's name as check ids spell it: `mean`, `quantile_0.9`,
+    /// `null_fraction`, `row_count`, …
+    pub fn name(&self) -> String {
+        match self {
+            Statistic::RowCount => "row_count".into(),
+            Statistic::Mean => "mean".into(),
+            Statistic::Stddev => "stddev".into(),
+            Statistic::Min => "min".into(),
+            Statistic::Max => "max".into(),
+            Statistic::Sum => "sum".into(),
+            Statistic::Quantile { q } => format!("quantile_{q}"),
+            Statistic::NullFraction => "null_fraction".into(),
+            Statistic::DistinctCount => "distinct_count".into(),
+        }
+    }
+}
+
 macro_rules! literal_from {
     ($variant:ident as $target:ty: $($source:ty),*) => {
         $(impl From<$source> for Literal {

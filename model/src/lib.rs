@@ -15,6 +15,8 @@ mod checks;
 pub mod fit;
 mod layout;
 pub mod naming;
+mod reconcile;
+mod references;
 pub mod rust_types;
 #[cfg(feature = "tokens")]
 pub mod tokens;
@@ -26,6 +28,8 @@ pub use checks::{
     Bound, Constraint, ConstraintKind, Expectation, Literal, RowRule, Severity, Statistic,
 };
 pub use layout::{Partitioning, TimeGranularity};
+pub use reconcile::ReconcileRule;
+pub use references::{ForeignKey, parse_target};
 pub use types::{LogicalType, Mode, Sensitivity};
 
 /// Thresholds on how far a pipeline run's columns may move from those of

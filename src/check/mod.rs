@@ -46,6 +46,10 @@ pub enum CheckKind {
     Url,
     /// No key repeats.
     DedupKey,
+    /// Every key names a row of the referenced table (a foreign key).
+    References,
+    /// A number of the table equals that of another table.
+    Reconcile,
     /// A row rule in SQL.
     Rule,
     /// A statistic between bounds.
@@ -68,6 +72,8 @@ impl CheckKind {
             CheckKind::Email => "email",
             CheckKind::Url => "url",
             CheckKind::DedupKey => "dedup_key",
+            CheckKind::References => "references",
+            CheckKind::Reconcile => "reconcile",
             CheckKind::Rule => "rule",
             CheckKind::Expectation => "expectation",
             CheckKind::Freshness => "freshness",
@@ -110,6 +116,20 @@ pub enum Test {
     Unsupported {
         /// Why it is skipped.
         reason: String,
+    },
+    /// `statistic` of `column` is within `tolerance` (relative) of
+    /// `statistic` of `other_column` of the table `table`.
+    Reconcile {
+        /// What is measured on both sides.
+        statistic: Statistic,
+        /// This table's column (`None` for the row count).
+        column: Option<String>,
+        /// The other table (a contract's name).
+        table: String,
+        /// Its column (`None` for the row count).
+        other_column: Option<String>,
+        /// The largest difference allowed, relative to the other's value.
+        tolerance: f64,
     },
     /// The newest value of `column` is at most `max_age_seconds` old.
     Freshness {
@@ -176,11 +196,22 @@ pub enum RowTest {
         /// The expression.
         sql: String,
     },
+    /// Fails when the key has no NULL and no row of `table` holds it in
+    /// `referenced` (MATCH SIMPLE: a key with a NULL passes).
+    References {
+        /// This table's key columns.
+        columns: Vec<String>,
+        /// The referenced table (a contract's name).
+        table: String,
+        /// Its columns, one per key column.
+        referenced: Vec<String>,
+    },
 }
 
 /// Every check of `contract`, in a stable order: not-null and value checks
-/// column by column, then the dedup key, the row rules, the expectations,
-/// the row count and freshness. Schema conformance is not planned here: it
+/// column by column, then the dedup key, the foreign keys, the row rules,
+/// the expectations,
+/// the row count, freshness and the reconciliations. Schema conformance is not planned here: it
 /// depends on the data (see [`mod@crate::validate`]).
 pub fn plan(contract: &Contract) -> Vec<PlannedCheck> {
     let mut checks = Vec::new();
@@ -195,6 +226,22 @@ pub fn plan(contract: &Contract) -> Vec<PlannedCheck> {
             severity: key.severity,
             test: Test::Row(RowTest::Unique {
                 columns: key.columns.clone(),
+            }),
+        });
+    }
+    for key in &contract.foreign_keys {
+        checks.push(PlannedCheck {
+            id: match key.columns.as_slice() {
+                [single] => format!("{single}.references"),
+                _ => format!("references.{}", key.table),
+            },
+            kind: CheckKind::References,
+            columns: key.columns.clone(),
+            severity: key.severity,
+            test: Test::Row(RowTest::References {
+                columns: key.columns.clone(),
+                table: key.table.clone(),
+                referenced: key.referenced.clone(),
             }),
         });
     }
@@ -214,7 +261,7 @@ pub fn plan(contract: &Contract) -> Vec<PlannedCheck> {
     for field in &contract.fields {
         for expectation in &field.expectations {
             checks.push(PlannedCheck {
-                id: format!("{}.{}", field.name, statistic_name(&expectation.statistic)),
+                id: format!("{}.{}", field.name, expectation.statistic.name()),
                 kind: CheckKind::Expectation,
                 columns: vec![field.name.clone()],
                 severity: expectation.severity,
@@ -229,7 +276,7 @@ pub fn plan(contract: &Contract) -> Vec<PlannedCheck> {
     }
     for expectation in &contract.expectations {
         checks.push(PlannedCheck {
-            id: statistic_name(&expectation.statistic),
+            id: expectation.statistic.name(),
             kind: CheckKind::Expectation,
             columns: Vec::new(),
             severity: expectation.severity,
@@ -250,6 +297,21 @@ pub fn plan(contract: &Contract) -> Vec<PlannedCheck> {
             test: Test::Freshness {
                 column: freshness.column.clone(),
                 max_age_seconds: freshness.max_age_seconds,
+            },
+        });
+    }
+    for rule in &contract.reconciliations {
+        checks.push(PlannedCheck {
+            id: format!("reconcile.{}", rule.name),
+            kind: CheckKind::Reconcile,
+            columns: rule.column.iter().cloned().collect(),
+            severity: rule.severity,
+            test: Test::Reconcile {
+                statistic: rule.statistic.clone(),
+                column: rule.column.clone(),
+                table: rule.table.clone(),
+                other_column: rule.other_column.clone(),
+                tolerance: rule.tolerance,
             },
         });
     }
@@ -356,21 +418,6 @@ fn element_checks_unsupported() -> Test {
     Test::Unsupported {
         reason: "checks on the elements of an array are not run yet; the array's type is checked"
             .into(),
-    }
-}
-
-/// `mean`, `stddev`, `quantile_0.9`, `null_fraction`, `row_count`, …
-pub fn statistic_name(statistic: &Statistic) -> String {
-    match statistic {
-        Statistic::RowCount => "row_count".into(),
-        Statistic::Mean => "mean".into(),
-        Statistic::Stddev => "stddev".into(),
-        Statistic::Min => "min".into(),
-        Statistic::Max => "max".into(),
-        Statistic::Sum => "sum".into(),
-        Statistic::Quantile { q } => format!("quantile_{q}"),
-        Statistic::NullFraction => "null_fraction".into(),
-        Statistic::DistinctCount => "distinct_count".into(),
     }
 }
 

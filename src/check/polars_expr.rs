@@ -73,8 +73,53 @@ pub fn failure(test: &RowTest, dtype_of: &dyn Fn(&str) -> Option<DataType>) -> P
             let portable = rule::portable(sql).map_err(|e| PolarsError::ComputeError(e.into()))?;
             polars::sql::sql_expr(portable)?.not()
         }
+        RowTest::References { columns, table, .. } => unreferenced(columns, table)?,
     };
     Ok(expr.fill_null(lit(false)))
+}
+
+/// A foreign key's failing rows: no NULL in the key, and no match in the
+/// column [`referenced_marker`] names, which a left join with the
+/// referenced table's distinct keys ([`referenced_keys`]) sets on every
+/// row whose key it holds.
+fn unreferenced(columns: &[String], table: &str) -> PolarsResult<Expr> {
+    let complete = columns
+        .iter()
+        .map(|path| column(path).is_not_null())
+        .reduce(Expr::and)
+        .ok_or_else(|| polars_err!(ComputeError: "a foreign key to `{table}` has no column"))?;
+    Ok(complete.and(col(referenced_marker(columns, table)).is_null()))
+}
+
+/// The column that marks the rows whose key (`columns`) a row of `table`
+/// holds: non-NULL there, NULL elsewhere.
+pub fn referenced_marker(columns: &[String], table: &str) -> String {
+    format!("__datacontract_ref_{table}_{}", columns.join("_"))
+}
+
+/// The distinct keys of `rows` (the referenced table's) in `referenced`,
+/// renamed to this table's `columns` and cast to their `dtypes`, with
+/// [`referenced_marker`] set: the right side of the join that marks
+/// referenced rows.
+pub fn referenced_keys(
+    rows: LazyFrame,
+    columns: &[String],
+    referenced: &[String],
+    dtypes: &[DataType],
+    table: &str,
+) -> LazyFrame {
+    let keys: Vec<Expr> = referenced
+        .iter()
+        .zip(columns.iter().zip(dtypes))
+        .map(|(theirs, (ours, dtype))| {
+            col(theirs.as_str())
+                .strict_cast(dtype.clone())
+                .alias(ours.as_str())
+        })
+        .collect();
+    rows.select(keys)
+        .unique(None, UniqueKeepStrategy::Any)
+        .with_column(lit(true).alias(referenced_marker(columns, table)))
 }
 
 /// The aggregate measuring `statistic` of the column at `path`. (The row

@@ -8,13 +8,16 @@
 //! the query computes in a subquery first ([`Window`]). Every constant is a
 //! query parameter.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime};
 
 use super::{RowTest, rule};
-use crate::sql::{Dialect, Query, SqlValue};
+use crate::sql::{Dialect, Query, SqlValue, TableRef};
 use crate::{Bound, Contract, Field, Literal, LogicalType, Mode, Statistic};
 
-/// A column the aggregate query computes over the rows first.
+/// A column the aggregate query computes over the rows first: a window,
+/// or a foreign key's correlated subquery.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Window {
     /// The name it gets.
@@ -44,16 +47,33 @@ pub struct StatisticSql {
     pub windows: Vec<Window>,
 }
 
+/// The alias of the validated rows inside the subquery that computes the
+/// windows, which a foreign key's correlated subquery refers to.
+pub const SOURCE_ALIAS: &str = "__src";
+
 /// Compiles the checks of one contract into one query's expressions.
 pub struct SqlCompiler<'a> {
     contract: &'a Contract,
     query: &'a mut Query,
+    /// The warehouse tables foreign keys reference, by table name.
+    referenced: Option<&'a BTreeMap<String, TableRef>>,
 }
 
 impl<'a> SqlCompiler<'a> {
     /// A compiler adding its parameters to `query`.
     pub fn new(contract: &'a Contract, query: &'a mut Query) -> Self {
-        SqlCompiler { contract, query }
+        SqlCompiler {
+            contract,
+            query,
+            referenced: None,
+        }
+    }
+
+    /// The compiler, checking foreign keys against the tables `referenced`
+    /// names (by the referenced contract's name).
+    pub fn referencing(mut self, referenced: &'a BTreeMap<String, TableRef>) -> Self {
+        self.referenced = Some(referenced);
+        self
     }
 
     /// The dialect the checks compile to.
@@ -134,6 +154,41 @@ impl<'a> SqlCompiler<'a> {
                 failing
             }
             RowTest::Rule { sql } => format!("NOT ({})", rule::portable(sql)?),
+            RowTest::References {
+                columns,
+                table,
+                referenced,
+            } => {
+                let location = self
+                    .referenced
+                    .and_then(|tables| tables.get(table))
+                    .ok_or_else(|| format!("no warehouse table is known for `{table}`"))?;
+                let found = format!("__ref_{name}");
+                let matches: Vec<String> = columns
+                    .iter()
+                    .zip(referenced)
+                    .map(|(ours, theirs)| {
+                        format!(
+                            "__ref.{} = {SOURCE_ALIAS}.{}",
+                            dialect.quote(theirs),
+                            dialect.column(ours)
+                        )
+                    })
+                    .collect();
+                windows.push(Window {
+                    alias: found.clone(),
+                    expr: format!(
+                        "EXISTS (SELECT 1 FROM {} AS __ref WHERE {})",
+                        location.quoted(dialect),
+                        matches.join(" AND ")
+                    ),
+                });
+                let complete: Vec<String> = columns
+                    .iter()
+                    .map(|column| format!("{} IS NOT NULL", dialect.column(column)))
+                    .collect();
+                format!("{} AND NOT {found}", complete.join(" AND "))
+            }
         };
         Ok(RowSql {
             failing: never_null(&failing),
@@ -393,6 +448,8 @@ mod tests {
             expectations: Vec::new(),
             freshness: None,
             drift: None,
+            foreign_keys: Vec::new(),
+            reconciliations: Vec::new(),
         }
     }
 

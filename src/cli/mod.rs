@@ -361,6 +361,7 @@ fn execute(
     command: Command,
     color: bool,
 ) -> Result<(String, ExitCode), RunError> {
+    registry.check_references().map_err(RunError::usage)?;
     let printed = |text: String| Ok((text, ExitCode::SUCCESS));
     let pipeline = || {
         pipeline.ok_or_else(|| {

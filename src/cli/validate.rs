@@ -8,8 +8,9 @@ use clap::{Args, ValueEnum};
 
 use super::{EXIT_FAILED, flagged_table, flagged_warehouse, lookup, pretty, reading_options};
 use crate::pipeline::RunError;
+use crate::sql::TableRef;
 use crate::validate::{
-    Kernels, Options, Rows, SchemaPolicy, ValidationError, validate as validate_input,
+    Kernels, Options, References, Rows, SchemaPolicy, ValidationError, validate as validate_input,
     validate_in_warehouse,
 };
 use crate::{Registry, input, odcs};
@@ -60,6 +61,12 @@ pub struct ValidateArgs {
     /// the same report).
     #[arg(long, value_enum, default_value_t = Kernels::Native, conflicts_with = "warehouse")]
     kernels: Kernels,
+    /// The rows of a table the contract's foreign keys reference:
+    /// `TABLE=FILES` (a path or glob, read like the files), or with
+    /// --warehouse `TABLE=DATASET.TABLE` (default: the table of that name
+    /// in --dataset). Repeat for each referenced table.
+    #[arg(long = "reference", value_name = "TABLE=SOURCE")]
+    references: Vec<String>,
     /// How the files are read (CSV options and time formats).
     #[command(flatten)]
     reading: input::ReadingText,
@@ -111,6 +118,40 @@ fn served_files(
     Ok((vec![server.path.clone()], server.reading.clone()))
 }
 
+/// `--reference TABLE=SOURCE`, each: in a warehouse, the table
+/// `DATASET.TABLE`; otherwise the files, read as the validated files are,
+/// with the referenced table's contract.
+fn referenced(
+    registry: &Registry,
+    given: &[String],
+    in_warehouse: bool,
+    reading: &input::Reading,
+) -> Result<References, RunError> {
+    let mut references = References::default();
+    for pair in given {
+        let (table, source) = pair
+            .split_once('=')
+            .ok_or_else(|| RunError::usage(format!("--reference `{pair}`: write TABLE=SOURCE")))?;
+        let contract = lookup(registry, table)?;
+        references = if in_warehouse {
+            let (dataset, name) = source.split_once('.').ok_or_else(|| {
+                RunError::usage(format!(
+                    "--reference `{pair}`: with --warehouse, write TABLE=DATASET.TABLE"
+                ))
+            })?;
+            let location = TableRef::new(dataset, name)
+                .map_err(|error| RunError::usage(format!("--reference `{pair}`: {error}")))?;
+            references.with_table(table, location)
+        } else {
+            let paths = expand_globs(&[source.to_string()]).map_err(RunError::usage)?;
+            let reading = reading.clone().for_contract(contract);
+            let rows = input::read_files(&paths, &reading.csv).map_err(RunError::input)?;
+            references.with_rows(table, rows)
+        };
+    }
+    Ok(references)
+}
+
 /// The renderings of a validation report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ReportFormat {
@@ -146,6 +187,7 @@ pub fn validate(
         reading,
         odcs,
         server,
+        references,
     } = args;
     let contract = lookup(registry, table)?;
     if (*warehouse || odcs.is_some()) && *reading != input::ReadingText::default() {
@@ -157,12 +199,14 @@ pub fn validate(
         Some(document) => served_files(document, server.as_deref())?,
         None => (files.clone(), reading.clone()),
     };
-    let reading = reading_options(&reading)?.for_contract(contract);
+    let csv_reading = reading_options(&reading)?;
+    let reading = csv_reading.clone().for_contract(contract);
     let options = Options {
         schema_policy: *schema_policy,
         max_examples: *max_examples,
         kernels: *kernels,
-        formats: reading.formats,
+        formats: reading.formats.clone(),
+        references: referenced(registry, references, *warehouse, &csv_reading)?,
         ..Options::default()
     };
     let report = if *warehouse {

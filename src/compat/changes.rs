@@ -6,7 +6,8 @@
 //! TYPE` allows, NULLABLE → REQUIRED, a REPEATED change, a new REQUIRED
 //! column, the dedup key, partitioning or clustering changed, a check
 //! tightened (a bound narrowed or added, a regex changed, a one_of shrunk,
-//! a new check or rule, a warning made an error). A major version bump lets
+//! a new check, rule, foreign key or reconciliation, a tolerance narrowed, a
+//! warning made an error). A major version bump lets
 //! breaking changes through; they are still listed. Additive: a new
 //! NULLABLE or REPEATED column, REQUIRED → NULLABLE, a check loosened or
 //! removed, a description changed.
@@ -131,6 +132,8 @@ pub fn changes(old: &Contract, new: &Contract) -> Vec<Change> {
             false,
         );
     }
+    foreign_keys(old, new, &mut note);
+    reconciliations(old, new, &mut note);
     if old.description != new.description {
         note(
             None,
@@ -158,6 +161,123 @@ pub fn changes(old: &Contract, new: &Contract) -> Vec<Change> {
 }
 
 type Note<'a> = dyn FnMut(Option<&str>, &str, String, bool) + 'a;
+
+/// A new reconciliation, a smaller tolerance, another measure or one made
+/// an error tightens; one removed, a larger tolerance or one made a
+/// warning loosens. Reconciliations are matched by name.
+fn reconciliations(old: &Contract, new: &Contract, note: &mut Note<'_>) {
+    for rule in &new.reconciliations {
+        let what = format!(
+            "reconciliation `{}` against `{}`",
+            rule.name,
+            rule.against()
+        );
+        match old
+            .reconciliations
+            .iter()
+            .find(|before| before.name == rule.name)
+        {
+            None => note(None, "check_tightened", format!("new {what}"), true),
+            Some(before)
+                if before.statistic != rule.statistic
+                    || before.column != rule.column
+                    || before.against() != rule.against() =>
+            {
+                note(
+                    None,
+                    "check_tightened",
+                    format!("{what} measures something else now"),
+                    true,
+                )
+            }
+            Some(before) if rule.tolerance < before.tolerance => note(
+                None,
+                "check_tightened",
+                format!(
+                    "{what}: tolerance {:e} narrowed to {:e}",
+                    before.tolerance, rule.tolerance
+                ),
+                true,
+            ),
+            Some(before) if stricter(before.severity, rule.severity) => note(
+                None,
+                "check_tightened",
+                format!("{what} became an error"),
+                true,
+            ),
+            Some(before)
+                if rule.tolerance > before.tolerance
+                    || stricter(rule.severity, before.severity) =>
+            {
+                note(None, "check_loosened", format!("{what} loosened"), false)
+            }
+            _ => {}
+        }
+    }
+    for rule in &old.reconciliations {
+        if !new
+            .reconciliations
+            .iter()
+            .any(|after| after.name == rule.name)
+        {
+            note(
+                None,
+                "check_loosened",
+                format!("reconciliation `{}` was removed", rule.name),
+                false,
+            );
+        }
+    }
+}
+
+/// A new foreign key, or one made an error, tightens (rows that passed
+/// may now fail); one removed or made a warning loosens. A key is the same
+/// when its columns and what they reference are.
+fn foreign_keys(old: &Contract, new: &Contract, note: &mut Note<'_>) {
+    let same = |a: &crate::ForeignKey, b: &crate::ForeignKey| {
+        a.columns == b.columns && a.table == b.table && a.referenced == b.referenced
+    };
+    let describe = |key: &crate::ForeignKey| {
+        format!(
+            "foreign key ({}) → {}",
+            key.columns.join(", "),
+            key.target()
+        )
+    };
+    for key in &new.foreign_keys {
+        match old.foreign_keys.iter().find(|before| same(before, key)) {
+            None => note(
+                None,
+                "check_tightened",
+                format!("new {}", describe(key)),
+                true,
+            ),
+            Some(before) if stricter(before.severity, key.severity) => note(
+                None,
+                "check_tightened",
+                format!("{} became an error", describe(key)),
+                true,
+            ),
+            Some(before) if stricter(key.severity, before.severity) => note(
+                None,
+                "check_loosened",
+                format!("{} became a warning", describe(key)),
+                false,
+            ),
+            _ => {}
+        }
+    }
+    for key in &old.foreign_keys {
+        if !new.foreign_keys.iter().any(|after| same(after, key)) {
+            note(
+                None,
+                "check_loosened",
+                format!("{} was removed", describe(key)),
+                false,
+            );
+        }
+    }
+}
 
 fn fields(old: &[Field], new: &[Field], prefix: &str, note: &mut Note<'_>) {
     for before in old {

@@ -7,6 +7,8 @@
 //! here. [`Contract`] itself lives in this crate so that the generators are
 //! its inherent methods (`contract.ddl(…)`), with nothing to import.
 
+mod references;
+
 use serde::{Deserialize, Serialize};
 
 pub use datacontract_model::*;
@@ -46,6 +48,12 @@ pub struct Contract {
     /// How far a run's columns may drift from the last promoted run's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub drift: Option<DriftRule>,
+    /// Columns whose values must name rows of other tables.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub foreign_keys: Vec<ForeignKey>,
+    /// Numbers of this table that must equal those of other tables.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reconciliations: Vec<ReconcileRule>,
 }
 
 impl Contract {
@@ -65,6 +73,8 @@ impl Contract {
             expectations: Vec::new(),
             freshness: None,
             drift: None,
+            foreign_keys: Vec::new(),
+            reconciliations: Vec::new(),
         }
     }
 

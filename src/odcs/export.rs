@@ -10,8 +10,8 @@ use super::vocabulary::{custom, severity};
 use crate::schema::ddl::scalar_type;
 
 use crate::{
-    Bound, Constraint, ConstraintKind, Contract, Expectation, Field, Literal, LogicalType, Mode,
-    Partitioning, Severity, Statistic,
+    Bound, Constraint, ConstraintKind, Contract, Expectation, Field, ForeignKey, Literal,
+    LogicalType, Mode, Partitioning, Severity, Statistic,
 };
 
 /// The ODCS version the documents follow.
@@ -112,6 +112,15 @@ fn schema_object(contract: &Contract) -> Value {
     if !quality.is_empty() {
         object.insert("quality".into(), Value::Array(quality));
     }
+    let composite: Vec<Value> = contract
+        .foreign_keys
+        .iter()
+        .filter(|key| key.columns.len() > 1)
+        .map(|key| relationship(key, Some(&contract.name), contract.default_severity))
+        .collect();
+    if !composite.is_empty() {
+        object.insert("relationships".into(), Value::Array(composite));
+    }
     object.insert(
         "customProperties".into(),
         Value::Array(contract_custom_properties(contract)),
@@ -192,6 +201,17 @@ fn property(field: &Field, table: Option<&Contract>, default: Severity) -> Value
     if !quality.is_empty() {
         property.insert("quality".into(), Value::Array(quality));
     }
+    if let Some(table) = table {
+        let keys: Vec<Value> = table
+            .foreign_keys
+            .iter()
+            .filter(|key| key.columns == [field.name.as_str()])
+            .map(|key| relationship(key, None, default))
+            .collect();
+        if !keys.is_empty() {
+            property.insert("relationships".into(), Value::Array(keys));
+        }
+    }
     let mut custom = Vec::new();
     if !field.policy_tags.is_empty() {
         custom.push(custom::property(
@@ -204,6 +224,36 @@ fn property(field: &Field, table: Option<&Contract>, default: Severity) -> Value
         property.insert("customProperties".into(), Value::Array(custom));
     }
     Value::Object(property)
+}
+
+/// A foreign key as an ODCS relationship, in shorthand (`table.column`):
+/// on its property (`from` implied) for one column, on the table (`from`
+/// naming `table`'s columns) for several. Its severity is a custom
+/// property where it differs from `default`.
+fn relationship(key: &ForeignKey, table: Option<&str>, default: Severity) -> Value {
+    let mut relationship = Map::new();
+    relationship.insert("type".into(), json!("foreignKey"));
+    let shorthand = |table: &str, columns: &[String]| -> Value {
+        let named: Vec<String> = columns.iter().map(|c| format!("{table}.{c}")).collect();
+        match named.as_slice() {
+            [single] => json!(single),
+            _ => json!(named),
+        }
+    };
+    if let Some(table) = table {
+        relationship.insert("from".into(), shorthand(table, &key.columns));
+    }
+    relationship.insert("to".into(), shorthand(&key.table, &key.referenced));
+    if key.severity != default {
+        relationship.insert(
+            "customProperties".into(),
+            json!([custom::property(
+                custom::SEVERITY,
+                json!(severity(key.severity))
+            )]),
+        );
+    }
+    Value::Object(relationship)
 }
 
 /// The logical type, physical type and options of one value of `logical`
@@ -531,6 +581,12 @@ fn contract_custom_properties(contract: &Contract) -> Vec<Value> {
         custom.push(custom::property(
             custom::DRIFT,
             serde_json::to_value(drift).expect("plain data"),
+        ));
+    }
+    if !contract.reconciliations.is_empty() {
+        custom.push(custom::property(
+            custom::RECONCILIATIONS,
+            serde_json::to_value(&contract.reconciliations).expect("plain data"),
         ));
     }
     if let Some(freshness) = &contract.freshness {

@@ -34,6 +34,8 @@ pub mod custom {
     pub const CLUSTERING: &str = "clustering";
     /// The drift thresholds, on the table.
     pub const DRIFT: &str = "drift";
+    /// The reconciliations with other tables, on the table.
+    pub const RECONCILIATIONS: &str = "reconciliations";
     /// The freshness SLA's severity, on the table.
     pub const FRESHNESS_SEVERITY: &str = "freshnessSeverity";
     /// BigQuery policy tags, on a column.
@@ -44,6 +46,8 @@ pub mod custom {
     /// A column's checks as the model writes them, when a kind occurs more
     /// than once.
     pub const CHECKS: &str = "checks";
+    /// A relationship's severity, where it differs from the table's default.
+    pub const SEVERITY: &str = "severity";
 
     /// One custom property.
     pub fn property(name: &str, value: Value) -> Value {

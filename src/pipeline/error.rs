@@ -180,6 +180,9 @@ impl From<ValidationError> for RunError {
         match error {
             ValidationError::Warehouse(error) => error.into(),
             ValidationError::Unmeasured { .. } => RunError::caused_by(FailureKind::Service, error),
+            ValidationError::NoReferencedRows { .. } => {
+                RunError::caused_by(FailureKind::Usage, error)
+            }
             ValidationError::Engine(_) | ValidationError::Damaged(_) => {
                 RunError::caused_by(FailureKind::Input, error)
             }

@@ -261,6 +261,8 @@ mod tests {
             expectations: Vec::new(),
             freshness: None,
             drift: None,
+            foreign_keys: Vec::new(),
+            reconciliations: Vec::new(),
         }
     }
 

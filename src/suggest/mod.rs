@@ -27,7 +27,6 @@ mod shape;
 
 use serde_json::Value;
 
-use crate::check::statistic_name;
 use crate::report::Report;
 use crate::{
     Bound, Constraint, ConstraintKind, Contract, Expectation, Field, Literal, LogicalType, Mode,
@@ -111,7 +110,7 @@ impl Column {
     }
 
     fn number(&self, statistic: &Statistic) -> Option<f64> {
-        let name = statistic_name(statistic);
+        let name = statistic.name();
         self.statistics
             .iter()
             .find(|(id, _)| *id == name)
@@ -120,7 +119,7 @@ impl Column {
 
     /// A whole-number statistic exactly, where the report has it so.
     fn whole(&self, statistic: &Statistic) -> Option<i64> {
-        let name = statistic_name(statistic);
+        let name = statistic.name();
         self.statistics
             .iter()
             .find(|(id, _)| *id == name)
@@ -128,7 +127,7 @@ impl Column {
     }
 
     fn text(&self, statistic: &Statistic) -> Option<String> {
-        let name = statistic_name(statistic);
+        let name = statistic.name();
         self.statistics
             .iter()
             .find(|(id, _)| *id == name)

@@ -15,7 +15,8 @@ use chrono::{DateTime, Utc};
 use polars::prelude::{AnyValue, DataType, Schema};
 
 use super::outcome::{
-    conclude_freshness, conclude_rows, conclude_statistic, dtype_at, planned_result, skipped,
+    conclude_freshness, conclude_reconcile, conclude_rows, conclude_statistic, dtype_at,
+    planned_result, skipped,
 };
 use super::{Options, SchemaPolicy, TextFormats, ValidationError, elapsed_ms};
 use crate::check::{CheckKind, PlannedCheck, RowTest, Test, plan};
@@ -58,6 +59,18 @@ pub(crate) trait Engine {
 
     /// Compiles the newest value of the column at `column`.
     fn newest(&mut self, column: &str) -> Self::Aggregate;
+
+    /// Compiles `statistic` of `column` (`None` for the row count) of
+    /// another table, `table` (a contract's name), as an aggregate of this
+    /// pass: its rows given in memory, a subquery in a warehouse. An error
+    /// skips the check with it.
+    fn other_statistic(
+        &mut self,
+        statistic: &Statistic,
+        table: &str,
+        column: Option<&str>,
+        name: &str,
+    ) -> Result<Self::Aggregate, String>;
 
     /// Measures every check in one pass over the rows: one [`Measured`]
     /// per check, in order.
@@ -142,6 +155,17 @@ pub(crate) enum Measure<E: Engine + ?Sized> {
         /// The column's contract dtype (bounds are read in it).
         dtype: Option<DataType>,
     },
+    /// This table's value and another table's, compared.
+    Reconcile {
+        /// This table's aggregate.
+        ours: E::Aggregate,
+        /// The other table's.
+        theirs: E::Aggregate,
+        /// What both measure.
+        statistic: Statistic,
+        /// The largest difference allowed, relative to the other's value.
+        tolerance: f64,
+    },
     /// The newest value, compared with the reference time.
     Freshness {
         /// The newest value's aggregate.
@@ -175,6 +199,8 @@ pub(crate) enum Measured {
     },
     /// An aggregate's value.
     Value(AnyValue<'static>),
+    /// This table's value and another table's.
+    Pair(AnyValue<'static>, AnyValue<'static>),
     /// Nothing (a skipped check, or the row count).
     Nothing,
 }
@@ -302,6 +328,27 @@ fn compile<E: Engine>(
             newest: engine.newest(&column),
             max_age_seconds,
         },
+        Test::Reconcile {
+            statistic,
+            column,
+            table,
+            other_column,
+            tolerance,
+        } => {
+            let theirs =
+                match engine.other_statistic(&statistic, &table, other_column.as_deref(), name) {
+                    Ok(theirs) => theirs,
+                    Err(reason) => {
+                        return skip(result, format!("cannot run in {}: {reason}", E::NAME));
+                    }
+                };
+            Measure::Reconcile {
+                ours: engine.statistic(&statistic, column.as_deref().unwrap_or_default(), name),
+                theirs,
+                statistic,
+                tolerance,
+            }
+        }
         Test::Unsupported { reason } => return skip(result, reason),
     };
     Check {
@@ -390,6 +437,15 @@ fn conclude<E: Engine>(
             },
             Measured::Value(newest),
         ) => conclude_freshness(result, &newest, *max_age_seconds, reference),
+        (
+            Measure::Reconcile {
+                statistic,
+                tolerance,
+                ..
+            },
+            Measured::Pair(ours, theirs),
+        ) => conclude_reconcile(result, &ours, &theirs, statistic, *tolerance),
+        (Measure::Reconcile { .. }, _) => return Err(unmeasured("values of both tables")),
         (Measure::Rows { .. }, _) => return Err(unmeasured("count of failing rows")),
         (Measure::Freshness { .. }, _) => return Err(unmeasured("newest value")),
         (Measure::Skip, measured) => {

@@ -14,8 +14,8 @@ use super::native::{self, streamed_key};
 use super::outcome::{dtype_at, skeleton};
 use super::pass::{self, Output};
 use super::values::json_value;
-use super::{Kernels, SchemaPolicy, TextFormats, ValidationError};
-use crate::check::polars_expr::{column, failure, statistic};
+use super::{Kernels, References, SchemaPolicy, TextFormats, ValidationError};
+use crate::check::polars_expr::{column, failure, referenced_keys, statistic};
 use crate::check::{CheckKind, RowTest};
 use crate::report::{Example, FAILED_CHECKS_COLUMN, Split};
 use crate::{Contract, Severity, Statistic};
@@ -39,11 +39,18 @@ pub(super) struct InMemory {
     /// The single pass: one flag column per row check, kept to find the
     /// rows of the examples.
     pass: Option<DataFrame>,
+    /// The rows of the tables foreign keys reference.
+    references: References,
 }
 
 impl InMemory {
     /// An engine over `frame`.
-    pub(super) fn new(frame: LazyFrame, streaming: bool, kernels: Kernels) -> Self {
+    pub(super) fn new(
+        frame: LazyFrame,
+        streaming: bool,
+        kernels: Kernels,
+        references: &References,
+    ) -> Self {
         InMemory {
             frame,
             streaming,
@@ -51,7 +58,39 @@ impl InMemory {
             actual: Schema::default(),
             expected: Schema::default(),
             pass: None,
+            references: references.clone(),
         }
+    }
+
+    /// Marks the rows whose key (`columns`) some row of `table` holds in
+    /// `referenced`, by a left join with that table's distinct keys, which
+    /// keeps the rows in order (the failure expression reads the mark:
+    /// [`crate::check::polars_expr::referenced_marker`]).
+    fn mark_referenced(
+        &mut self,
+        columns: &[String],
+        table: &str,
+        referenced: &[String],
+    ) -> Result<(), String> {
+        let rows = self
+            .references
+            .rows(table)
+            .ok_or_else(|| format!("the rows of table `{table}` were not given"))?;
+        let dtypes = columns
+            .iter()
+            .map(|path| {
+                dtype_at(&self.expected, path)
+                    .ok_or_else(|| format!("the contract has no column `{path}`"))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let keys = referenced_keys(rows.clone(), columns, referenced, &dtypes, table);
+        let on: Vec<Expr> = columns.iter().map(|c| col(c.as_str())).collect();
+        let args = JoinArgs {
+            maintain_order: MaintainOrderJoin::Left,
+            ..JoinArgs::new(JoinType::Left)
+        };
+        self.frame = self.frame.clone().join(keys, &on, &on, args);
+        Ok(())
     }
 
     fn collect(&self, frame: LazyFrame) -> PolarsResult<DataFrame> {
@@ -188,6 +227,14 @@ impl Engine for InMemory {
         dedup_key: bool,
         _name: &str,
     ) -> Result<RowPredicates<Expr>, String> {
+        if let RowTest::References {
+            columns,
+            table,
+            referenced,
+        } = test
+        {
+            self.mark_referenced(columns, table, referenced)?;
+        }
         let expected = &self.expected;
         let failing = match self.kernels {
             Kernels::Native => native::failure(test),
@@ -213,6 +260,40 @@ impl Engine for InMemory {
 
     fn newest(&mut self, path: &str) -> Expr {
         column(path).max()
+    }
+
+    /// Measured now, over the rows given for `table`: a constant of the
+    /// pass.
+    fn other_statistic(
+        &mut self,
+        kind: &Statistic,
+        table: &str,
+        path: Option<&str>,
+        _name: &str,
+    ) -> Result<Expr, String> {
+        let rows = self
+            .references
+            .rows(table)
+            .ok_or_else(|| format!("the rows of table `{table}` were not given"))?;
+        let measured = self
+            .collect(
+                rows.clone()
+                    .select([statistic(kind, path.unwrap_or_default()).alias(FLAGGED)]),
+            )
+            .map_err(|error| format!("measuring table `{table}` failed: {error}"))?;
+        let value = measured
+            .column(FLAGGED)
+            .and_then(|values| values.get(0))
+            .map_err(|error| format!("measuring table `{table}` gave no value: {error}"))?;
+        Ok(match value {
+            AnyValue::Null => lit(NULL).cast(DataType::Float64),
+            number => lit(number.extract::<f64>().ok_or_else(|| {
+                format!(
+                    "{} of table `{table}` is `{number}`, not a number",
+                    kind.name()
+                )
+            })?),
+        })
     }
 
     /// One `select` of every output but the duplicated keys' counts; then,

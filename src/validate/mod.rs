@@ -29,6 +29,7 @@ mod in_memory;
 mod native;
 mod outcome;
 mod pass;
+mod references;
 mod values;
 mod warehouse;
 
@@ -41,6 +42,7 @@ use crate::Contract;
 use crate::report::{ContractId, InputSummary, REPORT_FORMAT, Report, SourceFile, Timings};
 
 pub use conformance::TextFormats;
+pub use references::References;
 pub use values::json_value;
 pub use warehouse::{Rows, validate_in_warehouse};
 
@@ -61,7 +63,7 @@ pub enum SchemaPolicy {
 }
 
 /// How to validate.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct Options {
     /// How the columns must match. Default: allow extra columns.
     pub schema_policy: SchemaPolicy,
@@ -76,6 +78,10 @@ pub struct Options {
     /// How text parses as times under [`SchemaPolicy::Coerce`]. Default:
     /// RFC 3339 timestamps and ISO dates.
     pub formats: TextFormats,
+    /// Where the tables the contract's foreign keys reference are: their
+    /// rows, in memory (required for each); their warehouse tables
+    /// (default: beside the validated table).
+    pub references: References,
 }
 
 /// Which code evaluates, in memory, the row checks that dominate
@@ -102,6 +108,7 @@ impl Default for Options {
             reference_time: None,
             kernels: Kernels::default(),
             formats: TextFormats::default(),
+            references: References::default(),
         }
     }
 }
@@ -120,6 +127,16 @@ pub enum Input {
         /// Where the rows came from, in order.
         files: Vec<SourceFile>,
     },
+}
+
+impl Input {
+    /// The rows, as a lazy query.
+    pub fn into_lazy(self) -> LazyFrame {
+        match self {
+            Input::Frame(frame) => frame.lazy(),
+            Input::Lazy(frame) | Input::Files { frame, .. } => frame,
+        }
+    }
 }
 
 impl From<DataFrame> for Input {
@@ -155,6 +172,18 @@ pub enum ValidationError {
         /// What is missing or wrong.
         problem: String,
     },
+    /// A foreign key or reconciliation cannot be checked in memory: the
+    /// rows of the table it reads were not given.
+    #[error(
+        "contract `{contract}` checks its rows against {}, whose rows were not given: pass each table's rows (Options::references; `contracts validate --reference TABLE=PATH`)",
+        tables.iter().map(|t| format!("`{t}`")).collect::<Vec<_>>().join(", ")
+    )]
+    NoReferencedRows {
+        /// The contract's name.
+        contract: String,
+        /// The referenced tables without rows.
+        tables: Vec<String>,
+    },
 }
 
 /// Validates `input` against `contract`: schema conformance, then every
@@ -166,6 +195,7 @@ pub fn validate(
     options: &Options,
 ) -> Result<Report, ValidationError> {
     let started = Instant::now();
+    options.references.require_rows_for(contract)?;
     let (frame, streaming, description, files) = match input.into() {
         Input::Frame(frame) => (
             frame.lazy(),
@@ -183,7 +213,8 @@ pub fn validate(
     // Files are read as the checks run: a damaged page is found then, and
     // Polars' readers panic on some. That is the input's error, named.
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        let mut engine = in_memory::InMemory::new(frame, streaming, options.kernels);
+        let mut engine =
+            in_memory::InMemory::new(frame, streaming, options.kernels, &options.references);
         driver::run(&mut engine, contract, options, &mut report)
     }))
     .map_err(|panic| {

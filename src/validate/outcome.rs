@@ -7,7 +7,7 @@ use polars::prelude::*;
 
 use super::values::{date, json_value, micros, micros_f64};
 use crate::check::polars_expr::temporal_ticks;
-use crate::check::{CheckKind, PlannedCheck, RowTest, Test, statistic_name};
+use crate::check::{CheckKind, PlannedCheck, RowTest, Test};
 use crate::report::{CheckResult, Status};
 use crate::{Literal, Severity, Statistic};
 
@@ -101,6 +101,41 @@ pub(super) fn conclude_statistic(
     Ok(())
 }
 
+/// Concludes a reconciliation from this table's value and the other's: it
+/// holds when they differ by at most `tolerance` times the other's (a
+/// count or sum over no rows is 0; a minimum, maximum or mean over none is
+/// NULL, equal only to NULL).
+pub(super) fn conclude_reconcile(
+    result: &mut CheckResult,
+    ours: &AnyValue,
+    theirs: &AnyValue,
+    statistic: &Statistic,
+    tolerance: f64,
+) {
+    let number = |value: &AnyValue| match value {
+        AnyValue::Null
+            if matches!(
+                statistic,
+                Statistic::RowCount | Statistic::Sum | Statistic::DistinctCount
+            ) =>
+        {
+            Some(0.0)
+        }
+        AnyValue::Null => None,
+        other => other.extract::<f64>(),
+    };
+    let (ours, theirs) = (number(ours), number(theirs));
+    result.observed = Some(serde_json::json!({ "this": ours, "other": theirs }));
+    let holds = match (ours, theirs) {
+        (Some(ours), Some(theirs)) => (ours - theirs).abs() <= tolerance * theirs.abs(),
+        (None, None) => true,
+        _ => false,
+    };
+    if !holds {
+        result.status = Status::Fail;
+    }
+}
+
 /// Concludes freshness from the newest value and the reference time.
 pub(super) fn conclude_freshness(
     result: &mut CheckResult,
@@ -147,7 +182,7 @@ fn within_bounds(
                 .ok_or_else(|| format!("the bound {literal} is not a valid {dtype}")),
             (other, _) => Err(format!(
                 "the bound {other} is not a number, so {} cannot be compared with it",
-                statistic_name(statistic)
+                statistic.name()
             )),
         }
     };
@@ -242,13 +277,22 @@ pub(super) fn expected(test: &Test) -> String {
             format!("one row per ({})", columns.join(", "))
         }
         Test::Row(RowTest::Rule { sql }) => sql.clone(),
+        Test::Row(RowTest::References {
+            columns,
+            table,
+            referenced,
+        }) => format!(
+            "every ({}) without NULL is a ({}) of {table}",
+            columns.join(", "),
+            referenced.join(", ")
+        ),
         Test::Statistic {
             statistic,
             min,
             max,
             ..
         } => {
-            let name = statistic_name(statistic);
+            let name = statistic.name();
             match (min, max) {
                 (Some(min), Some(max)) => format!("{name} between {min} and {max}"),
                 (Some(min), None) => format!("{name} >= {min}"),
@@ -259,6 +303,28 @@ pub(super) fn expected(test: &Test) -> String {
         Test::Freshness {
             max_age_seconds, ..
         } => format!("newest value at most {max_age_seconds} s old"),
+        Test::Reconcile {
+            statistic,
+            column,
+            table,
+            other_column,
+            tolerance,
+        } => {
+            let side = |column: &Option<String>| match column {
+                Some(column) => format!("{}({column})", statistic.name()),
+                None => statistic.name(),
+            };
+            let within = if *tolerance == 0.0 {
+                String::new()
+            } else {
+                format!(" within {tolerance:e} of it")
+            };
+            format!(
+                "{} = {} of {table}{within}",
+                side(column),
+                side(other_column)
+            )
+        }
         Test::Unsupported { .. } => String::new(),
     }
 }

@@ -35,7 +35,7 @@ pub(crate) enum Output<'c, E: Engine + ?Sized> {
 }
 
 /// Every output the checks need, each with its column name (`__f{i}`,
-/// `__k{i}`, `__c{i}` for check `i`), in the checks' order.
+/// `__k{i}`, `__c{i}`, `__o{i}` for check `i`), in the checks' order.
 pub(crate) fn outputs<E: Engine + ?Sized>(checks: &[Check<E>]) -> Vec<(String, Output<'_, E>)> {
     let mut outputs = Vec::new();
     for (index, check) in checks.iter().enumerate() {
@@ -57,6 +57,10 @@ pub(crate) fn outputs<E: Engine + ?Sized>(checks: &[Check<E>]) -> Vec<(String, O
             | Measure::Freshness {
                 newest: aggregate, ..
             } => outputs.push((value(index), Output::Value(aggregate))),
+            Measure::Reconcile { ours, theirs, .. } => {
+                outputs.push((value(index), Output::Value(ours)));
+                outputs.push((other(index), Output::Value(theirs)));
+            }
             Measure::Statistic {
                 aggregate: None, ..
             }
@@ -100,6 +104,7 @@ pub(crate) fn read<E: Engine + ?Sized>(
                 aggregate: Some(_), ..
             }
             | Measure::Freshness { .. } => Measured::Value(read(&value(index))?),
+            Measure::Reconcile { .. } => Measured::Pair(read(&value(index))?, read(&other(index))?),
             Measure::Statistic {
                 aggregate: None, ..
             }
@@ -121,4 +126,9 @@ pub(crate) fn keys(index: usize) -> String {
 
 fn value(index: usize) -> String {
     format!("__c{index}")
+}
+
+/// The name of check `index`'s value of another table in the pass.
+fn other(index: usize) -> String {
+    format!("__o{index}")
 }

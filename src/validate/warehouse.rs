@@ -29,7 +29,7 @@ use super::pass::{self, Output};
 use super::values::json_value;
 use super::{Options, SchemaPolicy, TextFormats, ValidationError, elapsed_ms, new_report};
 use crate::check::RowTest;
-use crate::check::sql_expr::{SqlCompiler, Window};
+use crate::check::sql_expr::{SOURCE_ALIAS, SqlCompiler, Window};
 use crate::report::{CheckResult, Example, Report};
 use crate::sql::{Query, SqlValue, TableRef};
 use crate::warehouse::{CREATED_AT, SOURCE_ROW, SchemaDrift, Warehouse, WarehouseError};
@@ -63,7 +63,10 @@ impl Source<'_> {
         for window in windows {
             select.push_str(&format!(", {} AS {}", window.expr, window.alias));
         }
-        select.push_str(&format!(" FROM {}", self.table.quoted(dialect)));
+        select.push_str(&format!(
+            " FROM {} AS {SOURCE_ALIAS}",
+            self.table.quoted(dialect)
+        ));
         if let Rows::Partition(created_at) = self.rows {
             let at = query.bind(SqlValue::Timestamp(created_at));
             select.push_str(&format!(
@@ -97,9 +100,15 @@ pub fn validate_in_warehouse(
         ),
     };
     let mut report = new_report(contract, described, Vec::new());
+    let mut referenced = BTreeMap::new();
+    for other in contract.other_tables() {
+        let location = options.references.table(other, table)?;
+        referenced.insert(other.to_string(), location);
+    }
     let mut engine = InWarehouse {
         warehouse,
         contract,
+        referenced,
         source: Source {
             table,
             rows,
@@ -122,6 +131,8 @@ pub fn validate_in_warehouse(
 struct InWarehouse<'a> {
     warehouse: &'a dyn Warehouse,
     contract: &'a Contract,
+    /// The tables foreign keys reference, by table name.
+    referenced: BTreeMap<String, TableRef>,
     source: Source<'a>,
     /// The aggregate query: its parameters, bound as checks compile.
     query: Query,
@@ -162,7 +173,9 @@ impl Engine for InWarehouse<'_> {
         dedup_key: bool,
         name: &str,
     ) -> Result<RowPredicates<String>, String> {
-        let sql = SqlCompiler::new(self.contract, &mut self.query).failure(test, name)?;
+        let sql = SqlCompiler::new(self.contract, &mut self.query)
+            .referencing(&self.referenced)
+            .failure(test, name)?;
         self.windows.extend(sql.windows);
         Ok(RowPredicates {
             failing: sql.failing,
@@ -179,6 +192,36 @@ impl Engine for InWarehouse<'_> {
 
     fn newest(&mut self, column: &str) -> String {
         format!("MAX({})", self.query.dialect.column(column))
+    }
+
+    /// A scalar subquery over the other table, in the same pass.
+    fn other_statistic(
+        &mut self,
+        statistic: &Statistic,
+        table: &str,
+        column: Option<&str>,
+        name: &str,
+    ) -> Result<String, String> {
+        let location = self
+            .referenced
+            .get(table)
+            .ok_or_else(|| format!("no warehouse table is known for `{table}`"))?;
+        let sql = SqlCompiler::new(self.contract, &mut self.query).statistic(
+            statistic,
+            column.unwrap_or_default(),
+            &format!("other_{name}"),
+        );
+        if !sql.windows.is_empty() {
+            return Err(format!(
+                "{} of another table needs a window",
+                statistic.name()
+            ));
+        }
+        Ok(format!(
+            "(SELECT {} FROM {})",
+            sql.aggregate,
+            location.quoted(self.query.dialect)
+        ))
     }
 
     fn measure(&mut self, checks: &[Check<Self>]) -> Result<Measurements, ValidationError> {
@@ -250,6 +293,7 @@ impl InWarehouse<'_> {
         let dialect = self.warehouse.dialect();
         let mut query = Query::new(dialect);
         let sql = SqlCompiler::new(self.contract, &mut query)
+            .referencing(&self.referenced)
             .failure(test, "examples")
             .map_err(|reason| WarehouseError::Contract {
                 contract: self.contract.name.clone(),

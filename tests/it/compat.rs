@@ -14,7 +14,8 @@ use datacontract::{
     dedup_key(trade_id),
     partition_by(day(traded_at)),
     cluster_by(venue),
-    rule(name = "positive_notional", sql = "price * quantity > 0")
+    rule(name = "positive_notional", sql = "price * quantity > 0"),
+    reconcile(sum(quantity), against = "raw_trades.quantity", tolerance = 0.01)
 )]
 #[allow(dead_code)]
 struct Trade {
@@ -25,7 +26,7 @@ struct Trade {
     quantity: i64,
     #[contract(bigquery_type = "NUMERIC(10, 2)")]
     fee: rust_decimal::Decimal,
-    #[contract(regex = "^[A-Z]{3,8}$", severity = "warn")]
+    #[contract(regex = "^[A-Z]{3,8}$", severity = "warn", references = "venues.code")]
     venue: String,
     #[contract(one_of("buy", "sell"))]
     side: String,
@@ -286,6 +287,54 @@ fn cases() -> Vec<(&'static str, Mutation, bool)> {
         (
             "description changed",
             |c| field(c, "trade_id").description = Some("The venue's id.".into()),
+            false,
+        ),
+        (
+            "foreign key added",
+            |c| {
+                c.foreign_keys.push(datacontract::ForeignKey {
+                    columns: vec!["trade_id".into()],
+                    table: "orders".into(),
+                    referenced: vec!["trade_id".into()],
+                    severity: Severity::Warn,
+                })
+            },
+            true,
+        ),
+        (
+            "foreign key made an error",
+            |c| c.foreign_keys[0].severity = Severity::Error,
+            true,
+        ),
+        ("foreign key removed", |c| c.foreign_keys.clear(), false),
+        (
+            "reconciliation added",
+            |c| {
+                c.reconciliations.push(datacontract::ReconcileRule {
+                    name: "row_count".into(),
+                    statistic: datacontract::Statistic::RowCount,
+                    column: None,
+                    table: "raw_trades".into(),
+                    other_column: None,
+                    tolerance: 0.0,
+                    severity: Severity::Error,
+                })
+            },
+            true,
+        ),
+        (
+            "reconciliation tolerance narrowed",
+            |c| c.reconciliations[0].tolerance = 0.001,
+            true,
+        ),
+        (
+            "reconciliation tolerance widened",
+            |c| c.reconciliations[0].tolerance = 0.1,
+            false,
+        ),
+        (
+            "reconciliation removed",
+            |c| c.reconciliations.clear(),
             false,
         ),
     ]

@@ -6,6 +6,7 @@ mod support;
 mod bigquery_faults;
 mod cli;
 mod compat;
+mod cross_table;
 mod database;
 mod derive;
 mod every_type;

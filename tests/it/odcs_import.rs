@@ -34,7 +34,8 @@ mod every_check_imported;
 mod full_example_imported;
 
 /// Every check a contract can hold: each kind, both severities (two ranges
-/// on one column), every statistic, the table's checks, a renamed column
+/// on one column), every statistic, the table's checks, foreign keys of one
+/// column and of two, reconciliations, a renamed column
 /// whose name is a Rust keyword, and a description a doc comment cannot
 /// keep.
 #[derive(DataContract)]
@@ -48,7 +49,10 @@ mod full_example_imported;
     error(row_count(min = 1, max = 1000000), freshness(at, max_age = "26h")),
     drift(psi = 0.25, ks = 0.3, category_share = 0.1, columns(amount, code)),
     rule("amount >= 0"),
-    error(rule(name = "ordered", sql = "low <= high"))
+    error(rule(name = "ordered", sql = "low <= high")),
+    foreign_key(columns(code, kind), references = "codes(code, kind)"),
+    reconcile(sum(amount), against = "raw_checks.amount", tolerance = 1e-6),
+    error(reconcile(row_count, against = "raw_checks", name = "rows_kept"))
 )]
 #[allow(dead_code)]
 pub(crate) struct EveryCheck {
@@ -92,7 +96,7 @@ pub(crate) struct EveryCheck {
     kind: String,
     #[contract(min_exclusive = 0.5, max_exclusive = 2.5)]
     ratio: f32,
-    #[contract(one_of(1, 2, 3))]
+    #[contract(one_of(1, 2, 3), error(references = "levels.level"))]
     level: i32,
     #[contract(bigquery_type = "NUMERIC(10)")]
     count: Decimal,
@@ -121,7 +125,9 @@ fn every_check_survives_odcs_and_its_imported_struct_derives_it_again() {
         "description = \"A trailing space is kept \"",
         "    pub r#type: String,",
         "pub maybe_scores: Option<Vec<i64>>,",
-        "    error(row_count(min = 1, max = 1000000), freshness(at, max_age = \"26h\"), rule(",
+        "    error(row_count(min = 1, max = 1000000), freshness(at, max_age = \"26h\"), reconcile(",
+        "    foreign_key(columns(code, r#type), references = \"codes(code, kind)\"),",
+        "error(references = \"levels.level\")",
         "#[contract(min = 0, length(max = 5), error(min = -10))]",
     ] {
         assert!(source.contains(expected), "{expected:?} in\n{source}");
@@ -188,6 +194,71 @@ schema:
         unsupported("schema[0].properties[2].quality[0].mustBeLessThan"),
         unsupported("schema[0].properties[2].quality[0].unit"),
         unsupported("team"),
+    ] {
+        assert!(found.contains(&expected), "{expected:?} in {found:#?}");
+    }
+}
+
+/// Relationships in shorthand become foreign keys, naming the stored
+/// tables and columns where the document describes them; what a key cannot
+/// be is named.
+#[test]
+fn relationships_are_foreign_keys_or_named_problems() {
+    let document = |relationships: &str| {
+        format!(
+            r#"
+apiVersion: v3.1.0
+kind: DataContract
+id: x
+version: 1.0.0
+status: active
+schema:
+  - name: customers
+    physicalName: customer_master
+    properties:
+      - {{ name: id, physicalName: customer_id, logicalType: integer, required: true }}
+      - {{ name: region, logicalType: string }}
+  - name: orders
+    properties:
+      - name: customer
+        logicalType: integer
+        relationships: [{{ to: customers.id }}]
+      - {{ name: region, logicalType: string }}
+      - {{ name: tag, logicalType: string }}
+{relationships}
+"#
+        )
+    };
+    let imported = odcs::import(&odcs::parse(&document("")).unwrap()).unwrap();
+    let keys = &imported[1].contract.foreign_keys;
+    assert_eq!(keys.len(), 1);
+    assert_eq!(
+        (keys[0].columns.clone(), keys[0].target()),
+        (
+            vec!["customer".to_string()],
+            "customer_master.customer_id".to_string()
+        )
+    );
+
+    let composite = "    relationships:
+      - { from: [orders.customer, orders.region], to: [customers.id, customers.region], customProperties: [{ property: severity, value: warning }] }";
+    let imported = odcs::import(&odcs::parse(&document(composite)).unwrap()).unwrap();
+    let key = &imported[1].contract.foreign_keys[1];
+    assert_eq!(key.target(), "customer_master(customer_id, region)");
+    assert_eq!(key.severity, datacontract::Severity::Warn);
+
+    let wrong = "    relationships:
+      - { from: [customers.id, orders.region], to: [customers.id, customers.region] }
+      - { from: [orders.tag, orders.region], to: [customers.id, customers.region] }
+      - { from: [orders.customer, orders.region], to: [customers.id, clients.region] }
+      - { from: [orders.customer, orders.region], to: 'other.yaml#/schema/x/properties/y' }";
+    let found = problems(&document(wrong));
+    let problem = |path: &str, kind| (path.to_string(), kind);
+    for expected in [
+        problem("schema[1].relationships[0].from", ProblemKind::Invalid),
+        problem("schema[1]", ProblemKind::Invalid),
+        problem("schema[1].relationships[2].to", ProblemKind::Unsupported),
+        problem("schema[1].relationships[3].to", ProblemKind::Unsupported),
     ] {
         assert!(found.contains(&expected), "{expected:?} in {found:#?}");
     }
@@ -383,7 +454,13 @@ fn the_full_example_imports_into_structs_that_compile() {
         Some(vec!["id".to_string(), "country_code".to_string()])
     );
     assert_eq!(tables[1].contract, receivers);
-    assert_eq!(tables[0].contract, full_example_imported::Tbl::contract());
+    let tbl = full_example_imported::Tbl::contract();
+    assert_eq!(tables[0].contract, tbl);
+    let targets: Vec<String> = tbl.foreign_keys.iter().map(|key| key.target()).collect();
+    assert_eq!(
+        targets,
+        ["receivers_master.id", "receivers_master(id, country_code)"]
+    );
 }
 
 /// What the derive would refuse is refused here, before any source is

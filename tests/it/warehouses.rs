@@ -8,72 +8,14 @@
 //! emulator tests fail, naming the script.
 
 use crate::support::trades;
+use crate::support::warehouse::{Setup, emulators, local};
 
 use datacontract::DataContract;
 use datacontract::sql::{Dialect, Query, SqlValue, TableRef};
-use datacontract::store::{GcsStore, LocalStore, ObjectStore, write_partition};
-use datacontract::warehouse::{
-    BigQueryWarehouse, Blame, DuckDbWarehouse, LoadMode, Warehouse, WarehouseError,
-    landing_contract,
-};
+use datacontract::store::write_partition;
+use datacontract::warehouse::{Blame, LoadMode, WarehouseError, landing_contract};
 use polars::prelude::*;
 use trades::{Trade, at, prices_by_id, trades};
-
-/// A warehouse, the store its partitions come from, and a fresh dataset.
-struct Setup {
-    warehouse: Box<dyn Warehouse>,
-    store: Box<dyn ObjectStore>,
-    dataset: String,
-}
-
-impl Setup {
-    fn table(&self, name: &str) -> TableRef {
-        TableRef::new(&self.dataset, name).unwrap()
-    }
-
-    fn query(&self, sql: &str) -> DataFrame {
-        let mut query = Query::new(self.warehouse.dialect());
-        query.sql = sql.to_string();
-        self.warehouse.query(&query).unwrap()
-    }
-}
-
-fn unique(name: &str) -> String {
-    format!("t{}_{name}", std::process::id())
-}
-
-fn local(name: &str) -> Setup {
-    let root = std::env::temp_dir().join(format!("datacontract-warehouse-{}", unique(name)));
-    let _ = std::fs::remove_dir_all(&root);
-    let store = LocalStore::new(root.join("data")).unwrap();
-    let warehouse = DuckDbWarehouse::open(&root.join("warehouse.duckdb")).unwrap();
-    Setup {
-        warehouse: Box::new(warehouse),
-        store: Box::new(store),
-        dataset: unique(name),
-    }
-}
-
-fn emulators(name: &str) -> Setup {
-    let gcs = std::env::var("DATACONTRACT_GCS_EMULATOR").expect(
-        "DATACONTRACT_GCS_EMULATOR is not set: run the tests with scripts/test.sh, which starts fake-gcs-server",
-    );
-    let bigquery = std::env::var("BIGQUERY_EMULATOR_HOST").expect(
-        "BIGQUERY_EMULATOR_HOST is not set: run the tests with scripts/test.sh, which starts bqemulator",
-    );
-    let bucket = unique(name).replace('_', "-");
-    let store = GcsStore::emulator(&bucket, &gcs).unwrap();
-    store.create_bucket().unwrap();
-    // Two rows a page, so every query result of more than two rows pages.
-    let warehouse = BigQueryWarehouse::emulator("test-proj", &format!("http://{bigquery}"))
-        .unwrap()
-        .with_page_size(2);
-    Setup {
-        warehouse: Box::new(warehouse),
-        store: Box::new(store),
-        dataset: unique(name),
-    }
-}
 
 fn datasets_and_tables_are_created_idempotently(setup: &Setup) {
     let contract = Trade::contract();

@@ -16,8 +16,9 @@ use syn::{Attribute, Expr, ExprLit, ExprUnary, Ident, Lit, LitStr, Token, UnOp};
 mod value;
 
 pub use value::{
-    Bound, Check, DriftSpec, Expect, FreshnessSpec, Literal, Partition, RegexSource, Rule,
-    Severity, Spanned, Statistic, TimeGranularity, TypeOverride, Value, ValueCheck,
+    Bound, Check, DriftSpec, Expect, FreshnessSpec, Literal, Partition, ReconcileSpec, Reference,
+    RegexSource, Rule, Severity, Spanned, Statistic, Target, TimeGranularity, TypeOverride, Value,
+    ValueCheck,
 };
 
 use crate::ctxt::Ctxt;
@@ -37,6 +38,8 @@ pub struct TableAttrs {
     pub freshness: Option<FreshnessSpec>,
     pub drift: Option<DriftSpec>,
     pub rules: Vec<Rule>,
+    pub foreign_keys: Vec<Reference>,
+    pub reconciliations: Vec<ReconcileSpec>,
 }
 
 /// The field-level attributes, as written.
@@ -51,13 +54,14 @@ pub struct ColumnAttrs {
     pub expectations: Vec<Expect>,
     pub policy_tags: Vec<String>,
     pub sensitivity: Option<Spanned<String>>,
+    pub references: Option<Reference>,
 }
 
 const TABLE_KEYS: &str = "name, version, description, dedup_key, partition_by, cluster_by, \
-                          severity, row_count, freshness, drift, rule, warn, error";
+                          severity, row_count, freshness, drift, rule, foreign_key, reconcile, warn, error";
 const COLUMN_KEYS: &str = "rename, skip, description, bigquery_type, severity, warn, error, \
                            min, max, min_exclusive, max_exclusive, length, regex, one_of, unique, \
-                           email, url, expect, policy_tags, sensitivity";
+                           email, url, expect, policy_tags, sensitivity, references";
 
 /// The keys of one item's `#[contract(...)]` attributes seen so far, to
 /// refuse a key that holds one value given twice (the second would
@@ -96,7 +100,7 @@ const SINGLE_TABLE_KEYS: [&str; 10] = [
 ];
 
 /// The column keys that hold one value (checks and expectations add).
-const SINGLE_COLUMN_KEYS: [&str; 7] = [
+const SINGLE_COLUMN_KEYS: [&str; 8] = [
     "rename",
     "skip",
     "description",
@@ -104,6 +108,7 @@ const SINGLE_COLUMN_KEYS: [&str; 7] = [
     "severity",
     "policy_tags",
     "sensitivity",
+    "references",
 ];
 
 /// Reads every `#[contract(...)]` on the struct.
@@ -143,7 +148,13 @@ fn table_item(
             meta.parse_nested_meta(|inner| {
                 if matches!(
                     key_of(&inner).as_str(),
-                    "dedup_key" | "row_count" | "rule" | "freshness" | "drift"
+                    "dedup_key"
+                        | "row_count"
+                        | "rule"
+                        | "freshness"
+                        | "drift"
+                        | "foreign_key"
+                        | "reconcile"
                 ) {
                     table_item(cx, &inner, table, seen, Some(level))
                 } else {
@@ -151,7 +162,7 @@ fn table_item(
                         cx,
                         &inner,
                         "severity group",
-                        "dedup_key, row_count, rule, freshness, drift",
+                        "dedup_key, row_count, rule, freshness, drift, foreign_key, reconcile",
                     )
                 }
             })?;
@@ -181,6 +192,18 @@ fn table_item(
             rule.severity = rule.severity.or(group);
             table.rules.push(rule);
         }
+        "foreign_key" => {
+            if let Some(mut key) = foreign_key(cx, meta)? {
+                key.severity = key.severity.or(group);
+                table.foreign_keys.push(key);
+            }
+        }
+        "reconcile" => {
+            if let Some(mut spec) = reconcile(cx, meta)? {
+                spec.severity = spec.severity.or(group);
+                table.reconciliations.push(spec);
+            }
+        }
         _ => unknown(cx, meta, "table", TABLE_KEYS)?,
     }
     Ok(())
@@ -205,12 +228,16 @@ pub fn column_attrs(cx: &Ctxt, attrs: &[Attribute]) -> ColumnAttrs {
                 "warn" | "error" => {
                     let group = if key == "warn" { Severity::Warn } else { Severity::Error };
                     meta.parse_nested_meta(|inner| {
-                        if !value_check(cx, &inner, Some(group), &mut column.checks)? {
-                            unknown(cx, &inner, "check", "min, max, min_exclusive, max_exclusive, length, regex, one_of, unique, email, url")?;
+                        if inner.path.is_ident("references") {
+                            seen.once(cx, &inner, "references");
+                            column.references = references(cx, &inner, Some(group))?;
+                        } else if !value_check(cx, &inner, Some(group), &mut column.checks)? {
+                            unknown(cx, &inner, "check", "min, max, min_exclusive, max_exclusive, length, regex, one_of, unique, email, url, references")?;
                         }
                         Ok(())
                     })?;
                 }
+                "references" => column.references = references(cx, &meta, None)?,
                 "expect" => meta.parse_nested_meta(|inner| {
                     match statistic(&inner)? {
                         Some(statistic) => column.expectations.push(expectation(cx, &inner, statistic)?),
@@ -542,6 +569,184 @@ fn granularity(name: &str) -> Option<TimeGranularity> {
         "year" => TimeGranularity::Year,
         _ => return None,
     })
+}
+
+/// `references(Order.order_id)`, `references(OrderLine(order_id, line))`
+/// or `references = "orders.order_id"`: what a foreign key names, with
+/// the severity of an enclosing group. `None` after an error is recorded.
+fn references(
+    cx: &Ctxt,
+    meta: &ParseNestedMeta,
+    group: Option<Severity>,
+) -> syn::Result<Option<Reference>> {
+    let span = meta.path.span();
+    let target = if meta.input.peek(Token![=]) {
+        let lit = lit_str(meta)?;
+        match datacontract_model::parse_target(&lit.value()) {
+            Ok((table, columns)) => Target::Table {
+                table,
+                columns: Spanned {
+                    value: columns,
+                    span: lit.span(),
+                },
+            },
+            Err(problem) => {
+                cx.error_spanned_by(&lit, problem);
+                return Ok(None);
+            }
+        }
+    } else {
+        let content;
+        syn::parenthesized!(content in meta.input);
+        let ty = syn::Path::parse_mod_style(&content)?;
+        let columns = if content.peek(Token![.]) {
+            content.parse::<Token![.]>()?;
+            vec![content.parse::<Ident>()?]
+        } else if content.peek(syn::token::Paren) {
+            let inner;
+            syn::parenthesized!(inner in content);
+            Punctuated::<Ident, Token![,]>::parse_terminated(&inner)?
+                .into_iter()
+                .collect()
+        } else {
+            return Err(content.error(
+                "write the referenced contract and its column: `references(Order.order_id)`, or `references(OrderLine(order_id, line))`",
+            ));
+        };
+        if !content.is_empty() {
+            return Err(content.error("unexpected tokens after the referenced columns"));
+        }
+        Target::Type { ty, columns }
+    };
+    Ok(Some(Reference {
+        columns: Vec::new(),
+        target,
+        severity: group,
+        span,
+    }))
+}
+
+/// `foreign_key(columns(a, b), references(OrderLine(order_id, line)))`,
+/// or with `references = "order_lines(order_id, line)"`, and optionally
+/// `severity = "warn"`.
+fn foreign_key(cx: &Ctxt, meta: &ParseNestedMeta) -> syn::Result<Option<Reference>> {
+    let (mut columns, mut target, mut level) = (Vec::new(), None, None);
+    let mut failed = false;
+    meta.parse_nested_meta(|item| {
+        match key_of(&item).as_str() {
+            "columns" => columns = idents(&item)?,
+            "references" => match references(cx, &item, None)? {
+                Some(reference) => target = Some(reference.target),
+                None => failed = true,
+            },
+            "severity" => level = severity(cx, &lit_str(&item)?),
+            _ => unknown(cx, &item, "foreign key", "columns, references, severity")?,
+        }
+        Ok(())
+    })?;
+    if columns.len() == 1 {
+        cx.error_spanned_by(
+            &meta.path,
+            "a key of one column is written on its field: #[contract(references(Order.order_id))]",
+        );
+        return Ok(None);
+    }
+    match target {
+        Some(target) if !columns.is_empty() => Ok(Some(Reference {
+            columns,
+            target,
+            severity: level,
+            span: meta.path.span(),
+        })),
+        _ if failed => Ok(None),
+        _ => {
+            cx.error_spanned_by(
+                &meta.path,
+                "write foreign_key(columns(a, b), references(OrderLine(order_id, line)))",
+            );
+            Ok(None)
+        }
+    }
+}
+
+/// `reconcile(sum(volume), against = "raw_klines.volume", tolerance = 1e-9,
+/// name = "…", severity = "…")`; the row count is `row_count` and names
+/// no column, on either side. `None` after an error is recorded.
+fn reconcile(cx: &Ctxt, meta: &ParseNestedMeta) -> syn::Result<Option<ReconcileSpec>> {
+    let span = meta.path.span();
+    let (mut measured, mut against, mut tolerance) = (None, None, 0.0);
+    let (mut name, mut level) = (None, None);
+    meta.parse_nested_meta(|item| {
+        let key = key_of(&item);
+        match key.as_str() {
+            "against" => {
+                let lit = lit_str(&item)?;
+                let text = lit.value();
+                let (table, column) = match text.split_once('.') {
+                    Some((table, column)) => (table.to_string(), Some(column.to_string())),
+                    None => (text.clone(), None),
+                };
+                let problem = datacontract_model::naming::table_name_problem(&table).or_else(|| {
+                    column
+                        .as_deref()
+                        .and_then(datacontract_model::naming::column_name_problem)
+                });
+                match problem {
+                    Some(problem) => cx.error_spanned_by(&lit, problem),
+                    None => against = Some((table, column, lit.span())),
+                }
+            }
+            "tolerance" => {
+                let lit: Lit = item.value()?.parse()?;
+                let value: f64 = match &lit {
+                    Lit::Float(number) => number.base10_parse()?,
+                    Lit::Int(number) => number.base10_parse()?,
+                    _ => return Err(syn::Error::new_spanned(&lit, "write the tolerance as a number")),
+                };
+                if !(value.is_finite() && value >= 0.0) {
+                    cx.error_spanned_by(&lit, "a tolerance is a finite number, at least 0");
+                }
+                tolerance = value;
+            }
+            "name" => name = Some(lit_str(&item)?.value()),
+            "severity" => level = severity(cx, &lit_str(&item)?),
+            "row_count" => measured = Some((Statistic::RowCount, None, item.path.span())),
+            _ => match statistic(&item)? {
+                Some(statistic) if datacontract_model::ReconcileRule::measures(&statistic) => {
+                    measured = Some((statistic, Some(single_ident(&item)?), item.path.span()));
+                }
+                _ => unknown(
+                    cx,
+                    &item,
+                    "reconciliation",
+                    "row_count, sum(col), distinct_count(col), min(col), max(col), mean(col), against, tolerance, name, severity",
+                )?,
+            },
+        }
+        Ok(())
+    })?;
+    match (measured, against) {
+        (Some((statistic, column, _)), Some((table, other_column, against_span))) => {
+            Ok(Some(ReconcileSpec {
+                statistic,
+                column,
+                table,
+                other_column,
+                against_span,
+                tolerance,
+                name,
+                severity: level,
+                span,
+            }))
+        }
+        _ => {
+            cx.error_spanned_by(
+                &meta.path,
+                "write reconcile(sum(column), against = \"table.column\") or reconcile(row_count, against = \"table\")",
+            );
+            Ok(None)
+        }
+    }
 }
 
 /// `rule("sql")` or `rule(name = "…", sql = "…", severity = "…")`, where a

@@ -144,3 +144,59 @@ pub struct Expect {
     pub severity: Option<Severity>,
     pub span: Span,
 }
+
+/// A foreign key as written: `references(Order.order_id)` or
+/// `references = "orders.order_id"` on a field, or
+/// `foreign_key(columns(a, b), references(OrderLine(order_id, line)))` on
+/// the struct.
+pub struct Reference {
+    /// This table's columns; empty on a field until it is read as its own.
+    pub columns: Vec<Ident>,
+    /// What the key names.
+    pub target: Target,
+    /// The severity given by an enclosing `warn(...)` / `error(...)` or
+    /// `severity = "…"`.
+    pub severity: Option<Severity>,
+    /// Where the key was written.
+    pub span: Span,
+}
+
+/// What a foreign key names.
+pub enum Target {
+    /// A contract type in scope (`Order.order_id`): checked at compile time.
+    Type { ty: syn::Path, columns: Vec<Ident> },
+    /// A table by name (`"orders.order_id"`): checked when the registry
+    /// starts, where the referenced contract may come from another crate.
+    Table {
+        table: String,
+        columns: Spanned<Vec<String>>,
+    },
+}
+
+impl Target {
+    /// How many columns it names.
+    pub fn len(&self) -> usize {
+        match self {
+            Target::Type { columns, .. } => columns.len(),
+            Target::Table { columns, .. } => columns.value.len(),
+        }
+    }
+}
+
+/// `reconcile(sum(volume), against = "raw_klines.volume", tolerance = 1e-9)`
+/// or `reconcile(row_count, against = "raw_klines")`.
+pub struct ReconcileSpec {
+    /// What is measured.
+    pub statistic: Statistic,
+    /// This table's column (not for the row count).
+    pub column: Option<Ident>,
+    /// The other table, and its column.
+    pub table: String,
+    pub other_column: Option<String>,
+    /// Where `against` was written.
+    pub against_span: Span,
+    pub tolerance: f64,
+    pub name: Option<String>,
+    pub severity: Option<Severity>,
+    pub span: Span,
+}

@@ -35,6 +35,57 @@ pub fn table(contract: &Contract, path: &str, problems: &mut Problems) {
     {
         problems.invalid(path, problem);
     }
+    for (index, key) in contract.foreign_keys.iter().enumerate() {
+        let target = key.target();
+        for column in &key.columns {
+            match top(column) {
+                None => problems.invalid(
+                    path,
+                    format!("the foreign key to `{target}` names `{column}`, which is not a column"),
+                ),
+                Some(field) if !scalar(field) => problems.invalid(
+                    path,
+                    format!("the foreign key column `{column}` is an array, RECORD or JSON, not one value"),
+                ),
+                Some(_) => {}
+            }
+        }
+        if contract.foreign_keys[..index]
+            .iter()
+            .any(|earlier| earlier.columns == key.columns && earlier.target() == target)
+        {
+            problems.invalid(
+                path,
+                format!("the foreign key to `{target}` is given twice"),
+            );
+        }
+    }
+    for rule in &contract.reconciliations {
+        let counts_rows = rule.statistic == crate::Statistic::RowCount;
+        if !crate::ReconcileRule::measures(&rule.statistic)
+            || rule.column.is_some() == counts_rows
+            || rule.other_column.is_some() == counts_rows
+        {
+            problems.invalid(
+                path,
+                format!(
+                    "the reconciliation `{}`: a row count names no column, another statistic (sum, distinct_count, min, max, mean) a column on both sides",
+                    rule.name
+                ),
+            );
+        }
+        if let Some(column) = &rule.column
+            && top(column).is_none_or(|field| !scalar(field))
+        {
+            problems.invalid(
+                path,
+                format!(
+                    "the reconciliation `{}` measures `{column}`, which is no column of one value",
+                    rule.name
+                ),
+            );
+        }
+    }
     if contract.clustering.len() > 4 {
         problems.invalid(path, "BigQuery clusters by at most 4 columns");
     }

@@ -13,6 +13,7 @@ mod checks;
 pub(super) mod node;
 mod property;
 mod quality;
+mod relationships;
 mod types;
 
 use std::fmt;
@@ -27,7 +28,10 @@ use self::quality::Check;
 use super::servers::FileServer;
 use super::vocabulary::{custom, severity_named};
 use crate::rust_source::{self, SourceError, Struct};
-use crate::{Contract, DedupKey, DriftRule, Freshness, Partitioning, Severity, TimeGranularity};
+use crate::{
+    Contract, DedupKey, DriftRule, ForeignKey, Freshness, Partitioning, ReconcileRule, Severity,
+    TimeGranularity,
+};
 
 pub use node::{Problem, ProblemKind};
 
@@ -197,6 +201,7 @@ fn read_document(document: &Value, problems: &mut Problems) -> Vec<Table> {
         service_level(&path, &value, &mut tables, problems);
     }
     node.finish(problems);
+    references_within(&mut tables, problems);
     tables
         .into_iter()
         .map(|pending| {
@@ -209,6 +214,74 @@ fn read_document(document: &Value, problems: &mut Problems) -> Vec<Table> {
             pending.table
         })
         .collect()
+}
+
+/// A foreign key to a table of the same document names it as the
+/// document does (by its schema object's `name` and its properties'
+/// `name`s): it is made to name the stored table and columns, which must
+/// exist with the key's types (and a reconciliation's columns must exist).
+/// What names another table is kept as written, and checked when the
+/// registry that holds both starts.
+fn references_within(tables: &mut [Pending], problems: &mut Problems) {
+    let stored: Vec<Vec<ForeignKey>> = tables
+        .iter()
+        .map(|pending| {
+            let keys = &pending.table.contract.foreign_keys;
+            keys.iter().map(|key| stored_key(key, tables)).collect()
+        })
+        .collect();
+    for (pending, keys) in tables.iter_mut().zip(stored) {
+        pending.table.contract.foreign_keys = keys;
+    }
+    let find = |name: &str| {
+        tables
+            .iter()
+            .map(|pending| &pending.table.contract)
+            .find(|contract| contract.name == name)
+    };
+    for pending in tables.iter() {
+        let within = Contract {
+            foreign_keys: pending
+                .table
+                .contract
+                .foreign_keys
+                .iter()
+                .filter(|key| find(&key.table).is_some())
+                .cloned()
+                .collect(),
+            reconciliations: pending
+                .table
+                .contract
+                .reconciliations
+                .iter()
+                .filter(|rule| find(&rule.table).is_some())
+                .cloned()
+                .collect(),
+            ..pending.table.contract.clone()
+        };
+        for problem in within.reference_problems(find) {
+            problems.invalid(pending.path.clone(), problem);
+        }
+    }
+}
+
+/// `key` naming the stored table and columns, where it names a table of
+/// the document (by its schema object's `name` or `physicalName`, and its
+/// properties' `name`s); as it is otherwise.
+fn stored_key(key: &ForeignKey, tables: &[Pending]) -> ForeignKey {
+    let mut key = key.clone();
+    let Some(table) = tables.iter().find(|pending| {
+        pending.table.name == key.table || pending.table.contract.name == key.table
+    }) else {
+        return key;
+    };
+    key.table = table.table.contract.name.clone();
+    for column in &mut key.referenced {
+        if let Some((_, stored)) = table.column_names.iter().find(|(named, _)| named == column) {
+            *column = stored.clone();
+        }
+    }
+    key
 }
 
 /// The document's `local` servers, read strictly (their reading options
@@ -245,11 +318,14 @@ pub fn file_servers(document: &Value) -> Result<Vec<FileServer>, ImportError> {
     }
 }
 
-/// A table read, waiting for the document's SLA properties.
+/// A table read, waiting for the document's SLA properties and for the
+/// references of other tables.
 struct Pending {
     table: Table,
     path: String,
     freshness_severity: Option<Severity>,
+    /// Each column's property `name` and stored name.
+    column_names: Vec<(String, String)>,
 }
 
 /// A schema object: one table.
@@ -305,6 +381,7 @@ fn read_table(
         clustering: layout.clustering.clone(),
         default_severity: layout.default_severity,
         drift: layout.drift.clone(),
+        reconciliations: layout.reconciliations.clone(),
         ..Contract::new(table, Vec::new())
     };
     let mut key_rule = None;
@@ -334,6 +411,32 @@ fn read_table(
         }
     }
     contract.dedup_key = dedup_key(&columns, key_rule, layout.default_severity, problems);
+    let stored = |named: String| {
+        columns
+            .iter()
+            .find(|column| column.logical_name == named)
+            .map_or(named, |column| column.field.name.clone())
+    };
+    let composite = relationships::of_table(
+        &mut node,
+        &[&name, &contract.name],
+        layout.default_severity,
+        problems,
+    )
+    .into_iter()
+    .map(|mut key| {
+        key.columns = key.columns.into_iter().map(stored).collect();
+        key
+    });
+    contract.foreign_keys = columns
+        .iter()
+        .filter_map(|column| column.foreign_key.clone())
+        .chain(composite)
+        .collect();
+    let column_names = columns
+        .iter()
+        .map(|column| (column.logical_name.clone(), column.field.name.clone()))
+        .collect();
     contract.partitioning = partitioning(&node, &columns, layout.partitioning.clone(), problems);
     contract.fields = columns.into_iter().map(|column| column.field).collect();
     for column in &contract.clustering {
@@ -350,6 +453,7 @@ fn read_table(
         table: Table { name, contract },
         path: path.to_string(),
         freshness_severity: layout.freshness_severity,
+        column_names,
     })
 }
 
@@ -478,6 +582,7 @@ struct TableCustoms {
     clustering: Vec<String>,
     drift: Option<DriftRule>,
     freshness_severity: Option<Severity>,
+    reconciliations: Vec<ReconcileRule>,
 }
 
 impl TableCustoms {
@@ -489,6 +594,7 @@ impl TableCustoms {
             clustering: Vec::new(),
             drift: None,
             freshness_severity: None,
+            reconciliations: Vec::new(),
         };
         node.custom_properties(problems, |name, value, _| {
             let severity = |value: &Value| {
@@ -517,6 +623,9 @@ impl TableCustoms {
                     .map_err(plain),
                 custom::DRIFT => serde_json::from_value(value)
                     .map(|d| customs.drift = Some(d))
+                    .map_err(plain),
+                custom::RECONCILIATIONS => serde_json::from_value(value)
+                    .map(|r| customs.reconciliations = r)
                     .map_err(plain),
                 _ => return None,
             })

@@ -9,22 +9,26 @@ use datacontract_model::rust_types::Scalar;
 use super::super::vocabulary::{custom, severity_named};
 use super::node::{Node, Problems, kind};
 use super::quality::{self, Check, literal};
-use super::types;
+use super::{relationships, types};
 use crate::{
-    Bound, Constraint, ConstraintKind, Expectation, Field, Literal, LogicalType, Mode, Sensitivity,
-    Severity,
+    Bound, Constraint, ConstraintKind, Expectation, Field, ForeignKey, Literal, LogicalType, Mode,
+    Sensitivity, Severity,
 };
 
 /// A column, and what its property says of the table.
 pub struct Column {
     /// The column.
     pub field: Field,
+    /// The property's `name`, which the document's references use.
+    pub logical_name: String,
     /// The property's path, for messages.
     pub path: String,
     /// `primaryKey: true`, with its position if given.
     pub primary_key: Option<Option<i64>>,
     /// `partitioned: true`.
     pub partitioned: bool,
+    /// The foreign key its `relationships` give.
+    pub foreign_key: Option<ForeignKey>,
 }
 
 /// Where a property stands: the table's own columns carry key and
@@ -46,7 +50,7 @@ pub fn read(
     problems: &mut Problems,
 ) -> Option<Column> {
     let mut node = Node::new(path, value, problems)?;
-    let name = column_name(&mut node, problems);
+    let (name, logical_name) = column_name(&mut node, problems);
     let description = node.string("description", problems);
     let customs = Customs::read(&mut node, problems);
     let required = node.boolean("required", problems).unwrap_or(false);
@@ -78,6 +82,19 @@ pub fn read(
         level
     });
     let (primary_key, partitioned) = positions(&mut node, level, problems);
+    let foreign_key = match level {
+        Level::Table => relationships::of_property(&mut node, &name, default, problems),
+        Level::Record => {
+            if node.has("relationships") {
+                problems.unsupported(
+                    node.path_of("relationships"),
+                    "a relationship of a RECORD's sub-field (a key is a column of the table)",
+                );
+                node.take("relationships");
+            }
+            None
+        }
+    };
     let mut rule_severities = Vec::new();
     let mut expectations = Vec::new();
     for (rule_path, rule) in node.items("quality", problems) {
@@ -131,17 +148,21 @@ pub fn read(
     fits(&field, path, problems);
     Some(Column {
         field,
+        logical_name,
         path: path.to_string(),
         primary_key,
         partitioned,
+        foreign_key,
     })
 }
 
 /// The stored name: `physicalName`, else `name`.
-fn column_name(node: &mut Node, problems: &mut Problems) -> String {
+/// The stored name (`physicalName`, else `name`), and the name the
+/// document's references use (`name`, else `physicalName`).
+fn column_name(node: &mut Node, problems: &mut Problems) -> (String, String) {
     let name = node.string("name", problems);
     let physical = node.string("physicalName", problems);
-    let column = physical.or(name).unwrap_or_else(|| {
+    let column = physical.clone().or(name.clone()).unwrap_or_else(|| {
         problems.invalid(node.path_of("name"), "a property needs a `name`");
         String::new()
     });
@@ -150,7 +171,8 @@ fn column_name(node: &mut Node, problems: &mut Problems) -> String {
     {
         problems.invalid(node.path_of("name"), problem);
     }
-    column
+    let logical = name.unwrap_or_else(|| column.clone());
+    (column, logical)
 }
 
 /// A REPEATED column: its element from `items`, its length from the

@@ -6,7 +6,8 @@
 use datacontract::DataContract;
 
 /// Every check a contract can hold: each kind, both severities (two ranges
-/// on one column), every statistic, the table's checks, a renamed column
+/// on one column), every statistic, the table's checks, foreign keys of one
+/// column and of two, reconciliations, a renamed column
 /// whose name is a Rust keyword, and a description a doc comment cannot
 /// keep.
 #[derive(DataContract)]
@@ -18,8 +19,10 @@ use datacontract::DataContract;
     cluster_by(code),
     dedup_key(code, at),
     drift(psi = 0.25, ks = 0.3, category_share = 0.1, columns(amount, code)),
+    foreign_key(columns(code, r#type), references = "codes(code, kind)"),
+    reconcile(sum(amount), against = "raw_checks.amount", tolerance = 1e-6),
     rule("amount >= 0"),
-    error(row_count(min = 1, max = 1000000), freshness(at, max_age = "26h"), rule(name = "ordered", sql = "low <= high"))
+    error(row_count(min = 1, max = 1000000), freshness(at, max_age = "26h"), reconcile(row_count, against = "raw_checks", name = "rows_kept"), rule(name = "ordered", sql = "low <= high"))
 )]
 pub struct EveryCheck {
     /// A code:
@@ -54,7 +57,7 @@ pub struct EveryCheck {
     pub r#type: String,
     #[contract(min_exclusive = 0.5, max_exclusive = 2.5)]
     pub ratio: f64,
-    #[contract(one_of(1, 2, 3))]
+    #[contract(one_of(1, 2, 3), error(references = "levels.level"))]
     pub level: i64,
     #[contract(bigquery_type = "NUMERIC(10, 0)")]
     pub count: rust_decimal::Decimal,

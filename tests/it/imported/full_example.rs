@@ -17,11 +17,11 @@
 //! - schema[0].properties[0].transformLogic: `transformLogic` has no equivalent in a contract
 //! - schema[0].properties[0].transformDescription: `transformDescription` has no equivalent in a contract
 //! - schema[0].properties[0].examples: `examples` has no equivalent in a contract
+//! - schema[0].properties[1].relationships[0].customProperties[0].property: the custom property `description`
 //! - schema[0].properties[1].id: `id` has no equivalent in a contract
 //! - schema[0].properties[1].businessName: `businessName` has no equivalent in a contract
 //! - schema[0].properties[1].criticalDataElement: `criticalDataElement` has no equivalent in a contract
 //! - schema[0].properties[1].tags: `tags` has no equivalent in a contract
-//! - schema[0].properties[1].relationships: `relationships` has no equivalent in a contract
 //! - schema[0].properties[2].quality[0].description: `description` has no equivalent in a contract
 //! - schema[0].properties[2].quality[0].dimension: `dimension` has no equivalent in a contract
 //! - schema[0].properties[2].quality[0].businessImpact: `businessImpact` has no equivalent in a contract
@@ -42,21 +42,22 @@
 //! - schema[0].quality[0].businessImpact: `businessImpact` has no equivalent in a contract
 //! - schema[0].quality[0].schedule: `schedule` has no equivalent in a contract
 //! - schema[0].quality[0].scheduler: `scheduler` has no equivalent in a contract
+//! - schema[0].relationships[0].customProperties[0].property: the custom property `description`
+//! - schema[0].relationships[0].customProperties[1].property: the custom property `cardinality`
 //! - schema[0].id: `id` has no equivalent in a contract
 //! - schema[0].businessName: `businessName` has no equivalent in a contract
 //! - schema[0].authoritativeDefinitions: `authoritativeDefinitions` has no equivalent in a contract
 //! - schema[0].tags: `tags` has no equivalent in a contract
 //! - schema[0].dataGranularityDescription: `dataGranularityDescription` has no equivalent in a contract
-//! - schema[0].relationships: `relationships` has no equivalent in a contract
 //! - schema[1].properties[0].id: `id` has no equivalent in a contract
 //! - schema[1].properties[0].businessName: `businessName` has no equivalent in a contract
 //! - schema[1].properties[1].id: `id` has no equivalent in a contract
 //! - schema[1].properties[1].businessName: `businessName` has no equivalent in a contract
 //! - schema[1].properties[2].id: `id` has no equivalent in a contract
 //! - schema[1].properties[2].businessName: `businessName` has no equivalent in a contract
+//! - schema[1].properties[3].relationships[0].customProperties[0].property: the custom property `description`
 //! - schema[1].properties[3].id: `id` has no equivalent in a contract
 //! - schema[1].properties[3].businessName: `businessName` has no equivalent in a contract
-//! - schema[1].properties[3].relationships: `relationships` has no equivalent in a contract
 //! - schema[1].id: `id` has no equivalent in a contract
 //! - schema[1].businessName: `businessName` has no equivalent in a contract
 //! - schema[1].tags: `tags` has no equivalent in a contract
@@ -92,14 +93,19 @@ use datacontract::DataContract;
     name = "tbl_1",
     version = "1.1.0",
     partition_by(day(txn_ref_dt)),
-    dedup_key(rcvr_id)
+    dedup_key(rcvr_id),
+    foreign_key(columns(rcvr_id, rcvr_cntry_code), references = "receivers_master(id, country_code)")
 )]
 pub struct Tbl {
     /// Reference date for transaction
     #[contract(sensitivity = "public")]
     pub txn_ref_dt: Option<chrono::NaiveDate>,
     /// A description for column rcvr_id.
-    #[contract(length(max = 18), sensitivity = "restricted")]
+    #[contract(
+        length(max = 18),
+        sensitivity = "restricted",
+        references = "receivers_master.id"
+    )]
     pub rcvr_id: Option<String>,
     /// Country code
     #[contract(length(max = 2), sensitivity = "public")]
@@ -124,6 +130,10 @@ pub struct Receivers {
     #[contract(length(max = 255), sensitivity = "restricted")]
     pub receiver_name: String,
     /// Type of receiver (individual, business, etc.)
-    #[contract(length(max = 20), sensitivity = "public")]
+    #[contract(
+        length(max = 20),
+        sensitivity = "public",
+        references = "receiver_types.type_code"
+    )]
     pub receiver_type: Option<String>,
 }

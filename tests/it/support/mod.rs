@@ -4,5 +4,6 @@ pub mod fault_proxy;
 #[path = "../../odcs/validate.rs"]
 mod odcs;
 pub mod trades;
+pub mod warehouse;
 
 pub use odcs::assert_valid_odcs;
