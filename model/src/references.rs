@@ -78,6 +78,18 @@ impl LogicalType {
         }
     }
 
+    /// Whether the type holds numbers (INT64, FLOAT64, NUMERIC,
+    /// BIGNUMERIC): what a sum, mean, minimum or maximum is reconciled on.
+    pub fn is_number(&self) -> bool {
+        matches!(
+            self,
+            LogicalType::Int64
+                | LogicalType::Float64
+                | LogicalType::Numeric { .. }
+                | LogicalType::BigNumeric { .. }
+        )
+    }
+
     /// Whether a key can be of this type: a single scalar value, not a
     /// RECORD or JSON (as for a dedup key).
     pub fn can_be_key(&self) -> bool {

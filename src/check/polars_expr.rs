@@ -73,40 +73,41 @@ pub fn failure(test: &RowTest, dtype_of: &dyn Fn(&str) -> Option<DataType>) -> P
             let portable = rule::portable(sql).map_err(|e| PolarsError::ComputeError(e.into()))?;
             polars::sql::sql_expr(portable)?.not()
         }
-        RowTest::References { columns, table, .. } => unreferenced(columns, table)?,
+        RowTest::References { table, .. } => {
+            return Err(
+                polars_err!(ComputeError: "a foreign key to `{table}` compiles with the referenced rows (`unreferenced`)"),
+            );
+        }
     };
     Ok(expr.fill_null(lit(false)))
 }
 
-/// A foreign key's failing rows: no NULL in the key, and no match in the
-/// column [`referenced_marker`] names, which a left join with the
-/// referenced table's distinct keys ([`referenced_keys`]) sets on every
-/// row whose key it holds.
-fn unreferenced(columns: &[String], table: &str) -> PolarsResult<Expr> {
-    let complete = columns
+/// A foreign key's failing rows: no NULL in the key (MATCH SIMPLE), and
+/// no mark in the column `marker`, which a left join with the referenced
+/// table's distinct keys ([`referenced_keys`]) sets on every row whose key
+/// it holds.
+pub fn unreferenced(columns: &[String], marker: &str) -> Expr {
+    columns
         .iter()
         .map(|path| column(path).is_not_null())
-        .reduce(Expr::and)
-        .ok_or_else(|| polars_err!(ComputeError: "a foreign key to `{table}` has no column"))?;
-    Ok(complete.and(col(referenced_marker(columns, table)).is_null()))
+        .fold(col(marker).is_null(), Expr::and)
 }
 
-/// The column that marks the rows whose key (`columns`) a row of `table`
-/// holds: non-NULL there, NULL elsewhere.
-pub fn referenced_marker(columns: &[String], table: &str) -> String {
-    format!("__datacontract_ref_{table}_{}", columns.join("_"))
+/// The column marking the rows a foreign key's check `name` finds
+/// referenced (`name` is unique per check).
+pub fn referenced_marker(name: &str) -> String {
+    format!("__datacontract_ref_{name}")
 }
 
 /// The distinct keys of `rows` (the referenced table's) in `referenced`,
 /// renamed to this table's `columns` and cast to their `dtypes`, with
-/// [`referenced_marker`] set: the right side of the join that marks
-/// referenced rows.
+/// `marker` set: the right side of the join that marks referenced rows.
 pub fn referenced_keys(
     rows: LazyFrame,
     columns: &[String],
     referenced: &[String],
     dtypes: &[DataType],
-    table: &str,
+    marker: &str,
 ) -> LazyFrame {
     let keys: Vec<Expr> = referenced
         .iter()
@@ -119,7 +120,7 @@ pub fn referenced_keys(
         .collect();
     rows.select(keys)
         .unique(None, UniqueKeepStrategy::Any)
-        .with_column(lit(true).alias(referenced_marker(columns, table)))
+        .with_column(lit(true).alias(marker))
 }
 
 /// The aggregate measuring `statistic` of the column at `path`. (The row

@@ -2,7 +2,7 @@
 //! columns that exist (a key's with its types): checked when a registry
 //! starts, over every contract it holds.
 
-use crate::{Contract, Mode};
+use crate::{Contract, Mode, ReconcileRule, Statistic};
 
 impl Contract {
     /// The other tables its checks read (foreign keys and
@@ -31,6 +31,18 @@ impl Contract {
         let mut problems = Vec::new();
         for key in &self.foreign_keys {
             let at = format!("`{}`'s foreign key to `{}`", self.name, key.target());
+            if key.columns.len() != key.referenced.len() || key.columns.is_empty() {
+                problems.push(format!(
+                    "{at}: {} column(s) reference {}",
+                    key.columns.len(),
+                    key.referenced.len()
+                ));
+                continue;
+            }
+            if let Some(missing) = key.columns.iter().find(|c| self.field(c).is_none()) {
+                problems.push(format!("{at}: `{}` has no column `{missing}`", self.name));
+                continue;
+            }
             let Some(referenced) = find(&key.table) else {
                 problems.push(format!(
                     "{at}: no contract of table `{}` is registered",
@@ -68,25 +80,52 @@ impl Contract {
                 rule.name,
                 rule.against()
             );
+            if let Some(problem) = rule
+                .column
+                .as_deref()
+                .and_then(|c| measurable(self, c, rule))
+            {
+                problems.push(format!("{at}: {problem}"));
+            }
             match find(&rule.table) {
                 None => problems.push(format!(
                     "{at}: no contract of table `{}` is registered",
                     rule.table
                 )),
                 Some(other) => {
-                    if let Some(column) = &rule.other_column
-                        && other.field(column).is_none()
+                    if let Some(problem) = rule
+                        .other_column
+                        .as_deref()
+                        .and_then(|c| measurable(other, c, rule))
                     {
-                        problems.push(format!(
-                            "{at}: table `{}` has no column `{column}`",
-                            rule.table
-                        ));
+                        problems.push(format!("{at}: {problem}"));
                     }
                 }
             }
         }
         problems
     }
+}
+
+/// Why `rule` cannot measure `column` of `contract`: it is not there, is
+/// no single value, or (but for a distinct count) is no number.
+fn measurable(contract: &Contract, column: &str, rule: &ReconcileRule) -> Option<String> {
+    let Some(field) = contract.field(column) else {
+        return Some(format!(
+            "table `{}` has no column `{column}`",
+            contract.name
+        ));
+    };
+    let single = field.mode != Mode::Repeated && field.logical_type.can_be_key();
+    let needs_number = rule.statistic != Statistic::DistinctCount;
+    (!single || (needs_number && !field.logical_type.is_number())).then(|| {
+        format!(
+            "`{}.{column}` is {}, which {} cannot measure",
+            contract.name,
+            field.logical_type.key_type(),
+            rule.statistic.name()
+        )
+    })
 }
 
 #[cfg(test)]

@@ -60,17 +60,17 @@ pub(crate) trait Engine {
     /// Compiles the newest value of the column at `column`.
     fn newest(&mut self, column: &str) -> Self::Aggregate;
 
-    /// Compiles `statistic` of `column` (`None` for the row count) of
-    /// another table, `table` (a contract's name), as an aggregate of this
-    /// pass: its rows given in memory, a subquery in a warehouse. An error
-    /// skips the check with it.
+    /// `statistic` of `column` (`None` for the row count) of another
+    /// table, `table` (a contract's name): measured now over its rows in
+    /// memory, an aggregate of this pass (a subquery) in a warehouse. An
+    /// error fails the validation: the check cannot run.
     fn other_statistic(
         &mut self,
         statistic: &Statistic,
         table: &str,
         column: Option<&str>,
         name: &str,
-    ) -> Result<Self::Aggregate, String>;
+    ) -> Result<Other<Self::Aggregate>, String>;
 
     /// Measures every check in one pass over the rows: one [`Measured`]
     /// per check, in order.
@@ -160,7 +160,7 @@ pub(crate) enum Measure<E: Engine + ?Sized> {
         /// This table's aggregate.
         ours: E::Aggregate,
         /// The other table's.
-        theirs: E::Aggregate,
+        theirs: Other<E::Aggregate>,
         /// What both measure.
         statistic: Statistic,
         /// The largest difference allowed, relative to the other's value.
@@ -175,6 +175,14 @@ pub(crate) enum Measure<E: Engine + ?Sized> {
     },
     /// Nothing: the check is reported as skipped.
     Skip,
+}
+
+/// Another table's value: already measured, or an aggregate of the pass.
+pub(crate) enum Other<A> {
+    /// Measured before the pass.
+    Value(AnyValue<'static>),
+    /// Measured by the pass.
+    Aggregate(A),
 }
 
 /// What one pass measured.
@@ -223,7 +231,7 @@ pub(crate) fn run<E: Engine>(
     let expected = contract.polars_schema();
     for planned in plan(contract) {
         let name = checks.len().to_string();
-        checks.push(compile(engine, planned, &verdict, &expected, &name));
+        checks.push(compile(engine, planned, &verdict, &expected, &name)?);
     }
     let measurements = engine.measure(&checks)?;
     if measurements.checks.len() != checks.len() {
@@ -273,19 +281,28 @@ pub(crate) fn run<E: Engine>(
 }
 
 /// Compiles one planned check for `engine`, or skips it with the reason.
+/// A check across tables (a foreign key, a reconciliation) that cannot
+/// run is an error instead: the other table's rows or columns are the
+/// call's to give, and a skip would pass what was never checked.
 fn compile<E: Engine>(
     engine: &mut E,
     check: PlannedCheck,
     verdict: &SchemaVerdict,
     expected: &Schema,
     name: &str,
-) -> Check<E> {
+) -> Result<Check<E>, ValidationError> {
     let result = planned_result(&check);
+    let cannot_run = |reason: String| ValidationError::Unmeasured {
+        check: check.id.clone(),
+        problem: format!("cannot run in {}: {reason}", E::NAME),
+    };
     let shown = shown_columns(&check.columns);
-    let skip = |result: CheckResult, reason: String| Check {
-        result: skipped(result, reason),
-        measure: Measure::Skip,
-        shown: Vec::new(),
+    let skip = |result: CheckResult, reason: String| {
+        Ok(Check {
+            result: skipped(result, reason),
+            measure: Measure::Skip,
+            shown: Vec::new(),
+        })
     };
     if let Some(reason) = check
         .columns
@@ -302,6 +319,9 @@ fn compile<E: Engine>(
                     test: Some(test),
                     predicates,
                 },
+                Err(reason) if matches!(test, RowTest::References { .. }) => {
+                    return Err(cannot_run(reason));
+                }
                 Err(reason) => return skip(result, format!("cannot run in {}: {reason}", E::NAME)),
             }
         }
@@ -335,13 +355,9 @@ fn compile<E: Engine>(
             other_column,
             tolerance,
         } => {
-            let theirs =
-                match engine.other_statistic(&statistic, &table, other_column.as_deref(), name) {
-                    Ok(theirs) => theirs,
-                    Err(reason) => {
-                        return skip(result, format!("cannot run in {}: {reason}", E::NAME));
-                    }
-                };
+            let theirs = engine
+                .other_statistic(&statistic, &table, other_column.as_deref(), name)
+                .map_err(cannot_run)?;
             Measure::Reconcile {
                 ours: engine.statistic(&statistic, column.as_deref().unwrap_or_default(), name),
                 theirs,
@@ -351,11 +367,11 @@ fn compile<E: Engine>(
         }
         Test::Unsupported { reason } => return skip(result, reason),
     };
-    Check {
+    Ok(Check {
         result,
         measure,
         shown,
-    }
+    })
 }
 
 /// The top-level columns of `columns`, once each, shown as they are read.
@@ -444,7 +460,12 @@ fn conclude<E: Engine>(
                 ..
             },
             Measured::Pair(ours, theirs),
-        ) => conclude_reconcile(result, &ours, &theirs, statistic, *tolerance),
+        ) => conclude_reconcile(result, &ours, &theirs, statistic, *tolerance).map_err(
+            |problem| ValidationError::Unmeasured {
+                check: id.clone(),
+                problem,
+            },
+        )?,
         (Measure::Reconcile { .. }, _) => return Err(unmeasured("values of both tables")),
         (Measure::Rows { .. }, _) => return Err(unmeasured("count of failing rows")),
         (Measure::Freshness { .. }, _) => return Err(unmeasured("newest value")),

@@ -9,13 +9,15 @@ use std::collections::{BTreeMap, HashMap};
 use polars::prelude::*;
 
 use super::conformance::conform;
-use super::driver::{Check, Engine, Measure, Measurements, RowPredicates, SchemaVerdict};
+use super::driver::{Check, Engine, Measure, Measurements, Other, RowPredicates, SchemaVerdict};
 use super::native::{self, streamed_key};
 use super::outcome::{dtype_at, skeleton};
 use super::pass::{self, Output};
 use super::values::json_value;
 use super::{Kernels, References, SchemaPolicy, TextFormats, ValidationError};
-use crate::check::polars_expr::{column, failure, referenced_keys, statistic};
+use crate::check::polars_expr::{
+    column, failure, referenced_keys, referenced_marker, statistic, unreferenced,
+};
 use crate::check::{CheckKind, RowTest};
 use crate::report::{Example, FAILED_CHECKS_COLUMN, Split};
 use crate::{Contract, Severity, Statistic};
@@ -62,28 +64,44 @@ impl InMemory {
         }
     }
 
-    /// Marks the rows whose key (`columns`) some row of `table` holds in
-    /// `referenced`, by a left join with that table's distinct keys, which
-    /// keeps the rows in order (the failure expression reads the mark:
-    /// [`crate::check::polars_expr::referenced_marker`]).
+    /// Marks, in the column `marker`, the rows whose key (`columns`) some
+    /// row of `table` holds in `referenced`: a left join with that table's
+    /// distinct keys, which keeps the rows in order. Each referenced column
+    /// must hold the key column's type, or text (of a CSV file) that
+    /// parses as it.
     fn mark_referenced(
         &mut self,
         columns: &[String],
         table: &str,
         referenced: &[String],
+        marker: &str,
     ) -> Result<(), String> {
-        let rows = self
+        let mut rows = self
             .references
             .rows(table)
-            .ok_or_else(|| format!("the rows of table `{table}` were not given"))?;
-        let dtypes = columns
-            .iter()
-            .map(|path| {
-                dtype_at(&self.expected, path)
-                    .ok_or_else(|| format!("the contract has no column `{path}`"))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        let keys = referenced_keys(rows.clone(), columns, referenced, &dtypes, table);
+            .ok_or_else(|| format!("the rows of table `{table}` were not given"))?
+            .clone();
+        let given = rows
+            .collect_schema()
+            .map_err(|error| format!("the rows of table `{table}` cannot be read: {error}"))?;
+        let mut dtypes = Vec::with_capacity(columns.len());
+        for (ours, theirs) in columns.iter().zip(referenced) {
+            let wanted = dtype_at(&self.expected, ours)
+                .ok_or_else(|| format!("the contract has no column `{ours}`"))?;
+            let found = given
+                .get(theirs)
+                .ok_or_else(|| format!("the rows of table `{table}` have no column `{theirs}`"))?;
+            let fits = found == &wanted
+                || found == &DataType::String
+                || (found.is_integer() && wanted.is_integer());
+            if !fits {
+                return Err(format!(
+                    "`{table}.{theirs}` is {found} in the rows given, but `{ours}` is {wanted}"
+                ));
+            }
+            dtypes.push(wanted);
+        }
+        let keys = referenced_keys(rows, columns, referenced, &dtypes, marker);
         let on: Vec<Expr> = columns.iter().map(|c| col(c.as_str())).collect();
         let args = JoinArgs {
             maintain_order: MaintainOrderJoin::Left,
@@ -225,7 +243,7 @@ impl Engine for InMemory {
         &mut self,
         test: &RowTest,
         dedup_key: bool,
-        _name: &str,
+        name: &str,
     ) -> Result<RowPredicates<Expr>, String> {
         if let RowTest::References {
             columns,
@@ -233,7 +251,12 @@ impl Engine for InMemory {
             referenced,
         } = test
         {
-            self.mark_referenced(columns, table, referenced)?;
+            let marker = referenced_marker(name);
+            self.mark_referenced(columns, table, referenced, &marker)?;
+            return Ok(RowPredicates {
+                failing: unreferenced(columns, &marker),
+                first_of_key: None,
+            });
         }
         let expected = &self.expected;
         let failing = match self.kernels {
@@ -262,15 +285,14 @@ impl Engine for InMemory {
         column(path).max()
     }
 
-    /// Measured now, over the rows given for `table`: a constant of the
-    /// pass.
+    /// Measured now, over the rows given for `table`.
     fn other_statistic(
         &mut self,
         kind: &Statistic,
         table: &str,
         path: Option<&str>,
         _name: &str,
-    ) -> Result<Expr, String> {
+    ) -> Result<Other<Expr>, String> {
         let rows = self
             .references
             .rows(table)
@@ -285,15 +307,7 @@ impl Engine for InMemory {
             .column(FLAGGED)
             .and_then(|values| values.get(0))
             .map_err(|error| format!("measuring table `{table}` gave no value: {error}"))?;
-        Ok(match value {
-            AnyValue::Null => lit(NULL).cast(DataType::Float64),
-            number => lit(number.extract::<f64>().ok_or_else(|| {
-                format!(
-                    "{} of table `{table}` is `{number}`, not a number",
-                    kind.name()
-                )
-            })?),
-        })
+        Ok(Other::Value(value.into_static()))
     }
 
     /// One `select` of every output but the duplicated keys' counts; then,

@@ -111,20 +111,26 @@ pub(super) fn conclude_reconcile(
     theirs: &AnyValue,
     statistic: &Statistic,
     tolerance: f64,
-) {
-    let number = |value: &AnyValue| match value {
+) -> Result<(), String> {
+    let number = |value: &AnyValue, side: &str| match value {
         AnyValue::Null
             if matches!(
                 statistic,
                 Statistic::RowCount | Statistic::Sum | Statistic::DistinctCount
             ) =>
         {
-            Some(0.0)
+            Ok(Some(0.0))
         }
-        AnyValue::Null => None,
-        other => other.extract::<f64>(),
+        AnyValue::Null => Ok(None),
+        other => other
+            .extract::<f64>()
+            .map(Some)
+            .ok_or_else(|| format!("{side} value `{other}` is no number")),
     };
-    let (ours, theirs) = (number(ours), number(theirs));
+    let (ours, theirs) = (
+        number(ours, "this table's")?,
+        number(theirs, "the other table's")?,
+    );
     result.observed = Some(serde_json::json!({ "this": ours, "other": theirs }));
     let holds = match (ours, theirs) {
         (Some(ours), Some(theirs)) => (ours - theirs).abs() <= tolerance * theirs.abs(),
@@ -134,6 +140,7 @@ pub(super) fn conclude_reconcile(
     if !holds {
         result.status = Status::Fail;
     }
+    Ok(())
 }
 
 /// Concludes freshness from the newest value and the reference time.

@@ -10,7 +10,7 @@
 use polars::prelude::AnyValue;
 
 use super::ValidationError;
-use super::driver::{Check, Engine, Measure, Measured};
+use super::driver::{Check, Engine, Measure, Measured, Other};
 
 /// The pass's column holding the number of rows read.
 pub(crate) const ROWS: &str = "__rows";
@@ -59,7 +59,9 @@ pub(crate) fn outputs<E: Engine + ?Sized>(checks: &[Check<E>]) -> Vec<(String, O
             } => outputs.push((value(index), Output::Value(aggregate))),
             Measure::Reconcile { ours, theirs, .. } => {
                 outputs.push((value(index), Output::Value(ours)));
-                outputs.push((other(index), Output::Value(theirs)));
+                if let Other::Aggregate(theirs) = theirs {
+                    outputs.push((other(index), Output::Value(theirs)));
+                }
             }
             Measure::Statistic {
                 aggregate: None, ..
@@ -104,7 +106,13 @@ pub(crate) fn read<E: Engine + ?Sized>(
                 aggregate: Some(_), ..
             }
             | Measure::Freshness { .. } => Measured::Value(read(&value(index))?),
-            Measure::Reconcile { .. } => Measured::Pair(read(&value(index))?, read(&other(index))?),
+            Measure::Reconcile { theirs, .. } => {
+                let theirs = match theirs {
+                    Other::Value(value) => value.clone(),
+                    Other::Aggregate(_) => read(&other(index))?,
+                };
+                Measured::Pair(read(&value(index))?, theirs)
+            }
             Measure::Statistic {
                 aggregate: None, ..
             }

@@ -24,7 +24,9 @@ use chrono::{DateTime, Utc};
 use polars::prelude::*;
 
 use super::conformance::finding;
-use super::driver::{self, Check, Engine, Measure, Measurements, RowPredicates, SchemaVerdict};
+use super::driver::{
+    self, Check, Engine, Measure, Measurements, Other, RowPredicates, SchemaVerdict,
+};
 use super::pass::{self, Output};
 use super::values::json_value;
 use super::{Options, SchemaPolicy, TextFormats, ValidationError, elapsed_ms, new_report};
@@ -201,14 +203,17 @@ impl Engine for InWarehouse<'_> {
         table: &str,
         column: Option<&str>,
         name: &str,
-    ) -> Result<String, String> {
+    ) -> Result<Other<String>, String> {
         let location = self
             .referenced
             .get(table)
             .ok_or_else(|| format!("no warehouse table is known for `{table}`"))?;
+        // Qualified, so that a column the other table lacks is an error,
+        // never a column of this one.
+        let qualified = column.map(|column| format!("__other.{column}"));
         let sql = SqlCompiler::new(self.contract, &mut self.query).statistic(
             statistic,
-            column.unwrap_or_default(),
+            qualified.as_deref().unwrap_or_default(),
             &format!("other_{name}"),
         );
         if !sql.windows.is_empty() {
@@ -217,11 +222,11 @@ impl Engine for InWarehouse<'_> {
                 statistic.name()
             ));
         }
-        Ok(format!(
-            "(SELECT {} FROM {})",
+        Ok(Other::Aggregate(format!(
+            "(SELECT {} FROM {} AS __other)",
             sql.aggregate,
             location.quoted(self.query.dialect)
-        ))
+        )))
     }
 
     fn measure(&mut self, checks: &[Check<Self>]) -> Result<Measurements, ValidationError> {

@@ -636,3 +636,80 @@ fn generated_tables_agree_with_the_definition_in_every_engine() {
         "no generated order was orphaned: the comparison proved nothing"
     );
 }
+
+/// What the review of the first version found: an empty frame passed every
+/// reconciliation, two keys could read one join's mark, and a check across
+/// tables that could not run was skipped. Each is now a failure or an
+/// error.
+#[test]
+fn checks_across_tables_never_pass_what_they_did_not_measure() {
+    // An empty frame against five raw orders: everything was lost.
+    let empty = orders().head(Some(0));
+    let report = validate(empty, &Order::contract(), &with_rows(0)).unwrap();
+    let lost = report.check("reconcile.row_count").unwrap();
+    assert_eq!(lost.status, Status::Fail);
+    assert_eq!(lost.observed, Some(json!({"this": 0.0, "other": 5.0})));
+
+    // Two keys whose marks were once named alike (`t` + `a_b`, and `t` +
+    // `a`, `b`): each is judged on its own.
+    let field = |name: &str| {
+        datacontract::Field::new(
+            name,
+            datacontract::LogicalType::Int64,
+            datacontract::Mode::Nullable,
+        )
+    };
+    let mut contract =
+        datacontract::Contract::new("keys", vec![field("a"), field("b"), field("a_b")]);
+    let key = |columns: &[&str], referenced: &[&str]| ForeignKey {
+        columns: columns.iter().map(|c| c.to_string()).collect(),
+        table: "t".into(),
+        referenced: referenced.iter().map(|c| c.to_string()).collect(),
+        severity: Severity::Error,
+    };
+    contract.foreign_keys = vec![key(&["a_b"], &["x"]), key(&["a", "b"], &["x", "y"])];
+    let rows = df!("a" => [1i64], "b" => [2i64], "a_b" => [9i64]).unwrap();
+    let t = df!("x" => [1i64], "y" => [2i64]).unwrap();
+    let options = Options {
+        references: References::default().with_rows("t", t),
+        ..Options::default()
+    };
+    let report = validate(rows, &contract, &options).unwrap();
+    assert_eq!(
+        report.check("a_b.references").unwrap().failing_rows,
+        Some(1)
+    );
+    assert_eq!(report.check("references.t").unwrap().failing_rows, Some(0));
+
+    // The other table's column is missing, or of another type: an error.
+    let no_amount = raw_orders(0).drop("amount").unwrap();
+    let options = Options {
+        references: References::default()
+            .with_rows("customer", customers())
+            .with_rows("raw_orders", no_amount),
+        ..Options::default()
+    };
+    let error = validate(orders(), &Order::contract(), &options).unwrap_err();
+    assert!(
+        error.to_string().contains("reconcile.amount_kept"),
+        "{error}"
+    );
+    let float_ids = df!(
+        "id" => [1.9f64, 2.0, 3.0],
+        "region" => ["eu", "us", "eu"],
+        "number" => [10i64, 20, 30],
+    )
+    .unwrap();
+    let options = Options {
+        references: References::default()
+            .with_rows("customer", float_ids)
+            .with_rows("raw_orders", raw_orders(0)),
+        ..Options::default()
+    };
+    let error = validate(orders(), &Order::contract(), &options).unwrap_err();
+    assert!(
+        error.to_string().contains("customer_id.references")
+            && error.to_string().contains("`customer.id` is f64"),
+        "{error}"
+    );
+}

@@ -3,6 +3,8 @@
 
 use std::collections::HashMap;
 
+use datacontract_model::naming::{column_name_problem, table_name_problem};
+
 use super::node::Problems;
 use crate::{
     Bound, ConstraintKind, Contract, Field, Literal, LogicalType, Mode, Partitioning,
@@ -74,15 +76,43 @@ pub fn table(contract: &Contract, path: &str, problems: &mut Problems) {
                 ),
             );
         }
+        let needs_number = rule.statistic != crate::Statistic::DistinctCount;
         if let Some(column) = &rule.column
-            && top(column).is_none_or(|field| !scalar(field))
+            && top(column).is_none_or(|field| {
+                !scalar(field) || (needs_number && !field.logical_type.is_number())
+            })
         {
             problems.invalid(
                 path,
                 format!(
-                    "the reconciliation `{}` measures `{column}`, which is no column of one value",
-                    rule.name
+                    "the reconciliation `{}` measures `{column}`, which is no column of one {}",
+                    rule.name,
+                    if needs_number { "number" } else { "value" }
                 ),
+            );
+        }
+        if !(rule.tolerance.is_finite() && rule.tolerance >= 0.0) {
+            problems.invalid(
+                path,
+                format!(
+                    "the reconciliation `{}` has the tolerance {}: a finite number, at least 0",
+                    rule.name, rule.tolerance
+                ),
+            );
+        }
+        if let Some(problem) = table_name_problem(&rule.table)
+            .or_else(|| rule.other_column.as_deref().and_then(column_name_problem))
+        {
+            problems.invalid(
+                path,
+                format!("the reconciliation `{}`: {problem}", rule.name),
+            );
+        }
+        let named = |other: &&crate::ReconcileRule| other.name == rule.name;
+        if contract.reconciliations.iter().filter(named).count() > 1 {
+            problems.invalid(
+                path,
+                format!("two reconciliations are named `{}`", rule.name),
             );
         }
     }
