@@ -454,6 +454,7 @@ fn flagged_warehouse(
         Some(project) => WarehouseConfig::BigQuery {
             project: project.to_string(),
             endpoint: None,
+            max_bytes_billed: None,
         },
         None if !duckdb.exists() => {
             return Err(RunError::usage(format!(

@@ -61,9 +61,11 @@ pub fn open_warehouse(
 ) -> Result<Box<dyn Warehouse>, RunError> {
     match config {
         WarehouseConfig::DuckDb { path } => open_duckdb(path, access),
-        WarehouseConfig::BigQuery { project, endpoint } => {
-            open_bigquery(project, endpoint.as_deref())
-        }
+        WarehouseConfig::BigQuery {
+            project,
+            endpoint,
+            max_bytes_billed,
+        } => open_bigquery(project, endpoint.as_deref(), *max_bytes_billed),
     }
 }
 
@@ -90,17 +92,28 @@ fn open_duckdb(_path: &std::path::Path, _access: Access) -> Result<Box<dyn Wareh
 }
 
 #[cfg(feature = "bigquery")]
-fn open_bigquery(project: &str, endpoint: Option<&str>) -> Result<Box<dyn Warehouse>, RunError> {
+fn open_bigquery(
+    project: &str,
+    endpoint: Option<&str>,
+    max_bytes_billed: Option<u64>,
+) -> Result<Box<dyn Warehouse>, RunError> {
     use crate::warehouse::BigQueryWarehouse;
-    let warehouse = match endpoint {
+    let mut warehouse = match endpoint {
         Some(endpoint) => BigQueryWarehouse::connect_at(project, endpoint),
         None => BigQueryWarehouse::from_env(project),
-    };
-    Ok(Box::new(warehouse?))
+    }?;
+    if let Some(bytes) = max_bytes_billed {
+        warehouse = warehouse.with_max_bytes_billed(bytes);
+    }
+    Ok(Box::new(warehouse))
 }
 
 #[cfg(not(feature = "bigquery"))]
-fn open_bigquery(_project: &str, _endpoint: Option<&str>) -> Result<Box<dyn Warehouse>, RunError> {
+fn open_bigquery(
+    _project: &str,
+    _endpoint: Option<&str>,
+    _max_bytes_billed: Option<u64>,
+) -> Result<Box<dyn Warehouse>, RunError> {
     Err(RunError::usage(
         "this build has no BigQuery support (feature `bigquery`)",
     ))

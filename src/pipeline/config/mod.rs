@@ -339,6 +339,7 @@ impl Layers {
                 WarehouseConfig::BigQuery {
                     project,
                     endpoint: self.endpoint("bigquery_endpoint")?,
+                    max_bytes_billed: self.byte_count("max_bytes_billed")?,
                 }
             }
             other => {
@@ -364,6 +365,20 @@ impl Layers {
                     "not a whole number of seconds from 1 to 86400",
                 )
             })
+    }
+
+    /// A number of bytes, if set: a whole number, or one with a decimal
+    /// (`KB`, `MB`, `GB`, `TB`) or binary (`KiB` … `TiB`) unit.
+    fn byte_count(&self, key: &str) -> Result<Option<u64>, ConfigError> {
+        let Some(setting) = self.get(key) else {
+            return Ok(None);
+        };
+        byte_count(&setting.value).map(Some).ok_or_else(|| {
+            self.invalid(
+                key,
+                "not a number of bytes greater than 0 (`1000000000`, `200GB`, `1TiB`)",
+            )
+        })
     }
 
     /// An API endpoint other than Google's, if set: an `https://` URL, or
@@ -575,7 +590,36 @@ pub enum WarehouseConfig {
         /// The REST API's endpoint, when not Google's (a Private Service
         /// Connect endpoint); requests still carry the credentials.
         endpoint: Option<String>,
+        /// The most bytes one query may bill.
+        max_bytes_billed: Option<u64>,
     },
+}
+
+/// `text` as a number of bytes greater than 0: digits, then optionally a
+/// decimal (`KB` … `TB`) or binary (`KiB` … `TiB`) unit.
+fn byte_count(text: &str) -> Option<u64> {
+    let text = text.trim();
+    let digits_end = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(digits_end);
+    let scale: u64 = match unit.trim() {
+        "" | "B" => 1,
+        "KB" => 1_000,
+        "MB" => 1_000_000,
+        "GB" => 1_000_000_000,
+        "TB" => 1_000_000_000_000,
+        "KiB" => 1 << 10,
+        "MiB" => 1 << 20,
+        "GiB" => 1 << 30,
+        "TiB" => 1 << 40,
+        _ => return None,
+    };
+    number
+        .parse::<u64>()
+        .ok()?
+        .checked_mul(scale)
+        .filter(|bytes| *bytes > 0)
 }
 
 /// Where a gate runs its checks.
@@ -591,6 +635,16 @@ pub enum ValidationEngine {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn byte_counts_take_decimal_and_binary_units() {
+        assert_eq!(byte_count("1000"), Some(1000));
+        assert_eq!(byte_count("200GB"), Some(200_000_000_000));
+        assert_eq!(byte_count("1 TiB"), Some(1 << 40));
+        for wrong in ["", "0", "GB", "1.5GB", "-1", "1PB", "99999999999TiB"] {
+            assert_eq!(byte_count(wrong), None, "{wrong}");
+        }
+    }
 
     #[test]
     fn the_readme_lists_every_setting_as_declared() {
@@ -680,6 +734,7 @@ mod tests {
             WarehouseConfig::BigQuery {
                 project: "env-project".into(),
                 endpoint: None,
+                max_bytes_billed: None,
             }
         );
         assert_eq!(config.raw_dataset, "raw_prod");

@@ -124,6 +124,12 @@ pub const SETTINGS: &[SettingSpec] = &[
         None,
         "the BigQuery project (`BIGQUERY_EMULATOR_HOST` selects an emulator)",
     ),
+    setting(
+        "max_bytes_billed",
+        "DATACONTRACT_MAX_BYTES_BILLED",
+        None,
+        "the most bytes one BigQuery query may bill (`maximumBytesBilled`, set on every query): a whole number of bytes or with a unit (`200GB`, `1TiB`); a query that would bill more fails before it runs, with exit 2",
+    ),
     SettingSpec {
         flag: false,
         ..setting(

@@ -149,11 +149,29 @@ pub(super) fn job_error(operation: &str, job_id: &str, errors: &[ErrorProto]) ->
 }
 
 /// BigQuery's `invalidQuery` reason judges the statement itself (its
-/// syntax, a name it cannot resolve); every other reason is the service's.
+/// syntax, a name it cannot resolve), and `bytesBilledLimitExceeded` the
+/// statement against the configured `max_bytes_billed`: running again
+/// cannot help. Every other reason is the service's.
 fn blame<'r>(mut reasons: impl Iterator<Item = &'r String>) -> Blame {
-    if reasons.any(|reason| reason == "invalidQuery") {
+    if reasons.any(|reason| reason == "invalidQuery" || reason == "bytesBilledLimitExceeded") {
         Blame::Statement
     } else {
         Blame::Service
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_query_over_its_byte_limit_is_the_statements_fault_not_the_services() {
+        let reasons = |names: &[&str]| names.iter().map(|n| n.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            blame(reasons(&["bytesBilledLimitExceeded"]).iter()),
+            Blame::Statement
+        );
+        assert_eq!(blame(reasons(&["invalidQuery"]).iter()), Blame::Statement);
+        assert_eq!(blame(reasons(&["backendError"]).iter()), Blame::Service);
     }
 }

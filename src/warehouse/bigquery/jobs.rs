@@ -155,24 +155,33 @@ impl BigQueryWarehouse {
             .map_err(|failure| failure.error)
     }
 
-    /// One run of a query, under a new `requestId`.
-    pub(super) fn run_query_once(
-        &self,
-        operation: &str,
-        query: &Query,
-    ) -> Result<QueryOutcome, Failure> {
-        let request: QueryRequest = serde_json::from_value(json!({
+    /// The `jobs.query` request of `query`: named parameters, the page
+    /// size, a new `requestId`, and the limit on bytes billed when one is
+    /// set.
+    pub(super) fn query_request(&self, query: &Query) -> Result<QueryRequest, serde_json::Error> {
+        serde_json::from_value(json!({
             "query": query.sql,
             "useLegacySql": false,
             "parameterMode": "NAMED",
             "queryParameters": parameters(&query.params),
             "maxResults": self.page_size,
             "requestId": unique_id(),
+            "maximumBytesBilled": self.max_bytes_billed.map(|bytes| bytes.to_string()),
         }))
-        .map_err(|error| WarehouseError::Result {
-            operation: operation.to_string(),
-            message: error.to_string(),
-        })?;
+    }
+
+    /// One run of a query, under a new `requestId`.
+    pub(super) fn run_query_once(
+        &self,
+        operation: &str,
+        query: &Query,
+    ) -> Result<QueryOutcome, Failure> {
+        let request = self
+            .query_request(query)
+            .map_err(|error| WarehouseError::Result {
+                operation: operation.to_string(),
+                message: error.to_string(),
+            })?;
         let response = self
             .call(operation, || {
                 self.client.job().query(&self.project, request.clone())
@@ -331,6 +340,31 @@ pub(super) fn unique_id() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_query_carries_the_limit_on_bytes_billed_when_one_is_set() {
+        // Building a client contacts nothing: no emulator is needed.
+        let unlimited = BigQueryWarehouse::emulator("test-proj", "http://127.0.0.1:9").unwrap();
+        let limited = BigQueryWarehouse::emulator("test-proj", "http://127.0.0.1:9")
+            .unwrap()
+            .with_max_bytes_billed(1 << 40);
+        let mut query = Query::new(crate::sql::Dialect::BigQuery);
+        query.sql = "SELECT 1".into();
+        let request = limited.query_request(&query).unwrap();
+        assert_eq!(
+            request.maximum_bytes_billed.as_deref(),
+            Some("1099511627776")
+        );
+        let sent = serde_json::to_value(&request).unwrap();
+        assert_eq!(sent["maximumBytesBilled"], json!("1099511627776"));
+        assert_eq!(
+            unlimited
+                .query_request(&query)
+                .unwrap()
+                .maximum_bytes_billed,
+            None
+        );
+    }
 
     #[test]
     fn a_schema_field_that_cannot_be_read_is_an_error_naming_it_not_a_missing_column() {

@@ -53,6 +53,9 @@ pub struct BigQueryWarehouse {
     runtime: tokio::runtime::Runtime,
     page_size: Option<i32>,
     retry: RetryPolicy,
+    /// The most bytes one query may bill; BigQuery fails a query that
+    /// would bill more, before it runs.
+    max_bytes_billed: Option<u64>,
 }
 
 /// Credentials for an emulator, which checks none.
@@ -133,7 +136,16 @@ impl BigQueryWarehouse {
             runtime,
             page_size: None,
             retry: RetryPolicy::default(),
+            max_bytes_billed: None,
         }
+    }
+
+    /// The same warehouse, with every query limited to billing at most
+    /// `bytes` (BigQuery's `maximumBytesBilled`): a query that would bill
+    /// more fails before it runs, and bills nothing.
+    pub fn with_max_bytes_billed(mut self, bytes: u64) -> Self {
+        self.max_bytes_billed = Some(bytes);
+        self
     }
 
     /// The same warehouse retrying transient failures under `retry`.
