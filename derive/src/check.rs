@@ -415,19 +415,10 @@ fn clustering(cx: &Ctxt, table: &Table) {
         let Some(column) = resolve(cx, table, ident, "cluster") else {
             continue;
         };
-        let Some(scalar) = effective_scalar(column) else {
+        if effective_scalar(column).is_none() {
             continue;
-        };
-        let clusterable = matches!(
-            scalar,
-            Scalar::Bool
-                | Scalar::Int
-                | Scalar::Decimal
-                | Scalar::String
-                | Scalar::Date
-                | Scalar::DateTime
-                | Scalar::Timestamp
-        );
+        }
+        let clusterable = scalar_logical_type(column).is_some_and(|t| t.clusterable());
         if !clusterable || mode_of(column) == Mode::Repeated {
             cx.error_spanned_by(
                 ident,

@@ -53,6 +53,30 @@ pub struct DriftRule {
     pub severity: Severity,
 }
 
+impl DriftRule {
+    /// The largest threshold of each statistic, by the name the derive
+    /// gives it: PSI up to 10, KS and a category's share change up to 1.
+    pub const LIMITS: [(&'static str, f64); 3] =
+        [("psi", 10.0), ("ks", 1.0), ("category_share", 1.0)];
+
+    /// Why a threshold is out of range, if one is: each lies in
+    /// (0, its limit], and at least one is given.
+    pub fn threshold_problem(&self) -> Option<String> {
+        let given = [self.max_psi, self.max_ks, self.max_share_change];
+        if given.iter().all(Option::is_none) {
+            return Some("drift names no threshold (psi, ks or category_share)".into());
+        }
+        Self::LIMITS
+            .iter()
+            .zip(given)
+            .find_map(|((name, limit), value)| {
+                value
+                    .filter(|value| !(*value > 0.0 && value <= limit))
+                    .map(|value| format!("a {name} threshold lies in (0, {limit}], not {value}"))
+            })
+    }
+}
+
 /// The newest value of a time column lies within `max_age_seconds` of the
 /// reference time a validation is given.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -90,6 +90,22 @@ impl LogicalType {
         )
     }
 
+    /// Whether BigQuery clusters by a column of this type: BOOL, INT64,
+    /// NUMERIC, BIGNUMERIC, STRING, DATE, DATETIME or TIMESTAMP.
+    pub fn clusterable(&self) -> bool {
+        matches!(
+            self,
+            LogicalType::Bool
+                | LogicalType::Int64
+                | LogicalType::Numeric { .. }
+                | LogicalType::BigNumeric { .. }
+                | LogicalType::String
+                | LogicalType::Date
+                | LogicalType::DateTime
+                | LogicalType::Timestamp
+        )
+    }
+
     /// Whether a key can be of this type: a single scalar value, not a
     /// RECORD or JSON (as for a dedup key).
     pub fn can_be_key(&self) -> bool {

@@ -521,3 +521,37 @@ schema:
         "NUMBER(10, 2) is NUMERIC"
     );
 }
+
+/// Clustering by a column BigQuery cannot cluster by, a drift threshold
+/// out of range, and drift on a missing column: refused as the derive
+/// refuses them, so the source written always compiles.
+#[test]
+fn layouts_the_derive_would_refuse_are_invalid() {
+    let document = odcs::parse(
+        r#"
+apiVersion: v3.1.0
+kind: DataContract
+id: x
+version: 1.0.0
+status: active
+schema:
+  - name: trades
+    properties:
+      - { name: price, logicalType: number, physicalType: FLOAT64 }
+      - { name: venue, logicalType: string }
+    customProperties:
+      - { property: clustering, value: [price, venue] }
+      - { property: drift, value: { columns: [price, gone], max_psi: 20.0, severity: warn } }
+"#,
+    )
+    .unwrap();
+    let error = odcs::import(&document).unwrap_err().to_string();
+    for expected in [
+        "cannot cluster by `price`",
+        "a psi threshold lies in (0, 10], not 20",
+        "drift on `gone`, which is not a column",
+    ] {
+        assert!(error.contains(expected), "{expected} in {error}");
+    }
+    assert!(!error.contains("`venue`"), "{error}");
+}

@@ -511,12 +511,16 @@ fn drift(
             spec.columns = idents(&item)?;
             return Ok(());
         }
-        let (slot, limit) = match key.as_str() {
-            "psi" => (&mut spec.psi, 10.0),
-            "ks" => (&mut spec.ks, 1.0),
-            "category_share" => (&mut spec.category_share, 1.0),
+        let slot = match key.as_str() {
+            "psi" => &mut spec.psi,
+            "ks" => &mut spec.ks,
+            "category_share" => &mut spec.category_share,
             _ => return unknown(cx, &item, "drift", "psi, ks, category_share, columns"),
         };
+        let limit = datacontract_model::DriftRule::LIMITS
+            .iter()
+            .find(|(name, _)| *name == key)
+            .map_or(1.0, |(_, limit)| *limit);
         let lit: Lit = item.value()?.parse()?;
         let value: f64 = match &lit {
             Lit::Float(number) => number.base10_parse()?,

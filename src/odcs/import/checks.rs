@@ -119,6 +119,26 @@ pub fn table(contract: &Contract, path: &str, problems: &mut Problems) {
     if contract.clustering.len() > 4 {
         problems.invalid(path, "BigQuery clusters by at most 4 columns");
     }
+    for column in &contract.clustering {
+        if top(column)
+            .is_some_and(|field| field.mode == Mode::Repeated || !field.logical_type.clusterable())
+        {
+            problems.invalid(
+                path,
+                format!(
+                    "cannot cluster by `{column}`: clustering columns are not arrays, and of type BOOL, INT64, NUMERIC, BIGNUMERIC, STRING, DATE, DATETIME or TIMESTAMP"
+                ),
+            );
+        }
+    }
+    if let Some(drift) = &contract.drift {
+        if let Some(problem) = drift.threshold_problem() {
+            problems.invalid(path, problem);
+        }
+        for column in drift.columns.iter().filter(|column| top(column).is_none()) {
+            problems.invalid(path, format!("drift on `{column}`, which is not a column"));
+        }
+    }
     for expectation in &contract.expectations {
         for bound in [&expectation.min, &expectation.max].into_iter().flatten() {
             if !matches!(bound, Literal::Int(n) if *n >= 0) {
