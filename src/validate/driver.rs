@@ -292,10 +292,6 @@ fn compile<E: Engine>(
     name: &str,
 ) -> Result<Check<E>, ValidationError> {
     let result = planned_result(&check);
-    let cannot_run = |reason: String| ValidationError::Unmeasured {
-        check: check.id.clone(),
-        problem: format!("cannot run in {}: {reason}", E::NAME),
-    };
     let shown = shown_columns(&check.columns);
     let skip = |result: CheckResult, reason: String| {
         Ok(Check {
@@ -303,6 +299,18 @@ fn compile<E: Engine>(
             measure: Measure::Skip,
             shown: Vec::new(),
         })
+    };
+    let across_tables = matches!(check.kind, CheckKind::References | CheckKind::Reconcile);
+    let cannot_run = |result: CheckResult, reason: String| {
+        let reason = format!("cannot run in {}: {reason}", E::NAME);
+        if across_tables {
+            Err(ValidationError::Unmeasured {
+                check: result.id,
+                problem: reason,
+            })
+        } else {
+            skip(result, reason)
+        }
     };
     if let Some(reason) = check
         .columns
@@ -319,10 +327,7 @@ fn compile<E: Engine>(
                     test: Some(test),
                     predicates,
                 },
-                Err(reason) if matches!(test, RowTest::References { .. }) => {
-                    return Err(cannot_run(reason));
-                }
-                Err(reason) => return skip(result, format!("cannot run in {}: {reason}", E::NAME)),
+                Err(reason) => return cannot_run(result, reason),
             }
         }
         Test::Statistic {
@@ -355,9 +360,11 @@ fn compile<E: Engine>(
             other_column,
             tolerance,
         } => {
-            let theirs = engine
-                .other_statistic(&statistic, &table, other_column.as_deref(), name)
-                .map_err(cannot_run)?;
+            let theirs =
+                match engine.other_statistic(&statistic, &table, other_column.as_deref(), name) {
+                    Ok(theirs) => theirs,
+                    Err(reason) => return cannot_run(result, reason),
+                };
             Measure::Reconcile {
                 ours: engine.statistic(&statistic, column.as_deref().unwrap_or_default(), name),
                 theirs,

@@ -12,19 +12,7 @@ struct Thing {
 }
 
 fn run(args: &[&str]) -> (ExitCode, String, String) {
-    let registry = Registry::new().with::<Thing>();
-    let (mut out, mut err) = (Vec::new(), Vec::new());
-    let code = datacontract::cli::run(
-        &registry,
-        std::iter::once("contracts").chain(args.iter().copied()),
-        &mut out,
-        &mut err,
-    );
-    (
-        code,
-        String::from_utf8(out).unwrap(),
-        String::from_utf8(err).unwrap(),
-    )
+    crate::support::cli::run(&Registry::new().with::<Thing>(), args)
 }
 
 #[test]

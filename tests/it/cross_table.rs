@@ -16,6 +16,7 @@ use datacontract::{DataContract, ForeignKey, Registry, Severity};
 use polars::prelude::*;
 use serde_json::json;
 
+use crate::support::cli::run as contracts;
 use crate::support::warehouse::{Setup, emulators, local};
 
 /// A customer, known by id and by its number within a region.
@@ -301,18 +302,27 @@ fn a_key_is_never_passed_unchecked_in_memory() {
     assert!(error.to_string().contains("--reference"), "{error}");
 }
 
+/// The orders of the warehouse table `table` validated inside `setup`'s
+/// warehouse, the other tables found as `options` say.
+fn orders_in(
+    setup: &Setup,
+    table: &datacontract::sql::TableRef,
+    options: &Options,
+) -> Result<Report, ValidationError> {
+    validate_in_warehouse(
+        setup.warehouse.as_ref(),
+        table,
+        Rows::All,
+        &Order::contract(),
+        options,
+    )
+}
+
 fn orphans_found_in_the_warehouse(setup: &Setup) {
     setup.load("customer", &Customer::contract(), &customers());
     setup.load("raw_orders", &RawOrder::contract(), &raw_orders(0));
     let orders_table = setup.load("orders", &Order::contract(), &orders());
-    let report = validate_in_warehouse(
-        setup.warehouse.as_ref(),
-        &orders_table,
-        Rows::All,
-        &Order::contract(),
-        &Options::default(),
-    )
-    .unwrap();
+    let report = orders_in(setup, &orders_table, &Options::default()).unwrap();
     assert_orphans_found(&report, setup.warehouse.dialect().name());
 
     // The referenced rows from another table, named explicitly: every
@@ -331,14 +341,7 @@ fn orphans_found_in_the_warehouse(setup: &Setup) {
             .with_table("raw_orders", lossy),
         ..Options::default()
     };
-    let report = validate_in_warehouse(
-        setup.warehouse.as_ref(),
-        &orders_table,
-        Rows::All,
-        &Order::contract(),
-        &options,
-    )
-    .unwrap();
+    let report = orders_in(setup, &orders_table, &options).unwrap();
     let keys_pass = report
         .checks
         .iter()
@@ -352,13 +355,7 @@ fn orphans_found_in_the_warehouse(setup: &Setup) {
         references: References::default().with_table("customer", setup.table("no_such_customers")),
         ..Options::default()
     };
-    let missing = validate_in_warehouse(
-        setup.warehouse.as_ref(),
-        &orders_table,
-        Rows::All,
-        &Order::contract(),
-        &options,
-    );
+    let missing = orders_in(setup, &orders_table, &options);
     assert!(missing.is_err(), "{missing:?}");
 }
 
@@ -370,22 +367,6 @@ fn duckdb_finds_orphaned_keys_by_an_anti_join() {
 #[test]
 fn bigquery_finds_orphaned_keys_by_an_anti_join() {
     orphans_found_in_the_warehouse(&emulators("references"));
-}
-
-/// `contracts …` over `registry`: the exit code, standard output and error.
-fn contracts(registry: &Registry, args: &[&str]) -> (std::process::ExitCode, String, String) {
-    let (mut out, mut err) = (Vec::new(), Vec::new());
-    let code = datacontract::cli::run(
-        registry,
-        std::iter::once("contracts").chain(args.iter().copied()),
-        &mut out,
-        &mut err,
-    );
-    (
-        code,
-        String::from_utf8(out).unwrap(),
-        String::from_utf8(err).unwrap(),
-    )
 }
 
 #[test]
@@ -573,14 +554,7 @@ fn generated_tables_agree_with_the_definition_in_every_engine() {
                             .with_table("raw_orders", raw_table),
                         ..Options::default()
                     };
-                    let report = validate_in_warehouse(
-                        setup.warehouse.as_ref(),
-                        &orders_table,
-                        Rows::All,
-                        &Order::contract(),
-                        &options,
-                    )
-                    .unwrap();
+                    let report = orders_in(setup, &orders_table, &options).unwrap();
                     reports.push((setup.warehouse.dialect().name(), report));
                 }
                 let verdict = |report: &Report, id: &str| {

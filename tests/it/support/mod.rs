@@ -1,5 +1,6 @@
 //! Helpers the integration tests share.
 
+pub mod cli;
 pub mod fault_proxy;
 #[path = "../../odcs/validate.rs"]
 mod odcs;

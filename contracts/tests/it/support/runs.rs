@@ -151,6 +151,8 @@ impl Emulators {
             ("DATACONTRACT_STAGING_DATASET", staging),
             ("BIGQUERY_RAW_DATASET", production),
             ("BIGQUERY_TRANSFORMED_DATASET", production),
+            // Every query then carries maximumBytesBilled, as production's do.
+            ("DATACONTRACT_MAX_BYTES_BILLED", "1TiB"),
         ]
         .map(|(key, value)| (key.to_string(), value.to_string()))
         .to_vec()
