@@ -76,7 +76,8 @@ start() {
 
   rm -rf "$EMU/bq-data"
   mkdir -p "$EMU/bq-data"
-  (cd "$EMU/bq-data" && BQEMU_GCS_LOCAL_ROOT="$EMU/gcs-root" exec "$EMU/venv/bin/python" \
+  (cd "$EMU/bq-data" && BQEMU_GCS_LOCAL_ROOT="$EMU/gcs-root" \
+    DATACONTRACT_FAKE_GCS_URL="http://127.0.0.1:$GCS_PORT" exec "$EMU/venv/bin/python" \
     "$SCRIPTS/bqemulator_offline.py" start --rest-host 127.0.0.1 --rest-port "$BQ_PORT" \
     --grpc-host 127.0.0.1 --grpc-port "$BQ_GRPC_PORT" --project test-proj --log-level warning \
     >"$EMU/bqemulator.log" 2>&1) &

@@ -9,10 +9,11 @@ pub mod binance;
 mod processed;
 mod raw;
 pub mod sample;
+pub mod sql_transform;
 pub mod transform;
 
 use datacontract::pipeline::http::HttpPolicy;
-use datacontract::pipeline::{Comparison, History, Pipeline, Reconciliation};
+use datacontract::pipeline::{Comparison, History, Pipeline, Reconciliation, SqlMeasures};
 use datacontract::{DataContract, Registry, Severity};
 use polars::prelude::*;
 
@@ -40,6 +41,7 @@ pub fn pipeline_with(policy: HttpPolicy) -> Pipeline {
             Box::new(binance::BinanceSource { policy }),
         ],
         transform: Box::new(transform::transform),
+        sql_transform: Some(sql_transform::sql_transform()),
         reconciliations: vec![hours_preserved(), volume_preserved()],
         // Returns, volatility and outliers look 24 bars back: an hourly run
         // reads the production klines of the 24 hours before its own.
@@ -66,6 +68,10 @@ fn hours_preserved() -> Reconciliation {
                 .select([len()])
         }),
         output: Box::new(|processed| processed.select([len()])),
+        sql: Some(SqlMeasures {
+            input: "SELECT COUNT(*) FROM (SELECT DISTINCT symbol, TIMESTAMP_TRUNC(open_time, HOUR) FROM input) AS hours".into(),
+            output: "SELECT COUNT(*) FROM output".into(),
+        }),
         comparison: Comparison::Equal,
         severity: Severity::Error,
     }
@@ -85,6 +91,13 @@ fn volume_preserved() -> Reconciliation {
             .select([col("volume").cast(DataType::Float64).sum()])
         }),
         output: Box::new(|processed| processed.select([col("volume").sum()])),
+        sql: Some(SqlMeasures {
+            input: "SELECT SUM(CAST(volume AS FLOAT64)) FROM (SELECT volume, ROW_NUMBER() OVER \
+                    (PARTITION BY symbol, `interval`, open_time ORDER BY __batch DESC, __row DESC) AS recency \
+                    FROM input) AS ranked WHERE recency = 1"
+                .into(),
+            output: "SELECT SUM(volume) FROM output".into(),
+        }),
         comparison: Comparison::WithinRelative { tolerance: 1e-9 },
         severity: Severity::Error,
     }

@@ -19,21 +19,23 @@
 use polars::prelude::*;
 
 /// How many bars (this one included) the rolling statistics span.
-const WINDOW: i64 = 24;
+pub(crate) const WINDOW: i64 = 24;
 /// How many median absolute deviations make an outlier.
 const OUTLIER_MADS: f64 = 5.0;
+
+/// The trading session a UTC hour (0–23) opens in.
+pub fn session_of(hour: i8) -> &'static str {
+    match hour {
+        0..=7 => "asia",
+        8..=15 => "europe",
+        _ => "americas",
+    }
+}
 
 /// The session calendar: the trading session each UTC hour opens in.
 pub fn session_calendar() -> PolarsResult<DataFrame> {
     let hours: Vec<i8> = (0..24).collect();
-    let sessions: Vec<&str> = hours
-        .iter()
-        .map(|hour| match hour {
-            0..=7 => "asia",
-            8..=15 => "europe",
-            _ => "americas",
-        })
-        .collect();
+    let sessions: Vec<&str> = hours.iter().copied().map(session_of).collect();
     df!("hour" => hours, "session" => sessions)
 }
 

@@ -65,7 +65,7 @@ pub fn open_warehouse(
             project,
             endpoint,
             max_bytes_billed,
-        } => open_bigquery(project, endpoint.as_deref(), *max_bytes_billed),
+        } => open_bigquery(project, endpoint.as_deref(), *max_bytes_billed, access),
     }
 }
 
@@ -96,6 +96,7 @@ fn open_bigquery(
     project: &str,
     endpoint: Option<&str>,
     max_bytes_billed: Option<u64>,
+    access: Access,
 ) -> Result<Box<dyn Warehouse>, RunError> {
     use crate::warehouse::BigQueryWarehouse;
     let mut warehouse = match endpoint {
@@ -105,6 +106,11 @@ fn open_bigquery(
     if let Some(bytes) = max_bytes_billed {
         warehouse = warehouse.with_max_bytes_billed(bytes);
     }
+    // A run dry-runs every query before it runs it, and reports what the
+    // dry runs estimated beside what the queries processed and billed.
+    if access == Access::ReadWrite {
+        warehouse = warehouse.with_dry_runs();
+    }
     Ok(Box::new(warehouse))
 }
 
@@ -113,6 +119,7 @@ fn open_bigquery(
     _project: &str,
     _endpoint: Option<&str>,
     _max_bytes_billed: Option<u64>,
+    _access: Access,
 ) -> Result<Box<dyn Warehouse>, RunError> {
     Err(RunError::usage(
         "this build has no BigQuery support (feature `bigquery`)",

@@ -33,6 +33,16 @@ pub struct History {
     pub period: chrono::Duration,
 }
 
+/// The times a run's transform works between.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    /// The run's first period: the processed rows from here on are the
+    /// run's own; the raw rows from `lookback` before it are its history.
+    pub from: DateTime<Utc>,
+    /// The run's earliest raw row: history ends before it.
+    pub first: DateTime<Utc>,
+}
+
 /// A run's rows with the history before them.
 pub struct WithHistory {
     /// The history's rows, then the run's: the transform's input.
@@ -55,14 +65,13 @@ impl History {
         table: &TableRef,
         contract: &Contract,
     ) -> Result<WithHistory, RunError> {
-        let Some(first) = earliest(raw, &self.raw_time)? else {
+        let Some(Window { from, first }) = self.window(raw)? else {
             return Ok(WithHistory {
                 input: raw.clone(),
                 from: None,
                 history_rows: 0,
             });
         };
-        let from = round_down(first, self.period)?;
         let exists = warehouse
             .table_exists(table)
             .map_err(|e| RunError::from(e).context(format!("looking up {table}")))?;
@@ -109,6 +118,20 @@ impl History {
             from: Some(from),
             history_rows,
         })
+    }
+}
+
+impl History {
+    /// The window of the run whose raw rows are `raw`; `None` when it has
+    /// none.
+    pub fn window(&self, raw: &DataFrame) -> Result<Option<Window>, RunError> {
+        let Some(first) = earliest(raw, &self.raw_time)? else {
+            return Ok(None);
+        };
+        Ok(Some(Window {
+            from: round_down(first, self.period)?,
+            first,
+        }))
     }
 }
 

@@ -6,7 +6,7 @@
 use std::fmt::Write as _;
 
 use super::profile::ColumnProfile;
-use super::run_report::{Outcome, RunReport, StageStatus};
+use super::run_report::{Outcome, RunReport, StageStatus, byte_size};
 use crate::Severity;
 use crate::report::{Report, Status, escape_markup as escape};
 
@@ -150,6 +150,23 @@ fn stages(out: &mut String, report: &RunReport) {
         .unwrap();
     }
     out.push_str("</table>");
+    let usage = report.usage_by_stage();
+    if !usage.is_empty() {
+        out.push_str("<h2>Warehouse bytes</h2><table><tr><th>stage</th><th class=\"num\">queries</th><th class=\"num\">dry runs' estimate</th><th class=\"num\">processed</th><th class=\"num\">billed</th></tr>");
+        for (stage, usage) in usage {
+            write!(
+                out,
+                "<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
+                escape(&stage),
+                usage.queries,
+                byte_size(usage.estimated_bytes),
+                byte_size(usage.processed_bytes),
+                byte_size(usage.billed_bytes)
+            )
+            .unwrap();
+        }
+        out.push_str("</table>");
+    }
 }
 
 fn gate(out: &mut String, title: &str, report: &Report) {

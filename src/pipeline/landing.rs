@@ -23,8 +23,9 @@ pub struct Landed {
     pub key: PartitionKey,
     /// Whether an earlier landing of the same rows was reused.
     pub reused: bool,
-    /// The SHA-256 of the Parquet bytes, in hex.
-    pub fingerprint: String,
+    /// The SHA-256 of the Parquet bytes, in hex; `None` for a partition a
+    /// warehouse exported.
+    pub fingerprint: Option<String>,
 }
 
 /// Lands `frame` as a partition of `dataset/table` created at
@@ -54,7 +55,7 @@ pub fn land(
                 return Ok(Landed {
                     key: existing,
                     reused: true,
-                    fingerprint,
+                    fingerprint: Some(fingerprint),
                 });
             }
         }
@@ -66,7 +67,7 @@ pub fn land(
     Ok(Landed {
         key,
         reused: false,
-        fingerprint,
+        fingerprint: Some(fingerprint),
     })
 }
 

@@ -21,6 +21,7 @@ mod frame;
 pub mod history;
 pub mod html;
 pub mod http;
+pub mod in_warehouse;
 pub mod landing;
 pub mod profile;
 pub mod promote;
@@ -34,12 +35,12 @@ pub mod source;
 
 use polars::prelude::{LazyFrame, PolarsResult};
 
-pub use config::{Catalogue, Config, ConfigError, Layers};
+pub use config::{Catalogue, Config, ConfigError, Layers, TransformEngine};
 pub use environment::Environment;
 pub use error::{FailureKind, RunError};
 pub use frame::{FrameError, records_to_frame};
-pub use history::History;
-pub use reconcile::{Comparison, Reconciliation};
+pub use history::{History, Window};
+pub use reconcile::{Comparison, Reconciliation, SqlMeasures};
 pub use run_id::RunId;
 pub use run_report::{Outcome, RunReport};
 pub use runner::{RunOptions, RunOutput, run};
@@ -48,6 +49,7 @@ pub use source::{
 };
 
 use crate::Contract;
+use crate::sql::SqlSteps;
 
 /// The sources every pipeline has besides its own.
 const BUILT_IN_SOURCES: &[&dyn Source] = &[
@@ -74,6 +76,11 @@ pub struct Pipeline {
     /// Raw rows into processed rows; its output must match the processed
     /// contract exactly, dtypes included.
     pub transform: Transform,
+    /// The same transform in SQL, run inside the warehouse when the
+    /// configuration says `transform = "warehouse"`: steps over the
+    /// relation `input` ([`in_warehouse`]) whose last one has exactly the
+    /// processed contract's columns and types.
+    pub sql_transform: Option<SqlSteps>,
     /// Expectations of the output relative to the input, checked at gate 2.
     pub reconciliations: Vec<Reconciliation>,
     /// The production history the transform needs besides the run's rows

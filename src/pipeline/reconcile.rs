@@ -34,10 +34,24 @@ pub struct Reconciliation {
     pub input: Measure,
     /// The output's number, likewise over the processed frame.
     pub output: Measure,
+    /// The same two numbers measured in the warehouse, which a transform
+    /// that runs there needs.
+    pub sql: Option<SqlMeasures>,
     /// How they must relate.
     pub comparison: Comparison,
     /// What a failure does to the run.
     pub severity: Severity,
+}
+
+/// A reconciliation's two numbers in SQL: each one GoogleSQL query (see
+/// [`crate::sql::translate`]) that yields one row of one number.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SqlMeasures {
+    /// Over the relation `input`: the raw rows the output is made of, with
+    /// `__batch` and `__row` (see [`crate::pipeline::in_warehouse`]).
+    pub input: String,
+    /// Over the relation `output`: the processed rows.
+    pub output: String,
 }
 
 /// The outcome of one [`Reconciliation`].
@@ -70,6 +84,11 @@ impl Reconciliation {
             scalar(&self.input, input, "input")?,
             scalar(&self.output, output, "output")?,
         );
+        Ok(self.compare(before, after))
+    }
+
+    /// Compares the two numbers, measured.
+    pub fn compare(&self, before: f64, after: f64) -> ReconciliationResult {
         let (passed, rule) = match self.comparison {
             Comparison::Equal => (before == after, "output = input".to_string()),
             Comparison::WithinRelative { tolerance } => (
@@ -77,7 +96,7 @@ impl Reconciliation {
                 format!("|output − input| ≤ {tolerance:e} × |input|"),
             ),
         };
-        Ok(ReconciliationResult {
+        ReconciliationResult {
             name: self.name.clone(),
             description: self.description.clone(),
             input: before,
@@ -85,13 +104,17 @@ impl Reconciliation {
             rule,
             severity: self.severity,
             passed,
-        })
+        }
     }
 }
 
 /// The single number `measure` makes of `frame`.
 fn scalar(measure: &Measure, frame: &DataFrame, side: &str) -> PolarsResult<f64> {
-    let result = measure(frame.clone().lazy()).collect()?;
+    single_number(&measure(frame.clone().lazy()).collect()?, side)
+}
+
+/// The one number `result`, a measure's result, holds.
+pub(crate) fn single_number(result: &DataFrame, side: &str) -> PolarsResult<f64> {
     let value = result
         .columns()
         .first()
@@ -122,6 +145,7 @@ mod tests {
             description: "the volume".into(),
             input: sum_of("v"),
             output: sum_of("v"),
+            sql: None,
             comparison: Comparison::WithinRelative { tolerance: 1e-9 },
             severity: Severity::Error,
         };

@@ -18,6 +18,7 @@ use super::source::Rejected;
 use crate::Report;
 use crate::alert::AlertDelivery;
 use crate::report::escape_cell;
+use crate::warehouse::Usage;
 
 /// How a run ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -93,6 +94,10 @@ pub struct StageResult {
     /// Stage-specific facts: keys written, HTTP retries, tables loaded.
     #[serde(default, skip_serializing_if = "serde_json::Value::is_null")]
     pub details: serde_json::Value,
+    /// What the stage's warehouse queries cost, on an engine that bills
+    /// by bytes (BigQuery), when it ran any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usage: Option<Usage>,
 }
 
 /// The code that ran.
@@ -197,6 +202,10 @@ pub struct RunReport {
     /// The alerts sent about the run, and whether they arrived.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub alerts: Vec<AlertDelivery>,
+    /// What all the run's warehouse queries cost, on an engine that bills
+    /// by bytes (BigQuery).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usage: Option<Usage>,
 }
 
 /// A check or an expectation that failed, as alerts and logs tell it.
@@ -240,6 +249,20 @@ impl std::fmt::Display for FailedCheck {
 }
 
 impl RunReport {
+    /// The stages that ran warehouse queries, each with what they cost,
+    /// then `total`: the report's bytes table (empty on engines that do
+    /// not bill by bytes).
+    pub fn usage_by_stage(&self) -> Vec<(String, Usage)> {
+        let Some(total) = self.usage else {
+            return Vec::new();
+        };
+        self.stages
+            .iter()
+            .filter_map(|stage| stage.usage.map(|usage| (stage.name.clone(), usage)))
+            .chain([("total".to_string(), total)])
+            .collect()
+    }
+
     /// A run that has not done anything yet: the outcome is `Failed`
     /// until a stage says otherwise.
     pub fn new(
@@ -261,6 +284,7 @@ impl RunReport {
             environment: environment.to_string(),
             configuration,
             stages: Vec::new(),
+            usage: None,
             raw_validation: None,
             processed_validation: None,
             reconciliation: Vec::new(),
@@ -397,6 +421,25 @@ impl RunReport {
                 escape_cell(&stage.summary)
             )
             .unwrap();
+        }
+        let usage = self.usage_by_stage();
+        if !usage.is_empty() {
+            writeln!(
+                out,
+                "\n## Warehouse bytes\n\n| stage | queries | dry runs' estimate | processed | billed |\n|---|---:|---:|---:|---:|"
+            )
+            .unwrap();
+            for (stage, usage) in usage {
+                writeln!(
+                    out,
+                    "| {stage} | {} | {} | {} | {} |",
+                    usage.queries,
+                    byte_size(usage.estimated_bytes),
+                    byte_size(usage.processed_bytes),
+                    byte_size(usage.billed_bytes)
+                )
+                .unwrap();
+            }
         }
         if self.rejected_count > 0 {
             writeln!(
@@ -575,4 +618,34 @@ impl RunReport {
 
 fn optional(value: Option<u64>) -> String {
     value.map(|v| v.to_string()).unwrap_or_default()
+}
+
+/// `bytes` for people: `0 B`, `512 B`, `10.5 MB`, `1.2 TB` (decimal units,
+/// as BigQuery prices them).
+pub fn byte_size(bytes: u64) -> String {
+    const UNITS: [&str; 6] = ["B", "kB", "MB", "GB", "TB", "PB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1000.0 && unit + 1 < UNITS.len() {
+        value /= 1000.0;
+        unit += 1;
+    }
+    match unit {
+        0 => format!("{bytes} B"),
+        _ => format!("{value:.1} {}", UNITS[unit]),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::byte_size;
+
+    #[test]
+    fn byte_sizes_read_as_bigquery_prices_them() {
+        assert_eq!(byte_size(0), "0 B");
+        assert_eq!(byte_size(999), "999 B");
+        assert_eq!(byte_size(10_485_760), "10.5 MB");
+        assert_eq!(byte_size(1_200_000_000_000), "1.2 TB");
+        assert_eq!(byte_size(u64::MAX), "18446.7 PB");
+    }
 }

@@ -32,6 +32,10 @@ pub struct PartitionKey {
     pub table: String,
     /// The part number, from 0.
     pub part: u32,
+    /// How many digits the part number is written with: 5 in the keys
+    /// this crate makes, 12 in the files a BigQuery export names
+    /// (`part-000000000000.parquet`).
+    digits: usize,
 }
 
 impl PartitionKey {
@@ -57,6 +61,7 @@ impl PartitionKey {
             dataset: dataset.into(),
             table: table.into(),
             part,
+            digits: 5,
         })
     }
 
@@ -86,19 +91,32 @@ impl PartitionKey {
         let created_at = NaiveDateTime::parse_from_str(stamp, STAMP)
             .map_err(|_| fail("created_at is not YYYY-MM-DD:HH:MM:SS:MS"))?
             .and_utc();
-        let part = file
+        let digits = file
             .strip_prefix("part-")
             .and_then(|rest| rest.strip_suffix(".parquet"))
             .filter(|digits| digits.len() >= 5 && digits.bytes().all(|b| b.is_ascii_digit()))
-            .and_then(|digits| digits.parse::<u32>().ok())
             .ok_or_else(|| fail("the file is not part-NNNNN.parquet"))?;
-        PartitionKey::new(dataset, table, created_at, part).map_err(|error| fail(&error.0))
+        let part = digits
+            .parse::<u32>()
+            .map_err(|_| fail("the part number is too large"))?;
+        let key =
+            PartitionKey::new(dataset, table, created_at, part).map_err(|error| fail(&error.0))?;
+        Ok(PartitionKey {
+            digits: digits.len(),
+            ..key
+        })
     }
 }
 
 impl fmt::Display for PartitionKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}part-{:05}.parquet", self.folder(), self.part)
+        write!(
+            f,
+            "{}part-{:0digits$}.parquet",
+            self.folder(),
+            self.part,
+            digits = self.digits
+        )
     }
 }
 
@@ -131,6 +149,17 @@ mod tests {
             "staging/raw_binance_btcusdt_spot/created_at=2024-01-02:03:04:05:678/part-00007.parquet"
         );
         assert_eq!(PartitionKey::parse(&key.to_string()).unwrap(), key);
+    }
+
+    #[test]
+    fn the_names_a_bigquery_export_gives_its_files_are_keys_too() {
+        let exported = "staging/t/created_at=2024-01-02:03:04:05:678/part-000000000001.parquet";
+        let key = PartitionKey::parse(exported).unwrap();
+        assert_eq!(key.part, 1);
+        assert_eq!(key.to_string(), exported);
+        let ours = PartitionKey::new("staging", "t", key.created_at, 1).unwrap();
+        assert_eq!(ours.to_string(), exported.replace("000000000001", "00001"));
+        assert!(PartitionKey::parse(&exported.replace("000000000001", "99999999999")).is_err());
     }
 
     #[test]

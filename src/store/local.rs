@@ -138,6 +138,21 @@ impl ObjectStore for LocalStore {
         self.path(key).ok()
     }
 
+    fn file_beside(&self, key: &str) -> Result<Option<PathBuf>, StoreError> {
+        let target = self.path(key)?;
+        beside(key, &target, &format!(".{}{PARTIAL}", unique_suffix())).map(Some)
+    }
+
+    fn put_file(&self, key: &str, file: &Path) -> Result<(), StoreError> {
+        let target = self.path(key)?;
+        File::open(file)
+            .and_then(|opened| opened.sync_all())
+            .map_err(io("flush", key))?;
+        fs::rename(file, &target).map_err(io("publish", key))?;
+        sync_folder(&target);
+        Ok(())
+    }
+
     fn put(&self, key: &str, bytes: &[u8]) -> Result<(), StoreError> {
         let target = self.path(key)?;
         let partial = self.write_partial(key, &target, bytes)?;

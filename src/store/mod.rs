@@ -114,6 +114,28 @@ pub trait ObjectStore: Send + Sync {
     fn gcs_uri(&self, _key: &str) -> Option<String> {
         None
     }
+    /// A new, unused path where another writer (an embedded engine's
+    /// `COPY … TO`) may write the file [`ObjectStore::put_file`] then
+    /// publishes at `key`: beside `key`'s own file in a local folder, so
+    /// that publishing is a rename; `None` elsewhere (write it to a
+    /// temporary folder).
+    fn file_beside(&self, _key: &str) -> Result<Option<std::path::PathBuf>, StoreError> {
+        Ok(None)
+    }
+    /// Publishes the finished file at `file` (where
+    /// [`ObjectStore::file_beside`] said, or anywhere when it said `None`)
+    /// as the object at `key`, replacing any object there, and removes
+    /// `file`.
+    fn put_file(&self, key: &str, file: &std::path::Path) -> Result<(), StoreError> {
+        let bytes = std::fs::read(file).map_err(|source| StoreError::Io {
+            operation: "read the file to publish at",
+            key: key.to_string(),
+            source,
+        })?;
+        self.put(key, &bytes)?;
+        let _ = std::fs::remove_file(file);
+        Ok(())
+    }
 }
 
 /// Checks that `key` is a relative `/`-separated path with no empty, `.`

@@ -139,7 +139,7 @@ fn describe(column: &TableFieldSchema) -> String {
 
 /// The type with its parameters, under one spelling per type (the REST
 /// API accepts `INT64` and `INTEGER` alike).
-fn type_of(column: &TableFieldSchema) -> String {
+pub(crate) fn type_of(column: &TableFieldSchema) -> String {
     let name = match column.field_type.to_ascii_uppercase().as_str() {
         "INT64" | "INTEGER" => "INT64",
         "FLOAT64" | "FLOAT" => "FLOAT64",

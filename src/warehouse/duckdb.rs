@@ -14,10 +14,10 @@ use polars::prelude::DataFrame;
 
 use super::arrow_bridge::{batch_to_frame, empty_frame, stack};
 use super::duckdb_types::{column_definition, expected_column, live_column};
-use super::load::{finish_load, merge_statement};
+use super::load::{finish_load, merge_scope, merge_statement};
 use super::{
     Blame, LoadMode, LoadOutcome, Warehouse, WarehouseError, abbreviate, columns_with_metadata,
-    partition_parts,
+    partition_parts, partition_rows,
 };
 use crate::Contract;
 use crate::schema::TableFieldSchema;
@@ -257,20 +257,60 @@ impl Warehouse for DuckDbWarehouse {
             };
             self.execute(&stage)?;
         }
-        let merge = merge_statement(
-            Dialect::DuckDb,
-            contract,
-            &staging,
-            table,
-            partition.created_at,
-            Utc::now(),
-            mode,
-        );
-        let loaded = self.row_count(&staging).and_then(|rows| {
+        let loaded = merge_scope(self, contract, &staging, mode).and_then(|scope| {
+            let merge = merge_statement(
+                Dialect::DuckDb,
+                contract,
+                &staging,
+                table,
+                partition.created_at,
+                Utc::now(),
+                mode,
+                scope.as_ref(),
+            );
+            let rows = self.row_count(&staging)?;
             self.in_transaction(&format!("load into {table}"), &[merge])?;
             Ok(rows)
         });
         finish_load(self, &staging, table, loaded)
+    }
+
+    fn export_partition(
+        &self,
+        table: &TableRef,
+        contract: &Contract,
+        store: &dyn ObjectStore,
+        partition: &PartitionKey,
+    ) -> Result<(), WarehouseError> {
+        let key = partition.to_string();
+        // COPY takes no parameters: the time is written out, in UTC.
+        let created = format!(
+            "CAST('{}' AS TIMESTAMPTZ)",
+            partition.created_at.format("%Y-%m-%d %H:%M:%S%.6f+00")
+        );
+        let rows = partition_rows(Dialect::DuckDb, table, contract, &created);
+        let (file, _guard) = match store.file_beside(&key)? {
+            Some(file) => (file, None),
+            None => {
+                let scratch = tempfile::Builder::new()
+                    .prefix("datacontract-export-")
+                    .suffix(".parquet")
+                    .tempfile_in(&self.scratch)
+                    .map_err(|error| engine_error(format!("export {key}"), error))?
+                    .into_temp_path();
+                (scratch.to_path_buf(), Some(scratch))
+            }
+        };
+        let path = file.to_string_lossy().replace('\'', "''");
+        let mut query = Query::new(Dialect::DuckDb);
+        query.sql = format!("COPY ({rows}) TO '{path}' (FORMAT PARQUET)");
+        let exported = self
+            .execute(&query)
+            .and_then(|_| Ok(store.put_file(&key, &file)?));
+        if exported.is_err() {
+            let _ = std::fs::remove_file(&file);
+        }
+        exported
     }
 
     fn copy_table(&self, from: &TableRef, to: &TableRef) -> Result<(), WarehouseError> {

@@ -10,6 +10,12 @@
 //! | [`LoadMode::Append`] | one row per key merged in (below) | the rows replace those an earlier load of the same partition left; other partitions' rows stay |
 //! | [`LoadMode::Truncate`] | one row per key replaces every row | the rows replace every row |
 //!
+//! A table partitioned by a column of its dedup key is merged into only
+//! where the partition's rows can match ([`MergeScope`]): a row matches
+//! only a row with its own value in that column, so the merge's `ON` also
+//! bounds the column by the partition's least and greatest value, and
+//! BigQuery reads those partitions of the table, not all of it.
+//!
 //! One row per key: within the partition, the row that arrived last (the
 //! highest [`SOURCE_ROW`]) survives. Merged into the table, it replaces the
 //! row with the same key when its `updated_at` is newer, or as new with a
@@ -20,9 +26,11 @@
 
 use chrono::{DateTime, Utc};
 
+use polars::prelude::{AnyValue, TimeUnit};
+
 use super::{CREATED_AT, SOURCE_ROW, UPDATED_AT};
-use crate::Contract;
 use crate::sql::{Dialect, Query, SqlValue, TableRef};
+use crate::{Contract, LogicalType, Mode, Partitioning};
 
 /// How a load treats the rows already in the table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
@@ -44,9 +52,91 @@ pub struct LoadOutcome {
     pub table_rows: u64,
 }
 
+/// Where a merge on the dedup key can touch its table: the table is
+/// partitioned by `column`, one of the key's, and the partition's rows hold
+/// values between `bounds` there.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MergeScope {
+    /// The partitioning column.
+    pub column: String,
+    /// The least and greatest value of the partition's rows there; `None`
+    /// when every one is NULL.
+    pub bounds: Option<(SqlValue, SqlValue)>,
+    /// The column's type, in the engine's SQL.
+    pub type_name: &'static str,
+    /// Whether the column may hold NULL (whose rows match NULL keys).
+    pub nullable: bool,
+}
+
+/// The scope of merging the rows in `staging` into a table of `contract`
+/// under `mode`: `Some` when the merge matches on the dedup key and the
+/// table is partitioned by a TIMESTAMP or INT64 column of the key.
+pub fn merge_scope(
+    warehouse: &(impl super::Warehouse + ?Sized),
+    contract: &Contract,
+    staging: &TableRef,
+    mode: LoadMode,
+) -> Result<Option<MergeScope>, super::WarehouseError> {
+    let (Some(key), LoadMode::Append) = (&contract.dedup_key, mode) else {
+        return Ok(None);
+    };
+    let column = match &contract.partitioning {
+        Some(Partitioning::Time { column, .. } | Partitioning::IntegerRange { column, .. }) => {
+            column
+        }
+        _ => return Ok(None),
+    };
+    let Some(field) = contract
+        .fields
+        .iter()
+        .find(|field| &field.name == column && key.columns.contains(column))
+    else {
+        return Ok(None);
+    };
+    let dialect = warehouse.dialect();
+    let type_name = match field.logical_type {
+        LogicalType::Timestamp => dialect.timestamp_type(),
+        LogicalType::Int64 => dialect.integer_type(),
+        _ => return Ok(None),
+    };
+    let mut query = Query::new(dialect);
+    let quoted = dialect.quote(column);
+    query.sql = format!(
+        "SELECT MIN({quoted}) AS low, MAX({quoted}) AS high FROM {}",
+        staging.quoted(dialect)
+    );
+    let frame = warehouse.query(&query)?;
+    let bound = |name: &str| -> Option<SqlValue> {
+        let value = frame.column(name).ok()?.get(0).ok()?;
+        match value {
+            AnyValue::Int64(number) => Some(SqlValue::Int(number)),
+            AnyValue::Datetime(ticks, unit, _) | AnyValue::DatetimeOwned(ticks, unit, _) => {
+                let micros = match unit {
+                    TimeUnit::Nanoseconds => ticks.div_euclid(1000),
+                    TimeUnit::Microseconds => ticks,
+                    TimeUnit::Milliseconds => ticks * 1000,
+                };
+                DateTime::from_timestamp_micros(micros).map(SqlValue::Timestamp)
+            }
+            _ => None,
+        }
+    };
+    let bounds = match (bound("low"), bound("high")) {
+        (Some(low), Some(high)) => Some((low, high)),
+        _ => None,
+    };
+    Ok(Some(MergeScope {
+        column: column.clone(),
+        bounds,
+        type_name,
+        nullable: field.mode != Mode::Required,
+    }))
+}
+
 /// The statement that moves the partition rows in `staging` (a scratch
 /// table holding them as loaded, with [`SOURCE_ROW`]) into `target` under
-/// `mode` (see the module's description).
+/// `mode` (see the module's description), within `scope` when given.
+#[allow(clippy::too_many_arguments)]
 pub fn merge_statement(
     dialect: Dialect,
     contract: &Contract,
@@ -55,6 +145,7 @@ pub fn merge_statement(
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
     mode: LoadMode,
+    scope: Option<&MergeScope>,
 ) -> Query {
     let mut query = Query::new(dialect);
     let quote = |name: &str| dialect.quote(name);
@@ -108,10 +199,25 @@ pub fn merge_statement(
     };
     query.sql = match (mode, key.is_empty()) {
         (LoadMode::Append, false) => {
-            let on: Vec<String> = key
+            let mut on: Vec<String> = key
                 .iter()
                 .map(|c| format!("t.{c} IS NOT DISTINCT FROM s.{c}"))
                 .collect();
+            if let Some(scope) = scope {
+                let column = format!("t.{}", quote(&scope.column));
+                let within = match &scope.bounds {
+                    Some((low, high)) => {
+                        let (low, high) = (query.bind(low.clone()), query.bind(high.clone()));
+                        let kind = scope.type_name;
+                        format!("{column} BETWEEN CAST({low} AS {kind}) AND CAST({high} AS {kind})")
+                    }
+                    None => "FALSE".into(),
+                };
+                on.push(match scope.nullable {
+                    true => format!("({column} IS NULL OR {within})"),
+                    false => within,
+                });
+            }
             let set: Vec<String> = all_columns.iter().map(|c| format!("{c} = s.{c}")).collect();
             format!(
                 "MERGE INTO {target} AS t USING ({source}) AS s ON {on} \
@@ -144,4 +250,80 @@ pub(crate) fn finish_load(
         partition_rows: loaded?,
         table_rows: warehouse.row_count(table)?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{DedupKey, Field, Severity, TimeGranularity};
+
+    fn partitioned_by_key() -> Contract {
+        Contract {
+            dedup_key: Some(DedupKey {
+                columns: vec!["id".into(), "at".into()],
+                severity: Severity::Error,
+            }),
+            partitioning: Some(Partitioning::Time {
+                column: "at".into(),
+                granularity: TimeGranularity::Day,
+            }),
+            ..Contract::new(
+                "events",
+                vec![
+                    Field::new("id", LogicalType::Int64, Mode::Required),
+                    Field::new("at", LogicalType::Timestamp, Mode::Nullable),
+                ],
+            )
+        }
+    }
+
+    #[test]
+    fn a_merge_within_a_scope_bounds_the_partitioning_column() {
+        let contract = partitioned_by_key();
+        let (staging, target) = (
+            TableRef::new("d", "scratch").unwrap(),
+            TableRef::new("d", "events").unwrap(),
+        );
+        let now = Utc::now();
+        let scope = MergeScope {
+            column: "at".into(),
+            bounds: Some((SqlValue::Timestamp(now), SqlValue::Timestamp(now))),
+            type_name: "TIMESTAMP",
+            nullable: true,
+        };
+        let merge = |scope: Option<&MergeScope>| {
+            merge_statement(
+                Dialect::BigQuery,
+                &contract,
+                &staging,
+                &target,
+                now,
+                now,
+                LoadMode::Append,
+                scope,
+            )
+        };
+        let scoped = merge(Some(&scope));
+        assert!(
+            scoped.sql.contains(
+                "ON t.`id` IS NOT DISTINCT FROM s.`id` AND t.`at` IS NOT DISTINCT FROM s.`at` \
+                 AND (t.`at` IS NULL OR t.`at` BETWEEN CAST(@p2 AS TIMESTAMP) AND CAST(@p3 AS TIMESTAMP))"
+            ),
+            "{}",
+            scoped.sql
+        );
+        assert_eq!(scoped.params.len(), 4);
+        let everywhere = merge(None);
+        assert!(!everywhere.sql.contains("BETWEEN"), "{}", everywhere.sql);
+        let all_null = MergeScope {
+            bounds: None,
+            nullable: false,
+            ..scope
+        };
+        assert!(
+            merge(Some(&all_null))
+                .sql
+                .contains("AND FALSE WHEN MATCHED")
+        );
+    }
 }

@@ -18,7 +18,7 @@ mod arrow_bridge;
 mod bigquery;
 #[cfg(feature = "bigquery")]
 mod bigquery_rows;
-mod drift;
+pub(crate) mod drift;
 #[cfg(feature = "duckdb")]
 mod duckdb;
 #[cfg(feature = "duckdb")]
@@ -163,6 +163,21 @@ pub trait Warehouse {
         mode: LoadMode,
     ) -> Result<LoadOutcome, WarehouseError>;
 
+    /// Writes the rows of `table`, a landing table, that came from
+    /// `partition` (its `created_at`) to `store` as that partition: Parquet
+    /// in its folder, the contract's columns and [`SOURCE_ROW`], in that
+    /// order. The
+    /// engine writes the files itself where it can reach the store (DuckDB
+    /// a local folder, BigQuery a GCS bucket), so the rows do not pass
+    /// through this process; a partition written before is replaced.
+    fn export_partition(
+        &self,
+        table: &TableRef,
+        contract: &Contract,
+        store: &dyn ObjectStore,
+        partition: &PartitionKey,
+    ) -> Result<(), WarehouseError>;
+
     /// Replaces `to` with a copy of `from`, atomically: a reader sees the
     /// old table or the new one, never a mix.
     fn copy_table(&self, from: &TableRef, to: &TableRef) -> Result<(), WarehouseError>;
@@ -175,6 +190,12 @@ pub trait Warehouse {
     /// such thing (DuckDB).
     fn dry_run(&self, _query: &Query) -> Result<Option<DryRun>, WarehouseError> {
         Ok(None)
+    }
+
+    /// What the queries run so far cost, for engines that bill by bytes
+    /// (BigQuery); `None` for the others.
+    fn usage(&self) -> Option<Usage> {
+        None
     }
 
     /// Refuses `query` unless the engine says it only reads, where the
@@ -250,6 +271,49 @@ pub trait Warehouse {
     }
 }
 
+/// What the queries a warehouse ran cost, as the engine counts it: how
+/// many, the bytes their dry runs estimated, and the bytes they processed
+/// and billed (BigQuery's on-demand pricing bills processed bytes, at
+/// least 10 MB a query). Counters only grow; a stage's usage is the
+/// difference between two readings ([`Usage::since`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Usage {
+    /// Queries and statements run.
+    pub queries: u64,
+    /// Of those, how many were dry-run first.
+    pub dry_runs: u64,
+    /// The bytes their dry runs estimated they would process.
+    pub estimated_bytes: u64,
+    /// The bytes they processed.
+    pub processed_bytes: u64,
+    /// The bytes they billed.
+    pub billed_bytes: u64,
+}
+
+impl Usage {
+    /// What was counted between `earlier` (a reading) and this reading.
+    pub fn since(&self, earlier: &Usage) -> Usage {
+        Usage {
+            queries: self.queries.saturating_sub(earlier.queries),
+            dry_runs: self.dry_runs.saturating_sub(earlier.dry_runs),
+            estimated_bytes: self.estimated_bytes.saturating_sub(earlier.estimated_bytes),
+            processed_bytes: self.processed_bytes.saturating_sub(earlier.processed_bytes),
+            billed_bytes: self.billed_bytes.saturating_sub(earlier.billed_bytes),
+        }
+    }
+
+    /// Both counts together.
+    pub fn plus(&self, other: &Usage) -> Usage {
+        Usage {
+            queries: self.queries + other.queries,
+            dry_runs: self.dry_runs + other.dry_runs,
+            estimated_bytes: self.estimated_bytes + other.estimated_bytes,
+            processed_bytes: self.processed_bytes + other.processed_bytes,
+            billed_bytes: self.billed_bytes + other.billed_bytes,
+        }
+    }
+}
+
 /// What a dry run of a query says before it runs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DryRun {
@@ -262,10 +326,11 @@ pub struct DryRun {
 }
 
 /// The contract a landing (staging) table is made from: every column
-/// NULLABLE, no dedup key, and [`SOURCE_ROW`] last, so rows load exactly as
-/// they arrived (NULLs and repeated keys too), each with its position in
-/// its partition, and the checks, run against the original contract, judge
-/// them. A landing contract is its own landing contract. Fails when the
+/// NULLABLE, no dedup key, [`SOURCE_ROW`] last, and partitioned (by day)
+/// and clustered by [`CREATED_AT`], so rows load exactly as they arrived
+/// (NULLs and repeated keys too), each with its position in its partition,
+/// and the checks, run against the original contract, judge them; and a
+/// run's rows are read without reading the others. A landing contract is its own landing contract. Fails when the
 /// contract has a column named [`SOURCE_ROW`] of its own.
 pub fn landing_contract(contract: &Contract) -> Result<Contract, WarehouseError> {
     fn nullable(mut field: crate::Field) -> crate::Field {
@@ -298,6 +363,14 @@ pub fn landing_contract(contract: &Contract) -> Result<Contract, WarehouseError>
     }
     Ok(Contract {
         dedup_key: None,
+        // Partitioned and clustered by the load's time: every filter on one
+        // run's partition (a gate, a transform's input) reads that day's
+        // partition, and of it the blocks of that load, not the table.
+        partitioning: Some(crate::Partitioning::Time {
+            column: CREATED_AT.into(),
+            granularity: crate::TimeGranularity::Day,
+        }),
+        clustering: vec![CREATED_AT.into()],
         fields: contract
             .fields
             .iter()
@@ -349,6 +422,32 @@ pub fn partition_parts(
         return Err(crate::store::StoreError::NotFound(partition.folder()).into());
     }
     Ok(parts)
+}
+
+/// `SELECT` of the contract's columns and [`SOURCE_ROW`] (last, as in every
+/// partition) of `table`'s rows from the partition created at `created`
+/// (an expression in `dialect`), in [`SOURCE_ROW`] order: what
+/// [`Warehouse::export_partition`] writes.
+#[cfg(any(feature = "duckdb", feature = "bigquery"))]
+fn partition_rows(
+    dialect: Dialect,
+    table: &TableRef,
+    contract: &Contract,
+    created: &str,
+) -> String {
+    let columns: Vec<String> = contract
+        .fields
+        .iter()
+        .map(|field| dialect.quote(&field.name))
+        .chain([dialect.quote(SOURCE_ROW)])
+        .collect();
+    format!(
+        "SELECT {} FROM {} WHERE {} = {created} ORDER BY {}",
+        columns.join(", "),
+        table.quoted(dialect),
+        dialect.quote(CREATED_AT),
+        dialect.quote(SOURCE_ROW)
+    )
 }
 
 /// The start of a statement, for error messages.

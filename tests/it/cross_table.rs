@@ -433,8 +433,8 @@ fn contracts_validate_reads_the_referenced_tables_files() {
 fn generated_tables_agree_with_the_definition_in_every_engine() {
     use std::cell::Cell;
 
+    use crate::support::generated::engine_runner;
     use proptest::prelude::*;
-    use proptest::test_runner::{Config, TestRunner};
 
     type OrderRow = (
         Option<i64>,
@@ -457,17 +457,8 @@ fn generated_tables_agree_with_the_definition_in_every_engine() {
         0usize..2,
     );
     let (duckdb, bigquery) = (local("generated_keys"), emulators("generated_keys"));
-    let mut runner = TestRunner::new(Config {
-        cases: std::env::var("PROPTEST_CASES")
-            .ok()
-            .and_then(|cases| cases.parse().ok())
-            .unwrap_or(6),
-        max_shrink_iters: 0,
-        failure_persistence: None,
-        ..Config::default()
-    });
     let (case, failures_seen) = (Cell::new(0), Cell::new(0));
-    runner
+    engine_runner(6)
         .run(
             &strategy,
             |(customers, rows, lost): (_, Vec<OrderRow>, usize)| {

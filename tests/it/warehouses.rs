@@ -182,6 +182,106 @@ fn loads_keep_one_row_per_key_and_truncate_replaces(setup: &Setup) {
     );
 }
 
+/// A reading of a sensor: its key holds the column it is partitioned by,
+/// which may be NULL.
+#[derive(DataContract)]
+#[contract(
+    version = "1.0.0",
+    dedup_key(sensor, taken_at),
+    partition_by(day(taken_at))
+)]
+#[allow(dead_code)]
+struct Reading {
+    sensor: i64,
+    taken_at: Option<chrono::DateTime<chrono::Utc>>,
+    value: f64,
+}
+
+/// Readings `(sensor, day of January or NULL, value)`.
+fn readings(rows: &[(i64, Option<u32>, f64)]) -> DataFrame {
+    let micros: Vec<Option<i64>> = rows
+        .iter()
+        .map(|(_, day, _)| day.map(|day| at(day).timestamp_micros()))
+        .collect();
+    df!(
+        "sensor" => rows.iter().map(|row| row.0).collect::<Vec<_>>(),
+        "taken_at" => micros,
+        "value" => rows.iter().map(|row| row.2).collect::<Vec<_>>(),
+    )
+    .unwrap()
+    .lazy()
+    .with_column(col("taken_at").cast(DataType::Datetime(
+        TimeUnit::Microseconds,
+        Some(polars::prelude::TimeZone::UTC),
+    )))
+    .collect()
+    .unwrap()
+}
+
+/// A merge into a table partitioned by a column of its key is bounded to
+/// the partitions its rows fall in (and the NULL one): it must still find
+/// every row it updates, NULL keys included, and add the others.
+fn merges_scoped_to_their_partitions_keep_one_row_per_key(setup: &Setup) {
+    let contract = Reading::contract();
+    let table = setup.table("readings");
+    setup.warehouse.ensure_dataset(&setup.dataset).unwrap();
+    setup.warehouse.create_table(&table, &contract).unwrap();
+    let store = setup.store.as_ref();
+    let load = |day: u32, rows: &[(i64, Option<u32>, f64)]| {
+        let partition =
+            write_partition(store, &setup.dataset, "readings", at(day), &readings(rows)).unwrap();
+        setup
+            .warehouse
+            .load_partition(&table, &contract, store, &partition, LoadMode::Append)
+            .unwrap()
+    };
+    load(
+        10,
+        &[
+            (1, Some(1), 1.0),
+            (1, Some(2), 1.0),
+            (2, Some(3), 1.0),
+            (1, None, 1.0),
+        ],
+    );
+    // Day 2's reading and the NULL one change; day 5's is new.
+    load(11, &[(1, Some(2), 2.0), (1, None, 2.0), (9, Some(5), 2.0)]);
+    // Only the NULL partition: its reading changes again.
+    let last = load(12, &[(1, None, 3.0)]);
+    assert_eq!(last.table_rows, 5);
+    let rows = setup.query(&format!(
+        "SELECT sensor, taken_at, value FROM {}",
+        table.quoted(setup.warehouse.dialect())
+    ));
+    let column = |name: &str| rows.column(name).unwrap().as_materialized_series().clone();
+    let taken_at = column("taken_at");
+    let micros = taken_at.datetime().unwrap().physical();
+    let listed: Vec<(i64, Option<u32>, f64)> = (0..rows.height())
+        .map(|row| {
+            let day = micros.get(row).map(|micros| {
+                let time = chrono::DateTime::from_timestamp_micros(micros).unwrap();
+                chrono::Datelike::day(&time)
+            });
+            (
+                column("sensor").i64().unwrap().get(row).unwrap(),
+                day,
+                column("value").f64().unwrap().get(row).unwrap(),
+            )
+        })
+        .collect();
+    let mut expected = vec![
+        (1, Some(1), 1.0),
+        (1, Some(2), 2.0),
+        (1, None, 3.0),
+        (2, Some(3), 1.0),
+        (9, Some(5), 2.0),
+    ];
+    let mut listed = listed;
+    listed.sort_by_key(|(sensor, day, _)| (*sensor, *day));
+    expected.sort_by_key(|(sensor, day, _)| (*sensor, *day));
+    assert_eq!(listed, expected);
+}
+
 fn copies_replace_the_target_as_a_whole(setup: &Setup) {
     let contract = Trade::contract();
     let staging = setup.table("staging_trades");
@@ -342,6 +442,7 @@ on_both_setups!(
     an_old_landing_table_gains_source_row_and_loads,
     drift_lists_missing_extra_and_changed_columns,
     loads_keep_one_row_per_key_and_truncate_replaces,
+    merges_scoped_to_their_partitions_keep_one_row_per_key,
     copies_replace_the_target_as_a_whole,
     queries_bind_parameters_and_page_through_results,
     rejected_statements_are_blamed_on_the_statement

@@ -32,7 +32,8 @@ use datacontract::{Contract, DataContract, Report};
 use datacontract_contracts::{ProcessedKline, RawKline};
 use polars::prelude::*;
 use proptest::prelude::*;
-use proptest::test_runner::{Config, TestCaseError, TestRunner};
+use proptest::test_runner::TestCaseError;
+use support::generated::engine_runner;
 use support::typed_fixture;
 
 use crate::support;
@@ -248,15 +249,6 @@ fn every_pair(ids: &[String]) -> Vec<Vec<String>> {
     pairs
 }
 
-/// Proptest's case count: `PROPTEST_CASES` when set (to search longer),
-/// else 8.
-fn cases() -> u32 {
-    std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|cases| cases.parse().ok())
-        .unwrap_or(8)
-}
-
 /// The engines agree on the clean fixture with each of `regressions`
 /// (sets of checks once found to split them) violated, and on
 /// proptest-chosen frames.
@@ -303,13 +295,7 @@ fn agree_on_fixtures_with_injected_violations(
         proptest::sample::select(bases),
         proptest::sample::subsequence(ids.clone(), 0..=3),
     );
-    let mut runner = TestRunner::new(Config {
-        cases: cases(),
-        max_shrink_iters: 0,
-        failure_persistence: None,
-        ..Config::default()
-    });
-    runner
+    engine_runner(8)
         .run(&strategy, |(frame, broken)| {
             let frame = with_violations(&frame, &contract, &broken);
             let case = counter.fetch_add(1, Ordering::SeqCst);

@@ -3,6 +3,10 @@
 //! klines at once, the other hour by hour, 24 runs, each reading the
 //! production history of the 24 hours before it. Both must leave the very
 //! same production rows, returns, volatility and outlier flags included.
+//! A third setup runs the same hours with the transform inside the
+//! warehouse (`transform = "warehouse"`, its SQL over DuckDB, the history
+//! read there too): its rows must be the daily run's, floats within a
+//! relative 1e-9.
 
 use std::path::{Path, PathBuf};
 
@@ -74,12 +78,31 @@ fn twenty_four_hourly_runs_make_the_bars_of_one_daily_run() {
         run_on(&hourly, file, &[]);
     }
 
+    let in_warehouse = workdir("history-hourly-in-warehouse");
+    let warehouse = [
+        ("DATACONTRACT_TRANSFORM", "warehouse"),
+        ("DATACONTRACT_VALIDATION", "warehouse"),
+    ];
+    run_on(&in_warehouse, &day_before, &warehouse);
+    for file in &hours {
+        run_on(&in_warehouse, file, &warehouse);
+    }
+
     let (from_daily, from_hourly) = (production(&daily), production(&hourly));
     assert!(
         from_daily == from_hourly,
         "the hourly runs left other rows than the daily run:\n{}",
         first_difference(&from_daily, &from_hourly)
     );
+    let from_sql = production(&in_warehouse);
+    assert_eq!(from_sql.lines().count(), from_daily.lines().count());
+    if let Some((daily, sql)) = from_daily
+        .lines()
+        .zip(from_sql.lines())
+        .find(|(daily, sql)| !same_row(daily, sql))
+    {
+        panic!("the hourly runs in the warehouse left another row:\ndaily: {daily}\nsql:   {sql}");
+    }
     // And the history was used: the next day's first bar has its return
     // and its volatility (the day before's 24 bars precede it).
     let first_bar = succeed(
@@ -96,6 +119,20 @@ fn twenty_four_hourly_runs_make_the_bars_of_one_daily_run() {
         &[],
     );
     assert_eq!(first_bar, "complete\ntrue\n");
+}
+
+/// Whether two CSV rows hold the same values, numbers within a relative
+/// 1e-9.
+fn same_row(a: &str, b: &str) -> bool {
+    let (a, b): (Vec<&str>, Vec<&str>) = (a.split(',').collect(), b.split(',').collect());
+    a.len() == b.len()
+        && a.iter().zip(&b).all(|(a, b)| {
+            a == b
+                || match (a.parse::<f64>(), b.parse::<f64>()) {
+                    (Ok(a), Ok(b)) => (a - b).abs() <= 1e-12_f64.max(1e-9 * a.abs().max(b.abs())),
+                    _ => false,
+                }
+        })
 }
 
 fn first_difference(a: &str, b: &str) -> String {

@@ -20,5 +20,6 @@ mod promotion;
 mod query;
 mod secrets;
 mod suggest;
+mod transform_sql;
 mod validate_cli;
 mod warehouse_cli;

@@ -315,15 +315,7 @@ fn an_error_at_the_processed_gate_stops_the_run_before_production() {
 fn raw_validation_of_a_run(name: &str, flags: &[&str]) -> serde_json::Value {
     let dir = workdir(name);
     let summary = succeed(&dir, &[&["run"], flags].concat(), &[]);
-    let report = summary
-        .lines()
-        .last()
-        .unwrap()
-        .strip_prefix("report: ")
-        .unwrap();
-    let json = std::fs::read(dir.join(report).with_file_name("report.json")).unwrap();
-    let report: serde_json::Value = serde_json::from_slice(&json).unwrap();
-    report["raw_validation"].clone()
+    report_of(&dir, &summary)["raw_validation"].clone()
 }
 
 #[test]
@@ -364,6 +356,221 @@ fn the_gates_can_run_inside_the_warehouse() {
         .unwrap();
     assert_eq!(dedup["failing_rows"], 1000, "{dedup}");
     assert_eq!(pushed["passed"], true, "a warning only");
+}
+
+/// The report of the run whose summary is `summary`, in `dir`.
+fn report_of(dir: &Path, summary: &str) -> serde_json::Value {
+    let report = summary
+        .lines()
+        .last()
+        .unwrap()
+        .strip_prefix("report: ")
+        .unwrap();
+    let json = std::fs::read(dir.join(report).with_file_name("report.json")).unwrap();
+    serde_json::from_slice(&json).unwrap()
+}
+
+/// The stage `name` of a run's report.
+fn stage<'r>(report: &'r serde_json::Value, name: &str) -> &'r serde_json::Value {
+    report["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|stage| stage["name"] == name)
+        .unwrap_or_else(|| panic!("no stage {name} in {}", report["stages"]))
+}
+
+#[test]
+fn the_transform_can_run_inside_the_warehouse() {
+    let flags = [
+        "run",
+        "--transform",
+        "warehouse",
+        "--validation",
+        "warehouse",
+    ];
+    let dir = workdir("transform-in-warehouse");
+    let summary = succeed(&dir, &flags, &[]);
+    let report = report_of(&dir, &summary);
+    assert_eq!(report["outcome"], "promoted", "{summary}");
+    let transform = stage(&report, "transform")["summary"].as_str().unwrap();
+    assert!(transform.ends_with("inside DuckDB"), "{transform}");
+    let export = stage(&report, "export_processed");
+    assert_eq!(export["rows_out"], 24, "{export}");
+    assert!(
+        report["stages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|stage| stage["name"] != "land_processed" && stage["name"] != "load_processed"),
+        "the processed rows never left the warehouse: {}",
+        report["stages"]
+    );
+    let reconciliations = report["reconciliation"].as_array().unwrap();
+    assert_eq!(reconciliations.len(), 2);
+    assert!(
+        reconciliations.iter().all(|r| r["passed"] == true),
+        "{reconciliations:?}"
+    );
+    assert_eq!(count(&dir, &format!("production.{PROCESSED}")), 24);
+    assert_eq!(count(&dir, &format!("production.{RAW}")), 1435);
+    let exported: Vec<PathBuf> = walk(&dir.join("data/production").join(PROCESSED));
+    assert_eq!(exported.len(), 1, "{exported:?}");
+
+    // The gates must check where the rows are.
+    let output = contracts(&dir, &["run", "--transform", "warehouse"], &[]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        text(&output.stderr).contains("set `validation = \"warehouse\"`"),
+        "{}",
+        text(&output.stderr)
+    );
+
+    // And in BigQuery, exporting to GCS: production's configuration.
+    let run = twice_on_the_emulators(
+        "sql-transform",
+        &[
+            ("DATACONTRACT_TRANSFORM", "warehouse"),
+            ("DATACONTRACT_VALIDATION", "warehouse"),
+        ],
+    );
+    // Every query was dry-run first, and the report says what each stage
+    // and the run cost (bqemulator estimates and bills 0 bytes: it has no
+    // cost model, so only the counts are checked here).
+    let report = run.last_report();
+    let mut counted = 0;
+    for stage in report["stages"].as_array().unwrap() {
+        if let Some(usage) = stage.get("usage") {
+            assert_eq!(usage["dry_runs"], usage["queries"], "{stage}");
+            counted += usage["queries"].as_u64().unwrap();
+        }
+    }
+    for name in [
+        "load_raw",
+        "gate_raw",
+        "transform",
+        "export_processed",
+        "gate_processed",
+    ] {
+        assert!(
+            stage(&report, name).get("usage").is_some(),
+            "{name}: {report}"
+        );
+    }
+    let total = report["usage"]["queries"].as_u64().unwrap();
+    assert!(
+        total >= counted && counted > 0,
+        "{total} queries in all, {counted} in stages"
+    );
+    // Staging tables are partitioned and clustered by the load's time, so
+    // a gate or the transform reads only its run's rows.
+    for table in [RAW, PROCESSED] {
+        let definition = run.table_definition(&run.staging, table);
+        assert_eq!(
+            definition["timePartitioning"],
+            serde_json::json!({ "type": "DAY", "field": "created_at" }),
+            "{definition}"
+        );
+        assert_eq!(
+            definition["clustering"]["fields"],
+            serde_json::json!(["created_at"])
+        );
+    }
+}
+
+/// Two runs of the pipeline on the emulators, in a bucket and datasets of
+/// their own.
+struct OnEmulators {
+    dir: PathBuf,
+    env: Vec<(String, String)>,
+    bucket: String,
+    staging: String,
+    production: String,
+    /// The second run's summary.
+    summary: String,
+}
+
+impl OnEmulators {
+    /// The second run's `report.json`, read from the bucket.
+    fn last_report(&self) -> serde_json::Value {
+        use datacontract::store::{GcsStore, ObjectStore};
+        let uri = self
+            .summary
+            .lines()
+            .last()
+            .unwrap()
+            .strip_prefix(&format!("report: gs://{}/", self.bucket))
+            .unwrap();
+        let key = uri.replace("report.html", "report.json");
+        let store = GcsStore::emulator(&self.bucket, &Emulators::from_env().gcs).unwrap();
+        serde_json::from_slice(&store.get(&key).unwrap()).unwrap()
+    }
+
+    /// The emulated BigQuery's `tables.get` of `dataset.table`.
+    fn table_definition(&self, dataset: &str, table: &str) -> serde_json::Value {
+        use std::io::{Read, Write};
+        let host = Emulators::from_env().bigquery;
+        let mut connection = std::net::TcpStream::connect(host.as_str()).unwrap();
+        write!(
+            connection,
+            "GET /bigquery/v2/projects/test-proj/datasets/{dataset}/tables/{table} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut response = String::new();
+        connection.read_to_string(&mut response).unwrap();
+        let (head, body) = response.split_once("\r\n\r\n").unwrap();
+        assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+        serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}"))
+    }
+}
+
+/// Runs the pipeline twice on the emulators with `settings`, in a bucket
+/// and datasets of its own named after `name`: both runs succeed, and
+/// production holds the sample's rows once. Returns the work folder, the
+/// environment and the production dataset.
+fn twice_on_the_emulators(name: &str, settings: &[(&str, &str)]) -> OnEmulators {
+    let emulators = Emulators::from_env();
+    let dir = workdir(name);
+    let suffix = format!("{}_{}", name.replace('-', "_"), std::process::id());
+    let bucket = format!("pipeline-{}", suffix.replace('_', "-"));
+    let (staging, production) = (format!("staging_{suffix}"), format!("production_{suffix}"));
+    let mut env = emulators.env(&bucket, &staging, &production);
+    env.extend(
+        settings
+            .iter()
+            .map(|(key, value)| (key.to_string(), value.to_string())),
+    );
+    let borrowed_env = borrowed(&env);
+    let mut summary = String::new();
+    for _ in 0..2 {
+        summary = succeed(&dir, &["run"], &borrowed_env);
+        assert!(
+            summary.contains(&format!("report: gs://{bucket}/runs/")),
+            "{summary}"
+        );
+    }
+    assert_eq!(
+        bigquery_rows(&dir, &borrowed_env, &production, PROCESSED),
+        24
+    );
+    assert_eq!(bigquery_rows(&dir, &borrowed_env, &production, RAW), 1435);
+    OnEmulators {
+        dir,
+        env,
+        bucket,
+        staging,
+        production,
+        summary,
+    }
+}
+
+/// The rows of `dataset.table` in the emulated BigQuery.
+fn bigquery_rows(dir: &Path, env: &[(&str, &str)], dataset: &str, table: &str) -> i64 {
+    let sql = format!("SELECT COUNT(*) AS n FROM `test-proj`.`{dataset}`.`{table}`");
+    let output = contracts(dir, &["query", &sql, "--format", "json"], env);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let row: serde_json::Value = serde_json::from_str(text(&output.stdout).trim()).unwrap();
+    row["n"].as_i64().unwrap()
 }
 
 #[test]
@@ -458,32 +665,13 @@ fn a_promotion_killed_midway_is_rolled_back_before_anything_reads_production() {
 
 #[test]
 fn the_pipeline_runs_on_the_emulators() {
-    let emulators = Emulators::from_env();
-    let dir = workdir("emulators");
-    let suffix = std::process::id().to_string();
-    let bucket = format!("pipeline-{suffix}");
-    let (staging, production) = (format!("staging_{suffix}"), format!("production_{suffix}"));
-    let env = emulators.env(&bucket, &staging, &production);
+    let OnEmulators {
+        dir,
+        env,
+        production,
+        ..
+    } = twice_on_the_emulators("emulators", &[]);
     let env = borrowed(&env);
-    for _ in 0..2 {
-        let summary = succeed(&dir, &["run"], &env);
-        assert!(
-            summary.contains(&format!("report: gs://{bucket}/runs/")),
-            "{summary}"
-        );
-    }
-    let sql = format!("SELECT COUNT(*) AS n FROM `test-proj`.`{production}`.`{PROCESSED}`");
-    let output = contracts(&dir, &["query", &sql, "--format", "json"], &env);
-    assert!(output.status.success(), "{}", text(&output.stderr));
-    assert_eq!(text(&output.stdout).trim(), "{\"n\":24}");
-    let sql = format!("SELECT COUNT(*) AS n FROM `test-proj`.`{production}`.`{RAW}`");
-    let output = contracts(&dir, &["query", &sql, "--format", "json"], &env);
-    assert_eq!(
-        text(&output.stdout).trim(),
-        "{\"n\":1435}",
-        "{}",
-        text(&output.stderr)
-    );
     // The deployed BigQuery tables match their contracts.
     let lock = Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas");
     let lock = lock.to_str().unwrap();

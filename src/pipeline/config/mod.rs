@@ -268,6 +268,23 @@ impl Layers {
                 ));
             }
         };
+        let transform = match self.required("transform")?.value.as_str() {
+            "polars" => TransformEngine::Polars,
+            "warehouse" => TransformEngine::Warehouse,
+            other => {
+                return Err(self.invalid(
+                    "transform",
+                    format!("`{other}` is not `polars` or `warehouse`"),
+                ));
+            }
+        };
+        if transform == TransformEngine::Warehouse && validation == ValidationEngine::Polars {
+            return Err(self.invalid(
+                "transform",
+                "a transform in the `warehouse` leaves the processed rows there, so the gates must check there too: \
+                 set `validation = \"warehouse\"`",
+            ));
+        }
         let max_examples = self
             .required("max_examples")?
             .value
@@ -304,6 +321,7 @@ impl Layers {
             transformed_table: self.table_name("transformed_table")?,
             load_mode,
             validation,
+            transform,
             max_examples,
             promotion_lease,
             alerts: crate::alert::AlertSettings::from_layers(self)?,
@@ -546,6 +564,8 @@ pub struct Config {
     pub load_mode: LoadMode,
     /// Where the gates run their checks.
     pub validation: ValidationEngine,
+    /// Where the transform runs.
+    pub transform: TransformEngine,
     /// Failing example rows kept per check.
     pub max_examples: usize,
     /// How long a promotion holds production without renewing its lease:
@@ -629,6 +649,19 @@ pub enum ValidationEngine {
     /// In memory, over the run's frame.
     Polars,
     /// Inside the warehouse, as SQL over the staging table.
+    Warehouse,
+}
+
+/// Where the transform runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TransformEngine {
+    /// In this process: the pipeline's Polars transform over the run's
+    /// frame.
+    Polars,
+    /// Inside the warehouse: the pipeline's SQL transform over the staging
+    /// raw table; the processed partition is exported from there to the
+    /// store.
     Warehouse,
 }
 

@@ -199,6 +199,12 @@ pub const SETTINGS: &[SettingSpec] = &[
         Some("polars"),
         "where the gates check: in `polars`, or pushed down into the `warehouse`",
     ),
+    setting(
+        "transform",
+        "DATACONTRACT_TRANSFORM",
+        Some("polars"),
+        "where the transform runs: in `polars`, or as SQL in the `warehouse` (needs `validation = warehouse`)",
+    ),
     SettingSpec {
         flag: false,
         ..setting(

@@ -6,23 +6,26 @@ use chrono::{DateTime, Utc};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::alert;
-use crate::pipeline::config::{Config, Layers, WarehouseConfig};
+use crate::pipeline::config::{Config, Layers, TransformEngine, WarehouseConfig};
 use crate::pipeline::environment::Environment;
 use crate::pipeline::error::RunError;
+use crate::pipeline::in_warehouse::{HistoryRead, InWarehouse};
 use crate::pipeline::profile::profile;
 use crate::pipeline::promote::{Recovery, epoch, recover};
+use crate::pipeline::reconcile::Reconciliation;
 use crate::pipeline::run_id::RunId;
 use crate::pipeline::run_report::{Outcome, RunReport, StageResult, StageStatus};
 use crate::pipeline::{Pipeline, html, shutdown};
 use crate::sql::TableRef;
 use crate::store::ObjectStore;
 use crate::store::layout::run_key;
+use crate::warehouse::{Usage, Warehouse};
 
 mod stages;
 
 use stages::{
-    commit_checkpoint, extract_stage, gate_processed_stage, gate_stage, land_stage, load_stage,
-    promote_stage, transform_stage,
+    Transformed, commit_checkpoint, export_stage, extract_stage, gate_processed_stage, gate_stage,
+    land_stage, load_stage, promote_stage, transform_in_warehouse_stage, transform_stage,
 };
 
 /// At most this many rejected records are copied into the report itself.
@@ -137,6 +140,7 @@ pub fn run(
             layers.snapshot(),
         ),
     };
+    let usage_before = run.warehouse.usage();
     let outcome = run.execute(started_at);
     match outcome {
         Ok(outcome) => run.report.outcome = outcome,
@@ -145,6 +149,7 @@ pub fn run(
             run.report.record_failure(&error);
         }
     }
+    run.report.usage = usage_since(run.warehouse, usage_before);
     run.report.finished_at = Utc::now();
     // The report is written first, so that a run killed while a channel
     // hangs still leaves it; when alerts went out, it is written again
@@ -161,6 +166,11 @@ pub fn run(
     }
 }
 
+/// What `warehouse` counted since `before`, on an engine that counts.
+fn usage_since(warehouse: &dyn Warehouse, before: Option<Usage>) -> Option<Usage> {
+    Some(warehouse.usage()?.since(&before?))
+}
+
 struct Run<'a> {
     pipeline: &'a Pipeline,
     layers: &'a Layers,
@@ -171,7 +181,7 @@ struct Run<'a> {
     report: RunReport,
 }
 
-impl Run<'_> {
+impl<'a> Run<'a> {
     fn execute(&mut self, created_at: DateTime<Utc>) -> Result<Outcome, RunError> {
         let tables = Tables::of(self.pipeline, self.config)?;
         let (store, warehouse) = (self.store, self.warehouse);
@@ -257,30 +267,56 @@ impl Run<'_> {
             return Ok(Outcome::StoppedAtRawGate);
         }
 
-        let (processed, input_of_output) = self.stage("transform", |run, stage, _| {
-            transform_stage(run, stage, &tables, &raw)
-        })?;
+        let in_warehouse = self.in_warehouse(&tables, &raw, &raw_landed, created_at)?;
+        let transformed = match self.config.transform {
+            TransformEngine::Polars => self.stage("transform", |run, stage, _| {
+                transform_stage(run, stage, &tables, &raw)
+            })?,
+            TransformEngine::Warehouse => self.stage("transform", |run, stage, _| {
+                transform_in_warehouse_stage(run, stage, &in_warehouse, &raw)
+            })?,
+        };
+        let (processed, processed_landed, input_of_output) = match transformed {
+            Transformed::InProcess {
+                processed,
+                input_of_output,
+            } => {
+                let landed = self.stage("land_processed", |run, stage, _| {
+                    land_stage(
+                        run,
+                        stage,
+                        &tables.staging_processed,
+                        created_at,
+                        &processed,
+                    )
+                })?;
+                self.stage("load_processed", |run, stage, bar| {
+                    load_stage(
+                        run,
+                        stage,
+                        bar,
+                        &tables.staging_processed,
+                        &run.pipeline.processed,
+                        &landed.key,
+                    )
+                })?;
+                (processed, landed, Some(input_of_output))
+            }
+            Transformed::InWarehouse { rows } => {
+                let (landed, processed) = self.stage("export_processed", |run, stage, _| {
+                    export_stage(run, stage, &tables.staging_processed, created_at, rows)
+                })?;
+                (processed, landed, None)
+            }
+        };
         self.report.profiles.processed = profile(&processed).map_err(RunError::input)?;
-        let processed_landed = self.stage("land_processed", |run, stage, _| {
-            land_stage(
-                run,
-                stage,
-                &tables.staging_processed,
-                created_at,
-                &processed,
-            )
-        })?;
-        self.stage("load_processed", |run, stage, bar| {
-            load_stage(
-                run,
-                stage,
-                bar,
-                &tables.staging_processed,
-                &run.pipeline.processed,
-                &processed_landed.key,
-            )
-        })?;
 
+        let reconcile = |reconciliation: &Reconciliation| match &input_of_output {
+            Some(input) => reconciliation
+                .check(input, &processed)
+                .map_err(|e| RunError::input(format!("expectation {}: {e}", reconciliation.name))),
+            None => in_warehouse.reconcile(reconciliation),
+        };
         let processed_passed = self.stage("gate_processed", |run, stage, _| {
             gate_processed_stage(
                 run,
@@ -288,7 +324,7 @@ impl Run<'_> {
                 &tables,
                 &processed,
                 &processed_landed,
-                &input_of_output,
+                &reconcile,
             )
         })?;
         if !processed_passed {
@@ -317,6 +353,53 @@ impl Run<'_> {
 
     /// Logs a failed gate at ERROR with what failed it, so that an alert
     /// on the logs alone knows the run, the gate and the checks.
+    /// This run's tables and partition in the warehouse, for a transform
+    /// and reconciliations that run there.
+    fn in_warehouse<'t>(
+        &self,
+        tables: &'t Tables,
+        raw: &polars::prelude::DataFrame,
+        raw_landed: &crate::pipeline::landing::Landed,
+        created_at: DateTime<Utc>,
+    ) -> Result<InWarehouse<'t>, RunError>
+    where
+        'a: 't,
+    {
+        let (pipeline, warehouse): (&'a Pipeline, &'a dyn crate::warehouse::Warehouse) =
+            (self.pipeline, self.warehouse);
+        let history = match &pipeline.history {
+            Some(history) => match history.window(raw)? {
+                Some(window) => {
+                    let exists = warehouse
+                        .table_exists(&tables.production_raw)
+                        .map_err(|e| {
+                            RunError::from(e)
+                                .context(format!("looking up {}", tables.production_raw))
+                        })?;
+                    Some(HistoryRead {
+                        history,
+                        window,
+                        table: exists.then_some(&tables.production_raw),
+                    })
+                }
+                None => None,
+            },
+            None => None,
+        };
+        Ok(InWarehouse {
+            warehouse,
+            raw: &pipeline.raw,
+            processed: &pipeline.processed,
+            staging_raw: &tables.staging_raw,
+            staging_processed: &tables.staging_processed,
+            raw_partition: raw_landed.key.created_at,
+            created_at: DateTime::from_timestamp_millis(created_at.timestamp_millis())
+                .expect("a valid time stays valid when truncated"),
+            updated_at: Utc::now(),
+            history,
+        })
+    }
+
     fn log_gate_failure(&self, gate: &str) {
         tracing::error!(
             gate,
@@ -353,9 +436,12 @@ impl Run<'_> {
             rows_out: None,
             summary: String::new(),
             details: serde_json::Value::Null,
+            usage: None,
         };
         let bar = self.bar(name);
+        let usage_before = self.warehouse.usage();
         let result = body(self, &mut stage, &bar);
+        stage.usage = usage_since(self.warehouse, usage_before).filter(|usage| usage.queries > 0);
         bar.finish_and_clear();
         stage.duration_ms = began.elapsed().as_secs_f64() * 1000.0;
         if let Err(error) = &result {
@@ -377,6 +463,7 @@ impl Run<'_> {
             rows_out: None,
             summary,
             details: serde_json::Value::Null,
+            usage: None,
         });
     }
 

@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 
 use crate::schema::TableFieldSchema;
 use crate::sql::{Query, SqlValue, TableRef};
-use crate::warehouse::{WarehouseError, abbreviate};
+use crate::warehouse::{Usage, Warehouse, WarehouseError, abbreviate};
 
 use super::errors::*;
 use super::{BigQueryWarehouse, JOB_TIMEOUT};
@@ -146,13 +146,38 @@ impl BigQueryWarehouse {
     /// query that BigQuery ends with a temporary error runs again.
     pub(super) fn run_query(&self, query: &Query) -> Result<QueryOutcome, WarehouseError> {
         let operation = format!("query `{}`", abbreviate(&query.sql));
-        self.retry
+        let estimated = match self.dry_run_first {
+            true => Some(
+                self.dry_run(query)?
+                    .and_then(|dry_run| dry_run.bytes_processed)
+                    .unwrap_or(0),
+            ),
+            false => None,
+        };
+        let outcome = self
+            .retry
             .run(
                 &format!("BigQuery: {operation}"),
                 || self.run_query_once(&operation, query),
                 |failure| failure.temporary,
             )
-            .map_err(|failure| failure.error)
+            .map_err(|failure| failure.error)?;
+        let mut usage = self.usage.lock().unwrap_or_else(|e| e.into_inner());
+        *usage = usage.plus(&Usage {
+            queries: 1,
+            dry_runs: u64::from(estimated.is_some()),
+            estimated_bytes: estimated.unwrap_or(0),
+            processed_bytes: outcome.processed_bytes,
+            billed_bytes: outcome.billed_bytes,
+        });
+        Ok(outcome)
+    }
+
+    /// The bytes the finished job `job_id` billed, from its statistics
+    /// (`None` when BigQuery does not say).
+    fn bytes_billed(&self, operation: &str, job_id: &str, location: Option<&str>) -> Option<u64> {
+        let job = self.get_job(operation, job_id, location).ok()?;
+        job.statistics?.query?.total_bytes_billed?.parse().ok()
     }
 
     /// The `jobs.query` request of `query`: named parameters, the page
@@ -208,6 +233,12 @@ impl BigQueryWarehouse {
                 .as_deref()
                 .and_then(|n| n.parse().ok())
                 .unwrap_or(0),
+            processed_bytes: response
+                .total_bytes_processed
+                .as_deref()
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(0),
+            billed_bytes: 0,
         };
         let mut complete = response.job_complete.unwrap_or(true);
         let mut page_token = response.page_token;
@@ -255,18 +286,28 @@ impl BigQueryWarehouse {
             if let Some(affected) = page.num_dml_affected_rows.and_then(|n| n.parse().ok()) {
                 outcome.affected = affected;
             }
+            if let Some(processed) = page.total_bytes_processed.and_then(|n| n.parse().ok()) {
+                outcome.processed_bytes = processed;
+            }
             page_token = page.page_token;
+        }
+        if let Some(job_id) = job_id.as_deref() {
+            outcome.billed_bytes = self
+                .bytes_billed(operation, job_id, reference.location.as_deref())
+                .unwrap_or(outcome.processed_bytes);
         }
         Ok(outcome)
     }
 }
 
-/// What a query answered: its schema, all rows, and the rows a DML
-/// statement affected.
+/// What a query answered: its schema, all rows, the rows a DML statement
+/// affected, and the bytes it processed and billed.
 pub(super) struct QueryOutcome {
     pub(super) schema: Option<Vec<TableFieldSchema>>,
     pub(super) rows: Vec<TableRow>,
     pub(super) affected: u64,
+    pub(super) processed_bytes: u64,
+    pub(super) billed_bytes: u64,
 }
 
 /// The query parameters in the REST API's form.

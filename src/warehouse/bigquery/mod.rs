@@ -33,7 +33,7 @@ use gcp_bigquery_client::error::BQError;
 
 use crate::retry::RetryPolicy;
 use crate::sql::{TableRef, check_project};
-use crate::warehouse::{Blame, WarehouseError};
+use crate::warehouse::{Blame, Usage, WarehouseError};
 use errors::engine_error;
 
 const ENGINE: &str = "BigQuery";
@@ -56,6 +56,10 @@ pub struct BigQueryWarehouse {
     /// The most bytes one query may bill; BigQuery fails a query that
     /// would bill more, before it runs.
     max_bytes_billed: Option<u64>,
+    /// Whether every query is dry-run before it runs.
+    dry_run_first: bool,
+    /// What the queries run so far cost.
+    usage: std::sync::Mutex<Usage>,
 }
 
 /// Credentials for an emulator, which checks none.
@@ -137,7 +141,18 @@ impl BigQueryWarehouse {
             page_size: None,
             retry: RetryPolicy::default(),
             max_bytes_billed: None,
+            dry_run_first: false,
+            usage: std::sync::Mutex::new(Usage::default()),
         }
+    }
+
+    /// The same warehouse dry-running every query before it runs it: a
+    /// query BigQuery refuses fails before anything runs, and
+    /// [`crate::warehouse::Warehouse::usage`] counts the bytes each dry run
+    /// estimated. A pipeline run opens its warehouse this way.
+    pub fn with_dry_runs(mut self) -> Self {
+        self.dry_run_first = true;
+        self
     }
 
     /// The same warehouse, with every query limited to billing at most

@@ -9,14 +9,14 @@ use polars::prelude::DataFrame;
 use serde_json::{Value, json};
 
 use crate::schema::TableFieldSchema;
-use crate::sql::{Dialect, Query, TableRef, check_dataset};
+use crate::sql::{Dialect, Query, SqlValue, TableRef, check_dataset};
 use crate::store::ObjectStore;
 use crate::store::layout::PartitionKey;
 use crate::warehouse::bigquery_rows::rows_to_frame;
-use crate::warehouse::load::{finish_load, merge_statement};
+use crate::warehouse::load::{finish_load, merge_scope, merge_statement};
 use crate::warehouse::{
-    DryRun, LoadMode, LoadOutcome, Warehouse, WarehouseError, abbreviate, columns_with_metadata,
-    partition_parts,
+    DryRun, LoadMode, LoadOutcome, Usage, Warehouse, WarehouseError, abbreviate,
+    columns_with_metadata, partition_parts, partition_rows,
 };
 use crate::{Contract, Partitioning};
 
@@ -152,6 +152,7 @@ impl Warehouse for BigQueryWarehouse {
             )
             .and_then(|()| {
                 let partition_rows = self.row_count(&staging)?;
+                let scope = merge_scope(self, contract, &staging, mode)?;
                 let merge = merge_statement(
                     Dialect::BigQuery,
                     contract,
@@ -160,6 +161,7 @@ impl Warehouse for BigQueryWarehouse {
                     partition.created_at,
                     Utc::now(),
                     mode,
+                    scope.as_ref(),
                 );
                 self.execute(&merge)?;
                 Ok(partition_rows)
@@ -177,6 +179,37 @@ impl Warehouse for BigQueryWarehouse {
         settled(dropped, NOT_FOUND)
             .map(drop)
             .map_err(|error| engine_error(&operation, None, &error))
+    }
+
+    fn export_partition(
+        &self,
+        table: &TableRef,
+        contract: &Contract,
+        store: &dyn ObjectStore,
+        partition: &PartitionKey,
+    ) -> Result<(), WarehouseError> {
+        let files = format!("{}part-*.parquet", partition.folder());
+        let uri = store
+            .gcs_uri(&files)
+            .filter(|uri| !uri.contains(['\'', '\\']))
+            .ok_or_else(|| WarehouseError::Contract {
+                contract: contract.name.clone(),
+                problem: format!(
+                    "BigQuery exports partitions to GCS, and `{files}` is not in a GCS bucket"
+                ),
+            })?;
+        let mut query = Query::new(Dialect::BigQuery);
+        let created = query.bind(SqlValue::Timestamp(partition.created_at));
+        let rows = partition_rows(
+            Dialect::BigQuery,
+            table,
+            contract,
+            &format!("CAST({created} AS TIMESTAMP)"),
+        );
+        query.sql = format!(
+            "EXPORT DATA OPTIONS (uri = '{uri}', format = 'PARQUET', overwrite = true) AS {rows}"
+        );
+        self.execute(&query).map(|_| ())
     }
 
     fn copy_table(&self, from: &TableRef, to: &TableRef) -> Result<(), WarehouseError> {
@@ -218,6 +251,10 @@ impl Warehouse for BigQueryWarehouse {
 
     fn execute(&self, query: &Query) -> Result<u64, WarehouseError> {
         Ok(self.run_query(query)?.affected)
+    }
+
+    fn usage(&self) -> Option<Usage> {
+        Some(*self.usage.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
     /// Dry-runs the query: nothing runs, nothing is billed.

@@ -502,6 +502,7 @@ pub fn through_the_pipeline(server: &Server, schema: &str) {
         processed,
         sources: Vec::new(),
         transform: Box::new(Ok),
+        sql_transform: None,
         reconciliations: Vec::new(),
         history: None,
     };

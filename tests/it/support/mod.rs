@@ -2,6 +2,8 @@
 
 pub mod cli;
 pub mod fault_proxy;
+#[path = "../../shared/generated.rs"]
+pub mod generated;
 #[path = "../../odcs/validate.rs"]
 mod odcs;
 pub mod trades;

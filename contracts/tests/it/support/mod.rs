@@ -2,6 +2,8 @@
 //! text, then coerced to the contract's types by the validation engine
 //! itself), and runs of the binary on a work folder (`runs`).
 
+#[path = "../../../../tests/shared/generated.rs"]
+pub mod generated;
 #[path = "../../../../tests/odcs/validate.rs"]
 mod odcs;
 pub mod runs;

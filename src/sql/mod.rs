@@ -8,6 +8,12 @@
 
 use chrono::{DateTime, Utc};
 
+mod steps;
+mod translate;
+
+pub use steps::{Composed, SqlSteps};
+pub use translate::translate;
+
 use crate::contract::naming;
 
 /// A SQL dialect we generate.
