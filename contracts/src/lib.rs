@@ -81,21 +81,26 @@ fn hours_preserved() -> Reconciliation {
 fn volume_preserved() -> Reconciliation {
     Reconciliation {
         name: "volume_preserved".into(),
-        description: "the base volume of the raw klines (one per key) equals the bars' volume"
+        description: "the base volume of the raw klines the bars are made of (exact copies dropped, then the last to arrive per key) equals the bars' volume"
             .into(),
         input: Box::new(|raw| {
-            raw.unique_stable_generic(
-                Some(vec![col("symbol"), col("interval"), col("open_time")]),
-                UniqueKeepStrategy::Last,
-            )
-            .select([col("volume").cast(DataType::Float64).sum()])
+            raw.unique_stable_generic(None, UniqueKeepStrategy::First)
+                .unique_stable_generic(
+                    Some(vec![col("symbol"), col("interval"), col("open_time")]),
+                    UniqueKeepStrategy::Last,
+                )
+                .select([col("volume").cast(DataType::Float64).sum()])
         }),
         output: Box::new(|processed| processed.select([col("volume").sum()])),
         sql: Some(SqlMeasures {
-            input: "SELECT SUM(CAST(volume AS FLOAT64)) FROM (SELECT volume, ROW_NUMBER() OVER \
-                    (PARTITION BY symbol, `interval`, open_time ORDER BY __batch DESC, __row DESC) AS recency \
-                    FROM input) AS ranked WHERE recency = 1"
-                .into(),
+            input: format!(
+                "SELECT SUM(CAST(volume AS FLOAT64)) FROM (SELECT volume, ROW_NUMBER() OVER \
+                 (PARTITION BY symbol, `interval`, open_time ORDER BY __batch DESC, __row DESC) AS recency \
+                 FROM (SELECT * FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY {} ORDER BY __batch, __row) \
+                 AS copy_number FROM input) AS copies WHERE copy_number = 1) AS first_arrivals) AS ranked \
+                 WHERE recency = 1",
+                sql_transform::RAW_COLUMNS
+            ),
             output: "SELECT SUM(volume) FROM output".into(),
         }),
         comparison: Comparison::WithinRelative { tolerance: 1e-9 },

@@ -31,7 +31,7 @@ use datacontract::sql::SqlSteps;
 use crate::transform::{WINDOW, session_of};
 
 /// The raw columns a kline is identical on, all of them.
-const RAW_COLUMNS: &str = "open_time, open, high, low, close, volume, close_time, \
+pub(crate) const RAW_COLUMNS: &str = "open_time, open, high, low, close, volume, close_time, \
     quote_asset_volume, number_of_trades, taker_buy_base_asset_volume, \
     taker_buy_quote_asset_volume, symbol, `interval`";
 

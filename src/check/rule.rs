@@ -91,7 +91,7 @@ fn parse(sql: &str) -> Result<Expr, String> {
 
 /// The plain positional arguments of `function` when it is one of
 /// [`NULL_SKIPPING_FUNCTIONS`].
-fn null_skipping_arguments(function: &Function) -> Option<Vec<String>> {
+pub(crate) fn null_skipping_arguments(function: &Function) -> Option<Vec<String>> {
     let name = function.name.to_string().to_ascii_uppercase();
     if !NULL_SKIPPING_FUNCTIONS.contains(&name.as_str()) {
         return None;
@@ -109,7 +109,7 @@ fn null_skipping_arguments(function: &Function) -> Option<Vec<String>> {
 }
 
 /// `call`, or NULL when any of `arguments` is NULL.
-fn null_if_any_null(arguments: &[String], call: &str) -> String {
+pub(crate) fn null_if_any_null(arguments: &[String], call: &str) -> String {
     let any_null = arguments
         .iter()
         .map(|argument| format!("({argument}) IS NULL"))

@@ -47,6 +47,13 @@ pub struct InWarehouse<'a> {
     /// The time of the raw partition this run loaded (an earlier run's,
     /// when the same rows had landed before).
     pub raw_partition: DateTime<Utc>,
+    /// How many rows that partition holds: the rows the raw gate judged.
+    /// The transform fails, writing nothing, when its input holds others
+    /// (another run's truncate in between).
+    pub run_rows: u64,
+    /// How the processed rows are merged into the staging processed table:
+    /// replacing the run's partition (append) or every row (truncate).
+    pub mode: LoadMode,
     /// The time of this run's processed partition, to the millisecond.
     pub created_at: DateTime<Utc>,
     /// When the transform's rows are loaded.
@@ -131,6 +138,8 @@ impl InWarehouse<'_> {
     /// own periods) to the staging processed table as this run's
     /// partition, replacing any it held: one statement makes them, one
     /// merges them in. Returns how many rows the run's partition holds.
+    /// The statement that makes them fails when `input` does not hold the
+    /// run's [`InWarehouse::run_rows`] rows, in the same snapshot it reads.
     pub fn transform(&self, steps: &SqlSteps) -> Result<u64, RunError> {
         let (warehouse, dialect) = (self.warehouse, self.dialect());
         let target = self.staging_processed;
@@ -155,8 +164,18 @@ impl InWarehouse<'_> {
             ),
             None => String::new(),
         };
+        let expected = query.bind(SqlValue::Int(
+            i64::try_from(self.run_rows).unwrap_or(i64::MAX),
+        ));
+        // `__one` is 1 when the input holds exactly the run's rows, and an
+        // error otherwise; numbering the rows from it makes every row
+        // depend on it.
+        let guard = format!(
+            "__run_rows AS (SELECT CASE WHEN COUNT(*) = {expected} THEN 1 ELSE ERROR('the staging raw table no longer holds the rows this run gated (another run truncated or reloaded it): nothing was transformed') END AS __one FROM {} WHERE __batch = 1)",
+            dialect.quote("input")
+        );
         query.sql = format!(
-            "CREATE TABLE {} AS {} SELECT {}, ROW_NUMBER() OVER (ORDER BY {}) - 1 AS {} FROM {}{own_periods}",
+            "CREATE TABLE {} AS {}, {guard} SELECT {}, ROW_NUMBER() OVER (ORDER BY {}) - __run_rows.__one AS {} FROM {} CROSS JOIN __run_rows{own_periods}",
             scratch.quoted(dialect),
             composed.with,
             self.columns(self.processed),
@@ -178,7 +197,7 @@ impl InWarehouse<'_> {
                     target,
                     self.created_at,
                     self.updated_at,
-                    LoadMode::Append,
+                    self.mode,
                     None,
                 );
                 warehouse

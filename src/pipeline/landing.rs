@@ -23,9 +23,9 @@ pub struct Landed {
     pub key: PartitionKey,
     /// Whether an earlier landing of the same rows was reused.
     pub reused: bool,
-    /// The SHA-256 of the Parquet bytes, in hex; `None` for a partition a
-    /// warehouse exported.
-    pub fingerprint: Option<String>,
+    /// The SHA-256 of the partition's Parquet bytes as this crate encodes
+    /// them, in hex.
+    pub fingerprint: String,
 }
 
 /// Lands `frame` as a partition of `dataset/table` created at
@@ -38,37 +38,86 @@ pub fn land(
     frame: &DataFrame,
 ) -> Result<Landed, PartitionError> {
     let key = PartitionKey::new(dataset, table, created_at, 0)?;
-    let bytes = encode_parquet(frame).map_err(|source| PartitionError::Parquet {
-        key: key.to_string(),
-        source,
-    })?;
-    let fingerprint: String = Sha256::digest(&bytes)
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect();
-    let index = format!("fingerprints/{dataset}/{table}/{fingerprint}");
-    match store.get(&index) {
-        Ok(existing) => {
-            let existing = String::from_utf8_lossy(&existing).trim().to_string();
-            let existing = PartitionKey::parse(&existing)?;
-            if store.exists(&existing.to_string())? {
-                return Ok(Landed {
-                    key: existing,
-                    reused: true,
-                    fingerprint: Some(fingerprint),
-                });
-            }
-        }
-        Err(StoreError::NotFound(_)) => {}
-        Err(error) => return Err(error.into()),
+    let bytes = encode(frame, &key)?;
+    let fingerprint = fingerprint_of(&bytes);
+    if let Some(existing) = landed_before(store, &key, &fingerprint)? {
+        return Ok(existing);
     }
-    store.put(&index, key.to_string().as_bytes())?;
+    store.put(&index_key(&key, &fingerprint), key.to_string().as_bytes())?;
     put_partition(store, &key, &bytes)?;
     Ok(Landed {
         key,
         reused: false,
-        fingerprint: Some(fingerprint),
+        fingerprint,
     })
+}
+
+/// Indexes `key`, a partition a warehouse exported whose rows are `frame`
+/// (as read back), like a landed one; or, when the same rows were landed
+/// before, deletes the export and returns that partition: re-running on
+/// the same input then adds no object, in either transform.
+pub fn adopt(
+    store: &dyn ObjectStore,
+    key: &PartitionKey,
+    frame: &DataFrame,
+) -> Result<Landed, PartitionError> {
+    let fingerprint = fingerprint_of(&encode(frame, key)?);
+    if let Some(existing) = landed_before(store, key, &fingerprint)? {
+        for part in store.list(&key.folder())? {
+            store.delete(&part)?;
+        }
+        return Ok(existing);
+    }
+    store.put(&index_key(key, &fingerprint), key.to_string().as_bytes())?;
+    Ok(Landed {
+        key: key.clone(),
+        reused: false,
+        fingerprint,
+    })
+}
+
+/// `frame` as partition Parquet bytes.
+fn encode(frame: &DataFrame, key: &PartitionKey) -> Result<Vec<u8>, PartitionError> {
+    encode_parquet(frame).map_err(|source| PartitionError::Parquet {
+        key: key.to_string(),
+        source,
+    })
+}
+
+/// The SHA-256 of `bytes`, in hex.
+fn fingerprint_of(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
+}
+
+/// Where the index names the partition of `key`'s table holding the rows
+/// whose bytes have `fingerprint`.
+fn index_key(key: &PartitionKey, fingerprint: &str) -> String {
+    format!("fingerprints/{}/{}/{fingerprint}", key.dataset, key.table)
+}
+
+/// The partition of `key`'s table that already holds the rows of
+/// `fingerprint`, if the index names one that exists.
+fn landed_before(
+    store: &dyn ObjectStore,
+    key: &PartitionKey,
+    fingerprint: &str,
+) -> Result<Option<Landed>, PartitionError> {
+    match store.get(&index_key(key, fingerprint)) {
+        Ok(existing) => {
+            let existing = String::from_utf8_lossy(&existing).trim().to_string();
+            let existing = PartitionKey::parse(&existing)?;
+            Ok(store.exists(&existing.to_string())?.then(|| Landed {
+                key: existing,
+                reused: true,
+                fingerprint: fingerprint.to_string(),
+            }))
+        }
+        Err(StoreError::NotFound(_)) => Ok(None),
+        Err(error) => Err(error.into()),
+    }
 }
 
 #[cfg(test)]

@@ -18,8 +18,8 @@ use super::{Dialect, check_column, translate};
 ///     .compose(Dialect::DuckDb, &[("input", "SELECT * FROM raw".into())])
 ///     .unwrap()
 ///     .select_all();
-/// assert!(sql.starts_with(r#"WITH "input" AS (SELECT * FROM raw), "hours" AS (SELECT symbol, CAST(date_trunc('hour'"#));
-/// assert!(sql.ends_with(r#""counted" AS (SELECT COUNT(*) AS n FROM hours) SELECT * FROM "counted""#));
+/// assert!(sql.starts_with("WITH \"input\" AS (\nSELECT * FROM raw\n), \"hours\" AS (\nSELECT symbol, CAST(date_trunc('hour'"));
+/// assert!(sql.ends_with("\"counted\" AS (\nSELECT COUNT(*) AS n FROM hours\n) SELECT * FROM \"counted\""));
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SqlSteps {
@@ -75,7 +75,8 @@ impl SqlSteps {
             {
                 return Err(format!("two relations are named `{name}`"));
             }
-            definitions.push(format!("{} AS ({sql})", dialect.quote(name)));
+            // On lines of their own: a step may end in a `--` comment.
+            definitions.push(format!("{} AS (\n{sql}\n)", dialect.quote(name)));
         }
         Ok(Composed {
             with: format!("WITH {}", definitions.join(", ")),
@@ -114,13 +115,13 @@ mod tests {
         let error = compose(SqlSteps::new().step("bad", "DROP TABLE x"));
         assert!(error.starts_with("step `bad` is not one query"), "{error}");
         let sql = SqlSteps::new()
-            .step("a", "SELECT x FROM input")
+            .step("a", "SELECT x FROM input -- the input's x")
             .compose(Dialect::BigQuery, &input)
             .unwrap()
             .select_all();
         assert_eq!(
             sql,
-            "WITH `input` AS (SELECT 1 AS x), `a` AS (SELECT x FROM input) SELECT * FROM `a`"
+            "WITH `input` AS (\nSELECT 1 AS x\n), `a` AS (\nSELECT x FROM input -- the input's x\n) SELECT * FROM `a`"
         );
     }
 }

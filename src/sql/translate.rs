@@ -10,23 +10,30 @@
 //! | `TIMESTAMP_TRUNC(t, HOUR)` | `CAST(date_trunc('hour', CAST(t AS TIMESTAMP)) AS TIMESTAMPTZ)` |
 //! | `EXTRACT(HOUR FROM t)` | `EXTRACT(HOUR FROM CAST(t AS TIMESTAMP))` |
 //! | `CAST(x AS FLOAT64)`, `INT64`, `STRING`, `BOOL`, `NUMERIC`, `TIMESTAMP` | `DOUBLE`, `BIGINT`, `VARCHAR`, `BOOLEAN`, `DECIMAL(38, 9)`, `TIMESTAMPTZ` |
+//! | `EXTRACT(DAYOFWEEK FROM t)` (1 = Sunday) | `EXTRACT(DOW FROM …) + 1` |
+//! | `"text"` (a string) | `'text'` |
+//! | `GREATEST`, `LEAST`, `CONCAT` (NULL when any argument is) | the same, NULL when any argument is ([`crate::check::rule::portable`]'s rewrite) |
 //!
 //! Time parts are taken in UTC on both engines: the DuckDB rewrites read a
-//! `TIMESTAMPTZ` as its UTC wall time. Anything else passes through as
-//! written; a function only one engine knows fails there, with the
-//! engine's own message.
+//! `TIMESTAMPTZ` as its UTC wall time. Weeks are refused: BigQuery's start
+//! on Sunday and DuckDB's are ISO weeks. DuckDB sorts NULLs as BigQuery
+//! does (first ascending, last descending: [`crate::warehouse::DuckDbWarehouse`]
+//! sets `default_null_order`). Anything else passes through as written; a
+//! function only one engine knows fails there, with the engine's own
+//! message. A query is one statement with no `;`.
 
 use std::ops::ControlFlow;
 
 use sqlparser::ast::{
     DataType, Expr, FunctionArg, FunctionArgExpr, FunctionArguments, Ident, ObjectName, Statement,
-    visit_expressions_mut,
+    Value, visit_expressions_mut,
 };
 use sqlparser::dialect::{BigQueryDialect, GenericDialect};
 use sqlparser::parser::Parser;
 use sqlparser::tokenizer::{Token, Tokenizer};
 
 use super::Dialect;
+use crate::check::rule::{null_if_any_null, null_skipping_arguments};
 
 /// `sql`, one GoogleSQL query, as `dialect` runs it. An error says why it
 /// is not one query that parses, or which construct cannot be rewritten.
@@ -37,6 +44,13 @@ pub fn translate(sql: &str, dialect: Dialect) -> Result<String, String> {
         (Some(statement @ Statement::Query(_)), true) => statement,
         _ => return Err("is not one query (a SELECT or a WITH … SELECT)".into()),
     };
+    let semicolon = Tokenizer::new(&BigQueryDialect, sql)
+        .tokenize()
+        .map_err(|e| format!("does not parse: {e}"))?
+        .contains(&Token::SemiColon);
+    if semicolon {
+        return Err("has a `;`: write the query without it".into());
+    }
     match dialect {
         Dialect::BigQuery => Ok(sql.to_string()),
         Dialect::DuckDb => {
@@ -59,51 +73,95 @@ pub fn translate(sql: &str, dialect: Dialect) -> Result<String, String> {
 /// Rewrites one expression (its own node; its children were rewritten
 /// before it) for DuckDB.
 fn to_duckdb(expr: &mut Expr) -> Result<(), String> {
-    match expr {
+    let replacement = match expr {
         Expr::Cast { data_type, .. } => {
             if let Some(duckdb) = duckdb_type(data_type) {
                 *data_type = DataType::Custom(ObjectName::from(vec![Ident::new(duckdb)]), vec![]);
             }
+            None
         }
-        Expr::Extract { expr: time, .. } => {
-            **time = parse_expr(&format!("CAST(({time}) AS TIMESTAMP)"))?;
+        Expr::Value(value) => {
+            if let Value::DoubleQuotedString(text) = &value.value {
+                value.value = Value::SingleQuotedString(text.clone());
+            }
+            None
         }
-        Expr::Function(function)
-            if function
+        Expr::Extract {
+            field, expr: time, ..
+        } => Some(extract(&field.to_string(), &time.to_string())?),
+        Expr::Function(function) => match null_skipping_arguments(function) {
+            Some(arguments) => Some(null_if_any_null(&arguments, &function.to_string())),
+            None if function
                 .name
                 .to_string()
                 .eq_ignore_ascii_case("TIMESTAMP_TRUNC") =>
-        {
-            let call = function.to_string();
-            let (time, part) = match &function.args {
-                FunctionArguments::List(list) => match list.args.as_slice() {
-                    [
-                        FunctionArg::Unnamed(FunctionArgExpr::Expr(time)),
-                        FunctionArg::Unnamed(FunctionArgExpr::Expr(Expr::Identifier(part))),
-                    ] => (time.to_string(), part.value.to_ascii_lowercase()),
-                    _ => {
-                        return Err(format!(
-                            "`{call}`: expected TIMESTAMP_TRUNC(timestamp, PART)"
-                        ));
-                    }
-                },
-                _ => {
-                    return Err(format!(
-                        "`{call}`: expected TIMESTAMP_TRUNC(timestamp, PART)"
-                    ));
-                }
-            };
-            if !part.bytes().all(|b| b.is_ascii_alphabetic()) {
-                return Err(format!("`{call}`: `{part}` is not a date part"));
+            {
+                Some(timestamp_trunc(function)?)
             }
-            *expr = parse_expr(&format!(
-                "CAST(date_trunc('{part}', CAST(({time}) AS TIMESTAMP)) AS TIMESTAMPTZ)"
-            ))?;
-        }
-        _ => {}
+            None => None,
+        },
+        _ => None,
+    };
+    if let Some(replacement) = replacement {
+        *expr = parse_expr(&replacement)?;
     }
     Ok(())
 }
+
+/// `EXTRACT(part FROM time)` in DuckDB: on the UTC wall time, with
+/// BigQuery's day numbers; weeks refused.
+fn extract(part: &str, time: &str) -> Result<String, String> {
+    let part = part.to_ascii_uppercase();
+    if part.starts_with("WEEK") || part.starts_with("ISOWEEK") {
+        return Err(format!(
+            "`EXTRACT({part} …)` counts weeks differently in BigQuery (from Sunday) and DuckDB (ISO weeks)"
+        ));
+    }
+    Ok(match part.as_str() {
+        "DAYOFWEEK" => format!("(EXTRACT(DOW FROM CAST(({time}) AS TIMESTAMP)) + 1)"),
+        _ => format!("EXTRACT({part} FROM CAST(({time}) AS TIMESTAMP))"),
+    })
+}
+
+/// `TIMESTAMP_TRUNC(time, PART)` in DuckDB, for the parts both engines
+/// mean the same by.
+fn timestamp_trunc(function: &sqlparser::ast::Function) -> Result<String, String> {
+    let call = function.to_string();
+    let malformed = || format!("`{call}`: expected TIMESTAMP_TRUNC(timestamp, PART)");
+    let FunctionArguments::List(list) = &function.args else {
+        return Err(malformed());
+    };
+    let [
+        FunctionArg::Unnamed(FunctionArgExpr::Expr(time)),
+        FunctionArg::Unnamed(FunctionArgExpr::Expr(Expr::Identifier(part))),
+    ] = list.args.as_slice()
+    else {
+        return Err(malformed());
+    };
+    let part = part.value.to_ascii_lowercase();
+    if !TRUNCATABLE.contains(&part.as_str()) {
+        return Err(format!(
+            "`{call}`: truncating to `{part}` is not the same in BigQuery and DuckDB; use one of {}",
+            TRUNCATABLE.join(", ")
+        ));
+    }
+    Ok(format!(
+        "CAST(date_trunc('{part}', CAST(({time}) AS TIMESTAMP)) AS TIMESTAMPTZ)"
+    ))
+}
+
+/// The parts `TIMESTAMP_TRUNC` means the same by on both engines.
+const TRUNCATABLE: [&str; 9] = [
+    "microsecond",
+    "millisecond",
+    "second",
+    "minute",
+    "hour",
+    "day",
+    "month",
+    "quarter",
+    "year",
+];
 
 /// DuckDB's name for a GoogleSQL type that DuckDB spells otherwise.
 fn duckdb_type(data_type: &DataType) -> Option<&'static str> {

@@ -43,10 +43,7 @@ impl DuckDbWarehouse {
         }
         let connection = Connection::open(path)
             .map_err(|error| engine_error(format!("open {}", path.display()), error))?;
-        Ok(DuckDbWarehouse {
-            connection: Mutex::new(connection),
-            scratch: std::env::temp_dir(),
-        })
+        Self::with(connection, &format!("open {}", path.display()))
     }
 
     /// Opens the database file at `path` to read it and nothing else: the
@@ -61,16 +58,23 @@ impl DuckDbWarehouse {
             .map_err(|error| engine_error(operation(), error))?;
         let connection = Connection::open_with_flags(path, config)
             .map_err(|error| engine_error(operation(), error))?;
-        Ok(DuckDbWarehouse {
-            connection: Mutex::new(connection),
-            scratch: std::env::temp_dir(),
-        })
+        Self::with(connection, &operation())
     }
 
     /// A database in memory, gone when dropped (tests, one-off checks).
     pub fn in_memory() -> Result<Self, WarehouseError> {
         let connection = Connection::open_in_memory()
             .map_err(|error| engine_error("open in memory".into(), error))?;
+        Self::with(connection, "open in memory")
+    }
+
+    /// The warehouse on `connection`, which sorts NULLs as BigQuery does:
+    /// first in ascending order, last in descending (DuckDB's default is
+    /// last in both), so that SQL written once orders rows alike on both.
+    fn with(connection: Connection, operation: &str) -> Result<Self, WarehouseError> {
+        connection
+            .execute_batch("SET default_null_order = 'nulls_first_on_asc_last_on_desc'")
+            .map_err(|error| engine_error(operation.into(), error))?;
         Ok(DuckDbWarehouse {
             connection: Mutex::new(connection),
             scratch: std::env::temp_dir(),

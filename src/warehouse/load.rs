@@ -30,7 +30,7 @@ use polars::prelude::{AnyValue, TimeUnit};
 
 use super::{CREATED_AT, SOURCE_ROW, UPDATED_AT};
 use crate::sql::{Dialect, Query, SqlValue, TableRef};
-use crate::{Contract, LogicalType, Mode, Partitioning};
+use crate::{Contract, LogicalType, Partitioning, TimeGranularity};
 
 /// How a load treats the rows already in the table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
@@ -54,18 +54,20 @@ pub struct LoadOutcome {
 
 /// Where a merge on the dedup key can touch its table: the table is
 /// partitioned by `column`, one of the key's, and the partition's rows hold
-/// values between `bounds` there.
+/// values from `bounds.0` (inclusive) to `bounds.1` (exclusive) there, or
+/// NULL. The bounds are those of the table's partitions that hold the
+/// least and the greatest value (whole days for a daily partitioning), so
+/// a value read back a microsecond off (BigQuery sends timestamps as
+/// floating-point seconds) still lies within them.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MergeScope {
     /// The partitioning column.
     pub column: String,
-    /// The least and greatest value of the partition's rows there; `None`
-    /// when every one is NULL.
+    /// From the first table partition the rows fall in to the end of the
+    /// last; `None` when every value is NULL.
     pub bounds: Option<(SqlValue, SqlValue)>,
     /// The column's type, in the engine's SQL.
     pub type_name: &'static str,
-    /// Whether the column may hold NULL (whose rows match NULL keys).
-    pub nullable: bool,
 }
 
 /// The scope of merging the rows in `staging` into a table of `contract`
@@ -80,10 +82,12 @@ pub fn merge_scope(
     let (Some(key), LoadMode::Append) = (&contract.dedup_key, mode) else {
         return Ok(None);
     };
-    let column = match &contract.partitioning {
-        Some(Partitioning::Time { column, .. } | Partitioning::IntegerRange { column, .. }) => {
-            column
-        }
+    let (column, granularity) = match &contract.partitioning {
+        Some(Partitioning::Time {
+            column,
+            granularity,
+        }) => (column, Some(*granularity)),
+        Some(Partitioning::IntegerRange { column, .. }) => (column, None),
         _ => return Ok(None),
     };
     let Some(field) = contract
@@ -106,22 +110,27 @@ pub fn merge_scope(
         staging.quoted(dialect)
     );
     let frame = warehouse.query(&query)?;
-    let bound = |name: &str| -> Option<SqlValue> {
+    // The first partition's start, and the end of the last one.
+    let bound = |name: &str, end: bool| -> Option<SqlValue> {
         let value = frame.column(name).ok()?.get(0).ok()?;
-        match value {
-            AnyValue::Int64(number) => Some(SqlValue::Int(number)),
-            AnyValue::Datetime(ticks, unit, _) | AnyValue::DatetimeOwned(ticks, unit, _) => {
+        match (value, granularity) {
+            (AnyValue::Int64(number), None) => Some(SqlValue::Int(number + i64::from(end))),
+            (
+                AnyValue::Datetime(ticks, unit, _) | AnyValue::DatetimeOwned(ticks, unit, _),
+                Some(granularity),
+            ) => {
                 let micros = match unit {
                     TimeUnit::Nanoseconds => ticks.div_euclid(1000),
                     TimeUnit::Microseconds => ticks,
                     TimeUnit::Milliseconds => ticks * 1000,
                 };
-                DateTime::from_timestamp_micros(micros).map(SqlValue::Timestamp)
+                let time = DateTime::from_timestamp_micros(micros)?;
+                partition_bound(time, granularity, end).map(SqlValue::Timestamp)
             }
             _ => None,
         }
     };
-    let bounds = match (bound("low"), bound("high")) {
+    let bounds = match (bound("low", false), bound("high", true)) {
         (Some(low), Some(high)) => Some((low, high)),
         _ => None,
     };
@@ -129,8 +138,38 @@ pub fn merge_scope(
         column: column.clone(),
         bounds,
         type_name,
-        nullable: field.mode != Mode::Required,
     }))
+}
+
+/// The start of the `granularity` partition holding `time`, or (`end`)
+/// the start of the next one.
+fn partition_bound(
+    time: DateTime<Utc>,
+    granularity: TimeGranularity,
+    end: bool,
+) -> Option<DateTime<Utc>> {
+    use chrono::{Datelike, Months, NaiveDate};
+    let day = time.date_naive();
+    let start = match granularity {
+        TimeGranularity::Hour => {
+            let hour = 3_600_000_000;
+            let micros = time.timestamp_micros();
+            DateTime::from_timestamp_micros(micros - micros.rem_euclid(hour))?.naive_utc()
+        }
+        TimeGranularity::Day => day.and_hms_opt(0, 0, 0)?,
+        TimeGranularity::Month => {
+            NaiveDate::from_ymd_opt(day.year(), day.month(), 1)?.and_hms_opt(0, 0, 0)?
+        }
+        TimeGranularity::Year => NaiveDate::from_ymd_opt(day.year(), 1, 1)?.and_hms_opt(0, 0, 0)?,
+    };
+    let bound = match (end, granularity) {
+        (false, _) => start,
+        (true, TimeGranularity::Hour) => start + chrono::Duration::hours(1),
+        (true, TimeGranularity::Day) => start + chrono::Duration::days(1),
+        (true, TimeGranularity::Month) => start.checked_add_months(Months::new(1))?,
+        (true, TimeGranularity::Year) => start.checked_add_months(Months::new(12))?,
+    };
+    Some(bound.and_utc())
 }
 
 /// The statement that moves the partition rows in `staging` (a scratch
@@ -204,18 +243,18 @@ pub fn merge_statement(
                 .map(|c| format!("t.{c} IS NOT DISTINCT FROM s.{c}"))
                 .collect();
             if let Some(scope) = scope {
+                // NULL always: a table made when the column was NULLABLE
+                // may hold NULL keys the contract now forbids.
                 let column = format!("t.{}", quote(&scope.column));
-                let within = match &scope.bounds {
+                on.push(match &scope.bounds {
                     Some((low, high)) => {
                         let (low, high) = (query.bind(low.clone()), query.bind(high.clone()));
                         let kind = scope.type_name;
-                        format!("{column} BETWEEN CAST({low} AS {kind}) AND CAST({high} AS {kind})")
+                        format!(
+                            "({column} IS NULL OR ({column} >= CAST({low} AS {kind}) AND {column} < CAST({high} AS {kind})))"
+                        )
                     }
-                    None => "FALSE".into(),
-                };
-                on.push(match scope.nullable {
-                    true => format!("({column} IS NULL OR {within})"),
-                    false => within,
+                    None => format!("{column} IS NULL"),
                 });
             }
             let set: Vec<String> = all_columns.iter().map(|c| format!("{c} = s.{c}")).collect();
@@ -255,7 +294,7 @@ pub(crate) fn finish_load(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{DedupKey, Field, Severity, TimeGranularity};
+    use crate::{DedupKey, Field, Mode, Severity};
 
     fn partitioned_by_key() -> Contract {
         Contract {
@@ -289,7 +328,6 @@ mod tests {
             column: "at".into(),
             bounds: Some((SqlValue::Timestamp(now), SqlValue::Timestamp(now))),
             type_name: "TIMESTAMP",
-            nullable: true,
         };
         let merge = |scope: Option<&MergeScope>| {
             merge_statement(
@@ -307,23 +345,47 @@ mod tests {
         assert!(
             scoped.sql.contains(
                 "ON t.`id` IS NOT DISTINCT FROM s.`id` AND t.`at` IS NOT DISTINCT FROM s.`at` \
-                 AND (t.`at` IS NULL OR t.`at` BETWEEN CAST(@p2 AS TIMESTAMP) AND CAST(@p3 AS TIMESTAMP))"
+                 AND (t.`at` IS NULL OR (t.`at` >= CAST(@p2 AS TIMESTAMP) AND t.`at` < CAST(@p3 AS TIMESTAMP)))"
             ),
             "{}",
             scoped.sql
         );
         assert_eq!(scoped.params.len(), 4);
         let everywhere = merge(None);
-        assert!(!everywhere.sql.contains("BETWEEN"), "{}", everywhere.sql);
+        assert!(!everywhere.sql.contains("CAST(@p2"), "{}", everywhere.sql);
         let all_null = MergeScope {
             bounds: None,
-            nullable: false,
             ..scope
         };
-        assert!(
-            merge(Some(&all_null))
-                .sql
-                .contains("AND FALSE WHEN MATCHED")
+        let sql = merge(Some(&all_null)).sql;
+        assert!(sql.contains("AND t.`at` IS NULL WHEN MATCHED"), "{sql}");
+    }
+
+    #[test]
+    fn scopes_reach_to_the_whole_partitions_of_their_rows() {
+        let at = |text: &str| DateTime::parse_from_rfc3339(text).unwrap().to_utc();
+        let time = at("2024-02-29T13:45:12.123456Z");
+        let bounds = |granularity| {
+            (
+                partition_bound(time, granularity, false).unwrap(),
+                partition_bound(time, granularity, true).unwrap(),
+            )
+        };
+        assert_eq!(
+            bounds(TimeGranularity::Hour),
+            (at("2024-02-29T13:00:00Z"), at("2024-02-29T14:00:00Z"))
+        );
+        assert_eq!(
+            bounds(TimeGranularity::Day),
+            (at("2024-02-29T00:00:00Z"), at("2024-03-01T00:00:00Z"))
+        );
+        assert_eq!(
+            bounds(TimeGranularity::Month),
+            (at("2024-02-01T00:00:00Z"), at("2024-03-01T00:00:00Z"))
+        );
+        assert_eq!(
+            bounds(TimeGranularity::Year),
+            (at("2024-01-01T00:00:00Z"), at("2025-01-01T00:00:00Z"))
         );
     }
 }

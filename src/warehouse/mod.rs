@@ -280,9 +280,10 @@ pub trait Warehouse {
 pub struct Usage {
     /// Queries and statements run.
     pub queries: u64,
-    /// Of those, how many were dry-run first.
+    /// Of those, how many a dry run estimated first (when fewer than
+    /// `queries`, `estimated_bytes` leaves the others out).
     pub dry_runs: u64,
-    /// The bytes their dry runs estimated they would process.
+    /// The bytes those dry runs estimated they would process.
     pub estimated_bytes: u64,
     /// The bytes they processed.
     pub processed_bytes: u64,

@@ -416,6 +416,16 @@ fn the_transform_can_run_inside_the_warehouse() {
     assert_eq!(count(&dir, &format!("production.{RAW}")), 1435);
     let exported: Vec<PathBuf> = walk(&dir.join("data/production").join(PROCESSED));
     assert_eq!(exported.len(), 1, "{exported:?}");
+    // The same input again adds no object: the export finds the partition
+    // that already holds its rows, and removes itself.
+    let again = report_of(&dir, &succeed(&dir, &flags, &[]));
+    let export = stage(&again, "export_processed");
+    assert_eq!(export["details"]["reused"], true, "{export}");
+    for area in ["production", "staging"] {
+        let folder = dir.join("data").join(area).join(PROCESSED);
+        assert_eq!(walk(&folder).len(), 1, "{area}: {:?}", walk(&folder));
+    }
+    assert_eq!(count(&dir, &format!("production.{PROCESSED}")), 24);
 
     // The gates must check where the rows are.
     let output = contracts(&dir, &["run", "--transform", "warehouse"], &[]);

@@ -351,8 +351,6 @@ impl<'a> Run<'a> {
         Ok(Outcome::Promoted)
     }
 
-    /// Logs a failed gate at ERROR with what failed it, so that an alert
-    /// on the logs alone knows the run, the gate and the checks.
     /// This run's tables and partition in the warehouse, for a transform
     /// and reconciliations that run there.
     fn in_warehouse<'t>(
@@ -393,6 +391,8 @@ impl<'a> Run<'a> {
             staging_raw: &tables.staging_raw,
             staging_processed: &tables.staging_processed,
             raw_partition: raw_landed.key.created_at,
+            run_rows: raw.height() as u64,
+            mode: self.config.load_mode,
             created_at: DateTime::from_timestamp_millis(created_at.timestamp_millis())
                 .expect("a valid time stays valid when truncated"),
             updated_at: Utc::now(),
@@ -400,6 +400,8 @@ impl<'a> Run<'a> {
         })
     }
 
+    /// Logs a failed gate at ERROR with what failed it, so that an alert
+    /// on the logs alone knows the run, the gate and the checks.
     fn log_gate_failure(&self, gate: &str) {
         tracing::error!(
             gate,

@@ -10,7 +10,7 @@ use crate::pipeline::config::ValidationEngine;
 use crate::pipeline::error::RunError;
 use crate::pipeline::history::WithHistory;
 use crate::pipeline::in_warehouse::{HistoryRead, InWarehouse};
-use crate::pipeline::landing::{Landed, land};
+use crate::pipeline::landing::{Landed, adopt, land};
 use crate::pipeline::profile::drift;
 use crate::pipeline::promote::{Plan, last_promoted, promote};
 use crate::pipeline::reconcile::{Reconciliation, ReconciliationResult};
@@ -300,6 +300,12 @@ pub(super) fn export_stage(
 ) -> Result<(Landed, DataFrame), RunError> {
     let key =
         PartitionKey::new(&table.dataset, &table.table, created_at, 0).map_err(RunError::usage)?;
+    if !run.store.list(&key.folder())?.is_empty() {
+        return Err(RunError::service(format!(
+            "the processed partition {} already holds files (another run started in the same millisecond?): nothing was exported",
+            key.folder()
+        )));
+    }
     run.warehouse
         .export_partition(table, &run.pipeline.processed, run.store, &key)
         .map_err(|e| RunError::from(e).context(format!("exporting {table} to {}", key.folder())))?;
@@ -312,21 +318,27 @@ pub(super) fn export_stage(
             key.folder()
         )));
     }
+    let landed = adopt(run.store, &key, &frame)
+        .map_err(|e| RunError::from(e).context("indexing the exported partition"))?;
     stage.rows_out = Some(rows);
-    stage.summary = format!(
-        "exported by {} to {}",
-        run.warehouse.dialect().name(),
-        key.folder()
-    );
-    stage.details = serde_json::json!({ "partition": key.to_string(), "exported": true });
-    Ok((
-        Landed {
-            key,
-            reused: false,
-            fingerprint: None,
-        },
-        frame,
-    ))
+    stage.summary = match landed.reused {
+        true => format!(
+            "the same rows were already landed at {}; the export was removed",
+            landed.key.folder()
+        ),
+        false => format!(
+            "exported by {} to {}",
+            run.warehouse.dialect().name(),
+            key.folder()
+        ),
+    };
+    stage.details = serde_json::json!({
+        "partition": landed.key.to_string(),
+        "exported": true,
+        "reused": landed.reused,
+        "sha256": landed.fingerprint,
+    });
+    Ok((landed, frame))
 }
 
 /// Runs the pipeline's transform over the raw rows (after the production

@@ -146,12 +146,11 @@ impl BigQueryWarehouse {
     /// query that BigQuery ends with a temporary error runs again.
     pub(super) fn run_query(&self, query: &Query) -> Result<QueryOutcome, WarehouseError> {
         let operation = format!("query `{}`", abbreviate(&query.sql));
+        // A statement BigQuery refuses fails here, before anything runs.
         let estimated = match self.dry_run_first {
-            true => Some(
-                self.dry_run(query)?
-                    .and_then(|dry_run| dry_run.bytes_processed)
-                    .unwrap_or(0),
-            ),
+            true => self
+                .dry_run(query)?
+                .and_then(|dry_run| dry_run.bytes_processed),
             false => None,
         };
         let outcome = self
