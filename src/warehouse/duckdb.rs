@@ -7,14 +7,13 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
-use chrono::Utc;
 use duckdb::types::Value;
 use duckdb::{Connection, params_from_iter};
 use polars::prelude::DataFrame;
 
 use super::arrow_bridge::{batch_to_frame, empty_frame, stack};
 use super::duckdb_types::{column_definition, expected_column, live_column};
-use super::load::{finish_load, merge_scope, merge_statement};
+use super::load::{finish_load, partition_merge};
 use super::{
     Blame, LoadMode, LoadOutcome, Warehouse, WarehouseError, abbreviate, columns_with_metadata,
     partition_parts, partition_rows,
@@ -261,21 +260,12 @@ impl Warehouse for DuckDbWarehouse {
             };
             self.execute(&stage)?;
         }
-        let loaded = merge_scope(self, contract, &staging, mode).and_then(|scope| {
-            let merge = merge_statement(
-                Dialect::DuckDb,
-                contract,
-                &staging,
-                table,
-                partition.created_at,
-                Utc::now(),
-                mode,
-                scope.as_ref(),
-            );
-            let rows = self.row_count(&staging)?;
-            self.in_transaction(&format!("load into {table}"), &[merge])?;
-            Ok(rows)
-        });
+        let loaded = partition_merge(self, contract, &staging, table, partition.created_at, mode)
+            .and_then(|merge| {
+                let rows = self.row_count(&staging)?;
+                self.in_transaction(&format!("load into {table}"), &[merge])?;
+                Ok(rows)
+            });
         finish_load(self, &staging, table, loaded)
     }
 

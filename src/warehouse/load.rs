@@ -70,6 +70,31 @@ pub struct MergeScope {
     pub type_name: &'static str,
 }
 
+/// The statement that merges a partition (created at `created_at`, loaded
+/// into the scratch table `staging`) into `target` under `mode`, within its
+/// [`MergeScope`] when it has one: every engine's last step of a load.
+#[cfg(any(feature = "duckdb", feature = "bigquery"))]
+pub(crate) fn partition_merge(
+    warehouse: &(impl super::Warehouse + ?Sized),
+    contract: &Contract,
+    staging: &TableRef,
+    target: &TableRef,
+    created_at: DateTime<Utc>,
+    mode: LoadMode,
+) -> Result<Query, super::WarehouseError> {
+    let scope = merge_scope(warehouse, contract, staging, mode)?;
+    Ok(merge_statement(
+        warehouse.dialect(),
+        contract,
+        staging,
+        target,
+        created_at,
+        Utc::now(),
+        mode,
+        scope.as_ref(),
+    ))
+}
+
 /// The scope of merging the rows in `staging` into a table of `contract`
 /// under `mode`: `Some` when the merge matches on the dedup key and the
 /// table is partitioned by a TIMESTAMP or INT64 column of the key.

@@ -426,6 +426,18 @@ fn the_transform_can_run_inside_the_warehouse() {
         assert_eq!(walk(&folder).len(), 1, "{area}: {:?}", walk(&folder));
     }
     assert_eq!(count(&dir, &format!("production.{PROCESSED}")), 24);
+    // In truncate mode too: staging then holds only this run's rows.
+    let truncating = report_of(
+        &dir,
+        &succeed(
+            &dir,
+            &[&flags[..], &["--load-mode", "truncate"]].concat(),
+            &[],
+        ),
+    );
+    assert_eq!(truncating["outcome"], "promoted");
+    assert_eq!(count(&dir, &format!("staging.{PROCESSED}")), 24);
+    assert_eq!(count(&dir, &format!("production.{PROCESSED}")), 24);
 
     // The gates must check where the rows are.
     let output = contracts(&dir, &["run", "--transform", "warehouse"], &[]);

@@ -18,7 +18,7 @@ use crate::pipeline::run_report::{Outcome, RunReport, StageResult, StageStatus};
 use crate::pipeline::{Pipeline, html, shutdown};
 use crate::sql::TableRef;
 use crate::store::ObjectStore;
-use crate::store::layout::run_key;
+use crate::store::layout::{PartitionKey, run_key};
 use crate::warehouse::{Usage, Warehouse};
 
 mod stages;
@@ -276,7 +276,11 @@ impl<'a> Run<'a> {
                 transform_in_warehouse_stage(run, stage, &in_warehouse, &raw)
             })?,
         };
-        let (processed, processed_landed, input_of_output) = match transformed {
+        // Where staging holds the rows gate 2 judges: the landed partition's
+        // (perhaps an earlier run's, whose rows the load merged again), or,
+        // made in the warehouse, this run's own, also when the export found
+        // an earlier partition with the same rows to promote instead.
+        let (processed, processed_landed, staged, input_of_output) = match transformed {
             Transformed::InProcess {
                 processed,
                 input_of_output,
@@ -300,13 +304,21 @@ impl<'a> Run<'a> {
                         &landed.key,
                     )
                 })?;
-                (processed, landed, Some(input_of_output))
+                let staged = landed.key.clone();
+                (processed, landed, staged, Some(input_of_output))
             }
             Transformed::InWarehouse { rows } => {
                 let (landed, processed) = self.stage("export_processed", |run, stage, _| {
                     export_stage(run, stage, &tables.staging_processed, created_at, rows)
                 })?;
-                (processed, landed, None)
+                let staged = PartitionKey::new(
+                    &tables.staging_processed.dataset,
+                    &tables.staging_processed.table,
+                    in_warehouse.created_at,
+                    0,
+                )
+                .map_err(RunError::usage)?;
+                (processed, landed, staged, None)
             }
         };
         self.report.profiles.processed = profile(&processed).map_err(RunError::input)?;
@@ -318,14 +330,7 @@ impl<'a> Run<'a> {
             None => in_warehouse.reconcile(reconciliation),
         };
         let processed_passed = self.stage("gate_processed", |run, stage, _| {
-            gate_processed_stage(
-                run,
-                stage,
-                &tables,
-                &processed,
-                &processed_landed,
-                &reconcile,
-            )
+            gate_processed_stage(run, stage, &tables, &processed, &staged, &reconcile)
         })?;
         if !processed_passed {
             self.set_last_status(StageStatus::Failed);

@@ -389,7 +389,8 @@ pub(super) fn transform_stage(
     })
 }
 
-/// Gate 2: the processed rows against their contract, the expectations
+/// Gate 2: the processed rows (those of the `staged` partition in the
+/// staging table) against their contract, the expectations
 /// against the input, and drift against the last promoted partition.
 /// Returns whether the rows may be promoted.
 pub(super) fn gate_processed_stage(
@@ -397,7 +398,7 @@ pub(super) fn gate_processed_stage(
     stage: &mut StageResult,
     tables: &Tables,
     processed: &DataFrame,
-    landed: &Landed,
+    staged: &PartitionKey,
     reconcile: &dyn Fn(&Reconciliation) -> Result<ReconciliationResult, RunError>,
 ) -> Result<bool, RunError> {
     let report = gate_stage(
@@ -405,7 +406,7 @@ pub(super) fn gate_processed_stage(
         stage,
         processed,
         &tables.staging_processed,
-        &landed.key,
+        staged,
         &run.pipeline.processed,
     )?;
     let mut passed = report.passed;

@@ -13,7 +13,7 @@ use crate::sql::{Dialect, Query, SqlValue, TableRef, check_dataset};
 use crate::store::ObjectStore;
 use crate::store::layout::PartitionKey;
 use crate::warehouse::bigquery_rows::rows_to_frame;
-use crate::warehouse::load::{finish_load, merge_scope, merge_statement};
+use crate::warehouse::load::{finish_load, partition_merge};
 use crate::warehouse::{
     DryRun, LoadMode, LoadOutcome, Usage, Warehouse, WarehouseError, abbreviate,
     columns_with_metadata, partition_parts, partition_rows,
@@ -152,17 +152,8 @@ impl Warehouse for BigQueryWarehouse {
             )
             .and_then(|()| {
                 let partition_rows = self.row_count(&staging)?;
-                let scope = merge_scope(self, contract, &staging, mode)?;
-                let merge = merge_statement(
-                    Dialect::BigQuery,
-                    contract,
-                    &staging,
-                    table,
-                    partition.created_at,
-                    Utc::now(),
-                    mode,
-                    scope.as_ref(),
-                );
+                let merge =
+                    partition_merge(self, contract, &staging, table, partition.created_at, mode)?;
                 self.execute(&merge)?;
                 Ok(partition_rows)
             });
