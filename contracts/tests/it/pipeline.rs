@@ -484,6 +484,24 @@ fn the_transform_can_run_inside_the_warehouse() {
         total >= counted && counted > 0,
         "{total} queries in all, {counted} in stages"
     );
+    // In truncate mode too, BigQuery exporting to GCS: staging holds only
+    // this run's rows, production the sample's once.
+    let mut truncating = borrowed(&run.env);
+    truncating.push(("DATACONTRACT_LOAD_MODE", "truncate"));
+    let summary = succeed(&run.dir, &["run"], &truncating);
+    assert!(summary.contains("promoted to production"), "{summary}");
+    assert_eq!(
+        bigquery_rows(&run.dir, &truncating, &run.staging, PROCESSED),
+        24
+    );
+    assert_eq!(
+        bigquery_rows(&run.dir, &truncating, &run.production, PROCESSED),
+        24
+    );
+    assert_eq!(
+        bigquery_rows(&run.dir, &truncating, &run.production, RAW),
+        1435
+    );
     // Staging tables are partitioned and clustered by the load's time, so
     // a gate or the transform reads only its run's rows.
     for table in [RAW, PROCESSED] {
