@@ -5,6 +5,9 @@
 //! the warehouse (`transform = validation = "warehouse"`), reading its
 //! 24 hours of history from the big table and promoting into it.
 //!
+//! DuckDB runs inside this process, so its buffers count in the peak RSS;
+//! the runs cap them (`duckdb_memory_limit`, see [`memory_limit`]).
+//!
 //! For each size (`DATACONTRACT_SCALE_ROWS`, default `5000000,50000000`)
 //! criterion times one run; then one more run's report gives the time and
 //! rows per second of each stage, and the process's peak RSS over the runs
@@ -43,6 +46,13 @@ fn sizes() -> Vec<u64> {
                 .expect("DATACONTRACT_SCALE_ROWS: whole numbers")
         })
         .collect()
+}
+
+/// DuckDB's `memory_limit` for the runs (`DATACONTRACT_SCALE_MEMORY_LIMIT`,
+/// default `2GB`), as a container's memory limit would ask of the embedded
+/// warehouse, which lives in this process: its buffers count in the RSS.
+fn memory_limit() -> String {
+    std::env::var("DATACONTRACT_SCALE_MEMORY_LIMIT").unwrap_or_else(|_| "2GB".into())
 }
 
 /// A work folder with `rows` klines in `production`'s raw table, and the
@@ -105,6 +115,7 @@ impl Scale {
                 "duckdb_path",
                 self.folder.join("warehouse.duckdb").display().to_string(),
             ),
+            ("duckdb_memory_limit", memory_limit()),
         ] {
             layers.set_flag(key, value).unwrap();
         }

@@ -464,6 +464,7 @@ fn flagged_warehouse(
         }
         None => WarehouseConfig::DuckDb {
             path: duckdb.to_path_buf(),
+            memory_limit: None,
         },
     };
     open_warehouse(&config, Access::ReadOnly)

@@ -60,7 +60,7 @@ pub fn open_warehouse(
     access: Access,
 ) -> Result<Box<dyn Warehouse>, RunError> {
     match config {
-        WarehouseConfig::DuckDb { path } => open_duckdb(path, access),
+        WarehouseConfig::DuckDb { path, memory_limit } => open_duckdb(path, *memory_limit, access),
         WarehouseConfig::BigQuery {
             project,
             endpoint,
@@ -70,9 +70,13 @@ pub fn open_warehouse(
 }
 
 #[cfg(feature = "duckdb")]
-fn open_duckdb(path: &std::path::Path, access: Access) -> Result<Box<dyn Warehouse>, RunError> {
+fn open_duckdb(
+    path: &std::path::Path,
+    memory_limit: Option<u64>,
+    access: Access,
+) -> Result<Box<dyn Warehouse>, RunError> {
     use crate::warehouse::DuckDbWarehouse;
-    let warehouse = match access {
+    let mut warehouse = match access {
         Access::ReadWrite => {
             if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
                 create_folder(parent)?;
@@ -80,12 +84,19 @@ fn open_duckdb(path: &std::path::Path, access: Access) -> Result<Box<dyn Warehou
             DuckDbWarehouse::open(path)
         }
         Access::ReadOnly => DuckDbWarehouse::open_read_only(path),
-    };
-    Ok(Box::new(warehouse?))
+    }?;
+    if let Some(bytes) = memory_limit {
+        warehouse = warehouse.with_memory_limit(bytes)?;
+    }
+    Ok(Box::new(warehouse))
 }
 
 #[cfg(not(feature = "duckdb"))]
-fn open_duckdb(_path: &std::path::Path, _access: Access) -> Result<Box<dyn Warehouse>, RunError> {
+fn open_duckdb(
+    _path: &std::path::Path,
+    _memory_limit: Option<u64>,
+    _access: Access,
+) -> Result<Box<dyn Warehouse>, RunError> {
     Err(RunError::usage(
         "this build has no DuckDB support (feature `duckdb`)",
     ))

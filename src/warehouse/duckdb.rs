@@ -80,6 +80,25 @@ impl DuckDbWarehouse {
         })
     }
 
+    /// The warehouse, keeping at most `bytes` in memory for its buffers
+    /// (DuckDB's `memory_limit`); past it, DuckDB spills to its temporary
+    /// folder, beside the database file.
+    pub fn with_memory_limit(self, bytes: u64) -> Result<Self, WarehouseError> {
+        self.connection()
+            .execute_batch(&format!("SET memory_limit = '{bytes}B'"))
+            .map_err(|error| engine_error(format!("set memory_limit to {bytes} bytes"), error))?;
+        Ok(self)
+    }
+
+    /// DuckDB's `memory_limit` as it reports it (`256.0 MiB`).
+    pub fn memory_limit(&self) -> Result<String, WarehouseError> {
+        self.connection()
+            .query_row("SELECT current_setting('memory_limit')", [], |row| {
+                row.get::<_, String>(0)
+            })
+            .map_err(|error| engine_error("read memory_limit".into(), error))
+    }
+
     fn connection(&self) -> MutexGuard<'_, Connection> {
         // A panic while holding the lock leaves no statement half-applied
         // (DuckDB's own transactions see to that), so the lock is reusable.
@@ -411,5 +430,20 @@ fn result_error(operation: &str, error: impl std::fmt::Display) -> WarehouseErro
     WarehouseError::Result {
         operation: operation.to_string(),
         message: error.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_memory_limit_is_set_on_the_connection() {
+        let warehouse = DuckDbWarehouse::in_memory().unwrap();
+        let default = warehouse.memory_limit().unwrap();
+        let capped = warehouse.with_memory_limit(256 << 20).unwrap();
+        let limit = capped.memory_limit().unwrap();
+        assert_eq!(limit, "256.0 MiB");
+        assert_ne!(limit, default);
     }
 }

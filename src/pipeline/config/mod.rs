@@ -350,6 +350,7 @@ impl Layers {
         Ok(match self.required("warehouse")?.value.as_str() {
             "duckdb" => WarehouseConfig::DuckDb {
                 path: PathBuf::from(&self.required("duckdb_path")?.value),
+                memory_limit: self.byte_count("duckdb_memory_limit")?,
             },
             "bigquery" => {
                 let project = self.required("project_id")?.value.clone();
@@ -602,6 +603,8 @@ pub enum WarehouseConfig {
     DuckDb {
         /// The database file.
         path: PathBuf,
+        /// The most bytes DuckDB keeps in memory; `None`, its default.
+        memory_limit: Option<u64>,
     },
     /// BigQuery (`BIGQUERY_EMULATOR_HOST` selects an emulator).
     BigQuery {
@@ -738,10 +741,29 @@ mod tests {
         assert_eq!(
             config.warehouse,
             WarehouseConfig::DuckDb {
-                path: "data/warehouse.duckdb".into()
+                path: "data/warehouse.duckdb".into(),
+                memory_limit: None,
             }
         );
         assert_eq!(config.load_mode, LoadMode::Append);
+    }
+
+    #[test]
+    fn duckdbs_memory_limit_is_a_byte_count() {
+        let dir = conf_dir(&[("local.toml", "duckdb_memory_limit = \"512MiB\"\n")]);
+        let config = Layers::load(&Catalogue::default(), dir.path(), None, &vars(&[]))
+            .unwrap()
+            .resolve()
+            .unwrap();
+        assert_eq!(
+            config.warehouse,
+            WarehouseConfig::DuckDb {
+                path: "data/warehouse.duckdb".into(),
+                memory_limit: Some(512 << 20),
+            }
+        );
+        let (_dir, error) = file_error("duckdb_memory_limit = \"half\"\n");
+        assert_eq!(error.key, "duckdb_memory_limit");
     }
 
     #[test]

@@ -119,6 +119,12 @@ pub const SETTINGS: &[SettingSpec] = &[
         "the embedded database",
     ),
     setting(
+        "duckdb_memory_limit",
+        "DATACONTRACT_DUCKDB_MEMORY_LIMIT",
+        None,
+        "the most memory the embedded DuckDB keeps for its buffers (`SET memory_limit`; `2GB`, `512MiB`): past it, it spills to a folder beside the database; unset, DuckDB's default of 80 % of the machine's memory, which a container's limit may not allow",
+    ),
+    setting(
         "project_id",
         "PROJECT_ID",
         None,
