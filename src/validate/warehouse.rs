@@ -270,14 +270,15 @@ impl InWarehouse<'_> {
     /// Runs `query`, dry-running it first where the warehouse can, to
     /// count the bytes it reads.
     fn run(&mut self, query: &Query) -> Result<DataFrame, ValidationError> {
-        if let Some(dry_run) = self.warehouse.dry_run(query)? {
+        let (rows, dry_run) = self.warehouse.query_dry_run_first(query)?;
+        if let Some(dry_run) = dry_run {
             let total = self.scanned_bytes.get_or_insert(0);
             match dry_run.bytes_processed {
                 Some(bytes) => *total += bytes,
                 None => self.unestimated = true,
             }
         }
-        Ok(self.warehouse.query(query)?)
+        Ok(rows)
     }
 
     fn examples_of(

@@ -192,6 +192,17 @@ pub trait Warehouse {
         Ok(None)
     }
 
+    /// Runs `query` as [`Warehouse::query`] does, after a dry run where the
+    /// engine has one ([`Warehouse::dry_run`]), and returns what it said:
+    /// the bytes a validation's query reads.
+    fn query_dry_run_first(
+        &self,
+        query: &Query,
+    ) -> Result<(DataFrame, Option<DryRun>), WarehouseError> {
+        let dry_run = self.dry_run(query)?;
+        Ok((self.query(query)?, dry_run))
+    }
+
     /// What the queries run so far cost, for engines that bill by bytes
     /// (BigQuery); `None` for the others.
     fn usage(&self) -> Option<Usage> {

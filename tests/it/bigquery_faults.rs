@@ -1,7 +1,8 @@
 //! The BigQuery warehouse under transient faults: a proxy on 127.0.0.1
 //! stands between the client and bqemulator and, following a script,
 //! answers 503 before a call reaches BigQuery, passes a call on and loses
-//! its answer, or ends a query with a temporary job error.
+//! its answer, or ends a query with a temporary job error. The same proxy
+//! counts what a pushed-down validation sends: one dry run per query.
 //!
 //! The emulators are started by scripts/test.sh, which sets
 //! DATACONTRACT_GCS_EMULATOR and BIGQUERY_EMULATOR_HOST; without them these
@@ -16,6 +17,7 @@ use datacontract::DataContract;
 use datacontract::retry::RetryPolicy;
 use datacontract::sql::{Dialect, Query, TableRef};
 use datacontract::store::{GcsStore, write_partition};
+use datacontract::validate::{Options, Rows, validate_in_warehouse};
 use datacontract::warehouse::{BigQueryWarehouse, Blame, LoadMode, Warehouse, WarehouseError};
 use fault_proxy::{Fault, Proxy, Rule, Seen, rule};
 use trades::{Trade, at, prices_by_id, trades};
@@ -253,4 +255,39 @@ fn a_warehouse_that_keeps_failing_is_blamed_on_the_service() {
         }
         other => panic!("expected an engine error, got {other:?}"),
     }
+}
+
+#[test]
+fn a_validation_dry_runs_each_query_once_on_a_warehouse_that_dry_runs_every_query() {
+    let setup = setup("dry_runs", 1, Vec::new());
+    setup.load(1, &[1, 2, 3], 2.5);
+    let table = setup.table();
+    let Setup {
+        proxy, warehouse, ..
+    } = setup;
+    // As a pipeline opens it: every query dry-run first, for its price.
+    let warehouse = warehouse.with_dry_runs();
+    let before = proxy.seen().len();
+    let report = validate_in_warehouse(
+        &warehouse,
+        &table,
+        Rows::All,
+        &Trade::contract(),
+        &Options::default(),
+    )
+    .unwrap();
+    assert!(report.input.scanned_bytes.is_some(), "{report:?}");
+    let sent = &proxy.seen()[before..];
+    let count = |path: &str| {
+        sent.iter()
+            .filter(|seen| seen.method == "POST" && seen.path.contains(path))
+            .count()
+    };
+    let (queries, dry_runs) = (count("/queries"), count("/jobs"));
+    assert!(queries > 0);
+    assert_eq!(
+        dry_runs, queries,
+        "one dry run per query, not one for the price and one for the report"
+    );
+    assert_eq!(warehouse.usage().unwrap().dry_runs, dry_runs as u64);
 }

@@ -14,9 +14,12 @@ use gcp_bigquery_client::model::table::Table;
 use gcp_bigquery_client::model::table_row::TableRow;
 use serde_json::{Value, json};
 
+use polars::prelude::DataFrame;
+
 use crate::schema::TableFieldSchema;
 use crate::sql::{Query, SqlValue, TableRef};
-use crate::warehouse::{Usage, Warehouse, WarehouseError, abbreviate};
+use crate::warehouse::bigquery_rows::rows_to_frame;
+use crate::warehouse::{DryRun, Usage, Warehouse, WarehouseError, abbreviate};
 
 use super::errors::*;
 use super::{BigQueryWarehouse, JOB_TIMEOUT};
@@ -143,17 +146,22 @@ impl BigQueryWarehouse {
     }
 
     /// Runs a query, waits for it, and reads every page of its result; a
-    /// query that BigQuery ends with a temporary error runs again.
-    pub(super) fn run_query(&self, query: &Query) -> Result<QueryOutcome, WarehouseError> {
+    /// query that BigQuery ends with a temporary error runs again. With
+    /// `dry_run_first` (or when the warehouse dry-runs every query), a dry
+    /// run comes first, and the outcome carries what it said.
+    pub(super) fn run_query(
+        &self,
+        query: &Query,
+        dry_run_first: bool,
+    ) -> Result<QueryOutcome, WarehouseError> {
         let operation = format!("query `{}`", abbreviate(&query.sql));
         // A statement BigQuery refuses fails here, before anything runs.
-        let estimated = match self.dry_run_first {
-            true => self
-                .dry_run(query)?
-                .and_then(|dry_run| dry_run.bytes_processed),
+        let dry_run = match dry_run_first || self.dry_run_first {
+            true => self.dry_run(query)?,
             false => None,
         };
-        let outcome = self
+        let estimated = dry_run.as_ref().and_then(|dry_run| dry_run.bytes_processed);
+        let mut outcome = self
             .retry
             .run(
                 &format!("BigQuery: {operation}"),
@@ -164,12 +172,37 @@ impl BigQueryWarehouse {
         let mut usage = self.usage.lock().unwrap_or_else(|e| e.into_inner());
         *usage = usage.plus(&Usage {
             queries: 1,
-            dry_runs: u64::from(estimated.is_some()),
+            dry_runs: u64::from(dry_run.is_some()),
             estimated_bytes: estimated.unwrap_or(0),
             processed_bytes: outcome.processed_bytes,
             billed_bytes: outcome.billed_bytes,
         });
+        outcome.dry_run = dry_run;
         Ok(outcome)
+    }
+
+    /// The rows of a finished query as a frame in its result's schema.
+    pub(super) fn frame_of(
+        &self,
+        query: &Query,
+        outcome: QueryOutcome,
+    ) -> Result<DataFrame, WarehouseError> {
+        let schema = outcome.schema.unwrap_or_default();
+        let rows: Vec<Vec<Value>> = outcome
+            .rows
+            .into_iter()
+            .map(|row| {
+                row.columns
+                    .into_iter()
+                    .flatten()
+                    .map(|cell| cell.value.unwrap_or(Value::Null))
+                    .collect()
+            })
+            .collect();
+        rows_to_frame(&schema, &rows).map_err(|message| WarehouseError::Result {
+            operation: format!("query `{}`", abbreviate(&query.sql)),
+            message,
+        })
     }
 
     /// The bytes the finished job `job_id` billed, from its statistics
@@ -238,6 +271,7 @@ impl BigQueryWarehouse {
                 .and_then(|n| n.parse().ok())
                 .unwrap_or(0),
             billed_bytes: 0,
+            dry_run: None,
         };
         let mut complete = response.job_complete.unwrap_or(true);
         let mut page_token = response.page_token;
@@ -307,6 +341,8 @@ pub(super) struct QueryOutcome {
     pub(super) affected: u64,
     pub(super) processed_bytes: u64,
     pub(super) billed_bytes: u64,
+    /// What the dry run before it said, if one ran.
+    pub(super) dry_run: Option<DryRun>,
 }
 
 /// The query parameters in the REST API's form.

@@ -6,13 +6,12 @@ use gcp_bigquery_client::error::BQError;
 use gcp_bigquery_client::model::dataset::Dataset;
 use gcp_bigquery_client::model::job::Job;
 use polars::prelude::DataFrame;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::schema::TableFieldSchema;
 use crate::sql::{Dialect, Query, SqlValue, TableRef, check_dataset};
 use crate::store::ObjectStore;
 use crate::store::layout::PartitionKey;
-use crate::warehouse::bigquery_rows::rows_to_frame;
 use crate::warehouse::load::{finish_load, partition_merge};
 use crate::warehouse::{
     DryRun, LoadMode, LoadOutcome, Usage, Warehouse, WarehouseError, abbreviate,
@@ -221,27 +220,21 @@ impl Warehouse for BigQueryWarehouse {
     }
 
     fn query(&self, query: &Query) -> Result<DataFrame, WarehouseError> {
-        let outcome = self.run_query(query)?;
-        let schema = outcome.schema.unwrap_or_default();
-        let rows: Vec<Vec<Value>> = outcome
-            .rows
-            .into_iter()
-            .map(|row| {
-                row.columns
-                    .into_iter()
-                    .flatten()
-                    .map(|cell| cell.value.unwrap_or(Value::Null))
-                    .collect()
-            })
-            .collect();
-        rows_to_frame(&schema, &rows).map_err(|message| WarehouseError::Result {
-            operation: format!("query `{}`", abbreviate(&query.sql)),
-            message,
-        })
+        self.frame_of(query, self.run_query(query, false)?)
+    }
+
+    /// One query and one dry run, not the two dry runs of the default.
+    fn query_dry_run_first(
+        &self,
+        query: &Query,
+    ) -> Result<(DataFrame, Option<DryRun>), WarehouseError> {
+        let mut outcome = self.run_query(query, true)?;
+        let dry_run = outcome.dry_run.take();
+        Ok((self.frame_of(query, outcome)?, dry_run))
     }
 
     fn execute(&self, query: &Query) -> Result<u64, WarehouseError> {
-        Ok(self.run_query(query)?.affected)
+        Ok(self.run_query(query, false)?.affected)
     }
 
     fn usage(&self) -> Option<Usage> {
