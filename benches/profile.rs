@@ -71,6 +71,7 @@ fn expecting(statistics: &[Statistic]) -> Contract {
             min: Some(Literal::Float(-1e12)),
             max: None,
             severity: Severity::Error,
+            approximate: false,
         });
     }
     contract

@@ -481,6 +481,9 @@ fn expectation(expectation: &Expectation, default: Severity) -> String {
         parts.push(format!("q = {}", float(q)));
     }
     parts.push(bounds(expectation));
+    if expectation.approximate {
+        parts.push("approximate = true".into());
+    }
     if expectation.severity != default {
         parts.push(format!(
             "severity = {}",

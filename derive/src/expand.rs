@@ -389,12 +389,14 @@ fn expectation(expect: &Expect, fallback: Severity) -> TokenStream {
     };
     let (min, max) = (option_literal(&expect.min), option_literal(&expect.max));
     let level = expect.severity.unwrap_or(fallback);
+    let approximate = expect.approximate;
     quote! {
         ::datacontract::Expectation {
             statistic: #statistic,
             min: #min,
             max: #max,
             severity: #level,
+            approximate: #approximate,
         }
     }
 }

@@ -175,6 +175,13 @@ pub struct Expectation {
     pub max: Option<Literal>,
     /// What a failure does.
     pub severity: Severity,
+    /// Whether a warehouse may measure the statistic with an approximate
+    /// aggregate (HyperLogLog for distinct counts, a sketch for
+    /// quantiles) instead of the exact one, which needs a sort or a set of
+    /// every value. Only [`Statistic::is_approximable`] statistics have one;
+    /// in memory the value is exact either way.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub approximate: bool,
 }
 
 /// The statistics an [`Expectation`] can bound.
@@ -219,6 +226,13 @@ impl Statistic {
             Statistic::NullFraction => "null_fraction".into(),
             Statistic::DistinctCount => "distinct_count".into(),
         }
+    }
+
+    /// Whether warehouses have an approximate aggregate for the statistic:
+    /// the quantiles and the distinct count, the two that need a sort or a
+    /// set of every value.
+    pub fn is_approximable(&self) -> bool {
+        matches!(self, Statistic::Quantile { .. } | Statistic::DistinctCount)
     }
 }
 

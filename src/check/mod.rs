@@ -111,6 +111,9 @@ pub enum Test {
         min: Option<Literal>,
         /// The greatest value allowed.
         max: Option<Literal>,
+        /// Whether an approximate aggregate may measure it (see
+        /// [`crate::Expectation::approximate`]).
+        approximate: bool,
     },
     /// A check this engine cannot run; reported as skipped with the reason.
     Unsupported {
@@ -270,6 +273,7 @@ pub fn plan(contract: &Contract) -> Vec<PlannedCheck> {
                     statistic: expectation.statistic.clone(),
                     min: expectation.min.clone(),
                     max: expectation.max.clone(),
+                    approximate: expectation.approximate,
                 },
             });
         }
@@ -285,6 +289,7 @@ pub fn plan(contract: &Contract) -> Vec<PlannedCheck> {
                 statistic: expectation.statistic.clone(),
                 min: expectation.min.clone(),
                 max: expectation.max.clone(),
+                approximate: expectation.approximate,
             },
         });
     }

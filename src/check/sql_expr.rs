@@ -198,8 +198,17 @@ impl<'a> SqlCompiler<'a> {
     }
 
     /// The aggregate measuring `statistic` of `column`; `name` makes its
-    /// window alias unique.
-    pub fn statistic(&mut self, statistic: &Statistic, column: &str, name: &str) -> StatisticSql {
+    /// window alias unique. With `approximate`, a quantile or a distinct
+    /// count uses the dialect's approximate aggregate (see
+    /// [`Statistic::is_approximable`]), which needs neither a sort nor a
+    /// set of every value.
+    pub fn statistic(
+        &mut self,
+        statistic: &Statistic,
+        column: &str,
+        name: &str,
+        approximate: bool,
+    ) -> StatisticSql {
         let dialect = self.dialect();
         let value = dialect.column(column);
         let number = format!("CAST({value} AS {})", dialect.float_type());
@@ -216,21 +225,39 @@ impl<'a> SqlCompiler<'a> {
                 "CASE WHEN COUNT(*) = 0 THEN NULL ELSE \
                  CAST(SUM(CASE WHEN {value} IS NULL THEN 1 ELSE 0 END) AS {float}) / COUNT(*) END"
             ),
-            Statistic::DistinctCount => format!("CAST(COUNT(DISTINCT {value}) AS {float})"),
-            Statistic::Quantile { q } => {
-                let q = self.query.bind(SqlValue::Float(*q));
-                match dialect {
-                    Dialect::DuckDb => format!("quantile_cont({number}, {q})"),
-                    Dialect::BigQuery => {
-                        let alias = format!("__quantile_{name}");
-                        windows.push(Window {
-                            alias: alias.clone(),
-                            expr: format!("PERCENTILE_CONT({number}, {q}) OVER ()"),
-                        });
-                        format!("MAX({alias})")
-                    }
-                }
+            Statistic::DistinctCount => {
+                let count = match (dialect, approximate) {
+                    (_, false) => format!("COUNT(DISTINCT {value})"),
+                    (Dialect::BigQuery, true) => format!("APPROX_COUNT_DISTINCT({value})"),
+                    (Dialect::DuckDb, true) => format!("approx_count_distinct({value})"),
+                };
+                format!("CAST({count} AS {float})")
             }
+            Statistic::Quantile { q } => match (dialect, approximate) {
+                (Dialect::BigQuery, true) => {
+                    let (buckets, offset) = quantile_bucket(*q);
+                    format!("APPROX_QUANTILES({number}, {buckets})[OFFSET({offset})]")
+                }
+                (Dialect::DuckDb, true) => {
+                    // Its position is a FLOAT (32 bits): a DOUBLE
+                    // parameter binds to no overload.
+                    let q = self.query.bind(SqlValue::Float(*q));
+                    format!("approx_quantile({number}, CAST({q} AS FLOAT))")
+                }
+                (Dialect::DuckDb, false) => {
+                    let q = self.query.bind(SqlValue::Float(*q));
+                    format!("quantile_cont({number}, {q})")
+                }
+                (Dialect::BigQuery, false) => {
+                    let q = self.query.bind(SqlValue::Float(*q));
+                    let alias = format!("__quantile_{name}");
+                    windows.push(Window {
+                        alias: alias.clone(),
+                        expr: format!("PERCENTILE_CONT({number}, {q}) OVER ()"),
+                    });
+                    format!("MAX({alias})")
+                }
+            },
         };
         StatisticSql { aggregate, windows }
     }
@@ -399,6 +426,21 @@ fn never_null(condition: &str) -> String {
 }
 
 /// The OR of `conditions`; `FALSE` when there are none.
+/// The quantile `q` as BigQuery's `APPROX_QUANTILES(x, buckets)[OFFSET(offset)]`
+/// spells it: the fewest buckets, 100, 1 000 or 10 000, in which `q` is a
+/// whole bucket boundary (`offset / buckets == q`); a finer `q` rounds to
+/// the nearest ten-thousandth. `q` lies between 0 and 1.
+pub fn quantile_bucket(q: f64) -> (u32, u32) {
+    let q = q.clamp(0.0, 1.0);
+    for buckets in [100u32, 1_000, 10_000] {
+        let offset = (q * f64::from(buckets)).round();
+        if offset / f64::from(buckets) == q {
+            return (buckets, offset as u32);
+        }
+    }
+    (10_000, (q * 10_000.0).round() as u32)
+}
+
 fn any_of(conditions: Vec<String>) -> String {
     if conditions.is_empty() {
         "FALSE".into()
@@ -512,6 +554,50 @@ mod tests {
         assert_eq!(
             temporal_text(Dialect::BigQuery, &LogicalType::Date, "2024-02-30"),
             None
+        );
+    }
+
+    #[test]
+    fn an_approximate_quantile_lands_on_a_bucket_boundary_of_the_same_value() {
+        assert_eq!(quantile_bucket(0.5), (100, 50));
+        assert_eq!(quantile_bucket(0.9), (100, 90));
+        assert_eq!(quantile_bucket(0.999), (1_000, 999));
+        assert_eq!(quantile_bucket(0.0001), (10_000, 1));
+        assert_eq!(quantile_bucket(1.0), (100, 100));
+        // Finer than a ten-thousandth: the nearest boundary.
+        assert_eq!(quantile_bucket(0.123456), (10_000, 1_235));
+        for q in [0.01, 0.25, 0.75, 0.95, 0.99, 0.995, 0.9999] {
+            let (buckets, offset) = quantile_bucket(q);
+            assert_eq!(f64::from(offset) / f64::from(buckets), q, "q = {q}");
+        }
+    }
+
+    #[test]
+    fn approximate_statistics_use_each_dialects_sketch() {
+        let contract = contract();
+        let compiled = |dialect, statistic: &Statistic, approximate| {
+            let mut query = Query::new(dialect);
+            SqlCompiler::new(&contract, &mut query)
+                .statistic(statistic, "price", "0", approximate)
+                .aggregate
+        };
+        let distinct = Statistic::DistinctCount;
+        let median = Statistic::Quantile { q: 0.5 };
+        assert_eq!(
+            compiled(Dialect::BigQuery, &distinct, true),
+            "CAST(APPROX_COUNT_DISTINCT(`price`) AS FLOAT64)"
+        );
+        assert_eq!(
+            compiled(Dialect::BigQuery, &median, true),
+            "APPROX_QUANTILES(CAST(`price` AS FLOAT64), 100)[OFFSET(50)]"
+        );
+        assert!(compiled(Dialect::DuckDb, &distinct, true).contains("approx_count_distinct("));
+        assert!(compiled(Dialect::DuckDb, &median, true).starts_with("approx_quantile("));
+        // Exact unless asked.
+        assert!(compiled(Dialect::BigQuery, &distinct, false).contains("COUNT(DISTINCT"));
+        assert_eq!(
+            compiled(Dialect::BigQuery, &median, false),
+            "MAX(__quantile_0)"
         );
     }
 }

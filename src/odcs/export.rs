@@ -7,6 +7,7 @@ use serde_json::{Map, Value, json};
 use super::servers::FileServer;
 use super::vocabulary::{custom, severity};
 
+use crate::check::sql_expr::quantile_bucket;
 use crate::schema::ddl::scalar_type;
 
 use crate::{
@@ -487,7 +488,7 @@ fn statistic_quality(expectation: &Expectation, column: Option<&str>) -> Value {
             rule.insert("metric".into(), json!("rowCount"));
         }
         (statistic, column) => {
-            let query = statistic_query(statistic, column.unwrap_or("*"));
+            let query = statistic_query(statistic, column.unwrap_or("*"), expectation.approximate);
             rule.insert("type".into(), json!("sql"));
             rule.insert("query".into(), json!(query));
         }
@@ -497,9 +498,16 @@ fn statistic_quality(expectation: &Expectation, column: Option<&str>) -> Value {
     Value::Object(rule)
 }
 
-/// The query of a statistic of `column` over the table.
-pub(super) fn statistic_query(statistic: &Statistic, column: &str) -> String {
+/// The query of a statistic of `column` over the table; `approximate`
+/// spells a quantile or a distinct count with BigQuery's approximate
+/// aggregate.
+pub(super) fn statistic_query(statistic: &Statistic, column: &str, approximate: bool) -> String {
     let aggregate = match statistic {
+        Statistic::Quantile { q } if approximate => {
+            let (buckets, offset) = quantile_bucket(*q);
+            format!("APPROX_QUANTILES({column}, {buckets})[OFFSET({offset})]")
+        }
+        Statistic::DistinctCount if approximate => format!("APPROX_COUNT_DISTINCT({column})"),
         Statistic::RowCount => "COUNT(*)".to_string(),
         Statistic::Mean => format!("AVG({column})"),
         Statistic::Stddev => format!("STDDEV_SAMP({column})"),

@@ -207,7 +207,7 @@ fn gate(out: &mut String, title: &str, report: &Report) {
         let observed = check
             .message
             .clone()
-            .or_else(|| check.observed.as_ref().map(|v| v.to_string()))
+            .or_else(|| check.observed_text())
             .unwrap_or_default();
         write!(
             out,

@@ -69,7 +69,7 @@ fn finding(check: &super::CheckResult) -> String {
         write!(text, "{rows} failing rows; ").unwrap();
     }
     write!(text, "expected {}", check.expected).unwrap();
-    if let Some(observed) = &check.observed {
+    if let Some(observed) = check.observed_text() {
         write!(text, "; observed {observed}").unwrap();
     }
     if let Some(message) = &check.message {

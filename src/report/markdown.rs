@@ -55,11 +55,7 @@ impl Report {
                 .failing_rows
                 .map(|rows| rows.to_string())
                 .unwrap_or_default();
-            let observed = check
-                .observed
-                .as_ref()
-                .map(|v| v.to_string())
-                .unwrap_or_default();
+            let observed = check.observed_text().unwrap_or_default();
             let observed = match &check.message {
                 Some(message) if observed.is_empty() => message.clone(),
                 _ => observed,

@@ -187,6 +187,10 @@ pub struct CheckResult {
     /// What was measured (statistics, freshness, dedup details).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observed: Option<serde_json::Value>,
+    /// Whether `observed` came from an approximate aggregate (a warehouse's
+    /// sketch of a quantile or a distinct count, on `approximate = true`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub approximate: bool,
     /// What was expected, in words: `> 0 and <= 5000`, `matches ^[A-Z]{3}$`.
     pub expected: String,
     /// Why a check failed or was skipped, when that needs words.
@@ -195,6 +199,19 @@ pub struct CheckResult {
     /// Up to the configured number of failing rows.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub examples: Vec<Example>,
+}
+
+impl CheckResult {
+    /// The observed value as reports print it, `≈ ` before an approximate
+    /// one.
+    pub fn observed_text(&self) -> Option<String> {
+        let observed = self.observed.as_ref()?;
+        Some(if self.approximate {
+            format!("≈ {observed}")
+        } else {
+            observed.to_string()
+        })
+    }
 }
 
 /// One failing row.

@@ -103,7 +103,7 @@ fn describe(check: &CheckResult) -> String {
     if !check.expected.is_empty() {
         write!(text, "; expected {}", check.expected).unwrap();
     }
-    if let Some(observed) = &check.observed {
+    if let Some(observed) = check.observed_text() {
         write!(text, "; observed {observed}").unwrap();
     }
     if let Some(message) = &check.message {

@@ -200,6 +200,7 @@ pub fn suggest(
             min: Some(Literal::Int(1)),
             max: None,
             severity: Severity::Error,
+            approximate: false,
         });
     }
     contract.description = Some(description(data, rows, &keys));
@@ -275,6 +276,7 @@ fn measure(
                 min: None,
                 max: None,
                 severity: Severity::Warn,
+                approximate: false,
             })
             .collect();
     }
@@ -283,6 +285,7 @@ fn measure(
         min: None,
         max: None,
         severity: Severity::Warn,
+        approximate: false,
     });
     let report = data.validate(&probe)?;
     let rows = observed(&report, "row_count")
@@ -392,6 +395,7 @@ fn suggest_field(
             min: None,
             max: Some(Literal::Float(bounds::round_up(allowed, 0.01))),
             severity: Severity::Warn,
+            approximate: false,
         });
     }
     Ok(field)
@@ -466,6 +470,7 @@ fn mean_expectation(column: &Column, options: &SuggestOptions) -> Option<Expecta
         min: Some(Literal::Float(min)),
         max: Some(Literal::Float(max)),
         severity: Severity::Warn,
+        approximate: false,
     })
 }
 

@@ -270,6 +270,7 @@ pub(super) fn finding(column: &str, problem: &str, expected: String, message: &s
         failing_rows: None,
         failing_fraction: None,
         observed: None,
+        approximate: false,
         expected,
         message: Some(message.to_string()),
         examples: Vec::new(),

@@ -54,8 +54,20 @@ pub(crate) trait Engine {
         name: &str,
     ) -> Result<RowPredicates<Self::Predicate>, String>;
 
-    /// Compiles `statistic` of the column at the dotted path `column`.
-    fn statistic(&mut self, statistic: &Statistic, column: &str, name: &str) -> Self::Aggregate;
+    /// Whether [`Engine::statistic`] measures with an approximate aggregate
+    /// when asked to; an engine that cannot measures exactly either way.
+    const APPROXIMATES: bool;
+
+    /// Compiles `statistic` of the column at the dotted path `column`; with
+    /// `approximate`, an approximable statistic (a quantile, a distinct
+    /// count) may use an approximate aggregate.
+    fn statistic(
+        &mut self,
+        statistic: &Statistic,
+        column: &str,
+        name: &str,
+        approximate: bool,
+    ) -> Self::Aggregate;
 
     /// Compiles the newest value of the column at `column`.
     fn newest(&mut self, column: &str) -> Self::Aggregate;
@@ -291,7 +303,7 @@ fn compile<E: Engine>(
     expected: &Schema,
     name: &str,
 ) -> Result<Check<E>, ValidationError> {
-    let result = planned_result(&check);
+    let mut result = planned_result(&check);
     let shown = shown_columns(&check.columns);
     let skip = |result: CheckResult, reason: String| {
         Ok(Check {
@@ -335,17 +347,22 @@ fn compile<E: Engine>(
             statistic,
             min,
             max,
-        } => Measure::Statistic {
-            aggregate: column
-                .as_deref()
-                .map(|column| engine.statistic(&statistic, column, name)),
-            dtype: column
-                .as_deref()
-                .and_then(|column| dtype_at(expected, column)),
-            statistic,
-            min,
-            max,
-        },
+            approximate,
+        } => {
+            let approximate = approximate && statistic.is_approximable() && E::APPROXIMATES;
+            result.approximate = approximate;
+            Measure::Statistic {
+                aggregate: column
+                    .as_deref()
+                    .map(|column| engine.statistic(&statistic, column, name, approximate)),
+                dtype: column
+                    .as_deref()
+                    .and_then(|column| dtype_at(expected, column)),
+                statistic,
+                min,
+                max,
+            }
+        }
         Test::Freshness {
             column,
             max_age_seconds,
@@ -366,7 +383,12 @@ fn compile<E: Engine>(
                     Err(reason) => return cannot_run(result, reason),
                 };
             Measure::Reconcile {
-                ours: engine.statistic(&statistic, column.as_deref().unwrap_or_default(), name),
+                ours: engine.statistic(
+                    &statistic,
+                    column.as_deref().unwrap_or_default(),
+                    name,
+                    false,
+                ),
                 theirs,
                 statistic,
                 tolerance,

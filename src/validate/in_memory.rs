@@ -187,6 +187,8 @@ impl Engine for InMemory {
     type Predicate = Expr;
     type Aggregate = Expr;
     const NAME: &'static str = "Polars";
+    /// In memory a sort or a set of the values is cheap: always exact.
+    const APPROXIMATES: bool = false;
 
     fn conform(
         &mut self,
@@ -277,7 +279,7 @@ impl Engine for InMemory {
         })
     }
 
-    fn statistic(&mut self, kind: &Statistic, path: &str, _name: &str) -> Expr {
+    fn statistic(&mut self, kind: &Statistic, path: &str, _name: &str, _approximate: bool) -> Expr {
         statistic(kind, path)
     }
 

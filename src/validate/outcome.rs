@@ -28,6 +28,7 @@ pub(super) fn skeleton(
         failing_rows: None,
         failing_fraction: None,
         observed: None,
+        approximate: false,
         expected,
         message: None,
         examples: Vec::new(),

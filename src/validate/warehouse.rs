@@ -152,6 +152,7 @@ impl Engine for InWarehouse<'_> {
     type Predicate = String;
     type Aggregate = String;
     const NAME: &'static str = "SQL";
+    const APPROXIMATES: bool = true;
 
     fn conform(
         &mut self,
@@ -185,9 +186,19 @@ impl Engine for InWarehouse<'_> {
         })
     }
 
-    fn statistic(&mut self, statistic: &Statistic, column: &str, name: &str) -> String {
-        let sql =
-            SqlCompiler::new(self.contract, &mut self.query).statistic(statistic, column, name);
+    fn statistic(
+        &mut self,
+        statistic: &Statistic,
+        column: &str,
+        name: &str,
+        approximate: bool,
+    ) -> String {
+        let sql = SqlCompiler::new(self.contract, &mut self.query).statistic(
+            statistic,
+            column,
+            name,
+            approximate,
+        );
         self.windows.extend(sql.windows);
         sql.aggregate
     }
@@ -215,6 +226,7 @@ impl Engine for InWarehouse<'_> {
             statistic,
             qualified.as_deref().unwrap_or_default(),
             &format!("other_{name}"),
+            false,
         );
         if !sql.windows.is_empty() {
             return Err(format!(

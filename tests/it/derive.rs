@@ -89,6 +89,7 @@ fn table_attributes_and_docs() {
             min: Some(Literal::Int(1)),
             max: Some(Literal::Int(1000)),
             severity: Severity::Warn,
+            approximate: false,
         }]
     );
     let rules: Vec<_> = contract

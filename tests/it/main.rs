@@ -3,6 +3,7 @@
 
 mod support;
 
+mod approximate;
 mod bigquery_faults;
 mod cli;
 mod compat;

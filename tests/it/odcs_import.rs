@@ -34,9 +34,9 @@ mod every_check_imported;
 mod full_example_imported;
 
 /// Every check a contract can hold: each kind, both severities (two ranges
-/// on one column), every statistic, the table's checks, foreign keys of one
-/// column and of two, reconciliations, a renamed column
-/// whose name is a Rust keyword, and a description a doc comment cannot
+/// on one column), every statistic (approximate ones too), the table's
+/// checks, foreign keys of one column and of two, reconciliations, a renamed
+/// column whose name is a Rust keyword, and a description a doc comment cannot
 /// keep.
 #[derive(DataContract)]
 #[contract(
@@ -74,6 +74,10 @@ pub(crate) struct EveryCheck {
         )
     )]
     amount: Option<f64>,
+    #[contract(expect(
+        quantile(q = 0.999, max = 100, approximate = true),
+        distinct_count(min = 1, approximate = true)
+    ))]
     low: i64,
     high: i64,
     #[contract(

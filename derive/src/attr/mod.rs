@@ -347,10 +347,21 @@ fn expectation(cx: &Ctxt, meta: &ParseNestedMeta, statistic: Statistic) -> syn::
         min: None,
         max: None,
         severity: None,
+        approximate: false,
         span: meta.path.span(),
     };
     meta.parse_nested_meta(|inner| {
         match key_of(&inner).as_str() {
+            "approximate" => {
+                let flag: syn::LitBool = inner.value()?.parse()?;
+                if flag.value && !expect.statistic.is_approximable() {
+                    cx.error_at(
+                        flag.span(),
+                        "only quantile and distinct_count have an approximate aggregate",
+                    );
+                }
+                expect.approximate = flag.value;
+            }
             "min" => expect.min = Some(value(cx, &inner)?.value),
             "max" => expect.max = Some(value(cx, &inner)?.value),
             "severity" => expect.severity = severity(cx, &lit_str(&inner)?),
@@ -367,7 +378,7 @@ fn expectation(cx: &Ctxt, meta: &ParseNestedMeta, statistic: Statistic) -> syn::
                 cx,
                 &inner,
                 "expectation bound",
-                "min, max, severity (and q for quantile)",
+                "min, max, severity (and q for quantile; approximate for quantile and distinct_count)",
             )?,
         }
         Ok(())

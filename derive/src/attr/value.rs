@@ -142,6 +142,8 @@ pub struct Expect {
     pub min: Option<Value>,
     pub max: Option<Value>,
     pub severity: Option<Severity>,
+    /// `approximate = true`: a warehouse may use an approximate aggregate.
+    pub approximate: bool,
     pub span: Span,
 }
 

@@ -320,19 +320,21 @@ fn sql(
         problems.unsupported(node.path_of("description"), "a statistic's description");
     }
     let query = squeeze(&query);
-    let Some((column, statistic)) = statistic_of(&query) else {
+    let Some((column, statistic, approximate)) = statistic_of(&query) else {
         problems.unsupported(
             path,
             format!(
                 "the query `{query}`: SQL rules are row rules (`{}`) or statistics (`{}`)",
                 rule_query("<condition>"),
-                statistic_query(&Statistic::Mean, "<column>")
+                statistic_query(&Statistic::Mean, "<column>", false)
             ),
         );
         return None;
     };
     let (min, max) = bounds(node, problems)?;
-    Some(Check::Statistic(column, expectation(statistic, min, max)))
+    let mut expectation = expectation(statistic, min, max);
+    expectation.approximate = approximate;
+    Some(Check::Statistic(column, expectation))
 }
 
 /// The condition of a row rule's query.
@@ -344,38 +346,55 @@ fn row_rule_sql(query: &str) -> Option<String> {
 }
 
 /// The statistic (and its column; none for `COUNT(*)`) a query measures,
-/// when it is one a contract writes.
-fn statistic_of(query: &str) -> Option<(Option<String>, Statistic)> {
+/// when it is one a contract writes, and whether it is the approximate
+/// aggregate.
+fn statistic_of(query: &str) -> Option<(Option<String>, Statistic, bool)> {
     let inner = query
         .strip_prefix("SELECT ")?
         .strip_suffix(" FROM ${object}")?;
     if inner == "COUNT(*)" {
-        return Some((None, Statistic::RowCount));
+        return Some((None, Statistic::RowCount, false));
     }
     let column = column_of(inner)?;
     let candidates = [
-        Statistic::Mean,
-        Statistic::Stddev,
-        Statistic::Min,
-        Statistic::Max,
-        Statistic::Sum,
-        Statistic::NullFraction,
-        Statistic::DistinctCount,
+        (Statistic::Mean, false),
+        (Statistic::Stddev, false),
+        (Statistic::Min, false),
+        (Statistic::Max, false),
+        (Statistic::Sum, false),
+        (Statistic::NullFraction, false),
+        (Statistic::DistinctCount, false),
+        (Statistic::DistinctCount, true),
     ];
-    if let Some(statistic) = candidates
+    if let Some((statistic, approximate)) = candidates
         .into_iter()
-        .find(|statistic| statistic_query(statistic, &column) == query)
+        .find(|(statistic, approximate)| statistic_query(statistic, &column, *approximate) == query)
     {
-        return Some((Some(column), statistic));
+        return Some((Some(column), statistic, approximate));
     }
-    let q = inner
-        .strip_prefix(&format!("PERCENTILE_CONT({column}, "))?
-        .strip_suffix(") OVER ()")?
-        .parse::<f64>()
-        .ok()?;
+    let (q, approximate) = quantile_of(inner, &column)?;
     let statistic = Statistic::Quantile { q };
-    (statistic_query(&statistic, &column) == query && (0.0..=1.0).contains(&q))
-        .then_some((Some(column), statistic))
+    (statistic_query(&statistic, &column, approximate) == query && (0.0..=1.0).contains(&q))
+        .then_some((Some(column), statistic, approximate))
+}
+
+/// The `q` of a quantile aggregate of `column`, exact
+/// (`PERCENTILE_CONT(column, q) OVER ()`) or approximate
+/// (`APPROX_QUANTILES(column, buckets)[OFFSET(offset)]`, `q` being
+/// `offset / buckets`).
+fn quantile_of(aggregate: &str, column: &str) -> Option<(f64, bool)> {
+    if let Some(q) = aggregate
+        .strip_prefix(&format!("PERCENTILE_CONT({column}, "))
+        .and_then(|rest| rest.strip_suffix(") OVER ()"))
+    {
+        return Some((q.parse().ok()?, false));
+    }
+    let (buckets, offset) = aggregate
+        .strip_prefix(&format!("APPROX_QUANTILES({column}, "))?
+        .strip_suffix(")]")?
+        .split_once(")[OFFSET(")?;
+    let (buckets, offset): (u32, u32) = (buckets.parse().ok()?, offset.parse().ok()?);
+    (buckets > 0 && offset <= buckets).then(|| (f64::from(offset) / f64::from(buckets), true))
 }
 
 /// The column inside the first parentheses of an aggregate.
@@ -398,6 +417,7 @@ fn expectation(statistic: Statistic, min: Option<Literal>, max: Option<Literal>)
         min,
         max,
         severity: Severity::Error,
+        approximate: false,
     }
 }
 

@@ -6,9 +6,9 @@
 use datacontract::DataContract;
 
 /// Every check a contract can hold: each kind, both severities (two ranges
-/// on one column), every statistic, the table's checks, foreign keys of one
-/// column and of two, reconciliations, a renamed column
-/// whose name is a Rust keyword, and a description a doc comment cannot
+/// on one column), every statistic (approximate ones too), the table's
+/// checks, foreign keys of one column and of two, reconciliations, a renamed
+/// column whose name is a Rust keyword, and a description a doc comment cannot
 /// keep.
 #[derive(DataContract)]
 #[contract(
@@ -36,6 +36,9 @@ pub struct EveryCheck {
         expect(mean(min = 0, max = 5), quantile(q = 0.9, max = 100.5, severity = "error"), null_fraction(max = 0.01), stddev(max = 3), sum(min = 0), distinct_count(min = 1, max = 10))
     )]
     pub amount: Option<f64>,
+    #[contract(
+        expect(quantile(q = 0.999, max = 100, approximate = true), distinct_count(min = 1, approximate = true))
+    )]
     pub low: i64,
     pub high: i64,
     #[contract(
