@@ -25,7 +25,7 @@ fn compile_errors_point_at_their_span() {
 #[test]
 fn every_diagnostic_has_a_case() {
     let expected_output = squeeze(&read_all(Path::new("tests/ui"), "stderr"));
-    let source = read_all(Path::new("src"), "rs");
+    let source = read_all(Path::new("../src"), "rs");
     let literal = Regex::new(r#"(expect\(|unreachable!\(|\br)?"((?:[^"\\]|\\.)*)""#).unwrap();
     let placeholder = Regex::new(r"\{[^}]*\}").unwrap();
     let mut missing = Vec::new();
