@@ -425,14 +425,15 @@ fn never_null(condition: &str) -> String {
     format!("COALESCE(({condition}), FALSE)")
 }
 
-/// The OR of `conditions`; `FALSE` when there are none.
 /// The quantile `q` as BigQuery's `APPROX_QUANTILES(x, buckets)[OFFSET(offset)]`
-/// spells it: the fewest buckets, 100, 1 000 or 10 000, in which `q` is a
-/// whole bucket boundary (`offset / buckets == q`); a finer `q` rounds to
-/// the nearest ten-thousandth. `q` lies between 0 and 1.
+/// spells it: `q` rounded to the nearest ten-thousandth (the derive refuses
+/// an approximate `q` with more decimals), then the fewest buckets, 100,
+/// 1 000 or 10 000, in which it is a whole bucket boundary
+/// (`offset / buckets == q`), so that the ODCS import reads the same `q`
+/// back from the query. `q` lies between 0 and 1.
 pub fn quantile_bucket(q: f64) -> (u32, u32) {
-    let q = q.clamp(0.0, 1.0);
-    for buckets in [100u32, 1_000, 10_000] {
+    let q = (q.clamp(0.0, 1.0) * 10_000.0).round() / 10_000.0;
+    for buckets in [100u32, 1_000] {
         let offset = (q * f64::from(buckets)).round();
         if offset / f64::from(buckets) == q {
             return (buckets, offset as u32);
@@ -441,6 +442,7 @@ pub fn quantile_bucket(q: f64) -> (u32, u32) {
     (10_000, (q * 10_000.0).round() as u32)
 }
 
+/// The OR of `conditions`; `FALSE` when there are none.
 fn any_of(conditions: Vec<String>) -> String {
     if conditions.is_empty() {
         "FALSE".into()
@@ -570,6 +572,14 @@ mod tests {
             let (buckets, offset) = quantile_bucket(q);
             assert_eq!(f64::from(offset) / f64::from(buckets), q, "q = {q}");
         }
+        // What the ODCS import reads back (offset / buckets) spells the
+        // same query again, however fine the q it came from.
+        for q in [0.12996, 0.99999, 0.00004, 0.12345, 0.123456] {
+            let (buckets, offset) = quantile_bucket(q);
+            let read_back = f64::from(offset) / f64::from(buckets);
+            assert_eq!(quantile_bucket(read_back), (buckets, offset), "q = {q}");
+        }
+        assert_eq!(quantile_bucket(0.12996), (100, 13));
     }
 
     #[test]

@@ -203,10 +203,10 @@ pub struct CheckResult {
 
 impl CheckResult {
     /// The observed value as reports print it, `≈ ` before an approximate
-    /// one.
+    /// number (not before a NULL: no value was estimated).
     pub fn observed_text(&self) -> Option<String> {
         let observed = self.observed.as_ref()?;
-        Some(if self.approximate {
+        Some(if self.approximate && observed.is_number() {
             format!("≈ {observed}")
         } else {
             observed.to_string()

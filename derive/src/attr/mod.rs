@@ -392,6 +392,15 @@ fn expectation(cx: &Ctxt, meta: &ParseNestedMeta, statistic: Statistic) -> syn::
             "a quantile expectation needs `q = …` between 0 and 1",
         );
     }
+    if let Statistic::Quantile { q } = expect.statistic
+        && expect.approximate
+        && (q * 10_000.0).round() / 10_000.0 != q
+    {
+        cx.error_at(
+            expect.span,
+            "an approximate quantile's `q` has at most four decimals (BigQuery's APPROX_QUANTILES has at most 10,000 buckets)",
+        );
+    }
     Ok(expect)
 }
 
