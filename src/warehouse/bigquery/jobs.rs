@@ -172,7 +172,7 @@ impl BigQueryWarehouse {
         let mut usage = self.usage.lock().unwrap_or_else(|e| e.into_inner());
         *usage = usage.plus(&Usage {
             queries: 1,
-            dry_runs: u64::from(dry_run.is_some()),
+            dry_runs: u64::from(estimated.is_some()),
             estimated_bytes: estimated.unwrap_or(0),
             processed_bytes: outcome.processed_bytes,
             billed_bytes: outcome.billed_bytes,
