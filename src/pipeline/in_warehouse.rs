@@ -19,7 +19,7 @@ use super::reconcile::{Reconciliation, ReconciliationResult};
 use crate::Contract;
 use crate::sql::{Dialect, Query, SqlSteps, SqlValue, TableRef};
 use crate::warehouse::drift::type_of;
-use crate::warehouse::load::{LoadMode, merge_statement};
+use crate::warehouse::load::{LoadMode, merge_statements};
 use crate::warehouse::{CREATED_AT, SOURCE_ROW, Warehouse, landing_contract};
 
 /// The history a warehouse transform reads besides the run's rows.
@@ -190,7 +190,7 @@ impl InWarehouse<'_> {
             .and_then(|_| self.matches_contract(&scratch))
             .and_then(|()| Ok(warehouse.row_count(&scratch)?))
             .and_then(|rows| {
-                let merge = merge_statement(
+                let merge = merge_statements(
                     dialect,
                     &landing,
                     &scratch,
@@ -201,7 +201,7 @@ impl InWarehouse<'_> {
                     None,
                 );
                 warehouse
-                    .execute(&merge)
+                    .execute_atomically(&merge)
                     .map_err(|e| RunError::from(e).context(format!("writing into {target}")))?;
                 Ok(rows)
             });

@@ -282,7 +282,7 @@ impl Warehouse for DuckDbWarehouse {
         let loaded = partition_merge(self, contract, &staging, table, partition.created_at, mode)
             .and_then(|merge| {
                 let rows = self.row_count(&staging)?;
-                self.in_transaction(&format!("load into {table}"), &[merge])?;
+                self.in_transaction(&format!("load into {table}"), &merge)?;
                 Ok(rows)
             });
         finish_load(self, &staging, table, loaded)
@@ -378,6 +378,12 @@ impl Warehouse for DuckDbWarehouse {
         run(&self.connection(), query)
             .map(|rows| rows as u64)
             .map_err(|error| engine_error(format!("run `{}`", abbreviate(&query.sql)), error))
+    }
+
+    fn execute_atomically(&self, statements: &[Query]) -> Result<(), WarehouseError> {
+        let first = statements.first().map(|query| abbreviate(&query.sql));
+        let operation = format!("run `{}` and what follows", first.unwrap_or_default());
+        self.in_transaction(&operation, statements)
     }
 }
 

@@ -1,6 +1,7 @@
-//! Loading a partition: the statement both engines run once the
-//! partition's rows sit in a scratch table. It is one statement, so a
-//! reader sees the table as it was before the load or after it.
+//! Loading a partition: the statements both engines run once the
+//! partition's rows sit in a scratch table. They run as one (a single
+//! `MERGE`, or in one transaction), so a reader sees the table as it was
+//! before the load or after it.
 //!
 //! Every row gets the metadata columns: [`CREATED_AT`], the partition's
 //! time, and [`UPDATED_AT`], the time of the load. Then:
@@ -70,7 +71,7 @@ pub struct MergeScope {
     pub type_name: &'static str,
 }
 
-/// The statement that merges a partition (created at `created_at`, loaded
+/// The statements that merge a partition (created at `created_at`, loaded
 /// into the scratch table `staging`) into `target` under `mode`, within its
 /// [`MergeScope`] when it has one: every engine's last step of a load.
 #[cfg(any(feature = "duckdb", feature = "bigquery"))]
@@ -81,9 +82,9 @@ pub(crate) fn partition_merge(
     target: &TableRef,
     created_at: DateTime<Utc>,
     mode: LoadMode,
-) -> Result<Query, super::WarehouseError> {
+) -> Result<Vec<Query>, super::WarehouseError> {
     let scope = merge_scope(warehouse, contract, staging, mode)?;
-    Ok(merge_statement(
+    Ok(merge_statements(
         warehouse.dialect(),
         contract,
         staging,
@@ -197,11 +198,18 @@ fn partition_bound(
     Some(bound.and_utc())
 }
 
-/// The statement that moves the partition rows in `staging` (a scratch
+/// The statements that move the partition rows in `staging` (a scratch
 /// table holding them as loaded, with [`SOURCE_ROW`]) into `target` under
-/// `mode` (see the module's description), within `scope` when given.
+/// `mode` (see the module's description), within `scope` when given; run
+/// them with [`Warehouse::execute_atomically`](super::Warehouse::execute_atomically).
+///
+/// One `MERGE`, except where rows replace rows without matching them (a
+/// table without a dedup key, or a truncate): BigQuery's `MERGE … ON FALSE`
+/// reads the table once, but DuckDB runs it as a nested-loop join of every
+/// row of the table with every row of the partition, a time that grows
+/// with their product; there it is a `DELETE` and an `INSERT`.
 #[allow(clippy::too_many_arguments)]
-pub fn merge_statement(
+pub fn merge_statements(
     dialect: Dialect,
     contract: &Contract,
     staging: &TableRef,
@@ -210,7 +218,7 @@ pub fn merge_statement(
     updated_at: DateTime<Utc>,
     mode: LoadMode,
     scope: Option<&MergeScope>,
-) -> Query {
+) -> Vec<Query> {
     let mut query = Query::new(dialect);
     let quote = |name: &str| dialect.quote(name);
     let data_columns: Vec<String> = contract.fields.iter().map(|f| quote(&f.name)).collect();
@@ -292,11 +300,28 @@ pub fn merge_statement(
                 set = set.join(", ")
             )
         }
+        (LoadMode::Truncate, false) | (_, true) if dialect == Dialect::DuckDb => {
+            let mut delete = Query::new(dialect);
+            delete.sql = match mode {
+                LoadMode::Truncate => format!("DELETE FROM {target}"),
+                LoadMode::Append => {
+                    let created = delete.bind(SqlValue::Timestamp(created_at));
+                    format!(
+                        "DELETE FROM {target} WHERE {created_column} = CAST({created} AS {timestamp})"
+                    )
+                }
+            };
+            query.sql = format!(
+                "INSERT INTO {target} ({columns}) SELECT {columns} FROM ({source}) AS s",
+                columns = all_columns.join(", ")
+            );
+            return vec![delete, query];
+        }
         (LoadMode::Truncate, false) | (_, true) => {
             format!("MERGE INTO {target} AS t USING ({source}) AS s ON FALSE {replaced} {insert}")
         }
     };
-    query
+    vec![query]
 }
 
 /// The end of every engine's load: drops the `staging` table whatever
@@ -355,7 +380,7 @@ mod tests {
             type_name: "TIMESTAMP",
         };
         let merge = |scope: Option<&MergeScope>| {
-            merge_statement(
+            let mut statements = merge_statements(
                 Dialect::BigQuery,
                 &contract,
                 &staging,
@@ -364,7 +389,9 @@ mod tests {
                 now,
                 LoadMode::Append,
                 scope,
-            )
+            );
+            assert_eq!(statements.len(), 1, "one MERGE");
+            statements.remove(0)
         };
         let scoped = merge(Some(&scope));
         assert!(
@@ -384,6 +411,48 @@ mod tests {
         };
         let sql = merge(Some(&all_null)).sql;
         assert!(sql.contains("AND t.`at` IS NULL WHEN MATCHED"), "{sql}");
+    }
+
+    #[test]
+    fn duckdb_replaces_rows_with_a_delete_and_an_insert_not_a_merge_on_false() {
+        let landing = Contract {
+            dedup_key: None,
+            ..partitioned_by_key()
+        };
+        let (staging, target) = (
+            TableRef::new("d", "scratch").unwrap(),
+            TableRef::new("d", "events").unwrap(),
+        );
+        let statements = |dialect, contract: &Contract, mode| {
+            let now = Utc::now();
+            merge_statements(dialect, contract, &staging, &target, now, now, mode, None)
+                .into_iter()
+                .map(|query| query.sql)
+                .collect::<Vec<_>>()
+        };
+        let append = statements(Dialect::DuckDb, &landing, LoadMode::Append);
+        assert_eq!(append.len(), 2, "{append:?}");
+        assert!(
+            append[0].starts_with(r#"DELETE FROM "d"."events" WHERE "created_at" = CAST($1"#),
+            "{append:?}"
+        );
+        assert!(
+            append[1].starts_with(r#"INSERT INTO "d"."events" ("#),
+            "{append:?}"
+        );
+        let truncate = statements(Dialect::DuckDb, &partitioned_by_key(), LoadMode::Truncate);
+        assert_eq!(truncate[0], r#"DELETE FROM "d"."events""#);
+        assert!(truncate[1].contains("ROW_NUMBER() OVER"), "{truncate:?}");
+        // BigQuery keeps its one MERGE, and DuckDB its MERGE on the key.
+        for (dialect, contract, mode) in [
+            (Dialect::BigQuery, &landing, LoadMode::Append),
+            (Dialect::BigQuery, &landing, LoadMode::Truncate),
+            (Dialect::DuckDb, &partitioned_by_key(), LoadMode::Append),
+        ] {
+            let merge = statements(dialect, contract, mode);
+            assert_eq!(merge.len(), 1, "{merge:?}");
+            assert!(merge[0].starts_with("MERGE INTO"), "{merge:?}");
+        }
     }
 
     #[test]

@@ -233,6 +233,10 @@ pub trait Warehouse {
     /// Runs a statement (DDL or DML) and returns the rows it affected.
     fn execute(&self, query: &Query) -> Result<u64, WarehouseError>;
 
+    /// Runs `statements` as one: all of them, or after an error none, so a
+    /// reader sees the tables as they were before or after them.
+    fn execute_atomically(&self, statements: &[Query]) -> Result<(), WarehouseError>;
+
     /// Adds [`SOURCE_ROW`] to a landing table made before partitions
     /// numbered their rows; the rows it holds keep NULL there.
     fn ensure_source_row(&self, table: &TableRef) -> Result<(), WarehouseError> {

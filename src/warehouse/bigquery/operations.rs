@@ -153,7 +153,7 @@ impl Warehouse for BigQueryWarehouse {
                 let partition_rows = self.row_count(&staging)?;
                 let merge =
                     partition_merge(self, contract, &staging, table, partition.created_at, mode)?;
-                self.execute(&merge)?;
+                self.execute_atomically(&merge)?;
                 Ok(partition_rows)
             });
         finish_load(self, &staging, table, loaded)
@@ -235,6 +235,22 @@ impl Warehouse for BigQueryWarehouse {
 
     fn execute(&self, query: &Query) -> Result<u64, WarehouseError> {
         Ok(self.run_query(query, false)?.affected)
+    }
+
+    /// One statement, which BigQuery runs atomically (a `MERGE` is the
+    /// only thing asked of it so far); several would need a multi-statement
+    /// transaction, which this client does not send.
+    fn execute_atomically(&self, statements: &[Query]) -> Result<(), WarehouseError> {
+        match statements {
+            [statement] => self.execute(statement).map(drop),
+            _ => Err(WarehouseError::Result {
+                operation: "run statements atomically".into(),
+                message: format!(
+                    "BigQuery is given one statement at a time here, not {}",
+                    statements.len()
+                ),
+            }),
+        }
     }
 
     fn usage(&self) -> Option<Usage> {
