@@ -452,4 +452,36 @@ mod tests {
         assert_eq!(limit, "256.0 MiB");
         assert_ne!(limit, default);
     }
+
+    /// A load's DELETE and INSERT: a failing INSERT leaves the DELETE
+    /// undone, so the table is never left emptied half-way.
+    #[test]
+    fn statements_run_atomically_are_all_undone_when_one_fails() {
+        let warehouse = DuckDbWarehouse::in_memory().unwrap();
+        let statement = |sql: &str| {
+            let mut query = Query::new(Dialect::DuckDb);
+            query.sql = sql.to_string();
+            query
+        };
+        warehouse
+            .execute_atomically(&[
+                statement("CREATE TABLE t (x INTEGER)"),
+                statement("INSERT INTO t VALUES (1), (2)"),
+            ])
+            .unwrap();
+        let failed = warehouse.execute_atomically(&[
+            statement("DELETE FROM t"),
+            statement("INSERT INTO t SELECT x FROM no_such_table"),
+        ]);
+        assert!(failed.is_err());
+        let table = TableRef::new("main", "t").unwrap();
+        assert_eq!(warehouse.row_count(&table).unwrap(), 2);
+        warehouse
+            .execute_atomically(&[
+                statement("DELETE FROM t"),
+                statement("INSERT INTO t VALUES (3)"),
+            ])
+            .unwrap();
+        assert_eq!(warehouse.row_count(&table).unwrap(), 1);
+    }
 }
