@@ -13,10 +13,11 @@ use polars::prelude::DataFrame;
 
 use super::arrow_bridge::{batch_to_frame, empty_frame, stack};
 use super::duckdb_types::{column_definition, expected_column, live_column};
-use super::load::{finish_load, partition_merge};
+use super::load::finish_load;
+use super::scope::merge_scope;
 use super::{
-    Blame, LoadMode, LoadOutcome, Warehouse, WarehouseError, abbreviate, columns_with_metadata,
-    partition_parts, partition_rows,
+    Blame, LoadMode, LoadOutcome, MergeScope, Warehouse, WarehouseError, abbreviate,
+    columns_with_metadata, partition_parts, partition_rows,
 };
 use crate::Contract;
 use crate::schema::TableFieldSchema;
@@ -164,6 +165,25 @@ impl DuckDbWarehouse {
         let path = scratch.into_temp_path();
         Ok((path.to_path_buf(), Some(path)))
     }
+    /// The [`MergeScope`] of loading the Parquet files at `parts` (paths
+    /// DuckDB reads, each with the guard of its scratch copy, if any).
+    fn parts_scope(
+        &self,
+        contract: &Contract,
+        parts: &[(PathBuf, Option<tempfile::TempPath>)],
+        mode: LoadMode,
+    ) -> Result<Option<MergeScope>, WarehouseError> {
+        merge_scope(self, contract, mode, |query| {
+            let paths: Vec<String> = parts
+                .iter()
+                .map(|(path, _)| query.bind(SqlValue::String(path.display().to_string())))
+                .collect();
+            format!(
+                "read_parquet([{}], hive_partitioning = false)",
+                paths.join(", ")
+            )
+        })
+    }
 }
 
 impl Warehouse for DuckDbWarehouse {
@@ -261,9 +281,11 @@ impl Warehouse for DuckDbWarehouse {
         partition: &PartitionKey,
         mode: LoadMode,
     ) -> Result<LoadOutcome, WarehouseError> {
+        let parts = partition_parts(store, partition)?;
         let staging = table.sibling(&format!("__load_{}_{}", table.table, std::process::id()))?;
-        for (index, key) in partition_parts(store, partition)?.iter().enumerate() {
-            let (path, _scratch) = self.readable_path(store, key)?;
+        let mut readable = Vec::new();
+        for (index, key) in parts.iter().enumerate() {
+            let (path, scratch) = self.readable_path(store, key)?;
             let mut stage = Query::new(Dialect::DuckDb);
             let source = stage.bind(SqlValue::String(path.display().to_string()));
             stage.sql = if index == 0 {
@@ -278,14 +300,32 @@ impl Warehouse for DuckDbWarehouse {
                 )
             };
             self.execute(&stage)?;
+            readable.push((path, scratch));
         }
-        let loaded = partition_merge(self, contract, &staging, table, partition.created_at, mode)
-            .and_then(|merge| {
-                let rows = self.row_count(&staging)?;
-                self.in_transaction(&format!("load into {table}"), &merge)?;
-                Ok(rows)
-            });
-        finish_load(self, &staging, table, loaded)
+        // The scope a promotion backed up is read from the same parts.
+        let scope = self.parts_scope(contract, &readable, mode);
+        finish_load(
+            self,
+            contract,
+            (&staging, table),
+            partition.created_at,
+            mode,
+            scope,
+        )
+    }
+
+    fn load_scope(
+        &self,
+        contract: &Contract,
+        store: &dyn ObjectStore,
+        parts: &[String],
+        mode: LoadMode,
+    ) -> Result<Option<MergeScope>, WarehouseError> {
+        let readable = parts
+            .iter()
+            .map(|key| self.readable_path(store, key))
+            .collect::<Result<Vec<_>, _>>()?;
+        self.parts_scope(contract, &readable, mode)
     }
 
     fn export_partition(

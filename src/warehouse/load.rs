@@ -12,10 +12,7 @@
 //! | [`LoadMode::Truncate`] | one row per key replaces every row | the rows replace every row |
 //!
 //! A table partitioned by a column of its dedup key is merged into only
-//! where the partition's rows can match ([`MergeScope`]): a row matches
-//! only a row with its own value in that column, so the merge's `ON` also
-//! bounds the column by the partition's least and greatest value, and
-//! BigQuery reads those partitions of the table, not all of it.
+//! within the load's [`MergeScope`](super::scope::MergeScope).
 //!
 //! One row per key: within the partition, the row that arrived last (the
 //! highest [`SOURCE_ROW`]) survives. Merged into the table, it replaces the
@@ -27,11 +24,10 @@
 
 use chrono::{DateTime, Utc};
 
-use polars::prelude::{AnyValue, TimeUnit};
-
+use super::scope::MergeScope;
 use super::{CREATED_AT, SOURCE_ROW, UPDATED_AT};
+use crate::Contract;
 use crate::sql::{Dialect, Query, SqlValue, TableRef};
-use crate::{Contract, LogicalType, Partitioning, TimeGranularity};
 
 /// How a load treats the rows already in the table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
@@ -51,151 +47,6 @@ pub struct LoadOutcome {
     pub partition_rows: u64,
     /// Rows in the table afterwards.
     pub table_rows: u64,
-}
-
-/// Where a merge on the dedup key can touch its table: the table is
-/// partitioned by `column`, one of the key's, and the partition's rows hold
-/// values from `bounds.0` (inclusive) to `bounds.1` (exclusive) there, or
-/// NULL. The bounds are those of the table's partitions that hold the
-/// least and the greatest value (whole days for a daily partitioning), so
-/// a value read back a microsecond off (BigQuery sends timestamps as
-/// floating-point seconds) still lies within them.
-#[derive(Debug, Clone, PartialEq)]
-pub struct MergeScope {
-    /// The partitioning column.
-    pub column: String,
-    /// From the first table partition the rows fall in to the end of the
-    /// last; `None` when every value is NULL.
-    pub bounds: Option<(SqlValue, SqlValue)>,
-    /// The column's type, in the engine's SQL.
-    pub type_name: &'static str,
-}
-
-/// The statements that merge a partition (created at `created_at`, loaded
-/// into the scratch table `staging`) into `target` under `mode`, within its
-/// [`MergeScope`] when it has one: every engine's last step of a load.
-#[cfg(any(feature = "duckdb", feature = "bigquery"))]
-pub(crate) fn partition_merge(
-    warehouse: &(impl super::Warehouse + ?Sized),
-    contract: &Contract,
-    staging: &TableRef,
-    target: &TableRef,
-    created_at: DateTime<Utc>,
-    mode: LoadMode,
-) -> Result<Vec<Query>, super::WarehouseError> {
-    let scope = merge_scope(warehouse, contract, staging, mode)?;
-    Ok(merge_statements(
-        warehouse.dialect(),
-        contract,
-        staging,
-        target,
-        created_at,
-        Utc::now(),
-        mode,
-        scope.as_ref(),
-    ))
-}
-
-/// The scope of merging the rows in `staging` into a table of `contract`
-/// under `mode`: `Some` when the merge matches on the dedup key and the
-/// table is partitioned by a TIMESTAMP or INT64 column of the key.
-pub fn merge_scope(
-    warehouse: &(impl super::Warehouse + ?Sized),
-    contract: &Contract,
-    staging: &TableRef,
-    mode: LoadMode,
-) -> Result<Option<MergeScope>, super::WarehouseError> {
-    let (Some(key), LoadMode::Append) = (&contract.dedup_key, mode) else {
-        return Ok(None);
-    };
-    let (column, granularity) = match &contract.partitioning {
-        Some(Partitioning::Time {
-            column,
-            granularity,
-        }) => (column, Some(*granularity)),
-        Some(Partitioning::IntegerRange { column, .. }) => (column, None),
-        _ => return Ok(None),
-    };
-    let Some(field) = contract
-        .fields
-        .iter()
-        .find(|field| &field.name == column && key.columns.contains(column))
-    else {
-        return Ok(None);
-    };
-    let dialect = warehouse.dialect();
-    let type_name = match field.logical_type {
-        LogicalType::Timestamp => dialect.timestamp_type(),
-        LogicalType::Int64 => dialect.integer_type(),
-        _ => return Ok(None),
-    };
-    let mut query = Query::new(dialect);
-    let quoted = dialect.quote(column);
-    query.sql = format!(
-        "SELECT MIN({quoted}) AS low, MAX({quoted}) AS high FROM {}",
-        staging.quoted(dialect)
-    );
-    let frame = warehouse.query(&query)?;
-    // The first partition's start, and the end of the last one.
-    let bound = |name: &str, end: bool| -> Option<SqlValue> {
-        let value = frame.column(name).ok()?.get(0).ok()?;
-        match (value, granularity) {
-            (AnyValue::Int64(number), None) => Some(SqlValue::Int(number + i64::from(end))),
-            (
-                AnyValue::Datetime(ticks, unit, _) | AnyValue::DatetimeOwned(ticks, unit, _),
-                Some(granularity),
-            ) => {
-                let micros = match unit {
-                    TimeUnit::Nanoseconds => ticks.div_euclid(1000),
-                    TimeUnit::Microseconds => ticks,
-                    TimeUnit::Milliseconds => ticks * 1000,
-                };
-                let time = DateTime::from_timestamp_micros(micros)?;
-                partition_bound(time, granularity, end).map(SqlValue::Timestamp)
-            }
-            _ => None,
-        }
-    };
-    let bounds = match (bound("low", false), bound("high", true)) {
-        (Some(low), Some(high)) => Some((low, high)),
-        _ => None,
-    };
-    Ok(Some(MergeScope {
-        column: column.clone(),
-        bounds,
-        type_name,
-    }))
-}
-
-/// The start of the `granularity` partition holding `time`, or (`end`)
-/// the start of the next one.
-fn partition_bound(
-    time: DateTime<Utc>,
-    granularity: TimeGranularity,
-    end: bool,
-) -> Option<DateTime<Utc>> {
-    use chrono::{Datelike, Months, NaiveDate};
-    let day = time.date_naive();
-    let start = match granularity {
-        TimeGranularity::Hour => {
-            let hour = 3_600_000_000;
-            let micros = time.timestamp_micros();
-            DateTime::from_timestamp_micros(micros - micros.rem_euclid(hour))?.naive_utc()
-        }
-        TimeGranularity::Day => day.and_hms_opt(0, 0, 0)?,
-        TimeGranularity::Month => {
-            NaiveDate::from_ymd_opt(day.year(), day.month(), 1)?.and_hms_opt(0, 0, 0)?
-        }
-        TimeGranularity::Year => NaiveDate::from_ymd_opt(day.year(), 1, 1)?.and_hms_opt(0, 0, 0)?,
-    };
-    let bound = match (end, granularity) {
-        (false, _) => start,
-        (true, TimeGranularity::Hour) => start + chrono::Duration::hours(1),
-        (true, TimeGranularity::Day) => start + chrono::Duration::days(1),
-        (true, TimeGranularity::Month) => start.checked_add_months(Months::new(1))?,
-        (true, TimeGranularity::Year) => start.checked_add_months(Months::new(12))?,
-    };
-    Some(bound.and_utc())
 }
 
 /// The statements that move the partition rows in `staging` (a scratch
@@ -276,19 +127,8 @@ pub fn merge_statements(
                 .map(|c| format!("t.{c} IS NOT DISTINCT FROM s.{c}"))
                 .collect();
             if let Some(scope) = scope {
-                // NULL always: a table made when the column was NULLABLE
-                // may hold NULL keys the contract now forbids.
                 let column = format!("t.{}", quote(&scope.column));
-                on.push(match &scope.bounds {
-                    Some((low, high)) => {
-                        let (low, high) = (query.bind(low.clone()), query.bind(high.clone()));
-                        let kind = scope.type_name;
-                        format!(
-                            "({column} IS NULL OR ({column} >= CAST({low} AS {kind}) AND {column} < CAST({high} AS {kind})))"
-                        )
-                    }
-                    None => format!("{column} IS NULL"),
-                });
+                on.push(scope.condition(&mut query, &column));
             }
             let set: Vec<String> = all_columns.iter().map(|c| format!("{c} = s.{c}")).collect();
             format!(
@@ -324,19 +164,38 @@ pub fn merge_statements(
     vec![query]
 }
 
-/// The end of every engine's load: drops the `staging` table whatever
-/// `loaded` says (the partition's row count, or why the merge failed), then
-/// counts the target's rows.
+/// The end of every engine's load, once the partition (created at
+/// `created_at`) sits in the scratch table `staging` and the load's scope
+/// is known, or why not: merges the rows into `table` under `mode` within
+/// the scope ([`merge_statements`]), atomically; drops `staging` whatever
+/// happened; counts the rows of both.
 #[cfg(any(feature = "duckdb", feature = "bigquery"))]
 pub(crate) fn finish_load(
     warehouse: &(impl super::Warehouse + ?Sized),
-    staging: &TableRef,
-    table: &TableRef,
-    loaded: Result<u64, super::WarehouseError>,
+    contract: &Contract,
+    (staging, table): (&TableRef, &TableRef),
+    created_at: DateTime<Utc>,
+    mode: LoadMode,
+    scope: Result<Option<MergeScope>, super::WarehouseError>,
 ) -> Result<LoadOutcome, super::WarehouseError> {
+    let merged = scope.and_then(|scope| {
+        let partition_rows = warehouse.row_count(staging)?;
+        let merge = merge_statements(
+            warehouse.dialect(),
+            contract,
+            staging,
+            table,
+            created_at,
+            Utc::now(),
+            mode,
+            scope.as_ref(),
+        );
+        warehouse.execute_atomically(&merge)?;
+        Ok(partition_rows)
+    });
     warehouse.drop_table(staging)?;
     Ok(LoadOutcome {
-        partition_rows: loaded?,
+        partition_rows: merged?,
         table_rows: warehouse.row_count(table)?,
     })
 }
@@ -344,7 +203,8 @@ pub(crate) fn finish_load(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{DedupKey, Field, Mode, Severity};
+    use crate::warehouse::scope::ScopeBounds;
+    use crate::{DedupKey, Field, LogicalType, Mode, Partitioning, Severity, TimeGranularity};
 
     fn partitioned_by_key() -> Contract {
         Contract {
@@ -376,8 +236,10 @@ mod tests {
         let now = Utc::now();
         let scope = MergeScope {
             column: "at".into(),
-            bounds: Some((SqlValue::Timestamp(now), SqlValue::Timestamp(now))),
-            type_name: "TIMESTAMP",
+            bounds: Some(ScopeBounds::Timestamp {
+                from: now,
+                until: now,
+            }),
         };
         let merge = |scope: Option<&MergeScope>| {
             let mut statements = merge_statements(
@@ -453,33 +315,5 @@ mod tests {
             assert_eq!(merge.len(), 1, "{merge:?}");
             assert!(merge[0].starts_with("MERGE INTO"), "{merge:?}");
         }
-    }
-
-    #[test]
-    fn scopes_reach_to_the_whole_partitions_of_their_rows() {
-        let at = |text: &str| DateTime::parse_from_rfc3339(text).unwrap().to_utc();
-        let time = at("2024-02-29T13:45:12.123456Z");
-        let bounds = |granularity| {
-            (
-                partition_bound(time, granularity, false).unwrap(),
-                partition_bound(time, granularity, true).unwrap(),
-            )
-        };
-        assert_eq!(
-            bounds(TimeGranularity::Hour),
-            (at("2024-02-29T13:00:00Z"), at("2024-02-29T14:00:00Z"))
-        );
-        assert_eq!(
-            bounds(TimeGranularity::Day),
-            (at("2024-02-29T00:00:00Z"), at("2024-03-01T00:00:00Z"))
-        );
-        assert_eq!(
-            bounds(TimeGranularity::Month),
-            (at("2024-02-01T00:00:00Z"), at("2024-03-01T00:00:00Z"))
-        );
-        assert_eq!(
-            bounds(TimeGranularity::Year),
-            (at("2024-01-01T00:00:00Z"), at("2025-01-01T00:00:00Z"))
-        );
     }
 }

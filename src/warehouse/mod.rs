@@ -14,6 +14,7 @@
 
 #[cfg(feature = "duckdb")]
 mod arrow_bridge;
+pub mod backup;
 #[cfg(feature = "bigquery")]
 mod bigquery;
 #[cfg(feature = "bigquery")]
@@ -24,6 +25,7 @@ mod duckdb;
 #[cfg(feature = "duckdb")]
 mod duckdb_types;
 pub mod load;
+pub mod scope;
 
 use polars::prelude::DataFrame;
 
@@ -33,6 +35,7 @@ pub use drift::{ColumnChange, SchemaDrift};
 #[cfg(feature = "duckdb")]
 pub use duckdb::DuckDbWarehouse;
 pub use load::{LoadMode, LoadOutcome};
+pub use scope::{MergeScope, ScopeBounds};
 
 pub use crate::store::SOURCE_ROW;
 
@@ -162,6 +165,24 @@ pub trait Warehouse {
         partition: &PartitionKey,
         mode: LoadMode,
     ) -> Result<LoadOutcome, WarehouseError>;
+
+    /// Where loading the Parquet `parts` of `store` into a table of
+    /// `contract` under `mode` can change the table: the [`MergeScope`] that
+    /// load's merge has, or `None` for anywhere. A promotion backs up only
+    /// that much of a table before it loads ([`backup`]).
+    ///
+    /// The default, `None`, suits an engine whose whole-table copies cost
+    /// nothing (BigQuery's copy jobs); an engine that copies rows (DuckDB)
+    /// reads the scope from the parts, and its loads merge within it.
+    fn load_scope(
+        &self,
+        _contract: &Contract,
+        _store: &dyn ObjectStore,
+        _parts: &[String],
+        _mode: LoadMode,
+    ) -> Result<Option<MergeScope>, WarehouseError> {
+        Ok(None)
+    }
 
     /// Writes the rows of `table`, a landing table, that came from
     /// `partition` (its `created_at`) to `store` as that partition: Parquet

@@ -151,7 +151,12 @@ impl Setup {
                     .as_array()
                     .unwrap()
                     .iter()
-                    .filter_map(|table| table["backup"]["table"].as_str().map(str::to_string))
+                    .filter_map(|table| {
+                        let backup = &table["backup"];
+                        let scoped = &table["scoped_backup"]["table"];
+                        backup["table"].as_str().or(scoped["table"].as_str())
+                    })
+                    .map(str::to_string)
                     .collect::<Vec<_>>()
             })
             .collect()
@@ -346,6 +351,9 @@ fn crash_and_recover(setup: &Setup, scenario: &Scenario, crash: &str, also: &str
         text(&output.stderr)
     );
     assert!(setup.journal_exists(), "{crash}: no journal was left");
+    if let (Setup::Local(dir), "promote:after-backups") = (setup, crash) {
+        assert_backups_scoped(dir);
+    }
     let refused = setup.run(&["query", "SELECT 1 AS one"], &[]);
     assert!(
         !refused.status.success(),
@@ -397,6 +405,64 @@ fn crash_and_recover(setup: &Setup, scenario: &Scenario, crash: &str, also: &str
         assert!(
             !setup.table_exists(&backup),
             "{crash}: the backup {backup} was left behind"
+        );
+    }
+}
+
+/// Checks that the interrupted promotion in `dir` (local: DuckDB) backed
+/// up only the rows its loads can change: each production table's backup
+/// holds the rows within the scope its journal records, fewer than the
+/// table (the second run's day is not the first's).
+fn assert_backups_scoped(dir: &Path) {
+    use datacontract::sql::{Dialect, Query};
+    use datacontract::warehouse::{DuckDbWarehouse, Warehouse};
+    let journal: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("data").join(IN_PROGRESS)).unwrap())
+            .unwrap();
+    let warehouse = DuckDbWarehouse::open_read_only(&dir.join("data/warehouse.duckdb")).unwrap();
+    let count = |sql: String| {
+        let mut query = Query::new(Dialect::DuckDb);
+        query.sql = sql;
+        let frame = warehouse.query(&query).unwrap();
+        frame
+            .column("n")
+            .unwrap()
+            .get(0)
+            .unwrap()
+            .extract::<u64>()
+            .unwrap()
+    };
+    let tables = journal["tables"].as_array().unwrap();
+    assert_eq!(tables.len(), 2, "{journal}");
+    for state in tables {
+        let scoped = &state["scoped_backup"];
+        assert!(
+            state["backup"].is_null() && scoped.is_object(),
+            "a whole-table backup on DuckDB: {state}"
+        );
+        let (table, backup) = (
+            state["table"]["table"].as_str().unwrap(),
+            scoped["table"]["table"].as_str().unwrap(),
+        );
+        let column = scoped["scope"]["column"].as_str().unwrap();
+        let bounds = &scoped["scope"]["bounds"]["timestamp"];
+        let (from, until) = (
+            bounds["from"].as_str().unwrap(),
+            bounds["until"].as_str().unwrap(),
+        );
+        let rows = count(format!("SELECT COUNT(*) AS n FROM production.{table}"));
+        let backed_up = count(format!("SELECT COUNT(*) AS n FROM production.{backup}"));
+        let within = count(format!(
+            "SELECT COUNT(*) AS n FROM production.{table} \
+             WHERE {column} IS NULL OR ({column} >= '{from}' AND {column} < '{until}')"
+        ));
+        assert_eq!(
+            backed_up, within,
+            "{table}: the backup is not the scope's rows"
+        );
+        assert!(
+            backed_up < rows,
+            "{table}: the backup holds {backed_up} of {rows} rows; the scope should leave the first day out"
         );
     }
 }

@@ -10,7 +10,9 @@
 //! production objects it will create, each production table with the
 //! backup it will take (`{table}__rollback_{run}`, a name no other
 //! promotion uses), and the last-promoted pointer it will replace. Then:
-//! 1. every production table that exists is copied to its backup;
+//! 1. every production table that exists is backed up: the rows its load
+//!    can change (the load's scope, on engines that copy rows; see
+//!    [`backup`](crate::warehouse::backup)), or the whole table;
 //! 2. the staging partitions are copied to production keys (objects that
 //!    already exist, from an earlier promotion of the same rows, are kept);
 //! 3. the production tables load the production partitions (a MERGE on the
@@ -58,10 +60,10 @@ use lease::{Lease, NotTaken};
 use super::failpoint;
 use super::run_id::RunId;
 use crate::Contract;
-use crate::sql::TableRef;
+use crate::sql::{TableRef, check_column};
 use crate::store::layout::{PartitionKey, run_key};
 use crate::store::{ObjectStore, StoreError};
-use crate::warehouse::{LoadMode, Warehouse};
+use crate::warehouse::{LoadMode, MergeScope, Warehouse, backup};
 
 /// The journal of the promotion in progress, if any.
 pub const IN_PROGRESS: &str = "promotion/in-progress.json";
@@ -146,11 +148,36 @@ enum State {
 struct TableState {
     table: TableRef,
     existed: bool,
-    /// The backup this promotion takes of the table (named before it is
-    /// taken); `None` for a table that did not exist, and in journals of
-    /// earlier versions, which named none.
+    /// The backup this promotion takes of the whole table (named before it
+    /// is taken); `None` for a table that did not exist, for a scoped
+    /// backup, and in journals of earlier versions, which named none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     backup: Option<TableRef>,
+    /// The backup this promotion takes of the rows within its load's
+    /// scope, instead of the whole table. A field of its own: a version
+    /// that knows only whole backups leaves the table as it is rather than
+    /// restore a partial backup as the whole table.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    scoped_backup: Option<ScopedBackup>,
+}
+
+/// A backup of the rows of a table within a load's scope.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct ScopedBackup {
+    table: TableRef,
+    scope: MergeScope,
+}
+
+impl TableState {
+    /// The backup the promotion takes of the table, and its scope (`None`:
+    /// the whole table).
+    fn backup(&self) -> Option<(&TableRef, Option<&MergeScope>)> {
+        match (&self.scoped_backup, &self.backup) {
+            (Some(scoped), _) => Some((&scoped.table, Some(&scoped.scope))),
+            (None, Some(whole)) => Some((whole, None)),
+            (None, None) => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -301,29 +328,62 @@ fn plan_promotion(
     warehouse: &dyn Warehouse,
     plan: &Plan<'_>,
 ) -> Result<(Vec<TableState>, Vec<(String, String)>, Option<LastPromoted>), PromoteError> {
-    let mut tables = Vec::new();
-    for (table, _, _) in &plan.loads {
-        let existed = warehouse
-            .table_exists(table)
-            .map_err(|e| PromoteError::warehouse(format!("looking up {table}"), e))?;
-        tables.push(TableState {
-            table: table.clone(),
-            existed,
-            backup: existed
-                .then(|| backup_of(table, &plan.run_id))
-                .transpose()?,
-        });
-    }
     let mut copies = Vec::new();
+    let mut loaded_parts = Vec::new();
     for (from, to) in &plan.partitions {
+        // What the load will read once the copies are made: every part
+        // production holds in the folder, and those copied in (read here
+        // from their source).
+        let mut parts: Vec<String> = store
+            .list(&to.folder())
+            .map_err(|e| PromoteError::store(format!("listing {}", to.folder()), e))?
+            .into_iter()
+            .filter(|key| key.ends_with(".parquet"))
+            .collect();
         for (source, target) in part_pairs(store, from, to)? {
-            let exists = store
-                .exists(&target)
-                .map_err(|e| PromoteError::store(format!("looking up {target}"), e))?;
-            if !exists {
+            if !parts.contains(&target) {
+                parts.push(source.clone());
                 copies.push((source, target));
             }
         }
+        loaded_parts.push((to, parts));
+    }
+    let mut tables = Vec::new();
+    for (table, contract, partition) in &plan.loads {
+        let existed = warehouse
+            .table_exists(table)
+            .map_err(|e| PromoteError::warehouse(format!("looking up {table}"), e))?;
+        let mut state = TableState {
+            table: table.clone(),
+            existed,
+            backup: None,
+            scoped_backup: None,
+        };
+        if existed {
+            let backup = backup_of(table, &plan.run_id)?;
+            let parts = loaded_parts
+                .iter()
+                .find(|(to, _)| *to == partition)
+                .map(|(_, parts)| parts.as_slice());
+            let scope = match parts {
+                Some(parts) => warehouse
+                    .load_scope(contract, store, parts, LoadMode::Append)
+                    .map_err(|e| {
+                        PromoteError::warehouse(format!("finding where {partition} loads"), e)
+                    })?,
+                None => None,
+            };
+            match scope {
+                Some(scope) => {
+                    state.scoped_backup = Some(ScopedBackup {
+                        table: backup,
+                        scope,
+                    })
+                }
+                None => state.backup = Some(backup),
+            }
+        }
+        tables.push(state);
     }
     Ok((tables, copies, last_promoted(store)?))
 }
@@ -507,14 +567,13 @@ fn apply(
     let backups = journal
         .tables
         .iter()
-        .filter_map(|state| Some((&state.table, state.backup.as_ref()?)));
+        .filter_map(|state| Some((&state.table, state.backup()?)));
     steps(
         lease,
         backups,
         "promote:after-first-backup",
-        |(table, backup)| {
-            warehouse
-                .copy_table(table, backup)
+        |(table, (backup, scope))| {
+            backup::take(warehouse, table, backup, scope)
                 .map_err(|e| PromoteError::warehouse(format!("backing up {table}"), e))
         },
     )?;
@@ -615,20 +674,22 @@ fn restore(
     for (index, state) in journal.tables.iter().enumerate() {
         held.check()?;
         let table = checked(&state.table)?;
-        match &state.backup {
+        match state.backup() {
             _ if !state.existed => warehouse
                 .drop_table(&table)
                 .map_err(|e| PromoteError::warehouse(format!("dropping {table}"), e))?,
-            Some(backup) => {
+            Some((backup, scope)) => {
                 let backup = checked(backup)?;
+                if let Some(scope) = scope {
+                    check_column(&scope.column)?;
+                }
                 // Backups are taken before anything else: a named backup
                 // that was never taken means the table was never touched.
                 let taken = warehouse
                     .table_exists(&backup)
                     .map_err(|e| PromoteError::warehouse(format!("looking up {backup}"), e))?;
                 if taken {
-                    warehouse
-                        .copy_table(&backup, &table)
+                    backup::restore(warehouse, &backup, &table, scope)
                         .map_err(|e| PromoteError::warehouse(format!("restoring {table}"), e))?;
                 }
             }
@@ -686,7 +747,7 @@ fn close(
         State::Committed => "promote:after-archive",
         _ => "rollback:after-archive",
     })?;
-    for backup in journal.tables.iter().filter_map(|t| t.backup.as_ref()) {
+    for (backup, _) in journal.tables.iter().filter_map(TableState::backup) {
         held.check()?;
         warehouse
             .drop_table(&checked(backup)?)

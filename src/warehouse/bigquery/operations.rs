@@ -12,7 +12,8 @@ use crate::schema::TableFieldSchema;
 use crate::sql::{Dialect, Query, SqlValue, TableRef, check_dataset};
 use crate::store::ObjectStore;
 use crate::store::layout::PartitionKey;
-use crate::warehouse::load::{finish_load, partition_merge};
+use crate::warehouse::load::finish_load;
+use crate::warehouse::scope::merge_scope;
 use crate::warehouse::{
     DryRun, LoadMode, LoadOutcome, Usage, Warehouse, WarehouseError, abbreviate,
     columns_with_metadata, partition_parts, partition_rows,
@@ -136,7 +137,7 @@ impl Warehouse for BigQueryWarehouse {
             }),
             &staging,
         )?;
-        let loaded = self
+        let scope = self
             .run_job(
                 &format!("load {} into {table}", partition.folder()),
                 json!({
@@ -150,13 +151,16 @@ impl Warehouse for BigQueryWarehouse {
                 }),
             )
             .and_then(|()| {
-                let partition_rows = self.row_count(&staging)?;
-                let merge =
-                    partition_merge(self, contract, &staging, table, partition.created_at, mode)?;
-                self.execute_atomically(&merge)?;
-                Ok(partition_rows)
+                merge_scope(self, contract, mode, |_| staging.quoted(Dialect::BigQuery))
             });
-        finish_load(self, &staging, table, loaded)
+        finish_load(
+            self,
+            contract,
+            (&staging, table),
+            partition.created_at,
+            mode,
+            scope,
+        )
     }
 
     fn drop_table(&self, table: &TableRef) -> Result<(), WarehouseError> {
