@@ -18,6 +18,11 @@
 //! cargo run --release --example flights -- generate 100000000 /var/tmp/flights-100m.parquet
 //! cargo run --release --example flights -- file /var/tmp/flights-100m.parquet
 //! ```
+//!
+//! A path ending in `.csv` is written and read as CSV; `file` then takes
+//! the bytes of text to hold in memory as a third argument (default
+//! [`DEFAULT_IN_MEMORY`](datacontract::input::DEFAULT_IN_MEMORY): past
+//! it, the file is spooled to disk and streamed).
 
 #[path = "../benches/support/flights.rs"]
 mod flights;
@@ -27,7 +32,8 @@ use std::time::Instant;
 
 use chrono::{TimeZone, Utc};
 use datacontract::DataContract;
-use datacontract::validate::{Input, Options, validate};
+use datacontract::input::{CsvOptions, DEFAULT_IN_MEMORY};
+use datacontract::validate::{Input, Options, SchemaPolicy, validate};
 use polars::prelude::*;
 
 fn main() {
@@ -50,9 +56,14 @@ fn main() {
                     .nth(2)
                     .expect("the Parquet file to validate"),
             );
+            let csv = CsvOptions {
+                in_memory: std::env::args()
+                    .nth(3)
+                    .map_or(DEFAULT_IN_MEMORY, |n| n.parse().expect("a number of bytes")),
+                ..CsvOptions::default()
+            };
             let started = Instant::now();
-            let input = datacontract::input::read_files(&[path], &Default::default())
-                .expect("a readable Parquet file");
+            let input = datacontract::input::read_files(&[path], &csv).expect("a readable file");
             run(input, started);
             return;
         }
@@ -75,6 +86,9 @@ fn main() {
 fn run(input: Input, started: Instant) {
     let options = Options {
         reference_time: Some(Utc.with_ymd_and_hms(2002, 1, 1, 0, 0, 0).unwrap()),
+        // CSV is text: parsed as the contract's types, as `contracts
+        // validate` does (Parquet's typed columns are unchanged by it).
+        schema_policy: SchemaPolicy::Coerce,
         ..Options::default()
     };
     let report = validate(input, &flights::Flight::contract(), &options).unwrap();
@@ -95,9 +109,7 @@ fn run(input: Input, started: Instant) {
 fn generate(rows: i64, path: &std::path::Path) {
     let data = flights::load(&flights::data_path(), 1);
     let file = std::fs::File::create(path).expect("the output file can be created");
-    let mut writer = ParquetWriter::new(file)
-        .batched(data.schema())
-        .expect("a Parquet writer");
+    let mut writer = Batches::new(file, path, data.schema());
     let mut written = 0i64;
     for copy in 0.. {
         if written >= rows {
@@ -111,9 +123,46 @@ fn generate(rows: i64, path: &std::path::Path) {
             .with_column(col("date") + lit(Duration::parse(&format!("{copy}s"))))
             .collect()
             .expect("a copy shifts");
-        writer.write_batch(&shifted).expect("a copy is written");
+        writer.write(&shifted);
         written += take;
     }
-    writer.finish().expect("the file is finished");
+    writer.finish();
     println!("{written} rows written to {}", path.display());
+}
+
+/// A file written a frame at a time: CSV for a path ending in `.csv`,
+/// Parquet otherwise.
+enum Batches {
+    Csv(polars::io::csv::write::BatchedWriter<std::fs::File>),
+    Parquet(Box<polars::io::parquet::write::BatchedWriter<std::fs::File>>),
+}
+
+impl Batches {
+    fn new(file: std::fs::File, path: &std::path::Path, schema: &Schema) -> Self {
+        if path.extension().is_some_and(|extension| extension == "csv") {
+            Batches::Csv(CsvWriter::new(file).batched(schema).expect("a CSV writer"))
+        } else {
+            Batches::Parquet(Box::new(
+                ParquetWriter::new(file)
+                    .batched(schema)
+                    .expect("a Parquet writer"),
+            ))
+        }
+    }
+
+    fn write(&mut self, frame: &DataFrame) {
+        match self {
+            Batches::Csv(writer) => writer.write_batch(frame),
+            Batches::Parquet(writer) => writer.write_batch(frame),
+        }
+        .expect("a copy is written");
+    }
+
+    fn finish(self) {
+        match self {
+            Batches::Csv(mut writer) => writer.finish(),
+            Batches::Parquet(writer) => writer.finish().map(|_| ()),
+        }
+        .expect("the file is finished");
+    }
 }

@@ -125,7 +125,12 @@ fn from_files(args: &SuggestArgs, options: &SuggestOptions) -> Result<Suggestion
     };
     let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
     let frame = match input::read_files(&paths, &reading.csv).map_err(RunError::input)? {
-        crate::validate::Input::Files { frame, .. } => frame
+        // Spooled files are read before `_spools` goes.
+        crate::validate::Input::Files {
+            frame,
+            spools: _spools,
+            ..
+        } => frame
             .collect()
             .map_err(|error| RunError::input(format!("{}: {error}", names.join(", "))))?,
         _ => unreachable!("read_files reads files"),

@@ -5,12 +5,21 @@
 //!
 //! Each row keeps the line it starts on, blank lines and quoted line
 //! breaks counted, so a value that does not fit is reported at its line.
+//!
+//! A file is read as a stream ([`text_stream`](super::text_stream)); one
+//! whose text is larger than [`CsvOptions::in_memory`] is written to a
+//! scratch Parquet file as it is read ([`spool`](super::spool)), so the
+//! validation streams it as it streams Parquet, out of core.
 
+use std::fs::File;
+use std::io::Read;
 use std::path::Path;
 
 use encoding_rs::Encoding;
 use polars::prelude::*;
 
+use super::spool::{Spool, SpoolWriter};
+use super::text_stream::{Decoded, LineCounted, Malformed};
 use super::{InputError, Lines, OptionError, ReadingText};
 
 /// How CSV files are read. The default is RFC 4180 with a header, in
@@ -32,7 +41,14 @@ pub struct CsvOptions {
     pub names: Vec<String>,
     /// The text encoding.
     pub encoding: &'static Encoding,
+    /// How many bytes of a file's field text [`read_files`](super::read_files)
+    /// holds in memory; a file with more is spooled to a scratch Parquet
+    /// file and streamed.
+    pub in_memory: u64,
 }
+
+/// [`CsvOptions::in_memory`] unless set: 64 MiB.
+pub const DEFAULT_IN_MEMORY: u64 = 64 << 20;
 
 impl Default for CsvOptions {
     fn default() -> Self {
@@ -43,6 +59,7 @@ impl Default for CsvOptions {
             header: true,
             names: Vec::new(),
             encoding: encoding_rs::UTF_8,
+            in_memory: DEFAULT_IN_MEMORY,
         }
     }
 }
@@ -77,6 +94,14 @@ impl CsvOptions {
                     });
                 }
             };
+        }
+        if let Some(size) = &text.csv_memory {
+            options.in_memory = super::byte_count(size).ok_or_else(|| OptionError {
+                option: "csv_memory",
+                message: format!(
+                    "`{size}` is not a number of bytes greater than 0 (`512MiB`, `2GB`)"
+                ),
+            })?;
         }
         if let Some(label) = &text.encoding {
             options.encoding =
@@ -113,78 +138,98 @@ fn one_byte(option: &'static str, text: &str) -> Result<u8, OptionError> {
 }
 
 /// A CSV file as text columns: an empty field and the null tokens are
-/// NULL.
+/// NULL. The whole file is held in memory; [`read_files`](super::read_files)
+/// spools a large one to disk instead.
 pub fn read_csv(path: &Path, options: &CsvOptions) -> Result<DataFrame, InputError> {
-    read_csv_with_lines(path, options).map(|(frame, _)| frame)
+    let mut frames = Vec::new();
+    read_records(path, options, u64::MAX, |frame| {
+        frames.push(frame);
+        Ok(())
+    })?;
+    Ok(frames.pop().expect("one frame of the whole file"))
 }
 
-/// The file's bytes as UTF-8, decoded from `encoding` (a byte-order mark
-/// that names another encoding wins); bytes that are not valid in it are
-/// an error naming the line.
-fn decode<'a>(
-    path: &Path,
-    bytes: &'a [u8],
-    encoding: &'static Encoding,
-) -> Result<std::borrow::Cow<'a, [u8]>, InputError> {
-    if encoding == encoding_rs::UTF_8 {
-        // Invalid UTF-8 is found by the reader, field by field.
-        return Ok(std::borrow::Cow::Borrowed(bytes));
-    }
-    let (text, used, malformed) = encoding.decode(bytes);
-    if malformed {
-        let (_, valid) = used.decode_without_bom_handling(bytes);
-        let line = text
-            .split('\u{FFFD}')
-            .next()
-            .map_or(1, |before| before.matches('\n').count() as u64 + 1);
-        let mut problem = InputError::new(
-            path,
-            format!(
-                "the text is not valid {}{}",
-                used.name(),
-                if valid {
-                    ""
-                } else {
-                    " (a byte has no character in it)"
-                }
-            ),
-        );
-        problem.line = Some(line);
-        return Err(problem);
-    }
-    Ok(std::borrow::Cow::Owned(text.into_owned().into_bytes()))
-}
-
-/// [`read_csv`], with the line each row starts on.
-pub(super) fn read_csv_with_lines(
+/// A CSV file as text columns, read as a stream, with its row count and
+/// the line each row starts on. Its rows stay in memory while their text
+/// is under [`CsvOptions::in_memory`]; past that, every row goes to a
+/// scratch Parquet file (the [`Spool`], in the system's temporary folder),
+/// and the frame scans it, so the file's size is bounded by the disk, not
+/// by memory.
+pub(super) fn read_csv_file(
     path: &Path,
     options: &CsvOptions,
-) -> Result<(DataFrame, Lines), InputError> {
-    let raw = std::fs::read(path).map_err(|error| InputError::new(path, error.to_string()))?;
-    let bytes = decode(path, &raw, options.encoding)?;
+) -> Result<(LazyFrame, u64, Lines, Option<Spool>), InputError> {
+    let spool_error = |error: PolarsError| {
+        InputError::new(path, format!("spooling to a scratch Parquet file: {error}"))
+    };
+    let mut held: Option<DataFrame> = None;
+    let mut spooling: Option<SpoolWriter> = None;
+    let mut rows = 0u64;
+    let lines = read_records(path, options, options.in_memory, |frame| {
+        rows += frame.height() as u64;
+        let writer = match (&mut spooling, held.take()) {
+            (Some(writer), _) => writer,
+            (None, None) => {
+                held = Some(frame);
+                return Ok(());
+            }
+            (None, Some(first)) => {
+                let mut writer = SpoolWriter::create(first.schema()).map_err(spool_error)?;
+                writer.write(&first).map_err(spool_error)?;
+                spooling.insert(writer)
+            }
+        };
+        writer.write(&frame).map_err(spool_error)
+    })?;
+    match (spooling, held) {
+        (Some(writer), _) => {
+            let spool = writer.finish().map_err(spool_error)?;
+            let scan = spool.scan().map_err(spool_error)?;
+            Ok((scan, rows, lines, Some(spool)))
+        }
+        (None, Some(frame)) => Ok((frame.lazy(), rows, lines, None)),
+        (None, None) => unreachable!("read_records gives at least one frame"),
+    }
+}
+
+/// Reads the CSV file at `path` as a stream, as `options` say, and hands
+/// its rows to `emit` as text columns, in frames of about `chunk_bytes` of
+/// field text each (at least one frame, empty for a file without rows).
+/// Returns the line each row starts on; a row that cannot be read is an
+/// error at its line.
+fn read_records(
+    path: &Path,
+    options: &CsvOptions,
+    chunk_bytes: u64,
+    mut emit: impl FnMut(DataFrame) -> Result<(), InputError>,
+) -> Result<Lines, InputError> {
+    let file = File::open(path).map_err(|error| InputError::new(path, error.to_string()))?;
+    // Invalid UTF-8 is found by the csv reader, field by field.
+    let text: Box<dyn Read> = if options.encoding == encoding_rs::UTF_8 {
+        Box::new(file)
+    } else {
+        Box::new(Decoded::new(file, options.encoding))
+    };
     // The csv crate's own line numbers skip blank lines; byte offsets are
-    // exact, so lines are counted from them.
-    let mut counter = LineCounter::new(&bytes);
-    // Rows of another length are refused below, at their line, naming
-    // what sets the length: the header or the contract.
+    // exact, so lines are counted from them. Rows of another length are
+    // refused below, at their line, naming what sets the length: the
+    // header or the contract.
     let mut reader = ::csv::ReaderBuilder::new()
         .flexible(true)
         .has_headers(options.header)
         .delimiter(options.delimiter)
         .quote(options.quote)
-        .from_reader(&bytes[..]);
+        .from_reader(LineCounted::new(text));
     let names: Vec<String> = if options.header {
-        let header = reader
-            .headers()
-            .map_err(|error| csv_error(path, &error, None, &mut counter))?
-            .clone();
+        let header = match reader.headers() {
+            Ok(header) => header.clone(),
+            Err(error) => return Err(csv_error(path, &error, None, reader.get_mut())),
+        };
         let names: Vec<String> = header.iter().map(str::to_string).collect();
-        check_csv_header(
-            path,
-            &names,
-            counter.line_at(header.position().map_or(0, |p| p.byte())),
-            options.delimiter,
-        )?;
+        let line = reader
+            .get_mut()
+            .line_at(header.position().map_or(0, |p| p.byte()));
+        check_csv_header(path, &names, line, options.delimiter)?;
         names
     } else if options.names.is_empty() {
         return Err(InputError::new(
@@ -194,7 +239,23 @@ pub(super) fn read_csv_with_lines(
     } else {
         options.names.clone()
     };
-    let mut columns: Vec<Vec<Option<String>>> = vec![Vec::new(); names.len()];
+    let builders = || -> Vec<StringChunkedBuilder> {
+        names
+            .iter()
+            .map(|name| StringChunkedBuilder::new(name.as_str().into(), 0))
+            .collect()
+    };
+    let finish = |columns: Vec<StringChunkedBuilder>| -> Result<DataFrame, InputError> {
+        let columns: Vec<Column> = columns
+            .into_iter()
+            .map(|column| column.finish().into_column())
+            .collect();
+        DataFrame::new_infer_height(columns)
+            .map_err(|error| InputError::new(path, error.to_string()))
+    };
+    let mut columns = builders();
+    let (mut rows, mut rows_in_chunk, mut text_in_chunk) = (0u64, 0u64, 0u64);
+    let mut emitted = false;
     let mut record = ::csv::StringRecord::new();
     let mut lines = Lines::default();
     let is_null = |field: &str| field.is_empty() || options.null_values.iter().any(|t| t == field);
@@ -204,7 +265,7 @@ pub(super) fn read_csv_with_lines(
             Ok(true) => {
                 let line = record
                     .position()
-                    .map(|position| counter.line_at(position.byte()));
+                    .map(|position| reader.get_mut().line_at(position.byte()));
                 if record.len() != names.len() {
                     let mut problem = InputError::new(
                         path,
@@ -219,23 +280,30 @@ pub(super) fn read_csv_with_lines(
                     return Err(problem);
                 }
                 if let Some(line) = line {
-                    lines.push(columns.first().map_or(0, Vec::len) as u64, line);
+                    lines.push(rows, line);
                 }
-                for (values, field) in columns.iter_mut().zip(record.iter()) {
-                    values.push((!is_null(field)).then(|| field.to_string()));
+                for (column, field) in columns.iter_mut().zip(record.iter()) {
+                    if is_null(field) {
+                        column.append_null();
+                    } else {
+                        column.append_value(field);
+                    }
+                }
+                rows += 1;
+                rows_in_chunk += 1;
+                text_in_chunk += record.as_byte_record().as_slice().len() as u64;
+                if text_in_chunk >= chunk_bytes {
+                    emit(finish(std::mem::replace(&mut columns, builders()))?)?;
+                    (rows_in_chunk, text_in_chunk, emitted) = (0, 0, true);
                 }
             }
-            Err(error) => return Err(csv_error(path, &error, Some(&names), &mut counter)),
+            Err(error) => return Err(csv_error(path, &error, Some(&names), reader.get_mut())),
         }
     }
-    let series: Vec<Column> = names
-        .iter()
-        .zip(columns)
-        .map(|(name, values)| Column::new(name.as_str().into(), values))
-        .collect();
-    let frame = DataFrame::new_infer_height(series)
-        .map_err(|error| InputError::new(path, error.to_string()))?;
-    Ok((frame, lines))
+    if rows_in_chunk > 0 || !emitted {
+        emit(finish(columns)?)?;
+    }
+    Ok(lines)
 }
 
 /// Refuses a header that cannot name a table's columns: none at all (an
@@ -280,57 +348,26 @@ fn check_csv_header(
     Ok(())
 }
 
-/// The 1-based line of byte offsets in a text, counted forward.
-struct LineCounter<'a> {
-    bytes: &'a [u8],
-    byte: usize,
-    line: u64,
-}
-
-impl<'a> LineCounter<'a> {
-    fn new(bytes: &'a [u8]) -> Self {
-        LineCounter {
-            bytes,
-            byte: 0,
-            line: 1,
-        }
-    }
-
-    /// The line of the record the csv crate says starts at `byte`: its
-    /// offset points before the blank lines the record follows, so they
-    /// are skipped first. (Offsets may come in any order.)
-    fn line_at(&mut self, byte: u64) -> u64 {
-        let mut byte = (byte as usize).min(self.bytes.len());
-        while self
-            .bytes
-            .get(byte)
-            .is_some_and(|b| *b == b'\n' || *b == b'\r')
-        {
-            byte += 1;
-        }
-        if byte < self.byte {
-            (self.byte, self.line) = (0, 1);
-        }
-        self.line += self.bytes[self.byte..byte]
-            .iter()
-            .filter(|b| **b == b'\n')
-            .count() as u64;
-        self.byte = byte;
-        self.line
-    }
-}
-
-fn csv_error(
+fn csv_error<R>(
     path: &Path,
     error: &::csv::Error,
     names: Option<&[String]>,
-    lines: &mut LineCounter<'_>,
+    lines: &mut LineCounted<R>,
 ) -> InputError {
     let mut problem = InputError::new(path, error.to_string());
     if let Some(position) = error.position() {
         problem.line = Some(lines.line_at(position.byte()));
     }
     match error.kind() {
+        ::csv::ErrorKind::Io(io) => {
+            if let Some(malformed) = io
+                .get_ref()
+                .and_then(|inner| inner.downcast_ref::<Malformed>())
+            {
+                problem.message = malformed.to_string();
+                problem.line = Some(malformed.line);
+            }
+        }
         ::csv::ErrorKind::UnequalLengths {
             expected_len, len, ..
         } => {

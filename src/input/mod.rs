@@ -27,8 +27,11 @@ use crate::report::SourceFile;
 use crate::validate::Input;
 
 mod csv;
+mod spool;
+mod text_stream;
 
-pub use csv::{CsvOptions, read_csv};
+pub use csv::{CsvOptions, DEFAULT_IN_MEMORY, read_csv};
+pub use spool::Spool;
 
 /// A file that cannot be read, and where.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -97,6 +100,11 @@ pub struct ReadingText {
     /// How text spells a DATE, as strftime [default: %Y-%m-%d].
     #[arg(long, value_name = "FORMAT")]
     pub date_format: Option<String>,
+    /// How much of a CSV file's text is held in memory, e.g. `512MiB`; a
+    /// larger file is spooled to a scratch Parquet file in the temporary
+    /// folder and streamed [default: 64MiB].
+    #[arg(long, value_name = "BYTES")]
+    pub csv_memory: Option<String>,
 }
 
 /// The reading options, parsed: how CSV is read, and how its text parses
@@ -173,6 +181,7 @@ impl Format {
 pub fn read_files(paths: &[PathBuf], csv: &CsvOptions) -> Result<Input, InputError> {
     let mut frames = Vec::new();
     let mut files = Vec::new();
+    let mut spools = Vec::new();
     for path in paths {
         let format = Format::of(path).ok_or_else(|| {
             InputError::new(
@@ -182,9 +191,9 @@ pub fn read_files(paths: &[PathBuf], csv: &CsvOptions) -> Result<Input, InputErr
         })?;
         let (frame, rows, lines) = guarded(path, || match format {
             Format::Csv => {
-                let (frame, lines) = csv::read_csv_with_lines(path, csv)?;
-                let rows = frame.height() as u64;
-                Ok((frame.lazy(), rows, Some(lines)))
+                let (frame, rows, lines, spool) = csv::read_csv_file(path, csv)?;
+                spools.extend(spool);
+                Ok((frame, rows, Some(lines)))
             }
             Format::Parquet => read_parquet(path),
             Format::Ndjson => {
@@ -219,7 +228,38 @@ pub fn read_files(paths: &[PathBuf], csv: &CsvOptions) -> Result<Input, InputErr
             InputError::new(&paths[0], format!("the files do not line up: {error}"))
         })?,
     };
-    Ok(Input::Files { frame, files })
+    Ok(Input::Files {
+        frame,
+        files,
+        spools,
+    })
+}
+
+/// `text` as a number of bytes greater than 0: digits, then optionally a
+/// decimal (`KB` … `TB`) or binary (`KiB` … `TiB`) unit.
+pub fn byte_count(text: &str) -> Option<u64> {
+    let text = text.trim();
+    let digits_end = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(digits_end);
+    let scale: u64 = match unit.trim() {
+        "" | "B" => 1,
+        "KB" => 1_000,
+        "MB" => 1_000_000,
+        "GB" => 1_000_000_000,
+        "TB" => 1_000_000_000_000,
+        "KiB" => 1 << 10,
+        "MiB" => 1 << 20,
+        "GiB" => 1 << 30,
+        "TiB" => 1 << 40,
+        _ => return None,
+    };
+    number
+        .parse::<u64>()
+        .ok()?
+        .checked_mul(scale)
+        .filter(|bytes| *bytes > 0)
 }
 
 /// Where a file's rows are: the line of the first, and the jumps after it
@@ -438,6 +478,51 @@ mod tests {
             unreachable!("files give Input::Files")
         };
         files.into_iter().next().unwrap()
+    }
+
+    #[test]
+    fn byte_counts_take_decimal_and_binary_units() {
+        assert_eq!(byte_count("1000"), Some(1000));
+        assert_eq!(byte_count("200GB"), Some(200_000_000_000));
+        assert_eq!(byte_count("1 TiB"), Some(1 << 40));
+        for wrong in ["", "0", "GB", "1.5GB", "-1", "1PB", "99999999999TiB"] {
+            assert_eq!(byte_count(wrong), None, "{wrong}");
+        }
+    }
+
+    #[test]
+    fn a_csv_file_past_its_memory_is_spooled_and_scanned_from_disk() {
+        let text: String = std::iter::once("id,note\n".to_string())
+            .chain((0..100).map(|row| format!("{row},\"a\nb\"\n")))
+            .collect();
+        let (_dir, path) = file("x.csv", &text);
+        let read = |in_memory| {
+            let options = CsvOptions {
+                in_memory,
+                ..CsvOptions::default()
+            };
+            let Input::Files {
+                frame,
+                files,
+                spools,
+            } = read_files(std::slice::from_ref(&path), &options).unwrap()
+            else {
+                unreachable!("files give Input::Files")
+            };
+            let paths: Vec<PathBuf> = spools.iter().map(|s| s.path().to_path_buf()).collect();
+            assert!(paths.iter().all(|path| path.exists()));
+            let frame = frame.collect().unwrap();
+            drop(spools);
+            assert!(paths.iter().all(|path| !path.exists()), "a spool was left");
+            (frame, files, paths.len())
+        };
+        let (held, held_files, held_spools) = read(DEFAULT_IN_MEMORY);
+        let (spooled, spooled_files, spooled_spools) = read(64);
+        assert_eq!((held_spools, spooled_spools), (0, 1));
+        assert!(spooled.equals_missing(&held));
+        assert_eq!(held.height(), 100);
+        assert_eq!(spooled_files, held_files);
+        assert_eq!(held_files[0].line_of(99), Some(200));
     }
 
     #[test]

@@ -126,6 +126,9 @@ pub enum Input {
         frame: LazyFrame,
         /// Where the rows came from, in order.
         files: Vec<SourceFile>,
+        /// The scratch files `frame` scans (large CSV files, spooled as
+        /// Parquet): keep them until `frame` is read.
+        spools: Vec<crate::input::Spool>,
     },
 }
 
@@ -196,17 +199,29 @@ pub fn validate(
 ) -> Result<Report, ValidationError> {
     let started = Instant::now();
     options.references.require_rows_for(contract)?;
-    let (frame, streaming, description, files) = match input.into() {
+    // Spooled files are deleted when `_spools` goes, after the validation.
+    let (frame, streaming, description, files, _spools) = match input.into() {
         Input::Frame(frame) => (
             frame.lazy(),
             false,
             "in-memory frame".to_string(),
             Vec::new(),
+            Vec::new(),
         ),
-        Input::Lazy(frame) => (frame, true, "lazy frame".to_string(), Vec::new()),
-        Input::Files { frame, files } => {
+        Input::Lazy(frame) => (
+            frame,
+            true,
+            "lazy frame".to_string(),
+            Vec::new(),
+            Vec::new(),
+        ),
+        Input::Files {
+            frame,
+            files,
+            spools,
+        } => {
             let names: Vec<&str> = files.iter().map(|file| file.path.as_str()).collect();
-            (frame, true, names.join(", "), files)
+            (frame, true, names.join(", "), files, spools)
         }
     };
     let mut report = new_report(contract, description.clone(), files);

@@ -207,3 +207,78 @@ fn reading_options_that_make_no_sense_are_refused_by_name() {
         "{err}"
     );
 }
+
+/// The JSON report `json` without what differs from run to run.
+fn comparable(json: &str) -> serde_json::Value {
+    let mut report: serde_json::Value = serde_json::from_str(json).unwrap();
+    report.as_object_mut().unwrap().remove("timings");
+    report
+}
+
+#[test]
+fn a_csv_file_spooled_to_disk_validates_as_one_held_in_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    // 600 rows in Latin-1, with what moves lines: blank lines, a quoted
+    // line break, CRLF; and failures all along: `NA`s, codes that are no
+    // codes, times that do not parse.
+    let mut bytes = b"year,month,dep_time,dep_delay,carrier,origin,time_hour\r\n".to_vec();
+    for row in 0..600 {
+        let dep_time = if row % 7 == 0 {
+            "NA".into()
+        } else {
+            row.to_string()
+        };
+        let origin: &[u8] = match row % 11 {
+            0 => b"\"\xc9WR\"",
+            5 => b"\"E\nWR\"",
+            _ => b"EWR",
+        };
+        let hour = if row % 13 == 0 {
+            "noon"
+        } else {
+            "2013-01-01 05:00:00"
+        };
+        bytes.extend_from_slice(format!("2013,1,{dep_time},{row}.5,UA,").as_bytes());
+        bytes.extend_from_slice(origin);
+        bytes.extend_from_slice(format!(",{hour}\r\n").as_bytes());
+        if row % 97 == 0 {
+            bytes.extend_from_slice(b"\r\n\n");
+        }
+    }
+    let csv = write(&dir, "spooled.csv", &bytes);
+    let options = [
+        "--encoding",
+        "latin1",
+        "--timestamp-format",
+        "%Y-%m-%d %H:%M:%S",
+        "--format",
+        "json",
+    ];
+    let (code, held, err) = validate(&csv, &options);
+    assert_eq!(code, ExitCode::from(1), "{held}{err}");
+    // A few hundred bytes in memory: the rows go to disk after the first.
+    let (code, spooled, err) = validate(&csv, &[&options[..], &["--csv-memory", "300"]].concat());
+    assert_eq!(code, ExitCode::from(1), "{spooled}{err}");
+    assert_eq!(comparable(&spooled), comparable(&held));
+    let origin = check(&held, "origin.regex");
+    assert_eq!(origin["failing_rows"], 110, "{origin}");
+    assert_eq!(origin["examples"][0]["values"]["origin"], "ÉWR", "{origin}");
+    // Row 0's line: the header, then row 0; its `ÉWR` on line 2.
+    assert_eq!(origin["examples"][0]["line"], 2, "{origin}");
+    assert_eq!(check(&held, "dep_time.parse")["failing_rows"], 86);
+    assert_eq!(check(&held, "time_hour.parse")["failing_rows"], 47);
+
+    // A broken row late in a spooled file is named at its line.
+    let mut broken = bytes.clone();
+    broken.extend_from_slice(b"2013,1\r\n");
+    let lines = broken.iter().filter(|b| **b == b'\n').count();
+    let csv = write(&dir, "broken.csv", &broken);
+    let (code, out, err) = validate(&csv, &[&options[..], &["--csv-memory", "300"]].concat());
+    assert_eq!(code, ExitCode::from(2), "{out}{err}");
+    assert!(
+        err.contains(&format!(
+            "broken.csv:{lines}: a row has 2 fields where the header has 7"
+        )),
+        "{err}"
+    );
+}

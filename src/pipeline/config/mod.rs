@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::input::byte_count;
 use crate::sql::{check_dataset, check_project};
 use crate::warehouse::LoadMode;
 
@@ -618,33 +619,6 @@ pub enum WarehouseConfig {
     },
 }
 
-/// `text` as a number of bytes greater than 0: digits, then optionally a
-/// decimal (`KB` … `TB`) or binary (`KiB` … `TiB`) unit.
-fn byte_count(text: &str) -> Option<u64> {
-    let text = text.trim();
-    let digits_end = text
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(digits_end);
-    let scale: u64 = match unit.trim() {
-        "" | "B" => 1,
-        "KB" => 1_000,
-        "MB" => 1_000_000,
-        "GB" => 1_000_000_000,
-        "TB" => 1_000_000_000_000,
-        "KiB" => 1 << 10,
-        "MiB" => 1 << 20,
-        "GiB" => 1 << 30,
-        "TiB" => 1 << 40,
-        _ => return None,
-    };
-    number
-        .parse::<u64>()
-        .ok()?
-        .checked_mul(scale)
-        .filter(|bytes| *bytes > 0)
-}
-
 /// Where a gate runs its checks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -671,16 +645,6 @@ pub enum TransformEngine {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn byte_counts_take_decimal_and_binary_units() {
-        assert_eq!(byte_count("1000"), Some(1000));
-        assert_eq!(byte_count("200GB"), Some(200_000_000_000));
-        assert_eq!(byte_count("1 TiB"), Some(1 << 40));
-        for wrong in ["", "0", "GB", "1.5GB", "-1", "1PB", "99999999999TiB"] {
-            assert_eq!(byte_count(wrong), None, "{wrong}");
-        }
-    }
 
     #[test]
     fn the_readme_lists_every_setting_as_declared() {

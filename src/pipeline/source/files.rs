@@ -94,6 +94,9 @@ impl Source for FilesSource {
             encoding: setting("encoding"),
             timestamp_format: setting("timestamp_format"),
             date_format: setting("date_format"),
+            // The run holds the rows to land them: spooling would not
+            // spare memory.
+            csv_memory: None,
         };
         // Checked now, before the run opens anything.
         let reading = reading
@@ -138,8 +141,11 @@ impl Extractor for FilesExtractor {
             progress.inc(1);
         }
         let options = self.reading.clone().for_contract(contract);
-        let crate::validate::Input::Files { frame, files } =
-            crate::input::read_files(&paths, &options.csv).map_err(ExtractError::input)?
+        let crate::validate::Input::Files {
+            frame,
+            files,
+            spools: _spools,
+        } = crate::input::read_files(&paths, &options.csv).map_err(ExtractError::input)?
         else {
             unreachable!("read_files returns files");
         };
