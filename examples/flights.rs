@@ -20,9 +20,15 @@
 //! ```
 //!
 //! A path ending in `.csv` is written and read as CSV; `file` then takes
-//! the bytes of text to hold in memory as a third argument (default
+//! the bytes of text to hold in memory (default
 //! [`DEFAULT_IN_MEMORY`](datacontract::input::DEFAULT_IN_MEMORY): past
-//! it, the file is spooled to disk and streamed).
+//! it, the file is spooled to disk and streamed) and the timestamps'
+//! format (default: inferred), and prints the reading's time and the peak
+//! RSS so far before it validates:
+//!
+//! ```text
+//! cargo run --release --example flights -- file /var/tmp/flights-48m.csv 67108864 '%Y-%m-%dT%H:%M:%S%.f'
+//! ```
 
 #[path = "../benches/support/flights.rs"]
 mod flights;
@@ -33,7 +39,7 @@ use std::time::Instant;
 use chrono::{TimeZone, Utc};
 use datacontract::DataContract;
 use datacontract::input::{CsvOptions, DEFAULT_IN_MEMORY};
-use datacontract::validate::{Input, Options, SchemaPolicy, validate};
+use datacontract::validate::{Input, Options, SchemaPolicy, TextFormats, validate};
 use polars::prelude::*;
 
 fn main() {
@@ -62,9 +68,18 @@ fn main() {
                     .map_or(DEFAULT_IN_MEMORY, |n| n.parse().expect("a number of bytes")),
                 ..CsvOptions::default()
             };
+            let formats = TextFormats::new(std::env::args().nth(4), None)
+                .expect("a strftime timestamp format");
             let started = Instant::now();
             let input = datacontract::input::read_files(&[path], &csv).expect("a readable file");
-            run(input, started);
+            let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+            let peak = status.lines().find(|line| line.starts_with("VmHWM"));
+            println!(
+                "read in {:.3} s; peak RSS so far: {}",
+                started.elapsed().as_secs_f64(),
+                peak.map_or("unknown", |line| line["VmHWM:".len()..].trim())
+            );
+            run(input, formats, started);
             return;
         }
         _ => {}
@@ -72,7 +87,7 @@ fn main() {
     let frame = flights::load(&flights::data_path(), number());
     let started = Instant::now();
     match engine.as_str() {
-        "datacontract" => run(frame.into(), started),
+        "datacontract" => run(frame.into(), TextFormats::default(), started),
         "hand_written" => {
             println!("{}", flights::hand_written(&frame));
             println!("{engine}: {:.3} s", started.elapsed().as_secs_f64());
@@ -81,14 +96,16 @@ fn main() {
     }
 }
 
-/// Validates `input` against the flights contract and prints the failing
-/// checks, the rows and the time since `started`.
-fn run(input: Input, started: Instant) {
+/// Validates `input` against the flights contract (text parsed as
+/// `formats` say) and prints the failing checks, the rows and the time
+/// since `started`.
+fn run(input: Input, formats: TextFormats, started: Instant) {
     let options = Options {
         reference_time: Some(Utc.with_ymd_and_hms(2002, 1, 1, 0, 0, 0).unwrap()),
         // CSV is text: parsed as the contract's types, as `contracts
         // validate` does (Parquet's typed columns are unchanged by it).
         schema_policy: SchemaPolicy::Coerce,
+        formats,
         ..Options::default()
     };
     let report = validate(input, &flights::Flight::contract(), &options).unwrap();
