@@ -138,13 +138,19 @@ fn bounds(
     frame: &DataFrame,
     granularity: Option<TimeGranularity>,
 ) -> Result<Option<ScopeBounds>, super::WarehouseError> {
+    let unreadable = |message: String| super::WarehouseError::Result {
+        operation: "find the partitions a load reaches".into(),
+        message,
+    };
+    // A missing value is an error, not NULL: a scope of NULL only would
+    // match nothing and duplicate every key.
     let value = |name: &str| {
         frame
             .column(name)
             .and_then(|column| column.get(0))
-            .unwrap_or(AnyValue::Null)
+            .map_err(|error| unreadable(format!("no `{name}` in the result: {error}")))
     };
-    let (low, high) = (value("low"), value("high"));
+    let (low, high) = (value("low")?, value("high")?);
     let bounds = match (&low, &high, granularity) {
         (AnyValue::Null, AnyValue::Null, _) => return Ok(None),
         (AnyValue::Int64(low), AnyValue::Int64(high), None) => high
@@ -160,14 +166,11 @@ fn bounds(
         }
         _ => None,
     };
-    // A scope that cannot be read must not become "only NULL": the merge
-    // would then match nothing and duplicate every key.
-    bounds
-        .map(Some)
-        .ok_or_else(|| super::WarehouseError::Result {
-            operation: "find the partitions a load reaches".into(),
-            message: format!("unexpected least and greatest values {low:?} and {high:?}"),
-        })
+    bounds.map(Some).ok_or_else(|| {
+        unreadable(format!(
+            "unexpected least and greatest values {low:?} and {high:?}"
+        ))
+    })
 }
 
 /// A timestamp value as an instant; `None` for anything else (NULL).

@@ -153,7 +153,7 @@ impl Setup {
                     .iter()
                     .filter_map(|table| {
                         let backup = &table["backup"];
-                        let scoped = &table["scoped_backup"]["table"];
+                        let scoped = &backup["scoped"]["table"];
                         backup["table"].as_str().or(scoped["table"].as_str())
                     })
                     .map(str::to_string)
@@ -435,9 +435,9 @@ fn assert_backups_scoped(dir: &Path) {
     let tables = journal["tables"].as_array().unwrap();
     assert_eq!(tables.len(), 2, "{journal}");
     for state in tables {
-        let scoped = &state["scoped_backup"];
+        let scoped = &state["backup"]["scoped"];
         assert!(
-            state["backup"].is_null() && scoped.is_object(),
+            scoped.is_object(),
             "a whole-table backup on DuckDB: {state}"
         );
         let (table, backup) = (

@@ -148,17 +148,29 @@ enum State {
 struct TableState {
     table: TableRef,
     existed: bool,
-    /// The backup this promotion takes of the whole table (named before it
-    /// is taken); `None` for a table that did not exist, for a scoped
-    /// backup, and in journals of earlier versions, which named none.
+    /// The backup this promotion takes of the table (named before it is
+    /// taken); `None` for a table that did not exist, and in journals of
+    /// earlier versions, which named none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    backup: Option<TableRef>,
-    /// The backup this promotion takes of the rows within its load's
-    /// scope, instead of the whole table. A field of its own: a version
-    /// that knows only whole backups leaves the table as it is rather than
-    /// restore a partial backup as the whole table.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    scoped_backup: Option<ScopedBackup>,
+    backup: Option<Backup>,
+}
+
+/// A backup a promotion takes of a table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+enum Backup {
+    /// The whole table, written as the backup's name alone, as every
+    /// version writes and reads it.
+    Whole(TableRef),
+    /// The rows within the load's scope, written as `{"scoped": …}`. A
+    /// version that knows only whole backups cannot read such a journal:
+    /// it refuses it as damaged and touches nothing (the promotion stays
+    /// for this version to recover), rather than leave the table loaded
+    /// or restore a part of it as the whole.
+    Scoped {
+        /// The backup and its scope.
+        scoped: ScopedBackup,
+    },
 }
 
 /// A backup of the rows of a table within a load's scope.
@@ -172,10 +184,9 @@ impl TableState {
     /// The backup the promotion takes of the table, and its scope (`None`:
     /// the whole table).
     fn backup(&self) -> Option<(&TableRef, Option<&MergeScope>)> {
-        match (&self.scoped_backup, &self.backup) {
-            (Some(scoped), _) => Some((&scoped.table, Some(&scoped.scope))),
-            (None, Some(whole)) => Some((whole, None)),
-            (None, None) => None,
+        match self.backup.as_ref()? {
+            Backup::Whole(table) => Some((table, None)),
+            Backup::Scoped { scoped } => Some((&scoped.table, Some(&scoped.scope))),
         }
     }
 }
@@ -357,7 +368,6 @@ fn plan_promotion(
             table: table.clone(),
             existed,
             backup: None,
-            scoped_backup: None,
         };
         if existed {
             let backup = backup_of(table, &plan.run_id)?;
@@ -366,26 +376,51 @@ fn plan_promotion(
                 .find(|(to, _)| *to == partition)
                 .map(|(_, parts)| parts.as_slice());
             let scope = match parts {
-                Some(parts) => warehouse
-                    .load_scope(contract, store, parts, LoadMode::Append)
-                    .map_err(|e| {
-                        PromoteError::warehouse(format!("finding where {partition} loads"), e)
-                    })?,
+                Some(parts) => scope_to_back_up(store, warehouse, table, contract, parts)?,
                 None => None,
             };
-            match scope {
-                Some(scope) => {
-                    state.scoped_backup = Some(ScopedBackup {
+            state.backup = Some(match scope {
+                Some(scope) => Backup::Scoped {
+                    scoped: ScopedBackup {
                         table: backup,
                         scope,
-                    })
-                }
-                None => state.backup = Some(backup),
-            }
+                    },
+                },
+                None => Backup::Whole(backup),
+            });
         }
         tables.push(state);
     }
     Ok((tables, copies, last_promoted(store)?))
+}
+
+/// The scope within which loading `parts` into `table` can change it
+/// (what the promotion backs up), or `None` for a whole backup: the
+/// engine backs up whole tables, the load has no scope, or the live table
+/// holds the scope's column with another type than the contract's (a
+/// value the load casts could then land outside the scope).
+fn scope_to_back_up(
+    store: &dyn ObjectStore,
+    warehouse: &dyn Warehouse,
+    table: &TableRef,
+    contract: &Contract,
+    parts: &[String],
+) -> Result<Option<MergeScope>, PromoteError> {
+    let scope = warehouse
+        .load_scope(contract, store, parts, LoadMode::Append)
+        .map_err(|e| PromoteError::warehouse(format!("finding where {table}'s load reaches"), e))?;
+    let Some(scope) = scope else {
+        return Ok(None);
+    };
+    let drift = warehouse
+        .drift(table, contract)
+        .map_err(|e| PromoteError::warehouse(format!("comparing {table} with its contract"), e))?;
+    let drifted = drift
+        .missing
+        .iter()
+        .chain(&drift.changed_type)
+        .any(|change| change.column == scope.column);
+    Ok((!drifted).then_some(scope))
 }
 
 /// After a failure before the commit point: rolls back, unless the lease
@@ -795,4 +830,132 @@ fn checked(table: &TableRef) -> Result<TableRef, PromoteError> {
 
 fn to_json(value: &impl Serialize) -> Vec<u8> {
     serde_json::to_vec_pretty(value).expect("journals are plain data")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::warehouse::ScopeBounds;
+
+    /// A table's state as versions before scoped backups read it.
+    #[derive(Debug, Deserialize)]
+    struct Earlier {
+        #[allow(dead_code)]
+        table: TableRef,
+        #[allow(dead_code)]
+        existed: bool,
+        #[serde(default)]
+        backup: Option<TableRef>,
+    }
+
+    #[test]
+    fn a_version_that_knows_only_whole_backups_cannot_read_a_scoped_one() {
+        let table = TableRef::new("production", "klines").unwrap();
+        let backup = table.sibling("klines__rollback_r1").unwrap();
+        let at = |text: &str| DateTime::parse_from_rfc3339(text).unwrap().to_utc();
+        let scoped = TableState {
+            table: table.clone(),
+            existed: true,
+            backup: Some(Backup::Scoped {
+                scoped: ScopedBackup {
+                    table: backup.clone(),
+                    scope: MergeScope {
+                        column: "open_time".into(),
+                        bounds: Some(ScopeBounds::Timestamp {
+                            from: at("2024-03-01T00:00:00Z"),
+                            until: at("2024-03-02T00:00:00Z"),
+                        }),
+                    },
+                },
+            }),
+        };
+        let json = serde_json::to_value(&scoped).unwrap();
+        // An earlier version refuses the journal (damaged) and touches
+        // nothing; this one reads it back as written.
+        assert!(
+            serde_json::from_value::<Earlier>(json.clone()).is_err(),
+            "{json}"
+        );
+        assert_eq!(serde_json::from_value::<TableState>(json).unwrap(), scoped);
+        // A whole backup reads the same in both.
+        let whole = TableState {
+            backup: Some(Backup::Whole(backup.clone())),
+            ..scoped
+        };
+        let json = serde_json::to_value(&whole).unwrap();
+        let earlier: Earlier = serde_json::from_value(json.clone()).unwrap();
+        assert_eq!(earlier.backup, Some(backup));
+        assert_eq!(serde_json::from_value::<TableState>(json).unwrap(), whole);
+    }
+
+    #[cfg(feature = "duckdb")]
+    #[test]
+    fn a_table_whose_scope_column_drifted_is_backed_up_whole() {
+        use crate::sql::{Dialect, Query};
+        use crate::store::LocalStore;
+        use crate::warehouse::DuckDbWarehouse;
+        use crate::{DedupKey, Field, LogicalType, Mode, Partitioning, Severity, TimeGranularity};
+        use polars::prelude::*;
+
+        let contract = Contract {
+            dedup_key: Some(DedupKey {
+                columns: vec!["id".into(), "seen".into()],
+                severity: Severity::Error,
+            }),
+            partitioning: Some(Partitioning::Time {
+                column: "seen".into(),
+                granularity: TimeGranularity::Day,
+            }),
+            ..Contract::new(
+                "events",
+                vec![
+                    Field::new("id", LogicalType::Int64, Mode::Required),
+                    Field::new("seen", LogicalType::Timestamp, Mode::Required),
+                ],
+            )
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalStore::new(dir.path()).unwrap();
+        let mut rows = df!(
+            "id" => [1i64, 2],
+            "seen" => [1_709_287_200_000_000i64, 1_709_290_800_000_000],
+        )
+        .unwrap()
+        .lazy()
+        .with_column(col("seen").cast(DataType::Datetime(
+            TimeUnit::Microseconds,
+            Some(TimeZone::UTC),
+        )))
+        .collect()
+        .unwrap();
+        let file = std::fs::File::create(dir.path().join("part-0.parquet")).unwrap();
+        ParquetWriter::new(file).finish(&mut rows).unwrap();
+        let parts = ["part-0.parquet".to_string()];
+        let warehouse = DuckDbWarehouse::in_memory().unwrap();
+        warehouse.ensure_dataset("production").unwrap();
+        let table = TableRef::new("production", "events").unwrap();
+        warehouse.create_table(&table, &contract).unwrap();
+        let scope = scope_to_back_up(&store, &warehouse, &table, &contract, &parts).unwrap();
+        let at = |text: &str| DateTime::parse_from_rfc3339(text).unwrap().to_utc();
+        assert_eq!(
+            scope,
+            Some(MergeScope {
+                column: "seen".into(),
+                bounds: Some(ScopeBounds::Timestamp {
+                    from: at("2024-03-01T00:00:00Z"),
+                    until: at("2024-03-02T00:00:00Z"),
+                }),
+            })
+        );
+        // The live column is a DATE: a loaded time would land at midnight,
+        // maybe outside the scope, so the table is backed up whole.
+        let drifted = TableRef::new("production", "drifted").unwrap();
+        let mut query = Query::new(Dialect::DuckDb);
+        query.sql = "CREATE TABLE production.drifted (id BIGINT NOT NULL, seen DATE NOT NULL, \
+                     created_at TIMESTAMPTZ NOT NULL, updated_at TIMESTAMPTZ NOT NULL)"
+            .into();
+        warehouse.execute(&query).unwrap();
+        let scope = scope_to_back_up(&store, &warehouse, &drifted, &contract, &parts).unwrap();
+        assert_eq!(scope, None);
+    }
 }
