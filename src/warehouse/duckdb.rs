@@ -165,25 +165,6 @@ impl DuckDbWarehouse {
         let path = scratch.into_temp_path();
         Ok((path.to_path_buf(), Some(path)))
     }
-    /// The [`MergeScope`] of loading the Parquet files at `parts` (paths
-    /// DuckDB reads, each with the guard of its scratch copy, if any).
-    fn parts_scope(
-        &self,
-        contract: &Contract,
-        parts: &[(PathBuf, Option<tempfile::TempPath>)],
-        mode: LoadMode,
-    ) -> Result<Option<MergeScope>, WarehouseError> {
-        merge_scope(self, contract, mode, |query| {
-            let paths: Vec<String> = parts
-                .iter()
-                .map(|(path, _)| query.bind(SqlValue::String(path.display().to_string())))
-                .collect();
-            format!(
-                "read_parquet([{}], hive_partitioning = false)",
-                paths.join(", ")
-            )
-        })
-    }
 }
 
 impl Warehouse for DuckDbWarehouse {
@@ -281,36 +262,34 @@ impl Warehouse for DuckDbWarehouse {
         partition: &PartitionKey,
         mode: LoadMode,
     ) -> Result<LoadOutcome, WarehouseError> {
-        let parts = partition_parts(store, partition)?;
         let staging = table.sibling(&format!("__load_{}_{}", table.table, std::process::id()))?;
-        let mut readable = Vec::new();
-        for (index, key) in parts.iter().enumerate() {
-            let (path, scratch) = self.readable_path(store, key)?;
-            let mut stage = Query::new(Dialect::DuckDb);
-            let source = stage.bind(SqlValue::String(path.display().to_string()));
-            stage.sql = if index == 0 {
-                format!(
-                    "CREATE OR REPLACE TABLE {} AS SELECT * FROM read_parquet({source}, hive_partitioning = false)",
-                    staging.quoted(Dialect::DuckDb)
-                )
-            } else {
-                format!(
-                    "INSERT INTO {} SELECT * FROM read_parquet({source}, hive_partitioning = false)",
-                    staging.quoted(Dialect::DuckDb)
-                )
-            };
-            self.execute(&stage)?;
-            readable.push((path, scratch));
-        }
-        // The scope a promotion backed up is read from the same parts.
-        let scope = self.parts_scope(contract, &readable, mode);
+        let staged = partition_parts(store, partition).and_then(|parts| {
+            for (index, key) in parts.iter().enumerate() {
+                let (path, _scratch) = self.readable_path(store, key)?;
+                let mut stage = Query::new(Dialect::DuckDb);
+                let source = stage.bind(SqlValue::String(path.display().to_string()));
+                stage.sql = if index == 0 {
+                    format!(
+                        "CREATE OR REPLACE TABLE {} AS SELECT * FROM read_parquet({source}, hive_partitioning = false)",
+                        staging.quoted(Dialect::DuckDb)
+                    )
+                } else {
+                    format!(
+                        "INSERT INTO {} SELECT * FROM read_parquet({source}, hive_partitioning = false)",
+                        staging.quoted(Dialect::DuckDb)
+                    )
+                };
+                self.execute(&stage)?;
+            }
+            Ok(())
+        });
         finish_load(
             self,
             contract,
             (&staging, table),
             partition.created_at,
             mode,
-            scope,
+            staged,
         )
     }
 
@@ -321,11 +300,22 @@ impl Warehouse for DuckDbWarehouse {
         parts: &[String],
         mode: LoadMode,
     ) -> Result<Option<MergeScope>, WarehouseError> {
+        // Scratch copies (of a store that is not a local folder) live
+        // until the query has read them.
         let readable = parts
             .iter()
             .map(|key| self.readable_path(store, key))
             .collect::<Result<Vec<_>, _>>()?;
-        self.parts_scope(contract, &readable, mode)
+        merge_scope(self, contract, mode, |query| {
+            let paths: Vec<String> = readable
+                .iter()
+                .map(|(path, _)| query.bind(SqlValue::String(path.display().to_string())))
+                .collect();
+            format!(
+                "read_parquet([{}], hive_partitioning = false)",
+                paths.join(", ")
+            )
+        })
     }
 
     fn export_partition(

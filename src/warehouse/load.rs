@@ -165,10 +165,12 @@ pub fn merge_statements(
 }
 
 /// The end of every engine's load, once the partition (created at
-/// `created_at`) sits in the scratch table `staging` and the load's scope
-/// is known, or why not: merges the rows into `table` under `mode` within
-/// the scope ([`merge_statements`]), atomically; drops `staging` whatever
-/// happened; counts the rows of both.
+/// `created_at`) sits in the scratch table `staging`, or why it does not
+/// (`staged`): merges the rows into `table` under `mode` within their
+/// [`merge_scope`](super::scope::merge_scope) ([`merge_statements`]),
+/// atomically; drops `staging` whatever happened; counts the rows of both.
+/// The scope is read from `staging`: the same rows a promotion read it
+/// from before it backed the table up ([`Warehouse::load_scope`](super::Warehouse::load_scope)).
 #[cfg(any(feature = "duckdb", feature = "bigquery"))]
 pub(crate) fn finish_load(
     warehouse: &(impl super::Warehouse + ?Sized),
@@ -176,12 +178,15 @@ pub(crate) fn finish_load(
     (staging, table): (&TableRef, &TableRef),
     created_at: DateTime<Utc>,
     mode: LoadMode,
-    scope: Result<Option<MergeScope>, super::WarehouseError>,
+    staged: Result<(), super::WarehouseError>,
 ) -> Result<LoadOutcome, super::WarehouseError> {
-    let merged = scope.and_then(|scope| {
+    let dialect = warehouse.dialect();
+    let merged = staged.and_then(|()| {
+        let scope =
+            super::scope::merge_scope(warehouse, contract, mode, |_| staging.quoted(dialect))?;
         let partition_rows = warehouse.row_count(staging)?;
         let merge = merge_statements(
-            warehouse.dialect(),
+            dialect,
             contract,
             staging,
             table,

@@ -13,7 +13,6 @@ use crate::sql::{Dialect, Query, SqlValue, TableRef, check_dataset};
 use crate::store::ObjectStore;
 use crate::store::layout::PartitionKey;
 use crate::warehouse::load::finish_load;
-use crate::warehouse::scope::merge_scope;
 use crate::warehouse::{
     DryRun, LoadMode, LoadOutcome, Usage, Warehouse, WarehouseError, abbreviate,
     columns_with_metadata, partition_parts, partition_rows,
@@ -137,29 +136,25 @@ impl Warehouse for BigQueryWarehouse {
             }),
             &staging,
         )?;
-        let scope = self
-            .run_job(
-                &format!("load {} into {table}", partition.folder()),
-                json!({
-                    "load": {
-                        "sourceUris": uris,
-                        "sourceFormat": "PARQUET",
-                        "destinationTable": self.table_reference(&staging),
-                        "writeDisposition": "WRITE_TRUNCATE",
-                        "createDisposition": "CREATE_NEVER",
-                    }
-                }),
-            )
-            .and_then(|()| {
-                merge_scope(self, contract, mode, |_| staging.quoted(Dialect::BigQuery))
-            });
+        let staged = self.run_job(
+            &format!("load {} into {table}", partition.folder()),
+            json!({
+                "load": {
+                    "sourceUris": uris,
+                    "sourceFormat": "PARQUET",
+                    "destinationTable": self.table_reference(&staging),
+                    "writeDisposition": "WRITE_TRUNCATE",
+                    "createDisposition": "CREATE_NEVER",
+                }
+            }),
+        );
         finish_load(
             self,
             contract,
             (&staging, table),
             partition.created_at,
             mode,
-            scope,
+            staged,
         )
     }
 
