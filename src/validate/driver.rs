@@ -129,9 +129,11 @@ impl SchemaVerdict {
 
 /// A compiled row test.
 pub(crate) struct RowPredicates<P> {
-    /// True on failing rows.
+    /// Which rows fail: true on failing rows (or, in a warehouse, the
+    /// key whose repeated rows fail).
     pub failing: P,
-    /// For a dedup key: true on one failing row of each key.
+    /// For a dedup key, what counts its duplicated keys: true on one
+    /// failing row of each key (or, in a warehouse, the key again).
     pub first_of_key: Option<P>,
 }
 

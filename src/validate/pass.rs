@@ -20,14 +20,14 @@ pub(crate) enum Output<'c, E: Engine + ?Sized> {
     /// The rows failing a check: a per-row flag (in memory) or their
     /// count (in a warehouse).
     Failing(&'c E::Predicate),
-    /// The count of failing rows that are the first of their key: the
-    /// duplicated keys. An engine counts them over every row (in a
-    /// warehouse, `first` is true only on failing rows) or over the
-    /// failing rows alone (in memory).
+    /// The count of duplicated keys. In memory, the failing rows that are
+    /// the first of their key; in a warehouse, the groups of the key that
+    /// the failing rows' count groups too, counted beside it.
     FirstOfKey {
         /// The name of the output holding the failing rows.
         failing_output: String,
-        /// True on the first row of each key.
+        /// What tells the duplicated keys apart: a flag true on the first
+        /// row of each key (in memory), the key itself (in a warehouse).
         first: &'c E::Predicate,
     },
     /// An aggregate's value.

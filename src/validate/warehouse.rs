@@ -31,7 +31,7 @@ use super::pass::{self, Output};
 use super::values::json_value;
 use super::{Options, SchemaPolicy, TextFormats, ValidationError, elapsed_ms, new_report};
 use crate::check::RowTest;
-use crate::check::sql_expr::{SOURCE_ALIAS, SqlCompiler, Window};
+use crate::check::sql_expr::{Failing, RepeatedKey, SOURCE_ALIAS, SqlCompiler, Window};
 use crate::report::{CheckResult, Example, Report};
 use crate::sql::{Query, SqlValue, TableRef};
 use crate::warehouse::{CREATED_AT, SOURCE_ROW, SchemaDrift, Warehouse, WarehouseError};
@@ -60,6 +60,12 @@ impl Source<'_> {
     /// The rows as a subquery `__t`, with the windows the checks read
     /// computed over these rows only.
     fn sql(&self, query: &mut Query, windows: &[Window]) -> String {
+        self.aliased(query, windows, "__t")
+    }
+
+    /// The rows as a subquery named `alias`, with `windows` computed over
+    /// them.
+    fn aliased(&self, query: &mut Query, windows: &[Window], alias: &str) -> String {
         let dialect = query.dialect;
         let mut select = "SELECT *".to_string();
         for window in windows {
@@ -77,7 +83,7 @@ impl Source<'_> {
                 dialect.timestamp_type()
             ));
         }
-        format!("({select}) AS __t")
+        format!("({select}) AS {alias}")
     }
 }
 
@@ -148,8 +154,16 @@ struct InWarehouse<'a> {
     unestimated: bool,
 }
 
+/// A row test as the aggregate query counts its failing rows.
+enum Counted {
+    /// Summed over the rows: `TRUE` on each failing row.
+    PerRow(String),
+    /// Counted over the key's groups, in a grouped subquery of their own.
+    Grouped(RepeatedKey),
+}
+
 impl Engine for InWarehouse<'_> {
-    type Predicate = String;
+    type Predicate = Counted;
     type Aggregate = String;
     const NAME: &'static str = "SQL";
     const APPROXIMATES: bool = true;
@@ -175,14 +189,20 @@ impl Engine for InWarehouse<'_> {
         test: &RowTest,
         dedup_key: bool,
         name: &str,
-    ) -> Result<RowPredicates<String>, String> {
+    ) -> Result<RowPredicates<Counted>, String> {
         let sql = SqlCompiler::new(self.contract, &mut self.query)
             .referencing(&self.referenced)
             .failure(test, name)?;
         self.windows.extend(sql.windows);
-        Ok(RowPredicates {
-            failing: sql.failing,
-            first_of_key: sql.first_of_key.filter(|_| dedup_key),
+        Ok(match sql.failing {
+            Failing::Rows(failing) => RowPredicates {
+                failing: Counted::PerRow(failing),
+                first_of_key: None,
+            },
+            Failing::RepeatedKey(key) => RowPredicates {
+                first_of_key: dedup_key.then(|| Counted::Grouped(key.clone())),
+                failing: Counted::Grouped(key),
+            },
         })
     }
 
@@ -241,23 +261,50 @@ impl Engine for InWarehouse<'_> {
         )))
     }
 
+    /// One query: the per-row sums and aggregates over the rows, beside
+    /// one grouped subquery per key (its rows and its keys repeated).
     fn measure(&mut self, checks: &[Check<Self>]) -> Result<Measurements, ValidationError> {
-        let mut outputs = vec![format!("COUNT(*) AS {}", pass::ROWS)];
-        for (name, output) in pass::outputs(checks) {
-            outputs.push(match output {
-                Output::Failing(failing) => {
-                    format!("SUM(CASE WHEN {failing} THEN 1 ELSE 0 END) AS {name}")
-                }
-                Output::FirstOfKey { first, .. } => {
-                    format!("SUM(CASE WHEN {first} THEN 1 ELSE 0 END) AS {name}")
-                }
-                Output::Value(aggregate) => format!("{aggregate} AS {name}"),
-            });
-        }
         let dialect = self.query.dialect;
         let mut query = std::mem::replace(&mut self.query, Query::new(dialect));
+        let mut outputs = vec![format!("COUNT(*) AS {}", pass::ROWS)];
+        // Per key: its failing rows' output, and its distinct keys' output.
+        let mut keys: Vec<(&RepeatedKey, String, Option<String>)> = Vec::new();
+        for (name, output) in pass::outputs(checks) {
+            match output {
+                Output::Failing(Counted::PerRow(failing))
+                | Output::FirstOfKey {
+                    first: Counted::PerRow(failing),
+                    ..
+                } => outputs.push(format!(
+                    "SUM(CASE WHEN {failing} THEN 1 ELSE 0 END) AS {name}"
+                )),
+                Output::Failing(Counted::Grouped(key)) => keys.push((key, name, None)),
+                Output::FirstOfKey {
+                    failing_output,
+                    first: Counted::Grouped(_),
+                } => {
+                    let (_, _, distinct) = keys
+                        .iter_mut()
+                        .find(|(_, failing, _)| *failing == failing_output)
+                        .expect("a key's failing rows are laid out before its keys");
+                    *distinct = Some(name);
+                }
+                Output::Value(aggregate) => outputs.push(format!("{aggregate} AS {name}")),
+            }
+        }
         let from = self.source.sql(&mut query, &self.windows);
-        query.sql = format!("SELECT {} FROM {from}", outputs.join(", "));
+        let mut sql = format!(
+            "SELECT * FROM (SELECT {} FROM {from}) AS __rows",
+            outputs.join(", ")
+        );
+        for (index, (key, failing, distinct)) in keys.into_iter().enumerate() {
+            let rows = self.source.sql(&mut query, &[]);
+            sql.push_str(&format!(
+                " CROSS JOIN ({}) AS __key{index}",
+                key.counts(&rows, &failing, distinct.as_deref())
+            ));
+        }
+        query.sql = sql;
         let totals = self.run(&query)?;
         measurements(&totals, checks)
     }
@@ -322,7 +369,14 @@ impl InWarehouse<'_> {
             .iter()
             .map(|(name, source)| format!("{} AS {}", dialect.quote(source), dialect.quote(name)))
             .collect();
-        let from = self.source.sql(&mut query, &sql.windows);
+        let (failing, windows) = match sql.failing {
+            Failing::Rows(failing) => (failing, sql.windows),
+            Failing::RepeatedKey(key) => {
+                let rows = key.rows_of("__t", || self.source.aliased(&mut query, &[], "__all"));
+                (rows.condition, rows.windows)
+            }
+        };
+        let from = self.source.sql(&mut query, &windows);
         let order = if self.source.numbered {
             columns.push(format!("{} AS __row", dialect.quote(SOURCE_ROW)));
             format!(
@@ -338,9 +392,8 @@ impl InWarehouse<'_> {
             columns.push("1 AS __one".into());
         }
         query.sql = format!(
-            "SELECT {} FROM {from} WHERE {}{order} LIMIT {max}",
+            "SELECT {} FROM {from} WHERE {failing}{order} LIMIT {max}",
             columns.join(", "),
-            sql.failing
         );
         let rows = self.run(&query)?;
         let operation = || format!("examples of {id}");
@@ -540,7 +593,7 @@ mod tests {
             measure: Measure::Rows {
                 test: None,
                 predicates: RowPredicates {
-                    failing: "id IS NULL".into(),
+                    failing: Counted::PerRow("id IS NULL".into()),
                     first_of_key: None,
                 },
             },

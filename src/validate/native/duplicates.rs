@@ -3,16 +3,22 @@
 //!
 //! Polars answers the same question by grouping a struct of the key's
 //! columns, which builds every group. Here:
-//! 1. each row's key is hashed, column by column over the Arrow buffers
-//!    (Polars' own vectorised hashes, so equal keys hash equally under
-//!    Polars' equality: NULL equals NULL, -0.0 equals 0.0, NaN equals NaN);
-//! 2. the (hash, row) pairs are scattered into 256 partitions by the hash's
-//!    top bits, and each partition, small enough for the cache, finds its
-//!    repeated hashes in a table of its own, the partitions spread over
-//!    the cores;
-//! 3. the rows sharing a hash are usually exactly the duplicated rows, but a
-//!    hash is not a key: those rows alone are grouped again by their values
-//!    (Polars' `is_duplicated`), so a collision never flags a row.
+//! 1. each core hashes a contiguous range of the rows, a slice at a time,
+//!    column by column over the Arrow buffers (Polars' own vectorised
+//!    hashes, so equal keys hash equally under Polars' equality: NULL
+//!    equals NULL, -0.0 equals 0.0, NaN equals NaN);
+//! 2. it files each row into one of 256 partitions by its hash's top bits,
+//!    as 8 bytes: the next 32 bits of the hash and the row's index. Then
+//!    each partition, small enough for the cache, finds the rows sharing
+//!    those 40 bits in a table of its own, the partitions spread over the
+//!    cores;
+//! 3. the rows sharing 40 bits of hash are usually exactly the duplicated
+//!    rows, but a hash is not a key: those rows alone are grouped again by
+//!    their values (Polars' `is_duplicated`), so a collision never flags a
+//!    row.
+//!
+//! Past the key's own columns, memory is those 8 bytes a row: neither the
+//! hashes nor the key's values are held whole.
 
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
@@ -23,16 +29,29 @@ use rayon::prelude::*;
 
 /// How many top bits of a hash choose its partition.
 const PARTITION_BITS: u32 = 8;
-/// How many partitions the pairs are scattered into.
+/// How many partitions the rows are filed into.
 const PARTITIONS: usize = 1 << PARTITION_BITS;
+/// How far a hash is shifted right to leave, in its low 32 bits, the 32
+/// bits after the partition's.
+const FRAGMENT_SHIFT: u32 = u64::BITS - PARTITION_BITS - u32::BITS;
+/// How many rows are hashed at a time: their hashes (512 KiB) are filed
+/// while they are still in the cache.
+const SLICE_ROWS: usize = 1 << 16;
 
 /// `true` on every row whose key (the values of `key`, one column each, of
 /// equal length) another row repeats; `false` on the others, never NULL.
 pub fn duplicated(name: PlSmallStr, key: &[Column]) -> PolarsResult<BooleanChunked> {
     let rows = key.first().map_or(0, Column::len);
     let mut flags = vec![false; rows];
-    let candidates = match row_hashes(key) {
-        Ok(hashes) => sharing_a_hash(&[&hashes]),
+    let hashes_of = |offset: usize, len: usize| {
+        let slice: Vec<Column> = key
+            .iter()
+            .map(|column| column.slice(offset as i64, len))
+            .collect();
+        row_hashes(&slice)
+    };
+    let candidates = match sharing_a_hash(rows, hashes_of) {
+        Ok(candidates) => candidates,
         // A column Polars cannot hash row-wise: every row is a candidate,
         // and the exact comparison below decides them all.
         Err(_) => (0..rows as IdxSize).collect(),
@@ -70,48 +89,94 @@ pub(super) fn row_hashes(key: &[Column]) -> PolarsResult<Vec<u64>> {
     Ok(hashes)
 }
 
-/// The rows, in ascending order, whose hash another row shares; the
-/// hashes are the rows' in order, in one slice or several (a column's
-/// chunks, read in place).
-pub(super) fn sharing_a_hash(chunks: &[&[u64]]) -> Vec<IdxSize> {
-    let partition = |hash: u64| (hash >> (u64::BITS - PARTITION_BITS)) as usize;
-    let hashes = || chunks.iter().flat_map(|chunk| chunk.iter().copied());
-    // Count each partition's pairs, then place them contiguously.
-    let mut bounds = vec![0usize; PARTITIONS + 1];
-    for hash in hashes() {
-        bounds[partition(hash) + 1] += 1;
+/// The rows, in ascending order, whose hash another row shares, among
+/// `rows` rows whose hashes `hashes_of(offset, len)` gives a slice at a
+/// time (each row's once, from the cores in parallel).
+pub(super) fn sharing_a_hash(
+    rows: usize,
+    hashes_of: impl Fn(usize, usize) -> PolarsResult<Vec<u64>> + Sync,
+) -> PolarsResult<Vec<IdxSize>> {
+    if IdxSize::try_from(rows).is_err() {
+        polars_bail!(ComputeError: "{rows} rows are more than a row index holds");
     }
-    for index in 0..PARTITIONS {
-        bounds[index + 1] += bounds[index];
-    }
-    let mut next = bounds.clone();
-    let mut pairs = vec![(0u64, 0 as IdxSize); bounds[PARTITIONS]];
-    for (row, hash) in hashes().enumerate() {
-        let slot = &mut next[partition(hash)];
-        pairs[*slot] = (hash, row as IdxSize);
-        *slot += 1;
-    }
-    let mut rows: Vec<IdxSize> = bounds
-        .par_windows(2)
-        .flat_map_iter(|bound| repeated_in(&pairs[bound[0]..bound[1]]))
+    let per_core = rows.div_ceil(rayon::current_num_threads()).max(1);
+    let ranges: Vec<usize> = (0..rows).step_by(per_core).collect();
+    let filed = ranges
+        .into_par_iter()
+        .map(|start| {
+            let end = rows.min(start + per_core);
+            let mut filed = Filed::expecting(end - start);
+            for offset in (start..end).step_by(SLICE_ROWS) {
+                let len = SLICE_ROWS.min(end - offset);
+                let hashes = hashes_of(offset, len)?;
+                if hashes.len() != len {
+                    polars_bail!(ComputeError: "{} hashes for {len} rows", hashes.len());
+                }
+                filed.add(offset, &hashes);
+            }
+            Ok(filed)
+        })
+        .collect::<PolarsResult<Vec<Filed>>>()?;
+    let mut found: Vec<IdxSize> = (0..PARTITIONS)
+        .into_par_iter()
+        .flat_map_iter(|partition| {
+            let parts: Vec<&[u64]> = filed
+                .iter()
+                .map(|filed| filed.parts[partition].as_slice())
+                .collect();
+            repeated_in(&parts)
+        })
         .collect();
-    rows.sort_unstable();
-    rows
+    found.sort_unstable();
+    Ok(found)
 }
 
-/// The rows of one partition whose hash another of its rows shares.
-fn repeated_in(pairs: &[(u64, IdxSize)]) -> Vec<IdxSize> {
-    // Per hash: its first row, and whether that row was reported yet.
-    let mut first: HashMap<u64, (IdxSize, bool), BuildHasherDefault<Prehashed>> =
-        HashMap::with_capacity_and_hasher(pairs.len(), BuildHasherDefault::default());
+/// One core's rows filed by partition: per partition, each row as the 32
+/// bits of its hash after the partition's (high half) and its index (low
+/// half).
+struct Filed {
+    parts: Vec<Vec<u64>>,
+}
+
+impl Filed {
+    /// Room for `rows` rows spread as a good hash spreads them, with a
+    /// margin of many standard deviations, so a partition almost never
+    /// grows (and doubles) past it.
+    fn expecting(rows: usize) -> Self {
+        let mean = rows / PARTITIONS;
+        let room = mean + mean / 16 + 64;
+        Filed {
+            parts: (0..PARTITIONS).map(|_| Vec::with_capacity(room)).collect(),
+        }
+    }
+
+    /// Files the rows from `first_row` on, whose hashes are `hashes`.
+    fn add(&mut self, first_row: usize, hashes: &[u64]) {
+        for (row, hash) in (first_row..).zip(hashes) {
+            let partition = (hash >> (u64::BITS - PARTITION_BITS)) as usize;
+            let fragment = (hash >> FRAGMENT_SHIFT) as u32;
+            self.parts[partition].push(u64::from(fragment) << u32::BITS | row as u64);
+        }
+    }
+}
+
+/// The rows of one partition (filed in `parts`) whose 32 bits of hash
+/// another of its rows shares.
+fn repeated_in(parts: &[&[u64]]) -> Vec<IdxSize> {
+    let entries = parts.iter().flat_map(|part| part.iter().copied());
+    let count = parts.iter().map(|part| part.len()).sum();
+    // Per fragment: its first row, and whether that row was reported yet.
+    let mut first: HashMap<u32, (IdxSize, bool), BuildHasherDefault<Prehashed>> =
+        HashMap::with_capacity_and_hasher(count, BuildHasherDefault::default());
     let mut rows = Vec::new();
-    for &(hash, row) in pairs {
-        match first.entry(hash) {
-            Entry::Vacant(entry) => {
-                entry.insert((row, false));
+    for entry in entries {
+        let (fragment, row) = ((entry >> u32::BITS) as u32, entry as u32 as IdxSize);
+        match first.entry(fragment) {
+            Entry::Vacant(vacant) => {
+                vacant.insert((row, false));
             }
-            Entry::Occupied(mut entry) => {
-                let (first_row, reported) = entry.get_mut();
+            Entry::Occupied(mut occupied) => {
+                let (first_row, reported) = occupied.get_mut();
                 if !*reported {
                     rows.push(*first_row);
                     *reported = true;
@@ -123,10 +188,9 @@ fn repeated_in(pairs: &[(u64, IdxSize)]) -> Vec<IdxSize> {
     rows
 }
 
-/// A hasher for keys that are hashes already: one multiplication spreads
-/// every bit of the key into the table's high bits (its control bytes)
-/// while the low bits (its buckets) keep the key's own, which the
-/// partitioning did not fix.
+/// A hasher for keys that are hash bits already: one multiplication
+/// spreads every bit of the key into the table's high bits (its control
+/// bytes) while the low bits (its buckets) keep the key's own.
 #[derive(Default)]
 struct Prehashed(u64);
 
@@ -137,8 +201,8 @@ impl Hasher for Prehashed {
         }
     }
 
-    fn write_u64(&mut self, hash: u64) {
-        self.0 = hash.wrapping_mul(MIX);
+    fn write_u32(&mut self, bits: u32) {
+        self.0 = u64::from(bits).wrapping_mul(MIX);
     }
 
     fn finish(&self) -> u64 {
@@ -198,10 +262,12 @@ mod tests {
 
     #[test]
     fn a_shared_hash_is_not_a_shared_key() {
-        // Two different keys forced into one partition and one hash: only
-        // the values decide.
-        let pairs = [(7u64, 0), (7, 1), (9, 2)];
-        assert_eq!(repeated_in(&pairs), [0, 1]);
+        // Rows sharing the hash's top 40 bits are candidates, even when
+        // the low bits differ (the first and the last); a hash differing
+        // above them is not. Only the values decide the candidates.
+        let hashes = [7u64 << 40 | 1, 9 << 40, 7 << 40 | 2];
+        let of = |offset: usize, len: usize| Ok(hashes[offset..offset + len].to_vec());
+        assert_eq!(sharing_a_hash(3, of).unwrap(), [0, 2]);
         let frame = df!("a" => [1i64, 2], "b" => [1i64, 2]).unwrap();
         assert_eq!(flags(&frame), [false, false]);
     }

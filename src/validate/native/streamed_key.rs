@@ -77,11 +77,13 @@ pub(in crate::validate) fn resolve(
     if hashes.null_count() > 0 {
         polars_bail!(ComputeError: "the key's row hashes hold NULLs");
     }
-    let chunks: Vec<&[u64]> = hashes
-        .downcast_iter()
-        .map(|chunk| chunk.values().as_slice())
-        .collect();
-    let candidates = duplicates::sharing_a_hash(&chunks);
+    let candidates = duplicates::sharing_a_hash(hashes.len(), |offset, len| {
+        let slice = hashes.slice(offset as i64, len);
+        Ok(slice
+            .downcast_iter()
+            .flat_map(|chunk| chunk.values().iter().copied())
+            .collect())
+    })?;
     let mut flags = vec![false; hashes.len()];
     let mut distinct_keys = 0;
     if !candidates.is_empty() {
