@@ -47,10 +47,10 @@ pub enum Failing {
 }
 
 /// A key (one column or several) that rows may repeat, counted with a
-/// `GROUP BY` over the rows rather than a window on every row: DuckDB
-/// groups the workload's five-column key in about half the time of the
-/// two windows it replaces (`benches/pushdown_sql.py`), and BigQuery
-/// groups without the sort a window's partitions need.
+/// `GROUP BY` over the rows rather than a window on every row: with the
+/// workload's five-column key, DuckDB 2.0 runs the whole counting query in
+/// about two thirds of the time it took with the two windows this
+/// replaces (`benches/pushdown_sql.py`).
 ///
 /// The key's NULLs compare equal to each other, as in memory, except in a
 /// key of one column, where a NULL is no value and never repeated.
@@ -255,7 +255,7 @@ impl<'a> SqlCompiler<'a> {
                 let columns = columns.iter().map(|c| dialect.column(c)).collect();
                 return Ok(RowSql {
                     failing: Failing::RepeatedKey(RepeatedKey { columns, dialect }),
-                    windows,
+                    windows: Vec::new(),
                 });
             }
             RowTest::Rule { sql } => format!("NOT ({})", rule::portable(sql)?),

@@ -271,18 +271,13 @@ impl Engine for InWarehouse<'_> {
         let mut keys: Vec<(&RepeatedKey, String, Option<String>)> = Vec::new();
         for (name, output) in pass::outputs(checks) {
             match output {
-                Output::Failing(Counted::PerRow(failing))
-                | Output::FirstOfKey {
-                    first: Counted::PerRow(failing),
-                    ..
-                } => outputs.push(format!(
+                Output::Failing(Counted::PerRow(failing)) => outputs.push(format!(
                     "SUM(CASE WHEN {failing} THEN 1 ELSE 0 END) AS {name}"
                 )),
                 Output::Failing(Counted::Grouped(key)) => keys.push((key, name, None)),
-                Output::FirstOfKey {
-                    failing_output,
-                    first: Counted::Grouped(_),
-                } => {
+                // Only a grouped key has distinct keys (`row_test`): they
+                // are counted beside its failing rows.
+                Output::FirstOfKey { failing_output, .. } => {
                     let (_, _, distinct) = keys
                         .iter_mut()
                         .find(|(_, failing, _)| *failing == failing_output)

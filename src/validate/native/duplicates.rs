@@ -96,8 +96,9 @@ pub(super) fn sharing_a_hash(
     rows: usize,
     hashes_of: impl Fn(usize, usize) -> PolarsResult<Vec<u64>> + Sync,
 ) -> PolarsResult<Vec<IdxSize>> {
-    if IdxSize::try_from(rows).is_err() {
-        polars_bail!(ComputeError: "{rows} rows are more than a row index holds");
+    // A row's index is filed in the low 32 bits of its entry.
+    if u32::try_from(rows).is_err() {
+        polars_bail!(ComputeError: "{rows} rows are more than a 32-bit row index holds");
     }
     let per_core = rows.div_ceil(rayon::current_num_threads()).max(1);
     let ranges: Vec<usize> = (0..rows).step_by(per_core).collect();
