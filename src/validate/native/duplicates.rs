@@ -42,7 +42,6 @@ const SLICE_ROWS: usize = 1 << 16;
 /// equal length) another row repeats; `false` on the others, never NULL.
 pub fn duplicated(name: PlSmallStr, key: &[Column]) -> PolarsResult<BooleanChunked> {
     let rows = key.first().map_or(0, Column::len);
-    let mut flags = vec![false; rows];
     let hashes_of = |offset: usize, len: usize| {
         let slice: Vec<Column> = key
             .iter()
@@ -56,23 +55,44 @@ pub fn duplicated(name: PlSmallStr, key: &[Column]) -> PolarsResult<BooleanChunk
         // and the exact comparison below decides them all.
         Err(_) => (0..rows as IdxSize).collect(),
     };
-    if !candidates.is_empty() {
-        let count = candidates.len();
-        let taken = IdxCa::from_vec(PlSmallStr::EMPTY, candidates);
-        let values = key
-            .iter()
-            .enumerate()
-            .map(|(index, column)| {
-                // Unique names: a key may read one column twice.
-                Ok(column.take(&taken)?.with_name(format!("k{index}").into()))
-            })
-            .collect::<PolarsResult<Vec<_>>>()?;
-        let repeated = DataFrame::new(count, values)?.is_duplicated()?;
-        for (row, repeated) in taken.into_no_null_iter().zip(repeated.iter()) {
-            flags[row as usize] = repeated == Some(true);
-        }
+    Ok(flags(name, rows, repeated_among(key, candidates)?))
+}
+
+/// `rows` flags, `true` on the rows `repeated` lists (each once): built as
+/// a bitmap, a bit a row, never a byte a row.
+pub(super) fn flags(name: PlSmallStr, rows: usize, mut repeated: Vec<IdxSize>) -> BooleanChunked {
+    repeated.sort_unstable();
+    let mut repeated = repeated.into_iter().peekable();
+    let flags = (0..rows as IdxSize).map(|row| repeated.next_if_eq(&row).is_some());
+    BooleanChunked::from_iter_values(name, flags)
+}
+
+/// The rows among `candidates` (ascending) whose key's values another
+/// candidate repeats, in ascending order: Polars compares the values.
+fn repeated_among(key: &[Column], candidates: Vec<IdxSize>) -> PolarsResult<Vec<IdxSize>> {
+    if candidates.is_empty() {
+        return Ok(candidates);
     }
-    Ok(BooleanChunked::from_slice(name, &flags))
+    let count = candidates.len();
+    let taken = IdxCa::from_vec(PlSmallStr::EMPTY, candidates);
+    let values = key
+        .iter()
+        .enumerate()
+        .map(|(index, column)| {
+            // Unique names: a key may read one column twice.
+            Ok(column.take(&taken)?.with_name(format!("k{index}").into()))
+        })
+        .collect::<PolarsResult<Vec<_>>>()?;
+    let repeated = DataFrame::new(count, values)?.is_duplicated()?;
+    Ok(rows_where(&taken, &repeated))
+}
+
+/// The `rows` whose flag in `repeated` (one per row) is `true`.
+pub(super) fn rows_where(rows: &IdxCa, repeated: &BooleanChunked) -> Vec<IdxSize> {
+    rows.into_no_null_iter()
+        .zip(repeated.iter())
+        .filter_map(|(row, repeated)| (repeated == Some(true)).then_some(row))
+        .collect()
 }
 
 /// One hash per row of the key's columns combined.

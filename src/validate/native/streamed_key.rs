@@ -84,7 +84,7 @@ pub(in crate::validate) fn resolve(
             .flat_map(|chunk| chunk.values().iter().copied())
             .collect())
     })?;
-    let mut flags = vec![false; hashes.len()];
+    let mut repeated_rows = Vec::new();
     let mut distinct_keys = 0;
     if !candidates.is_empty() {
         let expected = candidates.len();
@@ -102,13 +102,11 @@ pub(in crate::validate) fn resolve(
         let values = fetched.drop(ROW)?;
         unchanged(hashes, expected, &rows, &values)?;
         let repeated = values.is_duplicated()?;
-        for (row, repeated) in rows.into_no_null_iter().zip(repeated.iter()) {
-            flags[row as usize] = repeated == Some(true);
-        }
+        repeated_rows = duplicates::rows_where(&rows, &repeated);
         distinct_keys = distinct_rows(&values.filter(&repeated)?)?;
     }
     Ok(Resolved {
-        failing: BooleanChunked::from_slice(hashes.name().clone(), &flags),
+        failing: duplicates::flags(hashes.name().clone(), hashes.len(), repeated_rows),
         distinct_keys,
     })
 }
