@@ -62,6 +62,51 @@ pub struct RepeatedKey {
     dialect: Dialect,
 }
 
+/// Where a key's first repeated groups begin, returned by the counting
+/// query beside the counts so that the examples of a failing key need not
+/// group the rows again (in DuckDB, which computes it as one more
+/// aggregate of each group, for about 6 % more time than the counts alone,
+/// where grouping again costs as much as the counts: `benches/pushdown_sql.py`).
+///
+/// The first failing rows, in the order the rows arrived, all lie in the
+/// groups whose first rows come first: a group whose first row comes after
+/// those of `max` others has `max` failing rows before its own.
+pub struct FirstGroups {
+    /// The column holding when a row's partition was created, quoted.
+    pub created_at: String,
+    /// The column numbering the rows of a partition, quoted.
+    pub row: String,
+    /// The name of the output: a list of the groups' first positions
+    /// ([`FirstGroups::position`]), as text.
+    pub output: String,
+    /// How many groups: as many as the examples wanted.
+    pub max: usize,
+}
+
+impl FirstGroups {
+    /// A row's position in arrival order, one HUGEINT ordered as
+    /// `ORDER BY created_at, row` orders the rows; over the row's columns
+    /// qualified by `prefix` (`""` or `"__all."`). NULL on a row without a
+    /// number or a creation time: positions are only used where
+    /// [`FirstGroups::unnumbered`] counts no such row.
+    fn position(&self, prefix: &str) -> String {
+        format!(
+            "CAST(epoch_us({prefix}{}) AS HUGEINT) * 18446744073709551616 + {prefix}{}",
+            self.created_at, self.row
+        )
+    }
+
+    /// An aggregate over the rows: how many have no position (loaded
+    /// before rows were numbered). Where any has, the first groups are
+    /// not known by position, and the examples group the rows again.
+    pub fn unnumbered(&self) -> String {
+        format!(
+            "SUM(CASE WHEN {} IS NULL OR {} IS NULL THEN 1 ELSE 0 END)",
+            self.created_at, self.row
+        )
+    }
+}
+
 /// Which rows of a query hold a repeated key, for its examples.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RowsOfKey {
@@ -74,8 +119,9 @@ pub struct RowsOfKey {
 impl RepeatedKey {
     /// One row per key value that `rows` (a subquery with its alias)
     /// repeat: `__n`, how many rows hold it, after the key's columns as
-    /// `__key0`, `__key1`… with `with_key`.
-    fn repeated(&self, rows: &str, with_key: bool) -> String {
+    /// `__key0`, `__key1`… with `with_key`, and, with `first`, the
+    /// position of its first row as `__first`.
+    fn repeated(&self, rows: &str, with_key: bool, first: Option<&FirstGroups>) -> String {
         let key = self.columns.join(", ");
         let mut select: Vec<String> = Vec::new();
         if with_key {
@@ -87,6 +133,9 @@ impl RepeatedKey {
             );
         }
         select.push("COUNT(*) AS __n".into());
+        if let Some(first) = first {
+            select.push(format!("MIN({}) AS __first", first.position("")));
+        }
         let nulls = match self.columns.as_slice() {
             [single] => format!(" WHERE {single} IS NOT NULL"),
             _ => String::new(),
@@ -99,15 +148,68 @@ impl RepeatedKey {
 
     /// A one-row subquery of the pass's counts over `rows`: the rows
     /// sharing their key with another as `failing`, and, with `keys`, how
-    /// many key values are shared as `keys`.
-    pub fn counts(&self, rows: &str, failing: &str, keys: Option<&str>) -> String {
+    /// many key values are shared as `keys`. With `first`, also where the
+    /// first repeated groups begin (see [`FirstGroups`]).
+    pub fn counts(
+        &self,
+        rows: &str,
+        failing: &str,
+        keys: Option<&str>,
+        first: Option<&FirstGroups>,
+    ) -> String {
         let mut select = format!("COALESCE(SUM(__n), 0) AS {failing}");
         if let Some(keys) = keys {
             select.push_str(&format!(", COUNT(*) AS {keys}"));
         }
+        if let Some(first) = first {
+            select.push_str(&format!(
+                ", [CAST(__at AS VARCHAR) FOR __at IN min(__first, {})] AS {}",
+                first.max, first.output
+            ));
+        }
         format!(
             "SELECT {select} FROM ({}) AS __repeated",
-            self.repeated(rows, false)
+            self.repeated(rows, false, first)
+        )
+    }
+
+    /// Whether [`RepeatedKey::counts`] can also say where the first
+    /// repeated groups begin, so that [`RepeatedKey::rows_starting_at`]
+    /// finds their rows without grouping again: in DuckDB.
+    pub fn finds_first_groups(&self) -> bool {
+        self.dialect == Dialect::DuckDb
+    }
+
+    /// The rows of the query's `alias` whose key the rows of `all_rows`
+    /// (a subquery aliased `__all`) hold at `positions`, where `first`
+    /// found the first repeated groups to begin (bound as parameters of
+    /// `query`): the rows of those groups, by a semi-join whose other side
+    /// is only the few rows at `positions`, NULL matching NULL.
+    pub fn rows_starting_at(
+        &self,
+        alias: &str,
+        all_rows: &str,
+        first: &FirstGroups,
+        positions: &[String],
+        query: &mut Query,
+    ) -> String {
+        let at: Vec<String> = positions
+            .iter()
+            .map(|text| {
+                let placeholder = query.bind(SqlValue::String(text.clone()));
+                format!("CAST({placeholder} AS HUGEINT)")
+            })
+            .collect();
+        let matches: Vec<String> = self
+            .columns
+            .iter()
+            .map(|column| format!("__all.{column} IS NOT DISTINCT FROM {alias}.{column}"))
+            .collect();
+        format!(
+            "EXISTS (SELECT 1 FROM {all_rows} WHERE {} IN ({}) AND {})",
+            first.position("__all."),
+            at.join(", "),
+            matches.join(" AND ")
         )
     }
 
@@ -133,7 +235,7 @@ impl RepeatedKey {
                 RowsOfKey {
                     condition: format!(
                         "EXISTS (SELECT 1 FROM ({}) AS __repeated WHERE {})",
-                        self.repeated(&all_rows(), true),
+                        self.repeated(&all_rows(), true, None),
                         matches.join(" AND ")
                     ),
                     windows: Vec::new(),
@@ -735,15 +837,63 @@ mod tests {
     fn a_key_is_counted_by_its_repeated_groups_a_single_column_without_nulls() {
         let pair = repeated_key(Dialect::DuckDb, &["a", "b"]);
         assert_eq!(
-            pair.counts("(SELECT * FROM t) AS __t", "__f0", Some("__k0")),
+            pair.counts("(SELECT * FROM t) AS __t", "__f0", Some("__k0"), None),
             "SELECT COALESCE(SUM(__n), 0) AS __f0, COUNT(*) AS __k0 FROM (SELECT COUNT(*) AS __n \
              FROM (SELECT * FROM t) AS __t GROUP BY \"a\", \"b\" HAVING COUNT(*) > 1) AS __repeated"
         );
         let single = repeated_key(Dialect::BigQuery, &["a"]);
         assert_eq!(
-            single.counts("t", "__f0", None),
+            single.counts("t", "__f0", None, None),
             "SELECT COALESCE(SUM(__n), 0) AS __f0 FROM (SELECT COUNT(*) AS __n FROM t \
              WHERE `a` IS NOT NULL GROUP BY `a` HAVING COUNT(*) > 1) AS __repeated"
+        );
+    }
+
+    #[test]
+    fn the_first_repeated_groups_are_found_by_their_first_rows_and_their_rows_by_those() {
+        let pair = repeated_key(Dialect::DuckDb, &["a", "b"]);
+        assert!(pair.finds_first_groups());
+        assert!(!repeated_key(Dialect::BigQuery, &["a"]).finds_first_groups());
+        let first = FirstGroups {
+            created_at: "\"created_at\"".into(),
+            row: "\"row\"".into(),
+            output: "__f0_first".into(),
+            max: 3,
+        };
+        let position = |prefix: &str| {
+            format!(
+                "CAST(epoch_us({prefix}\"created_at\") AS HUGEINT) * 18446744073709551616 \
+                 + {prefix}\"row\""
+            )
+        };
+        assert_eq!(
+            pair.counts("t", "__f0", None, Some(&first)),
+            format!(
+                "SELECT COALESCE(SUM(__n), 0) AS __f0, \
+                 [CAST(__at AS VARCHAR) FOR __at IN min(__first, 3)] AS __f0_first \
+                 FROM (SELECT COUNT(*) AS __n, MIN({}) AS __first FROM t \
+                 GROUP BY \"a\", \"b\" HAVING COUNT(*) > 1) AS __repeated",
+                position("")
+            )
+        );
+        let mut query = Query::new(Dialect::DuckDb);
+        let positions = ["5".to_string(), "18446744073709551623".to_string()];
+        assert_eq!(
+            pair.rows_starting_at("__t", "t AS __all", &first, &positions, &mut query),
+            format!(
+                "EXISTS (SELECT 1 FROM t AS __all WHERE {} IN \
+                 (CAST($1 AS HUGEINT), CAST($2 AS HUGEINT)) \
+                 AND __all.\"a\" IS NOT DISTINCT FROM __t.\"a\" \
+                 AND __all.\"b\" IS NOT DISTINCT FROM __t.\"b\")",
+                position("__all.")
+            )
+        );
+        assert_eq!(
+            query.params,
+            [
+                SqlValue::String("5".into()),
+                SqlValue::String("18446744073709551623".into())
+            ]
         );
     }
 

@@ -31,11 +31,17 @@ use super::pass::{self, Output};
 use super::values::json_value;
 use super::{Options, SchemaPolicy, TextFormats, ValidationError, elapsed_ms, new_report};
 use crate::check::RowTest;
-use crate::check::sql_expr::{Failing, RepeatedKey, SOURCE_ALIAS, SqlCompiler, Window};
+use crate::check::sql_expr::{
+    Failing, FirstGroups, RepeatedKey, SOURCE_ALIAS, SqlCompiler, Window,
+};
 use crate::report::{CheckResult, Example, Report};
-use crate::sql::{Query, SqlValue, TableRef};
+use crate::sql::{Dialect, Query, SqlValue, TableRef};
 use crate::warehouse::{CREATED_AT, SOURCE_ROW, SchemaDrift, Warehouse, WarehouseError};
 use crate::{Contract, Statistic};
+
+/// The aggregate query's count of rows without a position in arrival order
+/// ([`FirstGroups::unnumbered`]).
+const UNNUMBERED: &str = "__unnumbered";
 
 /// Which rows of a warehouse table a validation reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,6 +91,18 @@ impl Source<'_> {
         }
         format!("({select}) AS {alias}")
     }
+
+    /// How the counting query finds where a key's first `max` repeated
+    /// groups begin, into `output`: in a numbered table, by the rows'
+    /// arrival order, which the examples follow.
+    fn first_groups(&self, dialect: Dialect, output: String, max: usize) -> Option<FirstGroups> {
+        (self.numbered && max > 0).then(|| FirstGroups {
+            created_at: dialect.quote(CREATED_AT),
+            row: dialect.quote(SOURCE_ROW),
+            output,
+            max,
+        })
+    }
 }
 
 /// Validates the rows `rows` of the warehouse table `table` against
@@ -124,6 +142,8 @@ pub fn validate_in_warehouse(
         },
         query: Query::new(warehouse.dialect()),
         windows: Vec::new(),
+        max_examples: options.max_examples,
+        first_groups: BTreeMap::new(),
         scanned_bytes: None,
         unestimated: false,
     };
@@ -146,6 +166,12 @@ struct InWarehouse<'a> {
     query: Query,
     /// The windows the compiled checks read.
     windows: Vec<Window>,
+    /// How many examples of a failing check the report shows.
+    max_examples: usize,
+    /// Where the first repeated groups of each key begin, by the output of
+    /// its failing rows, as the counting query found them (positions of
+    /// [`FirstGroups`]); its examples are the rows of those groups.
+    first_groups: BTreeMap<String, Vec<String>>,
     /// The bytes the queries run so far read, from their dry runs, where
     /// the warehouse has them.
     scanned_bytes: Option<u64>,
@@ -287,20 +313,44 @@ impl Engine for InWarehouse<'_> {
                 Output::Value(aggregate) => outputs.push(format!("{aggregate} AS {name}")),
             }
         }
+        let first_groups: Vec<Option<FirstGroups>> = keys
+            .iter()
+            .map(|(key, failing, _)| {
+                let output = format!("{failing}_first");
+                key.finds_first_groups()
+                    .then(|| self.source.first_groups(dialect, output, self.max_examples))
+                    .flatten()
+            })
+            .collect();
+        if let Some(first) = first_groups.iter().flatten().next() {
+            outputs.push(format!("{} AS {UNNUMBERED}", first.unnumbered()));
+        }
         let from = self.source.sql(&mut query, &self.windows);
         let mut sql = format!(
             "SELECT * FROM (SELECT {} FROM {from}) AS __rows",
             outputs.join(", ")
         );
-        for (index, (key, failing, distinct)) in keys.into_iter().enumerate() {
+        for (index, ((key, failing, distinct), first)) in keys.iter().zip(&first_groups).enumerate()
+        {
             let rows = self.source.sql(&mut query, &[]);
             sql.push_str(&format!(
                 " CROSS JOIN ({}) AS __key{index}",
-                key.counts(&rows, &failing, distinct.as_deref())
+                key.counts(&rows, failing, distinct.as_deref(), first.as_ref())
             ));
         }
         query.sql = sql;
         let totals = self.run(&query)?;
+        let numbered = first_groups.iter().flatten().next().is_none()
+            || totals
+                .column(UNNUMBERED)
+                .and_then(|column| column.get(0).map(|count| count.extract::<u64>() == Some(0)))
+                .map_err(|error| result_error("the checks' aggregate query".into(), error))?;
+        for ((_, failing, _), first) in keys.iter().zip(first_groups) {
+            if let Some(first) = first.filter(|_| numbered) {
+                let positions = positions(&totals, &first.output)?;
+                self.first_groups.insert(failing.clone(), positions);
+            }
+        }
         measurements(&totals, checks)
     }
 
@@ -315,7 +365,7 @@ impl Engine for InWarehouse<'_> {
     ) -> Result<Vec<Vec<Example>>, ValidationError> {
         wanted
             .iter()
-            .map(|&index| self.examples_of(&checks[index], max))
+            .map(|&index| self.examples_of(&checks[index], &pass::failing(index), max))
             .collect()
     }
 }
@@ -335,9 +385,12 @@ impl InWarehouse<'_> {
         Ok(rows)
     }
 
+    /// Up to `max` failing rows of `check`, whose failing rows the pass
+    /// counted as `failing`.
     fn examples_of(
         &mut self,
         check: &Check<Self>,
+        failing: &str,
         max: usize,
     ) -> Result<Vec<Example>, ValidationError> {
         let id = &check.result.id;
@@ -366,10 +419,22 @@ impl InWarehouse<'_> {
             .collect();
         let (failing, windows) = match sql.failing {
             Failing::Rows(failing) => (failing, sql.windows),
-            Failing::RepeatedKey(key) => {
-                let rows = key.rows_of("__t", || self.source.aliased(&mut query, &[], "__all"));
-                (rows.condition, rows.windows)
-            }
+            Failing::RepeatedKey(key) => match self.first_groups.get(failing) {
+                Some(positions) if !positions.is_empty() => {
+                    let first = self
+                        .source
+                        .first_groups(dialect, String::new(), max)
+                        .expect("positions are found in numbered tables only");
+                    let all_rows = self.source.aliased(&mut query, &[], "__all");
+                    let condition =
+                        key.rows_starting_at("__t", &all_rows, &first, positions, &mut query);
+                    (condition, Vec::new())
+                }
+                _ => {
+                    let rows = key.rows_of("__t", || self.source.aliased(&mut query, &[], "__all"));
+                    (rows.condition, rows.windows)
+                }
+            },
         };
         let from = self.source.sql(&mut query, &windows);
         let order = if self.source.numbered {
@@ -422,6 +487,27 @@ impl InWarehouse<'_> {
             });
         }
         Ok(examples)
+    }
+}
+
+/// The positions in the list `output` of the counting query's one row
+/// (none where it is NULL: no group repeated).
+fn positions(totals: &DataFrame, output: &str) -> Result<Vec<String>, ValidationError> {
+    let unreadable = |error: &dyn std::fmt::Display| WarehouseError::Result {
+        operation: "the checks' aggregate query".into(),
+        message: format!("no list of positions in result column `{output}`: {error}"),
+    };
+    let value = totals
+        .column(output)
+        .and_then(|column| column.get(0).map(|value| value.into_static()))
+        .map_err(|error| unreadable(&error))?;
+    match value {
+        AnyValue::Null => Ok(Vec::new()),
+        AnyValue::List(list) => {
+            let texts = list.str().map_err(|error| unreadable(&error))?;
+            Ok(texts.iter().flatten().map(str::to_string).collect())
+        }
+        other => Err(unreadable(&format!("`{other}`")).into()),
     }
 }
 

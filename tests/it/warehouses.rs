@@ -13,8 +13,10 @@ use crate::support::warehouse::{Setup, emulators, local};
 use datacontract::DataContract;
 use datacontract::sql::{Dialect, Query, SqlValue, TableRef};
 use datacontract::store::write_partition;
+use datacontract::validate::{Options, Rows, validate_in_warehouse};
 use datacontract::warehouse::{Blame, LoadMode, WarehouseError, landing_contract};
 use polars::prelude::*;
+use serde_json::json;
 use trades::{Trade, at, prices_by_id, trades};
 
 fn datasets_and_tables_are_created_idempotently(setup: &Setup) {
@@ -47,24 +49,8 @@ fn an_old_landing_table_gains_source_row_and_loads(setup: &Setup) {
     setup.warehouse.ensure_source_row(&table).unwrap();
     setup.warehouse.ensure_source_row(&table).unwrap();
     let landing = landing_contract(&contract).unwrap();
-    let partition = write_partition(
-        setup.store.as_ref(),
-        &setup.dataset,
-        "old_landing",
-        at(1),
-        &trades(&[1, 1, 2], 3.0),
-    )
-    .unwrap();
-    setup
-        .warehouse
-        .load_partition(
-            &table,
-            &landing,
-            setup.store.as_ref(),
-            &partition,
-            LoadMode::Append,
-        )
-        .unwrap();
+    let rows = trades(&[1, 1, 2], 3.0);
+    setup.load_partition(&table, &landing, at(1), &rows, LoadMode::Append);
     assert_eq!(
         setup.warehouse.row_count(&table).unwrap(),
         3,
@@ -419,6 +405,80 @@ fn rejected_statements_are_blamed_on_the_statement(setup: &Setup) {
     }
 }
 
+/// The examples of a repeated key are its first failing rows in the order
+/// the rows arrived (partition by partition, row by row, rows without a
+/// number last in their partition), over the whole table and over one
+/// partition, however the engine finds them: here with more repeated keys
+/// than examples, and a key first seen on a row loaded before rows were
+/// numbered.
+fn key_examples_come_in_arrival_order(setup: &Setup) {
+    let contract = Trade::contract();
+    let landing = landing_contract(&contract).unwrap();
+    let table = setup.table("arrived");
+    setup.warehouse.ensure_dataset(&setup.dataset).unwrap();
+    setup.warehouse.create_table(&table, &landing).unwrap();
+    for (day, ids) in [(1, vec![12, 20]), (2, vec![3, 4, 3, 5, 4, 6, 7, 6, 12, 1])] {
+        let rows = trades(&ids, 1.0);
+        setup.load_partition(&table, &landing, at(day), &rows, LoadMode::Append);
+    }
+    // The first day's rows as an earlier version loaded them, unnumbered.
+    let mut forget = Query::new(setup.warehouse.dialect());
+    let at_day_one = forget.bind(SqlValue::Timestamp(at(1)));
+    forget.sql = format!(
+        "UPDATE {} SET source_row = NULL WHERE created_at = {at_day_one}",
+        table.quoted(setup.warehouse.dialect())
+    );
+    setup.warehouse.query(&forget).unwrap();
+
+    let options = Options {
+        max_examples: 3,
+        ..Options::default()
+    };
+    let key_examples = |rows: Rows| {
+        let report =
+            validate_in_warehouse(setup.warehouse.as_ref(), &table, rows, &contract, &options)
+                .unwrap();
+        let key = report
+            .checks
+            .iter()
+            .find(|check| check.id == "dedup_key")
+            .expect("a dedup_key check");
+        let shown: Vec<(Option<u64>, serde_json::Value)> = key
+            .examples
+            .iter()
+            .map(|example| (example.row, example.values["trade_id"].clone()))
+            .collect();
+        (key.failing_rows, shown)
+    };
+    // 12 repeats across days, 3, 4 and 6 within the second.
+    let over_both_days = (
+        Some(8),
+        vec![(None, json!(12)), (None, json!(3)), (None, json!(4))],
+    );
+    assert_eq!(key_examples(Rows::All), over_both_days);
+    // The same once every row is numbered again.
+    let mut number = Query::new(setup.warehouse.dialect());
+    let at_day_one = number.bind(SqlValue::Timestamp(at(1)));
+    number.sql = format!(
+        "UPDATE {} SET source_row = CASE WHEN trade_id = 12 THEN 0 ELSE 1 END \
+         WHERE created_at = {at_day_one}",
+        table.quoted(setup.warehouse.dialect())
+    );
+    setup.warehouse.query(&number).unwrap();
+    assert_eq!(key_examples(Rows::All), over_both_days);
+    assert_eq!(
+        key_examples(Rows::Partition(at(2))),
+        (
+            Some(6),
+            vec![
+                (Some(0), json!(3)),
+                (Some(1), json!(4)),
+                (Some(2), json!(3))
+            ]
+        )
+    );
+}
+
 /// One test per operation and setup.
 macro_rules! on_both_setups {
     ($($case:ident),*) => {
@@ -445,7 +505,8 @@ on_both_setups!(
     merges_scoped_to_their_partitions_keep_one_row_per_key,
     copies_replace_the_target_as_a_whole,
     queries_bind_parameters_and_page_through_results,
-    rejected_statements_are_blamed_on_the_statement
+    rejected_statements_are_blamed_on_the_statement,
+    key_examples_come_in_arrival_order
 );
 
 #[test]

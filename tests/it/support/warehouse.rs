@@ -3,7 +3,7 @@
 //! (started by scripts/test.sh, which sets DATACONTRACT_GCS_EMULATOR and
 //! BIGQUERY_EMULATOR_HOST; without them these fail, naming the script).
 
-use chrono::{TimeZone, Utc};
+use chrono::{DateTime, TimeZone, Utc};
 use datacontract::Contract;
 use datacontract::sql::{Query, TableRef};
 use datacontract::store::{GcsStore, LocalStore, ObjectStore, write_partition};
@@ -35,18 +35,25 @@ impl Setup {
         self.warehouse.ensure_dataset(&self.dataset).unwrap();
         self.warehouse.create_table(&table, contract).unwrap();
         let at = Utc.with_ymd_and_hms(2030, 1, 1, 0, 0, 0).unwrap();
-        let partition =
-            write_partition(self.store.as_ref(), &self.dataset, name, at, rows).unwrap();
-        self.warehouse
-            .load_partition(
-                &table,
-                contract,
-                self.store.as_ref(),
-                &partition,
-                LoadMode::Truncate,
-            )
-            .unwrap();
+        self.load_partition(&table, contract, at, rows, LoadMode::Truncate);
         table
+    }
+
+    /// `rows` written to the store as the partition of `table` created at
+    /// `at`, then loaded into `table` (of `contract`) in `mode`.
+    pub fn load_partition(
+        &self,
+        table: &TableRef,
+        contract: &Contract,
+        at: DateTime<Utc>,
+        rows: &DataFrame,
+        mode: LoadMode,
+    ) {
+        let partition =
+            write_partition(self.store.as_ref(), &self.dataset, &table.table, at, rows).unwrap();
+        self.warehouse
+            .load_partition(table, contract, self.store.as_ref(), &partition, mode)
+            .unwrap();
     }
 }
 
