@@ -3,7 +3,10 @@ query shape, on the 3M flights rows of the performance workload.
 
 The aggregate query `validate_in_warehouse` sends (one SUM(CASE ...) per
 row check, beside the dedup key's GROUP BY, CROSS JOINed) is timed beside
-the shape it replaced (the key as two windows over every row), beside the
+the shape it replaced (the key as two windows over every row), beside
+the same query also returning where the key's first repeated groups begin
+(their first rows' positions in arrival order, which the examples query of
+a failing key then semi-joins on, instead of grouping again), beside the
 row checks without the key, and beside every other exact way SQL has to
 count the key's duplicates: a GROUP BY of the five columns alone, a GROUP
 BY of their hash (with the hash's candidates checked exactly afterwards),
@@ -46,6 +49,18 @@ ROW_CHECKS = ", ".join(
     ]
 )
 
+
+
+def position(prefix):
+    """A row's position in arrival order, as the generated SQL computes it."""
+    return (
+        f"CAST(epoch_us({prefix}created_at) AS HUGEINT) * 18446744073709551616"
+        f" + {prefix}source_row"
+    )
+
+
+UNNUMBERED = "SUM(CASE WHEN created_at IS NULL OR source_row IS NULL THEN 1 ELSE 0 END) AS unnumbered"
+
 QUERIES = {
     "generated: row checks, then the key by GROUP BY": f"""
         SELECT * FROM (SELECT {ROW_CHECKS} FROM {ROWS} AS __t) AS __rows CROSS JOIN
@@ -58,6 +73,17 @@ QUERIES = {
                         ROW_NUMBER() OVER (PARTITION BY {KEY}) AS __n
               FROM f WHERE created_at = TIMESTAMP '2024-01-01') AS __t""",
     "row checks alone (no key)": f"SELECT {ROW_CHECKS} FROM {ROWS} AS __t",
+    "generated, with where the first repeated groups begin": f"""
+        SELECT * FROM (SELECT {ROW_CHECKS}, {UNNUMBERED} FROM {ROWS} AS __t) AS __rows CROSS JOIN
+        (SELECT COALESCE(SUM(__n), 0) AS f6, COUNT(*) AS f7,
+                [CAST(__at AS VARCHAR) FOR __at IN min(__first, 10)] AS f6_first FROM
+          (SELECT COUNT(*) AS __n, MIN({position("")}) AS __first FROM {ROWS} AS __t
+           GROUP BY {KEY} HAVING COUNT(*) > 1) AS __repeated) AS __key0""",
+    "examples of the key: EXISTS at its first groups' positions": f"""
+        SELECT source_row, {KEY} FROM {ROWS} AS __t WHERE EXISTS (
+          SELECT 1 FROM {ROWS} AS __all WHERE {position("__all.")} IN ({{first_positions}})
+          AND {" AND ".join(f"__all.{c} IS NOT DISTINCT FROM __t.{c}" for c in KEY.split(", "))})
+        ORDER BY created_at, source_row LIMIT 10""",
     "examples of the key: EXISTS in its repeated groups": f"""
         SELECT source_row, {KEY} FROM {ROWS} AS __t WHERE EXISTS (
           SELECT 1 FROM (SELECT {", ".join(f"{c} AS __key{i}" for i, c in enumerate(KEY.split(", ")))},
@@ -90,8 +116,14 @@ def main():
         f"row_number() OVER () AS source_row FROM '{DATA}'"
     )
     print(f"duckdb {duckdb.__version__}, {con.execute('SELECT COUNT(*) FROM f').fetchone()[0]} rows")
+    first_positions = None
     for name, sql in QUERIES.items():
+        if "{first_positions}" in sql:
+            # The positions the counting query above returned, as parameters.
+            sql = sql.replace("{first_positions}", ", ".join(f"CAST('{p}' AS HUGEINT)" for p in first_positions))
         result = con.execute(sql).fetchall()
+        if first_positions is None and "f6_first" in sql:
+            first_positions = result[0][-1]
         times = []
         for _ in range(5):
             began = time.perf_counter()
