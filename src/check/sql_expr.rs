@@ -62,33 +62,22 @@ pub struct RepeatedKey {
     dialect: Dialect,
 }
 
-/// Where a key's first repeated groups begin, returned by the counting
-/// query beside the counts so that the examples of a failing key need not
-/// group the rows again (in DuckDB, which computes it as one more
-/// aggregate of each group, for about 6 % more time than the counts alone,
-/// where grouping again costs as much as the counts: `benches/pushdown_sql.py`).
-///
-/// The first failing rows, in the order the rows arrived, all lie in the
-/// groups whose first rows come first: a group whose first row comes after
-/// those of `max` others has `max` failing rows before its own.
-pub struct FirstGroups {
+/// The order rows arrived in, in a table that numbers them: by the
+/// partition's creation time, then the row's number within it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ArrivalOrder {
     /// The column holding when a row's partition was created, quoted.
     pub created_at: String,
     /// The column numbering the rows of a partition, quoted.
     pub row: String,
-    /// The name of the output: a list of the groups' first positions
-    /// ([`FirstGroups::position`]), as text.
-    pub output: String,
-    /// How many groups: as many as the examples wanted.
-    pub max: usize,
 }
 
-impl FirstGroups {
-    /// A row's position in arrival order, one HUGEINT ordered as
-    /// `ORDER BY created_at, row` orders the rows; over the row's columns
-    /// qualified by `prefix` (`""` or `"__all."`). NULL on a row without a
-    /// number or a creation time: positions are only used where
-    /// [`FirstGroups::unnumbered`] counts no such row.
+impl ArrivalOrder {
+    /// A row's position, one HUGEINT ordered as `ORDER BY created_at, row`
+    /// orders the rows; over the row's columns qualified by `prefix` (`""`
+    /// or `"__all."`). NULL on a row without a number or a creation time:
+    /// positions are only used where [`ArrivalOrder::unnumbered`] counts
+    /// no such row.
     fn position(&self, prefix: &str) -> String {
         format!(
             "CAST(epoch_us({prefix}{}) AS HUGEINT) * 18446744073709551616 + {prefix}{}",
@@ -104,6 +93,33 @@ impl FirstGroups {
             "SUM(CASE WHEN {} IS NULL OR {} IS NULL THEN 1 ELSE 0 END)",
             self.created_at, self.row
         )
+    }
+}
+
+/// Where a key's first repeated groups begin, returned by the counting
+/// query beside the counts so that the examples of a failing key need not
+/// group the rows again (in DuckDB, which computes it as one more
+/// aggregate of each group, for about 7 % more time than the counts alone,
+/// where grouping again costs as much as the counts: `benches/pushdown_sql.py`).
+///
+/// The first failing rows, in the order the rows arrived, all lie in the
+/// groups whose first rows come first: a group whose first row comes after
+/// those of `max` others has `max` failing rows before its own.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FirstGroups {
+    /// The order the groups' first rows are found in.
+    order: ArrivalOrder,
+    /// The name of the output: a list of the groups' first positions
+    /// ([`ArrivalOrder::position`]), as text.
+    output: String,
+    /// How many groups: as many as the examples wanted.
+    max: usize,
+}
+
+impl FirstGroups {
+    /// The name of the output holding the positions.
+    pub fn output(&self) -> &str {
+        &self.output
     }
 }
 
@@ -134,7 +150,7 @@ impl RepeatedKey {
         }
         select.push("COUNT(*) AS __n".into());
         if let Some(first) = first {
-            select.push(format!("MIN({}) AS __first", first.position("")));
+            select.push(format!("MIN({}) AS __first", first.order.position("")));
         }
         let nulls = match self.columns.as_slice() {
             [single] => format!(" WHERE {single} IS NOT NULL"),
@@ -173,23 +189,30 @@ impl RepeatedKey {
         )
     }
 
-    /// Whether [`RepeatedKey::counts`] can also say where the first
-    /// repeated groups begin, so that [`RepeatedKey::rows_starting_at`]
-    /// finds their rows without grouping again: in DuckDB.
-    pub fn finds_first_groups(&self) -> bool {
-        self.dialect == Dialect::DuckDb
+    /// What [`RepeatedKey::counts`] adds to say where the first `max`
+    /// repeated groups begin in `order`, into `output`, so that
+    /// [`RepeatedKey::rows_starting_at`] finds their rows without grouping
+    /// again: in DuckDB, and when examples are wanted at all.
+    pub fn first_groups(
+        &self,
+        order: ArrivalOrder,
+        output: String,
+        max: usize,
+    ) -> Option<FirstGroups> {
+        (self.dialect == Dialect::DuckDb && max > 0).then_some(FirstGroups { order, output, max })
     }
 
     /// The rows of the query's `alias` whose key the rows of `all_rows`
-    /// (a subquery aliased `__all`) hold at `positions`, where `first`
-    /// found the first repeated groups to begin (bound as parameters of
-    /// `query`): the rows of those groups, by a semi-join whose other side
-    /// is only the few rows at `positions`, NULL matching NULL.
+    /// (a subquery aliased `__all`) hold at `positions` in `order`, where
+    /// [`FirstGroups`] found the first repeated groups to begin (bound as
+    /// parameters of `query`): the rows of those groups, by a semi-join
+    /// whose other side is only the few rows at `positions`, NULL matching
+    /// NULL.
     pub fn rows_starting_at(
         &self,
         alias: &str,
         all_rows: &str,
-        first: &FirstGroups,
+        order: &ArrivalOrder,
         positions: &[String],
         query: &mut Query,
     ) -> String {
@@ -207,7 +230,7 @@ impl RepeatedKey {
             .collect();
         format!(
             "EXISTS (SELECT 1 FROM {all_rows} WHERE {} IN ({}) AND {})",
-            first.position("__all."),
+            order.position("__all."),
             at.join(", "),
             matches.join(" AND ")
         )
@@ -851,15 +874,23 @@ mod tests {
 
     #[test]
     fn the_first_repeated_groups_are_found_by_their_first_rows_and_their_rows_by_those() {
-        let pair = repeated_key(Dialect::DuckDb, &["a", "b"]);
-        assert!(pair.finds_first_groups());
-        assert!(!repeated_key(Dialect::BigQuery, &["a"]).finds_first_groups());
-        let first = FirstGroups {
+        let order = ArrivalOrder {
             created_at: "\"created_at\"".into(),
             row: "\"row\"".into(),
-            output: "__f0_first".into(),
-            max: 3,
         };
+        let pair = repeated_key(Dialect::DuckDb, &["a", "b"]);
+        let first = pair
+            .first_groups(order.clone(), "__f0_first".into(), 3)
+            .unwrap();
+        assert_eq!(
+            pair.first_groups(order.clone(), "__f0_first".into(), 0),
+            None
+        );
+        let bigquery = repeated_key(Dialect::BigQuery, &["a"]);
+        assert_eq!(
+            bigquery.first_groups(order.clone(), "__f0_first".into(), 3),
+            None
+        );
         let position = |prefix: &str| {
             format!(
                 "CAST(epoch_us({prefix}\"created_at\") AS HUGEINT) * 18446744073709551616 \
@@ -879,7 +910,7 @@ mod tests {
         let mut query = Query::new(Dialect::DuckDb);
         let positions = ["5".to_string(), "18446744073709551623".to_string()];
         assert_eq!(
-            pair.rows_starting_at("__t", "t AS __all", &first, &positions, &mut query),
+            pair.rows_starting_at("__t", "t AS __all", &order, &positions, &mut query),
             format!(
                 "EXISTS (SELECT 1 FROM t AS __all WHERE {} IN \
                  (CAST($1 AS HUGEINT), CAST($2 AS HUGEINT)) \

@@ -32,7 +32,7 @@ use super::values::json_value;
 use super::{Options, SchemaPolicy, TextFormats, ValidationError, elapsed_ms, new_report};
 use crate::check::RowTest;
 use crate::check::sql_expr::{
-    Failing, FirstGroups, RepeatedKey, SOURCE_ALIAS, SqlCompiler, Window,
+    ArrivalOrder, Failing, FirstGroups, RepeatedKey, SOURCE_ALIAS, SqlCompiler, Window,
 };
 use crate::report::{CheckResult, Example, Report};
 use crate::sql::{Dialect, Query, SqlValue, TableRef};
@@ -92,15 +92,12 @@ impl Source<'_> {
         format!("({select}) AS {alias}")
     }
 
-    /// How the counting query finds where a key's first `max` repeated
-    /// groups begin, into `output`: in a numbered table, by the rows'
-    /// arrival order, which the examples follow.
-    fn first_groups(&self, dialect: Dialect, output: String, max: usize) -> Option<FirstGroups> {
-        (self.numbered && max > 0).then(|| FirstGroups {
+    /// The order the rows arrived in, which the examples follow: known in
+    /// a numbered table.
+    fn arrival_order(&self, dialect: Dialect) -> Option<ArrivalOrder> {
+        self.numbered.then(|| ArrivalOrder {
             created_at: dialect.quote(CREATED_AT),
             row: dialect.quote(SOURCE_ROW),
-            output,
-            max,
         })
     }
 }
@@ -313,17 +310,18 @@ impl Engine for InWarehouse<'_> {
                 Output::Value(aggregate) => outputs.push(format!("{aggregate} AS {name}")),
             }
         }
+        let order = self.source.arrival_order(dialect);
         let first_groups: Vec<Option<FirstGroups>> = keys
             .iter()
             .map(|(key, failing, _)| {
                 let output = format!("{failing}_first");
-                key.finds_first_groups()
-                    .then(|| self.source.first_groups(dialect, output, self.max_examples))
-                    .flatten()
+                let order = order.clone()?;
+                key.first_groups(order, output, self.max_examples)
             })
             .collect();
-        if let Some(first) = first_groups.iter().flatten().next() {
-            outputs.push(format!("{} AS {UNNUMBERED}", first.unnumbered()));
+        let finds_first_groups = first_groups.iter().any(Option::is_some);
+        if let Some(order) = order.as_ref().filter(|_| finds_first_groups) {
+            outputs.push(format!("{} AS {UNNUMBERED}", order.unnumbered()));
         }
         let from = self.source.sql(&mut query, &self.windows);
         let mut sql = format!(
@@ -340,14 +338,14 @@ impl Engine for InWarehouse<'_> {
         }
         query.sql = sql;
         let totals = self.run(&query)?;
-        let numbered = first_groups.iter().flatten().next().is_none()
+        let numbered = !finds_first_groups
             || totals
                 .column(UNNUMBERED)
                 .and_then(|column| column.get(0).map(|count| count.extract::<u64>() == Some(0)))
                 .map_err(|error| result_error("the checks' aggregate query".into(), error))?;
         for ((_, failing, _), first) in keys.iter().zip(first_groups) {
             if let Some(first) = first.filter(|_| numbered) {
-                let positions = positions(&totals, &first.output)?;
+                let positions = positions(&totals, first.output())?;
                 self.first_groups.insert(failing.clone(), positions);
             }
         }
@@ -419,15 +417,14 @@ impl InWarehouse<'_> {
             .collect();
         let (failing, windows) = match sql.failing {
             Failing::Rows(failing) => (failing, sql.windows),
-            Failing::RepeatedKey(key) => match self.first_groups.get(failing) {
-                Some(positions) if !positions.is_empty() => {
-                    let first = self
-                        .source
-                        .first_groups(dialect, String::new(), max)
-                        .expect("positions are found in numbered tables only");
+            Failing::RepeatedKey(key) => match (
+                self.first_groups.get(failing),
+                self.source.arrival_order(dialect),
+            ) {
+                (Some(positions), Some(order)) if !positions.is_empty() => {
                     let all_rows = self.source.aliased(&mut query, &[], "__all");
                     let condition =
-                        key.rows_starting_at("__t", &all_rows, &first, positions, &mut query);
+                        key.rows_starting_at("__t", &all_rows, &order, positions, &mut query);
                     (condition, Vec::new())
                 }
                 _ => {
@@ -437,15 +434,12 @@ impl InWarehouse<'_> {
             },
         };
         let from = self.source.sql(&mut query, &windows);
-        let order = if self.source.numbered {
-            columns.push(format!("{} AS __row", dialect.quote(SOURCE_ROW)));
-            format!(
-                " ORDER BY {}, {}",
-                dialect.quote(CREATED_AT),
-                dialect.quote(SOURCE_ROW)
-            )
-        } else {
-            String::new()
+        let order = match self.source.arrival_order(dialect) {
+            Some(order) => {
+                columns.push(format!("{} AS __row", order.row));
+                format!(" ORDER BY {}, {}", order.created_at, order.row)
+            }
+            None => String::new(),
         };
         if columns.is_empty() {
             // A rule that reads no column: the rows are shown, empty.
