@@ -88,8 +88,8 @@ fn type_text(frame: DataFrame, formats: &TextFormats) -> Result<DataFrame, Sugge
         return Ok(frame);
     }
     // First, per column: its values, those with a leading zero, and those
-    // that do not start like a date (a timestamp's format is inferred
-    // from the values, which fails on text that is no time at all).
+    // that do not start like an ISO date (only such text is suggested as a
+    // timestamp: `01/02/2013` may be day first or month first).
     let mut shapes = Vec::new();
     for name in &text {
         let values = col(name.as_str()).is_not_null().sum();
@@ -120,14 +120,17 @@ fn type_text(frame: DataFrame, formats: &TextFormats) -> Result<DataFrame, Sugge
     // Then, per column and candidate type: how many values would be lost.
     let mut probes = Vec::new();
     let mut candidates = Vec::new();
+    let lazy = frame.clone().lazy();
     for name in &text {
         for (index, logical) in TEXT_TYPES.iter().enumerate() {
             if *logical == LogicalType::Timestamp && !may_be_time(name) {
                 continue;
             }
             let want = crate::schema::polars_type(logical);
-            if let Some(cast) = coercion(name, &DataType::String, &want, formats) {
-                probes.push(cast.lost.sum().alias(format!("{name}\u{0}{index}")));
+            if let Some(cast) =
+                coercion(&lazy, name, &DataType::String, &want, formats).map_err(polars_error)?
+            {
+                probes.push(cast.lost().sum().alias(format!("{name}\u{0}{index}")));
                 candidates.push((name.clone(), index, cast.cast));
             }
         }

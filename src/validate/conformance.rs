@@ -2,10 +2,13 @@
 //! contract's, before any data check. Every problem is one finding; checks
 //! on a column with a problem are skipped, not crashed.
 
+mod time_format;
+
 use std::collections::HashSet;
 
 use polars::prelude::*;
 
+use self::time_format::InferredFormat;
 use super::SchemaPolicy;
 use super::driver::SchemaVerdict;
 use crate::check::CheckKind;
@@ -23,9 +26,9 @@ pub struct Conformance {
 
 /// The formats text is parsed with when it is coerced to a time, as
 /// strftime patterns (`%d/%m/%Y %H:%M`); `None` keeps the defaults: a
-/// timestamp's format inferred from its values (RFC 3339 and the ISO
-/// spellings, `2024-03-01 10:15:00`), ISO dates (`2024-03-01`). A
-/// timestamp without a zone is UTC.
+/// timestamp's format inferred from its first value that follows one (RFC
+/// 3339 and the ISO spellings, `2024-03-01 10:15:00`, or day first), ISO
+/// dates (`2024-03-01`). A timestamp without a zone is UTC.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TextFormats {
     /// The format of TIMESTAMP and DATETIME columns.
@@ -65,21 +68,41 @@ pub struct Coercion {
     pub column: String,
     /// The cast expression, aliased to the column.
     pub cast: Expr,
-    /// `true` for rows whose value did not survive the cast (not NULL
-    /// before, NULL after): values that do not parse as the contract type.
-    pub lost: Expr,
+    /// Whether a value can fail to survive the cast (not for a column
+    /// holding only NULLs).
+    lossy: bool,
     /// What was cast to what, for the report.
     pub description: String,
 }
 
-/// Compares `actual` with the contract's Polars schema under `policy`,
-/// text parsed as `formats` say.
+impl Coercion {
+    /// `true` for rows whose value did not survive the cast (not NULL
+    /// before, NULL after): values that do not parse as the contract type.
+    pub fn lost(&self) -> Expr {
+        self.lost_between(col(self.column.as_str()), self.cast.clone())
+    }
+
+    /// [`Coercion::lost`] from the value as it was (`before`) and as cast
+    /// (`after`), each already computed once.
+    pub fn lost_between(&self, before: Expr, after: Expr) -> Expr {
+        if self.lossy {
+            before.is_not_null().and(after.is_null())
+        } else {
+            lit(false)
+        }
+    }
+}
+
+/// Compares the columns of `frame` with the contract's Polars schema under
+/// `policy`, text parsed as `formats` say (a timestamp's format, when
+/// inferred, from the frame's values).
 pub fn conform(
-    actual: &Schema,
+    frame: &LazyFrame,
     contract: &Contract,
     policy: SchemaPolicy,
     formats: &TextFormats,
-) -> Conformance {
+) -> PolarsResult<Conformance> {
+    let actual = frame.clone().collect_schema()?;
     let expected = contract.polars_schema();
     let mut conformance = Conformance {
         verdict: SchemaVerdict::default(),
@@ -107,12 +130,12 @@ pub fn conform(
             conformance.casts.push(Coercion {
                 column: name.clone(),
                 cast: col(name.as_str()).cast(want.clone()).alias(name.as_str()),
-                lost: lit(false),
+                lossy: false,
                 description: format!("{have}, holding only NULLs, read as {want}"),
             });
             continue;
         }
-        match (policy, coercion(&name, have, want, formats)) {
+        match (policy, coercion(frame, &name, have, want, formats)?) {
             (SchemaPolicy::Coerce, Some(cast)) => conformance.casts.push(cast),
             _ => {
                 let reason = format!("the column is {have}, not {want}");
@@ -137,7 +160,7 @@ pub fn conform(
             ));
         }
     }
-    conformance
+    Ok(conformance)
 }
 
 /// Whether `have` is `want` but for parts of type `null` (no value seen).
@@ -172,16 +195,18 @@ fn same_type(have: &DataType, want: &DataType) -> bool {
     }
 }
 
-/// The safe cast from `have` to `want`, if there is one: wider integers and
-/// floats, integer to float, another time unit or zone spelling of UTC,
-/// and text that parses (RFC 3339 timestamps, ISO dates, decimals, numbers,
-/// `true`/`false` in any case). Parsing failures become NULL and are counted as `lost`.
+/// The safe cast of column `name` of `frame` from `have` to `want`, if
+/// there is one: wider integers and floats, integer to float, another time
+/// unit or zone spelling of UTC, and text that parses (RFC 3339 timestamps,
+/// ISO dates, decimals, numbers, `true`/`false` in any case). Parsing
+/// failures become NULL and are counted as [`Coercion::lost`].
 pub fn coercion(
+    frame: &LazyFrame,
     name: &str,
     have: &DataType,
     want: &DataType,
     formats: &TextFormats,
-) -> Option<Coercion> {
+) -> PolarsResult<Option<Coercion>> {
     let source = col(name);
     let cast = match (have, want) {
         (h, DataType::Int64)
@@ -195,6 +220,9 @@ pub fn coercion(
         }
         (DataType::Datetime(_, _), DataType::Datetime(unit, zone)) => {
             source.clone().cast(DataType::Datetime(*unit, zone.clone()))
+        }
+        (DataType::String, DataType::Datetime(unit, zone)) if formats.timestamp.is_none() => {
+            InferredFormat::of(frame, name, *unit, zone.clone())?.parse(source.clone())
         }
         (DataType::String, DataType::Datetime(unit, zone)) => source.clone().str().to_datetime(
             Some(*unit),
@@ -229,15 +257,14 @@ pub fn coercion(
             source.clone().cast(want.clone())
         }
         (h, DataType::Decimal(..)) if h.is_integer() => source.clone().cast(want.clone()),
-        _ => return None,
+        _ => return Ok(None),
     };
-    let lost = source.is_not_null().and(cast.clone().is_null());
-    Some(Coercion {
+    Ok(Some(Coercion {
         column: name.to_string(),
         cast: cast.alias(name),
-        lost,
+        lossy: true,
         description: format!("cast from {have} to {want}"),
-    })
+    }))
 }
 
 /// `text` with every value whose exponent could not scale to a decimal of

@@ -198,25 +198,29 @@ impl Engine for InMemory {
     ) -> Result<(SchemaVerdict, Vec<Check<Self>>), ValidationError> {
         self.actual = (*self.frame.collect_schema()?).clone();
         self.expected = contract.polars_schema();
-        let conformance = conform(&self.actual, contract, policy, formats);
+        let conformance = conform(&self.frame, contract, policy, formats)?;
         let mut parse_checks = Vec::new();
         if !conformance.casts.is_empty() {
             let casts = &conformance.casts;
-            let lost: Vec<Expr> = casts
-                .iter()
-                .map(|c| c.lost.clone().alias(lost_column(&c.column)))
-                .collect();
             let raw: Vec<Expr> = casts
                 .iter()
                 .map(|c| col(c.column.as_str()).alias(raw_column(&c.column)))
                 .collect();
             let cast: Vec<Expr> = casts.iter().map(|c| c.cast.clone()).collect();
+            // From the raw and the cast columns: each value is parsed once.
+            let lost: Vec<Expr> = casts
+                .iter()
+                .map(|c| {
+                    c.lost_between(col(raw_column(&c.column)), col(c.column.as_str()))
+                        .alias(lost_column(&c.column))
+                })
+                .collect();
             self.frame = self
                 .frame
                 .clone()
-                .with_columns(lost)
                 .with_columns(raw)
-                .with_columns(cast);
+                .with_columns(cast)
+                .with_columns(lost);
             for cast in casts {
                 parse_checks.push(Check {
                     result: skeleton(

@@ -282,3 +282,39 @@ fn a_csv_file_spooled_to_disk_validates_as_one_held_in_memory() {
         "{err}"
     );
 }
+
+#[test]
+fn a_timestamps_format_is_inferred_from_its_first_time_held_or_spooled() {
+    let dir = tempfile::tempdir().unwrap();
+    // No time in the first 4,200 rows (past the rows looked at first),
+    // then ISO times in two spellings, and a day-first one now and then.
+    let mut csv = String::from("year,month,dep_time,dep_delay,carrier,origin,time_hour\n");
+    let mut day_first = 0;
+    for row in 0..5000 {
+        let hour = match row {
+            ..4200 => "noon",
+            _ if row % 10 == 5 => {
+                day_first += 1;
+                "01/01/2013 05:00"
+            }
+            _ if row % 2 == 0 => "2013-01-01T05:00:00",
+            _ => "2013-01-01 06:00:00",
+        };
+        csv.push_str(&format!("2013,1,{row},2.5,UA,EWR,{hour}\n"));
+    }
+    let csv = write(&dir, "late.csv", csv.as_bytes());
+
+    let (code, held, err) = validate(&csv, &["--format", "json"]);
+    assert_eq!(code, ExitCode::from(1), "{held}{err}");
+    let (code, spooled, err) = validate(&csv, &["--format", "json", "--csv-memory", "300"]);
+    assert_eq!(code, ExitCode::from(1), "{spooled}{err}");
+    assert_eq!(comparable(&spooled), comparable(&held));
+    // Year first, the first time's pattern: its spellings parse, day
+    // first does not.
+    let times = check(&held, "time_hour.parse");
+    assert_eq!(times["failing_rows"], 4200 + day_first, "{times}");
+    assert_eq!(
+        times["examples"][0]["values"]["time_hour"], "noon",
+        "{times}"
+    );
+}

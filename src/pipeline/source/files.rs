@@ -211,7 +211,16 @@ pub fn cast_to_contract(
     contract: &Contract,
     formats: &TextFormats,
 ) -> Result<DataFrame, CastProblem> {
-    let conformance = conform(frame.schema(), contract, SchemaPolicy::Coerce, formats);
+    let conformance = conform(
+        &frame.clone().lazy(),
+        contract,
+        SchemaPolicy::Coerce,
+        formats,
+    )
+    .map_err(|error| CastProblem {
+        row: None,
+        message: error.to_string(),
+    })?;
     if let Some(finding) = conformance.verdict.findings.first() {
         return Err(CastProblem {
             row: None,
@@ -239,7 +248,7 @@ pub fn cast_to_contract(
             .clone()
             .lazy()
             .with_row_index("__row", None)
-            .filter(coercion.lost.clone())
+            .filter(coercion.lost())
             .select([col("__row"), col(&coercion.column)])
             .limit(1)
             .collect()
