@@ -8,7 +8,9 @@
 //!
 //! Arguments: the engine (`datacontract` or `hand_written`) and the number
 //! of copies of the data; the data is `$DATACONTRACT_BENCH_DATA` or
-//! `../shared/data/flights-3m.parquet`.
+//! `../shared/data/flights-3m.parquet`. The peak RSS once the data is
+//! loaded is printed before the run, so the run's own share can be told
+//! from the loading's.
 //!
 //! Out of core: `generate` writes the data stacked to a number of rows into
 //! one Parquet file (one copy in memory at a time), and `file` validates
@@ -72,12 +74,10 @@ fn main() {
                 .expect("a strftime timestamp format");
             let started = Instant::now();
             let input = datacontract::input::read_files(&[path], &csv).expect("a readable file");
-            let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-            let peak = status.lines().find(|line| line.starts_with("VmHWM"));
             println!(
                 "read in {:.3} s; peak RSS so far: {}",
                 started.elapsed().as_secs_f64(),
-                peak.map_or("unknown", |line| line["VmHWM:".len()..].trim())
+                peak_rss()
             );
             run(input, formats, started);
             return;
@@ -85,6 +85,7 @@ fn main() {
         _ => {}
     }
     let frame = flights::load(&flights::data_path(), number());
+    println!("loaded; peak RSS so far: {}", peak_rss());
     let started = Instant::now();
     match engine.as_str() {
         "datacontract" => run(frame.into(), TextFormats::default(), started),
@@ -94,6 +95,16 @@ fn main() {
         }
         other => panic!("unknown engine {other}: datacontract, hand_written, generate or file"),
     }
+}
+
+/// The process's peak resident set so far (`VmHWM`), as the kernel
+/// prints it.
+fn peak_rss() -> String {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .map_or_else(|| "unknown".into(), |peak| peak.trim().to_string())
 }
 
 /// Validates `input` against the flights contract (text parsed as
