@@ -57,7 +57,7 @@ const FILES_SETTINGS: &[SettingSpec] = &[
         "files_timestamp_format",
         "DATACONTRACT_FILES_TIMESTAMP_FORMAT",
         None,
-        "how text spells a TIMESTAMP or DATETIME, as strftime (`%d/%m/%Y %H:%M`; without a zone: UTC); inferred from the values when unset (RFC 3339 and the ISO spellings)",
+        "how text spells a TIMESTAMP or DATETIME, as strftime (`%d/%m/%Y %H:%M`; without a zone: UTC); inferred when unset from the column's first value that follows a pattern, as `--timestamp-format` says",
     ),
     setting(
         "files_date_format",
