@@ -32,6 +32,9 @@ use datacontract::store::LocalStore;
 use indicatif::ProgressBar;
 use rust_decimal::Decimal;
 
+#[path = "support/memory.rs"]
+mod memory;
+
 static SOURCE: DatabaseSource = DatabaseSource::new(&Postgres);
 const ROWS: u64 = 1_000_000;
 
@@ -108,12 +111,12 @@ fn extract(c: &mut Criterion) {
         let reader = SOURCE
             .configure(&layers_reading("database_query", &query))
             .unwrap();
-        let before = memory("VmRSS");
-        reset_peak();
+        let before = memory::resident();
+        memory::reset_peak();
         let extract = reader
             .extract(&config, &store, &contract, &ProgressBar::hidden())
             .unwrap();
-        let peak = memory("VmHWM");
+        let peak = memory::peak();
         let frame = extract.frame.estimated_size() as u64;
         let beyond = peak.saturating_sub(before).saturating_sub(frame);
         println!(
@@ -136,27 +139,6 @@ fn extract(c: &mut Criterion) {
         })
     });
     group.finish();
-}
-
-/// A figure of this process's `/proc/self/status`, in bytes (`VmRSS`:
-/// resident now; `VmHWM`: the resident peak since the last reset).
-fn memory(field: &str) -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").expect("Linux's /proc");
-    let line = status
-        .lines()
-        .find(|line| line.starts_with(field))
-        .unwrap_or_else(|| panic!("{field} in /proc/self/status"));
-    let kib: u64 = line
-        .split_whitespace()
-        .nth(1)
-        .and_then(|n| n.parse().ok())
-        .expect("a number of kB");
-    kib << 10
-}
-
-/// Resets the resident peak (`VmHWM`) to the resident set now.
-fn reset_peak() {
-    std::fs::write("/proc/self/clear_refs", "5").expect("Linux lets a process reset its peak");
 }
 
 criterion_group!(benches, extract);

@@ -34,6 +34,8 @@
 
 #[path = "../benches/support/flights.rs"]
 mod flights;
+#[path = "../benches/support/memory.rs"]
+mod memory;
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -77,7 +79,7 @@ fn main() {
             println!(
                 "read in {:.3} s; peak RSS so far: {}",
                 started.elapsed().as_secs_f64(),
-                peak_rss()
+                peak_mb()
             );
             run(input, formats, started);
             return;
@@ -85,7 +87,7 @@ fn main() {
         _ => {}
     }
     let frame = flights::load(&flights::data_path(), number());
-    println!("loaded; peak RSS so far: {}", peak_rss());
+    println!("loaded; peak RSS so far: {}", peak_mb());
     let started = Instant::now();
     match engine.as_str() {
         "datacontract" => run(frame.into(), TextFormats::default(), started),
@@ -97,14 +99,9 @@ fn main() {
     }
 }
 
-/// The process's peak resident set so far (`VmHWM`), as the kernel
-/// prints it.
-fn peak_rss() -> String {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix("VmHWM:"))
-        .map_or_else(|| "unknown".into(), |peak| peak.trim().to_string())
+/// The process's peak resident set so far, in MB.
+fn peak_mb() -> String {
+    format!("{} MB", memory::peak() / 1_000_000)
 }
 
 /// Validates `input` against the flights contract (text parsed as

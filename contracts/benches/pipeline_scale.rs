@@ -28,6 +28,9 @@ use datacontract::sql::{Query, TableRef};
 use datacontract::warehouse::{DuckDbWarehouse, Warehouse};
 use datacontract_contracts::{RawKline, pipeline};
 
+#[path = "../../benches/support/memory.rs"]
+mod memory;
+
 /// Symbols in the generated table: each has one kline a minute.
 const SYMBOLS: u64 = 500;
 /// Where the generated klines start.
@@ -179,33 +182,13 @@ fn klines_sql(from: u64, minutes: u64, with_metadata: bool) -> String {
     )
 }
 
-/// The process's peak resident set since the last reset, in bytes.
-fn peak_rss() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    let line = status
-        .lines()
-        .find(|line| line.starts_with("VmHWM:"))
-        .expect("VmHWM in /proc/self/status");
-    let kilobytes: u64 = line
-        .split_whitespace()
-        .nth(1)
-        .and_then(|n| n.parse().ok())
-        .unwrap();
-    kilobytes * 1024
-}
-
-/// Starts a new peak resident set from the current one.
-fn reset_peak_rss() {
-    std::fs::write("/proc/self/clear_refs", "5").expect("resetting VmHWM");
-}
-
 fn at_scale(c: &mut Criterion) {
     let mut summary = Vec::new();
     for rows in sizes() {
         let scale = Scale::generate(rows);
         // The first run makes the staging tables and promotes the hour.
         scale.run();
-        reset_peak_rss();
+        memory::reset_peak();
         let mut group = c.benchmark_group("pipeline_scale");
         group.sample_size(10);
         group.measurement_time(Duration::from_secs(60));
@@ -214,7 +197,7 @@ fn at_scale(c: &mut Criterion) {
         });
         group.finish();
         let report = scale.run();
-        summary.push((rows, peak_rss(), report, scale.hour_rows));
+        summary.push((rows, memory::peak(), report, scale.hour_rows));
         let _ = std::fs::remove_dir_all(&scale.folder);
     }
     print_summary(&summary);
