@@ -24,4 +24,13 @@ if command -v clang++ >/dev/null; then
     export CXX="${CXX:-clang++}"
 fi
 export INSTA_UPDATE=no
-cargo test --workspace --locked
+# cargo-nextest runs every test in a process of its own, as many at once as
+# there are cores, across the test binaries: the long system tests of one
+# binary no longer wait for those of another. Doc tests are cargo test's.
+if cargo nextest --version >/dev/null 2>&1; then
+    cargo nextest run --workspace --locked
+    cargo test --workspace --locked --doc
+else
+    echo "cargo-nextest is missing: running the tests with cargo test" >&2
+    cargo test --workspace --locked --no-fail-fast
+fi
