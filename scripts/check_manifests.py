@@ -78,11 +78,18 @@ for name in ["ci.yml", "release.yml"]:
     need(bool(workflow.get("jobs")), f"{name}: no jobs")
     for job_name, job in workflow.get("jobs", {}).items():
         need(bool(job.get("steps")), f"{name}: job {job_name} has no steps")
-ci_runs = " ".join(
-    step.get("run", "") for job in load(".github/workflows/ci.yml")["jobs"].values() for step in job["steps"]
-)
-for command in ["cargo fmt", "cargo clippy", "-D warnings", "scripts/test.sh", "contracts check"]:
+ci = load(".github/workflows/ci.yml")
+ci_runs = " ".join(step.get("run", "") for job in ci["jobs"].values() for step in job["steps"])
+for command in ["cargo fmt", "cargo test --workspace --all-targets", "scripts/test.sh", "contracts check"]:
     need(command in ci_runs, f"ci.yml: does not run `{command}`")
+# clippy runs as the test build's rustc wrapper, with warnings denied.
+wrapper = """--config 'build.rustc-workspace-wrapper="clippy-driver"'"""
+for command in ["cargo test --workspace --all-targets --locked --no-run", "scripts/test.sh"]:
+    need(f"{command} {wrapper}" in ci_runs, f"ci.yml: `{command}` does not build with clippy")
+need(
+    "-D__CLIPPY_HACKERY__warnings" in ci.get("env", {}).get("CLIPPY_ARGS", ""),
+    "ci.yml: clippy does not deny warnings",
+)
 release = load(".github/workflows/release.yml")
 push = [s for job in release["jobs"].values() for s in job["steps"] if "docker/build-push-action" in s.get("uses", "")]
 need(push and push[0]["with"]["platforms"] == "linux/amd64", "release.yml: does not build linux/amd64")

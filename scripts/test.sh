@@ -5,7 +5,9 @@
 # 127.0.0.1 and stops.
 #
 # Reuses $CARGO_TARGET_DIR when it is set. Snapshots never update here: a
-# mismatch fails the run (review with `cargo insta review`).
+# mismatch fails the run (review with `cargo insta review`). Arguments are
+# cargo's, given to every cargo command here (.ci/run passes its clippy
+# wrapper this way: `--config build.rustc-workspace-wrapper=…`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,9 +30,9 @@ export INSTA_UPDATE=no
 # there are cores, across the test binaries: the long system tests of one
 # binary no longer wait for those of another. Doc tests are cargo test's.
 if cargo nextest --version >/dev/null 2>&1; then
-    cargo nextest run --workspace --locked
-    cargo test --workspace --locked --doc
+    cargo nextest run --workspace --locked "$@"
+    cargo test --workspace --locked --doc "$@"
 else
     echo "cargo-nextest is missing: running the tests with cargo test" >&2
-    cargo test --workspace --locked --no-fail-fast
+    cargo test --workspace --locked --no-fail-fast "$@"
 fi
