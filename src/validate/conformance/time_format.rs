@@ -12,11 +12,14 @@
 use polars::prelude::*;
 use polars::time::chunkedarray::string::Pattern;
 use polars::time::chunkedarray::string::infer::{
-    DatetimeInfer, TryFromWithUnit, coerce_string_to_datetime, infer_pattern_datetime_single,
+    DatetimeInfer, TryFromWithUnit, infer_pattern_datetime_single,
 };
 
 /// The rows looked at first; a further search is streamed.
 const SAMPLE_ROWS: IdxSize = 4096;
+
+/// How many distinct texts a parse remembers before it starts afresh.
+const MEMO_ENTRIES: usize = 4096;
 
 /// A timestamp read from text by a pattern inferred from the column.
 #[derive(Debug, Clone)]
@@ -86,19 +89,54 @@ impl InferredFormat {
         )
     }
 
+    /// Each distinct text among the last [`MEMO_ENTRIES`] is parsed once
+    /// (timestamps repeat, and arrive in runs): Polars' inference parses
+    /// every value anew with chrono, the format read again each time.
     fn parse_column(&self, text: &Column) -> PolarsResult<Column> {
         let dtype = DataType::Datetime(self.unit, self.zone.clone());
         let Some(pattern) = self.pattern else {
             return Ok(Column::full_null(text.name().clone(), text.len(), &dtype));
         };
         let mut infer = DatetimeInfer::<Int64Type>::try_from_with_unit(pattern, Some(self.unit))?;
-        let ambiguous = StringChunked::new(PlSmallStr::EMPTY, ["raise"]);
-        let parsed =
-            coerce_string_to_datetime(&mut infer, text.str()?, self.zone.as_ref(), &ambiguous)?;
-        Ok(parsed
-            .into_series()
+        let mut parsed: PlHashMap<&str, Option<i64>> = PlHashMap::default();
+        let instants: Int64Chunked = text
+            .str()?
+            .iter()
+            .map(|value| {
+                let value = value?;
+                if let Some(&instant) = parsed.get(value) {
+                    return instant;
+                }
+                if parsed.len() == MEMO_ENTRIES {
+                    parsed.clear();
+                }
+                *parsed.entry(value).or_insert_with(|| infer.parse(value))
+            })
+            .collect();
+        let instants = instants
             .with_name(text.name().clone())
-            .into_column())
+            .into_datetime(self.unit, None);
+        Ok(self.zoned(instants, pattern)?.into_column())
+    }
+
+    /// `instants` as read by `pattern` (UTC when it has a zone, wall-clock
+    /// time otherwise) in the column's zone, as Polars' inference gives
+    /// them: a wall-clock time that the zone skips or repeats is an error.
+    fn zoned(&self, mut instants: DatetimeChunked, pattern: Pattern) -> PolarsResult<Series> {
+        match (pattern, &self.zone) {
+            (Pattern::DatetimeYMDZ, zone) => {
+                let zone = zone.clone().unwrap_or(TimeZone::UTC);
+                instants.set_time_unit_and_time_zone(self.unit, zone)?;
+                Ok(instants.into_series())
+            }
+            (_, Some(zone)) => {
+                let ambiguous = StringChunked::new(PlSmallStr::EMPTY, ["raise"]);
+                let zoned =
+                    replace_time_zone(&instants, Some(zone), &ambiguous, NonExistent::Raise)?;
+                Ok(zoned.into_series())
+            }
+            (_, None) => Ok(instants.into_series()),
+        }
     }
 }
 
@@ -118,6 +156,9 @@ fn readable_pattern(value: &str, zoned: bool) -> Option<Pattern> {
 
 #[cfg(test)]
 mod tests {
+    use chrono::TimeZone as _;
+    use polars::time::chunkedarray::string::infer::coerce_string_to_datetime;
+
     use super::*;
 
     /// `values` read as `Datetime(µs, zone)` by the format inferred from
@@ -170,6 +211,71 @@ mod tests {
             read(&[Some("soon"), None, Some("later")], None),
             [None, None, None]
         );
+    }
+
+    /// The remembered parse reads every value as Polars' own inference
+    /// does, past as many distinct values as it remembers and in every
+    /// zone case: wall-clock times in UTC and in a zone with summer time,
+    /// times with an offset, other spellings of the pattern, and text that
+    /// follows none.
+    #[test]
+    fn remembered_values_read_as_polars_inference_reads_them() {
+        let spellings = [
+            "%Y-%m-%d %H:%M:%S",
+            "%Y-%m-%dT%H:%M:%S%.f",
+            "%Y/%m/%d %H:%M",
+        ];
+        let zoned_spellings = ["%Y-%m-%dT%H:%M:%S%:z", "%Y-%m-%d %H:%M:%S%z"];
+        let start = chrono::NaiveDate::from_ymd_opt(2024, 1, 1)
+            .unwrap()
+            .and_hms_opt(0, 0, 0)
+            .unwrap();
+        let plus_one_hour = chrono::FixedOffset::east_opt(3600).unwrap();
+        let distinct = 3 * MEMO_ENTRIES;
+        let texts = |spellings: &[&str]| -> Vec<Option<String>> {
+            (0..4 * distinct)
+                .map(|row| {
+                    // Runs of repeats, and a cycle longer than the memory.
+                    let instant = start + chrono::Duration::minutes(((row / 3) % distinct) as i64);
+                    match row % 97 {
+                        0 => None,
+                        1 => Some("soon".to_string()),
+                        _ => {
+                            let spelling = spellings[row % spellings.len()];
+                            let instant = plus_one_hour.from_local_datetime(&instant).unwrap();
+                            Some(instant.format(spelling).to_string())
+                        }
+                    }
+                })
+                .collect()
+        };
+        let berlin = TimeZone::opt_try_new(Some("Europe/Berlin")).unwrap();
+        let cases = [
+            (texts(&spellings), None),
+            (texts(&spellings), Some(TimeZone::UTC)),
+            (texts(&spellings), berlin.clone()),
+            (texts(&zoned_spellings), berlin),
+        ];
+        for (values, zone) in cases {
+            let text = StringChunked::new("at".into(), &values);
+            let pattern = first_pattern(&text, zone.is_some()).unwrap();
+            let format = InferredFormat {
+                pattern: Some(pattern),
+                unit: TimeUnit::Microseconds,
+                zone: zone.clone(),
+            };
+            let ours = format.parse_column(&text.clone().into_column()).unwrap();
+            let mut infer =
+                DatetimeInfer::try_from_with_unit(pattern, Some(TimeUnit::Microseconds)).unwrap();
+            let ambiguous = StringChunked::new(PlSmallStr::EMPTY, ["raise"]);
+            let polars =
+                coerce_string_to_datetime(&mut infer, &text, zone.as_ref(), &ambiguous).unwrap();
+            assert_eq!(ours.dtype(), polars.dtype(), "{zone:?}");
+            let ours: Vec<Option<i64>> = ours.datetime().unwrap().physical().iter().collect();
+            let polars: Vec<Option<i64>> = polars.physical().iter().collect();
+            assert!(ours.iter().filter(|instant| instant.is_some()).count() > distinct);
+            assert!(ours == polars, "{zone:?}: the reading differs from Polars'");
+        }
     }
 
     #[test]
