@@ -110,7 +110,9 @@ impl InferredFormat {
                 if parsed.len() == MEMO_ENTRIES {
                     parsed.clear();
                 }
-                *parsed.entry(value).or_insert_with(|| infer.parse(value))
+                let instant = infer.parse(value);
+                parsed.insert(value, instant);
+                instant
             })
             .collect();
         let instants = instants
