@@ -4,10 +4,10 @@
 //!
 //! Two crates share it: `datacontract-derive` reads struct attributes into
 //! these types' vocabulary and rejects a bad name at compile time with
-//! [`naming`]'s rules; the `datacontract` library re-exports everything
-//! here (users write `datacontract::Field`, `datacontract::Severity`, …),
-//! adds the `Contract` that holds a table, and generates schemas and checks
-//! from it.
+//! [`naming`]'s rules; `datacontract-core` re-exports everything here, adds
+//! the `Contract` that holds a table and generates schemas from it, and the
+//! `datacontract` library re-exports that in turn (users write
+//! `datacontract::Field`, `datacontract::Severity`, …) and checks data.
 
 #![warn(missing_docs)]
 

@@ -8,7 +8,7 @@ use super::servers::FileServer;
 use super::vocabulary::{custom, severity};
 
 use crate::check::sql_expr::quantile_bucket;
-use crate::schema::ddl::scalar_type;
+use crate::schema::scalar_type;
 
 use crate::{
     Bound, Constraint, ConstraintKind, Contract, Expectation, Field, ForeignKey, Literal,

@@ -4,7 +4,7 @@
 use chrono::{DateTime, NaiveDate, TimeZone as _, Utc};
 use datacontract::report::{FAILED_CHECKS_COLUMN, Status};
 use datacontract::validate::{Kernels, Options, SchemaPolicy, validate};
-use datacontract::{DataContract, Report};
+use datacontract::{DataContract, Report, Validate};
 use polars::prelude::*;
 
 /// The reference workload's table, as a contract.

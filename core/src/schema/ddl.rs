@@ -196,7 +196,7 @@ fn element_type(logical_type: &LogicalType) -> Result<String, SchemaError> {
 
 /// The GoogleSQL type of a value that is not a RECORD, with its
 /// parameters: `INT64`, `NUMERIC(20, 0)`; `STRUCT` for a RECORD.
-pub(crate) fn scalar_type(logical_type: &LogicalType) -> String {
+pub fn scalar_type(logical_type: &LogicalType) -> String {
     match logical_type {
         LogicalType::Numeric {
             precision: Some(p),
